@@ -1,4 +1,18 @@
 //! needful: a Slack bot for customer-support teams.
 
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod features;
+pub mod handlers;
+pub mod manifest;
+pub mod outbox;
 #[cfg(feature = "simulator")]
 pub mod slack_sim;
+pub mod slack;
+pub mod storage;
+pub mod telemetry;
+
+pub use app::{Application, Mode};

@@ -1,0 +1,146 @@
+//! Wires the parts together: `Application::build` then `run_until_stopped`.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    clock::{OffsetClock, SharedClock, SystemClock},
+    config::Settings,
+    outbox::worker::Worker,
+    slack::{client::SlackApi, verify::Verifier},
+    storage::{self, Db},
+};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub clock: SharedClock,
+    pub slack: SlackApi,
+    pub outbox: Arc<Worker>,
+    pub verifier: Verifier,
+}
+
+pub type App = Arc<AppState>;
+
+/// How the bot hears from Slack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Slack POSTs to our public URL.
+    Http,
+    /// We hold a WebSocket open to Slack (no public URL needed).
+    SocketMode,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: App,
+    mode: Mode,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Opens the database (applying migrations) and binds the listener.
+    pub async fn build(settings: Settings, clock: Option<SharedClock>, mode: Mode) -> anyhow::Result<Self> {
+        let clock: SharedClock = match (clock, settings.env.clock_start) {
+            (Some(clock), _) => clock,
+            (None, Some(start)) => {
+                tracing::warn!(%start, "NEEDFUL_CLOCK_START is set: business time starts at {start} and runs from there (request verification still uses real time)");
+                Arc::new(OffsetClock::starting_at(start))
+            }
+            (None, None) => Arc::new(SystemClock::default()),
+        };
+        if settings.env.bot_token.expose().is_empty() {
+            anyhow::bail!("SLACK_BOT_TOKEN is not set; copy .env.example to .env and fill it in");
+        }
+        match mode {
+            Mode::Http if settings.env.signing_secrets.is_empty() => {
+                anyhow::bail!("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack")
+            }
+            Mode::SocketMode if settings.env.app_token.is_none() => {
+                anyhow::bail!("SLACK_APP_TOKEN is not set; Socket Mode needs an app-level token (xapp-…) with connections:write")
+            }
+            _ => {}
+        }
+        if settings.team.kudos.channel.is_none() {
+            tracing::warn!("[kudos] channel is not set: kudos are recorded but not celebrated in a channel");
+        }
+        if settings.team.pods.is_empty() {
+            tracing::warn!("no [[pods]] configured: check-ins, understaffed mode and roles stay quiet");
+        }
+        let db = storage::connect(&settings.env.database_url).await?;
+        let slack = SlackApi::new(&settings.env.slack_api_url, &settings.env.bot_token)
+            .context("could not set up the Slack client")?;
+        let outbox = Worker::new(db.clone(), slack.clone(), settings.team.outbox.clone());
+        let listener = TcpListener::bind(settings.env.listen)
+            .await
+            .with_context(|| format!("could not listen on {} (NEEDFUL_LISTEN)", settings.env.listen))?;
+        let verifier = Verifier::new(&settings.env.signing_secrets);
+        crate::telemetry::metrics_handle();
+        Ok(Self {
+            listener,
+            state: Arc::new(AppState {
+                db,
+                settings,
+                clock,
+                slack,
+                outbox,
+                verifier,
+            }),
+            mode,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> App {
+        self.state.clone()
+    }
+
+    /// Cancel this to stop the app gracefully (tests; main wires signals to it).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled: stops accepting, finishes
+    /// in-flight requests, flushes what the outbox can, then returns.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            state,
+            mode,
+            shutdown,
+        } = self;
+        let worker = tokio::spawn(state.outbox.clone().run(shutdown.clone()));
+        let socket = match mode {
+            Mode::SocketMode => Some(crate::slack::socket::start(state.clone()).await?),
+            Mode::Http => None,
+        };
+        tracing::info!(address = %listener.local_addr()?, ?mode, "needful is listening");
+        let router = crate::slack::http::router(state.clone(), mode);
+        let stop = shutdown.clone();
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+            .context("the HTTP server failed")?;
+        if let Some(socket) = socket {
+            socket.shutdown().await;
+        }
+        shutdown.cancel();
+        let _ = worker.await;
+        tracing::info!("needful stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,121 @@
+//! The command line: `needful serve | migrate | check-config | manifest | backup`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::{
+    app::{Application, Mode},
+    config::{EnvSettings, Settings, TeamConfig},
+    storage,
+};
+
+#[derive(Debug, Parser)]
+#[command(name = "needful", version, about = "A Slack bot for customer-support teams")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot (HTTP mode unless --socket-mode).
+    Serve {
+        /// Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of receiving HTTP.
+        #[arg(long)]
+        socket_mode: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Validate the config file and print what was understood.
+    CheckConfig,
+    /// Print the Slack app manifest with request URLs filled in.
+    Manifest {
+        /// The public base URL Slack should call, e.g. https://needful.example.org
+        #[arg(long)]
+        url: Option<String>,
+        /// Print the Socket Mode variant (no request URLs).
+        #[arg(long)]
+        socket_mode: bool,
+    },
+    /// Write a consistent copy of the database to PATH while the bot runs.
+    Backup { path: PathBuf },
+}
+
+fn settings() -> anyhow::Result<Settings> {
+    let env = EnvSettings::from_env()?;
+    let (team, found) = TeamConfig::load(&env.config_path)?;
+    if !found {
+        tracing::warn!(path = %env.config_path.display(), "no config file; using built-in defaults");
+    }
+    Ok(Settings { env, team })
+}
+
+/// Runs one CLI command to completion.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { socket_mode } => {
+            let mode = if socket_mode { Mode::SocketMode } else { Mode::Http };
+            let app = Application::build(settings()?, None, mode).await?;
+            let token = app.shutdown_token();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: finishing in-flight requests and flushing the outbox");
+                token.cancel();
+            });
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let env = EnvSettings::from_env()?;
+            storage::connect(&env.database_url).await?;
+            println!("migrations applied to {}", env.database_url);
+            Ok(())
+        }
+        Command::CheckConfig => {
+            let env = EnvSettings::from_env()?;
+            let (team, found) = TeamConfig::load(&env.config_path)?;
+            if found {
+                println!("{} is valid.", env.config_path.display());
+            } else {
+                println!("{} does not exist; built-in defaults apply.", env.config_path.display());
+            }
+            print!("{}", team.describe());
+            Ok(())
+        }
+        Command::Manifest { url, socket_mode } => {
+            print!("{}", crate::manifest::render(url.as_deref(), socket_mode)?);
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let env = EnvSettings::from_env()?;
+            let db = storage::connect(&env.database_url).await?;
+            storage::backup(&db, &path)
+                .await
+                .with_context(|| format!("backup to {} failed", path.display()))?;
+            println!("backed up {} to {}", env.database_url, path.display());
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

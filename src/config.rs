@@ -1,0 +1,518 @@
+//! Typed settings: secrets and endpoints from the environment, team settings from
+//! `needful.toml`. Every error names the key or value that is wrong.
+
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer, de::Error as _};
+
+use crate::slack::ids::{ChannelId, UserId};
+
+/// Everything the process needs to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub env: EnvSettings,
+    pub team: TeamConfig,
+}
+
+/// Secrets and endpoints. Tokens are wrapped so they never reach a log line.
+#[derive(Debug, Clone)]
+pub struct EnvSettings {
+    pub bot_token: Secret,
+    pub app_token: Option<Secret>,
+    /// Several secrets may be given, comma-separated, so one can be rotated.
+    pub signing_secrets: Vec<Secret>,
+    pub database_url: String,
+    pub slack_api_url: String,
+    pub listen: SocketAddr,
+    pub config_path: PathBuf,
+    pub clock_start: Option<DateTime<Utc>>,
+    pub log_json: bool,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {key}: {message}")]
+    Env { key: &'static str, message: String },
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Toml { path: String, message: String },
+    #[error("{path}: {key}: {message}")]
+    Invalid {
+        path: String,
+        key: String,
+        message: String,
+    },
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://needful.db";
+pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
+pub const DEFAULT_CONFIG_PATH: &str = "needful.toml";
+
+impl EnvSettings {
+    /// Reads the process environment (after `.env`, which `main` loads).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let bot_token = get("SLACK_BOT_TOKEN").map(Secret::new).unwrap_or_else(|| {
+            // Allowed to be missing for `migrate`, `check-config` and `manifest`;
+            // `serve` checks it before starting.
+            Secret::new("")
+        });
+        let signing_secrets = get("SLACK_SIGNING_SECRET")
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let slack_api_url = get("SLACK_API_URL")
+            .unwrap_or_else(|| DEFAULT_SLACK_API_URL.to_string())
+            .trim_end_matches('/')
+            .to_string();
+        url::Url::parse(&slack_api_url).map_err(|e| ConfigError::Env {
+            key: "SLACK_API_URL",
+            message: format!("{e}; expected something like {DEFAULT_SLACK_API_URL}"),
+        })?;
+        let listen_raw = get("NEEDFUL_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen = listen_raw.parse().map_err(|_| ConfigError::Env {
+            key: "NEEDFUL_LISTEN",
+            message: format!("{listen_raw:?} is not an address; use host:port, e.g. {DEFAULT_LISTEN}"),
+        })?;
+        let clock_start = match get("NEEDFUL_CLOCK_START") {
+            None => None,
+            Some(raw) => Some(
+                DateTime::parse_from_rfc3339(raw.trim())
+                    .map_err(|e| ConfigError::Env {
+                        key: "NEEDFUL_CLOCK_START",
+                        message: format!("{raw:?} is not RFC 3339 ({e}); e.g. 2026-12-07T08:59:00+01:00"),
+                    })?
+                    .with_timezone(&Utc),
+            ),
+        };
+        let log_json = match get("NEEDFUL_LOG_FORMAT").as_deref() {
+            None | Some("text") | Some("pretty") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(ConfigError::Env {
+                    key: "NEEDFUL_LOG_FORMAT",
+                    message: format!("{other:?} is not a log format; use text or json"),
+                });
+            }
+        };
+        Ok(Self {
+            bot_token,
+            app_token: get("SLACK_APP_TOKEN").map(Secret::new),
+            signing_secrets,
+            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            slack_api_url,
+            listen,
+            config_path: get("NEEDFUL_CONFIG")
+                .unwrap_or_else(|| DEFAULT_CONFIG_PATH.to_string())
+                .into(),
+            clock_start,
+            log_json,
+        })
+    }
+}
+
+/// Team settings from `needful.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamConfig {
+    pub kudos: KudosConfig,
+    pub trophy: TrophyConfig,
+    pub pods: Vec<PodConfig>,
+    pub outbox: OutboxConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KudosConfig {
+    /// Where kudos are celebrated (#humblebrag). Without it, celebrations are skipped.
+    pub channel: Option<ChannelId>,
+    pub reactions: Vec<String>,
+    pub daily_limit: u32,
+    pub leaderboard: bool,
+}
+
+impl Default for KudosConfig {
+    fn default() -> Self {
+        Self {
+            channel: None,
+            reactions: vec!["trophy".to_string()],
+            daily_limit: 5,
+            leaderboard: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrophyConfig {
+    pub name: String,
+    pub nudge_after_days: u32,
+}
+
+impl Default for TrophyConfig {
+    fn default() -> Self {
+        Self {
+            name: "Needful Trophy".to_string(),
+            nudge_after_days: 14,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodConfig {
+    pub name: String,
+    pub channel: ChannelId,
+    #[serde(default)]
+    pub managers: Vec<UserId>,
+    #[serde(default)]
+    pub members: Vec<UserId>,
+    #[serde(default = "default_timezone")]
+    pub timezone: Tz,
+    #[serde(default = "default_checkin_at", deserialize_with = "de_clock_time")]
+    pub checkin_at: NaiveTime,
+    #[serde(default = "default_checkin_window", deserialize_with = "de_duration")]
+    pub checkin_window: Duration,
+    #[serde(default = "default_workdays", deserialize_with = "de_weekdays")]
+    pub workdays: Vec<Weekday>,
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+    #[serde(default)]
+    pub help_channels: Vec<ChannelId>,
+    #[serde(default)]
+    pub overtime_note: Option<String>,
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+}
+
+/// How the outbox worker talks to Slack. The defaults follow Slack's published
+/// limits; tests shorten them so no test waits for minutes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Minimum gap between chat.postMessage/chat.update calls in one channel.
+    #[serde(deserialize_with = "de_duration")]
+    pub channel_interval: Duration,
+    /// First retry delay after a network error or 5xx; doubles up to `max_backoff`.
+    #[serde(deserialize_with = "de_duration")]
+    pub base_backoff: Duration,
+    #[serde(deserialize_with = "de_duration")]
+    pub max_backoff: Duration,
+    /// How long a message keeps being retried before it is given up.
+    #[serde(deserialize_with = "de_duration")]
+    pub give_up_after: Duration,
+    /// How often the worker looks for due work when nothing woke it.
+    #[serde(deserialize_with = "de_duration")]
+    pub poll_interval: Duration,
+    /// How many channels are delivered to at once.
+    pub concurrency: usize,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            channel_interval: Duration::from_secs(1),
+            base_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+            give_up_after: Duration::from_secs(24 * 3600),
+            poll_interval: Duration::from_millis(500),
+            concurrency: 8,
+        }
+    }
+}
+
+fn default_timezone() -> Tz {
+    Tz::UTC
+}
+fn default_checkin_at() -> NaiveTime {
+    NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default()
+}
+fn default_checkin_window() -> Duration {
+    Duration::from_secs(2 * 3600)
+}
+fn default_workdays() -> Vec<Weekday> {
+    use Weekday::*;
+    vec![Mon, Tue, Wed, Thu, Fri]
+}
+
+fn de_clock_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+    let raw = String::deserialize(d)?;
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+        .map_err(|_| D::Error::custom(format!("{raw:?} is not a time of day; use HH:MM, e.g. \"09:00\"")))
+}
+
+fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let raw = String::deserialize(d)?;
+    humantime::parse_duration(raw.trim())
+        .map_err(|_| D::Error::custom(format!("{raw:?} is not a duration; use e.g. \"2h\", \"90m\", \"500ms\"")))
+}
+
+fn de_weekdays<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
+    let raw = Vec::<String>::deserialize(d)?;
+    raw.iter()
+        .map(|day| {
+            Weekday::from_str(day.trim())
+                .map_err(|_| D::Error::custom(format!("{day:?} is not a weekday; use Mon, Tue, Wed, Thu, Fri, Sat or Sun")))
+        })
+        .collect()
+}
+
+impl TeamConfig {
+    /// Loads `path`; a missing file means built-in defaults.
+    pub fn load(path: &std::path::Path) -> Result<(Self, bool), ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok((Self::parse(&text, &path.display().to_string())?, true)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Self::default(), false)),
+            Err(source) => Err(ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
+        let config: TeamConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &str) -> Result<(), ConfigError> {
+        let invalid = |key: String, message: String| ConfigError::Invalid {
+            path: path.to_string(),
+            key,
+            message,
+        };
+        if self.kudos.reactions.is_empty() {
+            return Err(invalid(
+                "kudos.reactions".into(),
+                "needs at least one emoji name, e.g. [\"trophy\"]".into(),
+            ));
+        }
+        for r in &self.kudos.reactions {
+            if r.is_empty() || r.contains(':') || r.contains(char::is_whitespace) {
+                return Err(invalid(
+                    "kudos.reactions".into(),
+                    format!("{r:?} is not an emoji name; write it without colons, e.g. \"trophy\""),
+                ));
+            }
+        }
+        if self.kudos.daily_limit == 0 {
+            return Err(invalid(
+                "kudos.daily_limit".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if self.trophy.name.trim().is_empty() {
+            return Err(invalid("trophy.name".into(), "must not be empty".into()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, pod) in self.pods.iter().enumerate() {
+            let key = |field: &str| format!("pods[{i}].{field}");
+            if pod.name.trim().is_empty() || pod.name.contains(char::is_whitespace) {
+                return Err(invalid(
+                    key("name"),
+                    format!("{:?} must be one word, e.g. \"support\"", pod.name),
+                ));
+            }
+            if !names.insert(pod.name.to_lowercase()) {
+                return Err(invalid(
+                    key("name"),
+                    format!("{:?} is used by two pods; pod names must differ", pod.name),
+                ));
+            }
+            if pod.workdays.is_empty() {
+                return Err(invalid(key("workdays"), "needs at least one day".into()));
+            }
+            if pod.checkin_window.is_zero() {
+                return Err(invalid(key("checkin_window"), "must be longer than 0".into()));
+            }
+            if let Some(roles) = &pod.roles
+                && roles.is_empty()
+            {
+                return Err(invalid(
+                    key("roles"),
+                    "leave it out for the default roles, or list at least one".into(),
+                ));
+            }
+        }
+        if self.outbox.concurrency == 0 {
+            return Err(invalid("outbox.concurrency".into(), "must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// A human summary of what was understood, for `needful check-config`.
+    pub fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "kudos: channel {}, reactions {}, daily limit {}, leaderboard {}",
+            self.kudos
+                .channel
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "(none: celebrations are not posted)".into()),
+            self.kudos
+                .reactions
+                .iter()
+                .map(|r| format!(":{r}:"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            self.kudos.daily_limit,
+            if self.kudos.leaderboard { "on" } else { "off" },
+        );
+        let _ = writeln!(
+            out,
+            "trophy: {:?}, nudge the holder after {} days",
+            self.trophy.name, self.trophy.nudge_after_days
+        );
+        if self.pods.is_empty() {
+            let _ = writeln!(out, "pods: none (check-ins, staffing and roles stay off)");
+        }
+        for pod in &self.pods {
+            let _ = writeln!(
+                out,
+                "pod {:?}: channel {}, {} manager(s), {} member(s), check-in {} {} on {}, window {}, {} holiday(s), help channels [{}]",
+                pod.name,
+                pod.channel,
+                pod.managers.len(),
+                pod.members.len(),
+                pod.checkin_at.format("%H:%M"),
+                pod.timezone,
+                pod.workdays
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                humantime::format_duration(pod.checkin_window),
+                pod.holidays.len(),
+                pod.help_channels
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[kudos]
+channel = "C0HUMBLEBRAG"
+reactions = ["trophy"]
+daily_limit = 5
+
+[trophy]
+name = "Needful Trophy"
+
+[[pods]]
+name = "support"
+channel = "C0SUPPORT"
+managers = ["U0MANAGER"]
+members = ["U0ALICE", "U0BOB", "U0CAROL"]
+timezone = "Europe/Berlin"
+checkin_at = "09:00"
+workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+help_channels = ["C0SALES"]
+"#;
+
+    #[test]
+    fn accepts_the_documented_shape() {
+        let c = TeamConfig::parse(EXAMPLE, "needful.toml").expect("parses");
+        assert_eq!(c.pods[0].timezone, chrono_tz::Europe::Berlin);
+        assert_eq!(c.pods[0].workdays.len(), 5);
+        assert_eq!(c.kudos.daily_limit, 5);
+        assert_eq!(c.pods[0].checkin_window, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = TeamConfig::parse("[kudos]\nchanel = \"C1\"\n", "needful.toml").unwrap_err();
+        assert!(err.to_string().contains("chanel"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let bad_tz = EXAMPLE.replace("Europe/Berlin", "Europe/Atlantis");
+        let err = TeamConfig::parse(&bad_tz, "needful.toml").unwrap_err();
+        assert!(err.to_string().contains("Atlantis"), "{err}");
+        let bad_time = EXAMPLE.replace("\"09:00\"", "\"9 o'clock\"");
+        let err = TeamConfig::parse(&bad_time, "needful.toml").unwrap_err();
+        assert!(err.to_string().contains("HH:MM"), "{err}");
+        let bad_day = EXAMPLE.replace("\"Fri\"", "\"Friyay\"");
+        let err = TeamConfig::parse(&bad_day, "needful.toml").unwrap_err();
+        assert!(err.to_string().contains("Friyay"), "{err}");
+        let bad_channel = EXAMPLE.replace("C0SUPPORT\"", "support\"");
+        let err = TeamConfig::parse(&bad_channel, "needful.toml").unwrap_err();
+        assert!(err.to_string().contains("support"), "{err}");
+    }
+
+    #[test]
+    fn empty_file_means_defaults() {
+        let c = TeamConfig::parse("", "needful.toml").expect("parses");
+        assert_eq!(c.kudos.reactions, vec!["trophy"]);
+        assert!(c.pods.is_empty());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("xoxb-very-secret");
+        assert!(!format!("{s:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn env_reads_several_signing_secrets() {
+        let env = EnvSettings::from_lookup(|k| match k {
+            "SLACK_SIGNING_SECRET" => Some("old, new".into()),
+            "SLACK_API_URL" => Some("http://127.0.0.1:9/api/".into()),
+            _ => None,
+        })
+        .expect("parses");
+        assert_eq!(env.signing_secrets.len(), 2);
+        assert_eq!(env.slack_api_url, "http://127.0.0.1:9/api");
+        let err = EnvSettings::from_lookup(|k| (k == "NEEDFUL_LISTEN").then(|| "nope".into())).unwrap_err();
+        assert!(err.to_string().contains("NEEDFUL_LISTEN"));
+    }
+}

@@ -1,0 +1,141 @@
+//! Every slash command, event and interaction needful answers, in one place.
+//!
+//! Both transports (HTTP and Socket Mode) call these three functions with
+//! slack-morphism's typed payloads; only the envelope differs. Each runs one
+//! transaction: the state change, the `event_id` it came from and the outbox
+//! rows it causes commit together, and only then is Slack acknowledged.
+
+use slack_morphism::prelude::*;
+
+use crate::{
+    app::App,
+    error::{AppError, INTERNAL_ERROR_TEXT},
+    features::{self, Invocation, Reply},
+    slack::ids::{ChannelId, UserId},
+    storage,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Applied,
+    Duplicate,
+    Ignored,
+    Failed,
+}
+
+/// The slash commands, with the one line of help each gets.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("/kudos", "thank a colleague: `/kudos @colleague what they did`"),
+    ("/trophy", "see or pass the Needful Trophy"),
+    ("/checkin", "check in for today"),
+    ("/understaffed", "switch a pod's understaffed mode"),
+    ("/roles", "this week's roles"),
+];
+
+/// Applies one Events API delivery exactly once.
+#[tracing::instrument(skip_all, fields(event_id = %callback.event_id, kind))]
+pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Handled, AppError> {
+    let kind = match &callback.event {
+        SlackEventCallbackBody::ReactionAdded(_) => "reaction_added",
+        SlackEventCallbackBody::ReactionRemoved(_) => "reaction_removed",
+        SlackEventCallbackBody::AppHomeOpened(e) if e.tab.as_deref() != Some("messages") => "app_home_opened",
+        SlackEventCallbackBody::Message(m) if features::is_human_message(m) => "message",
+        _ => return Ok(Handled::Ignored),
+    };
+    tracing::Span::current().record("kind", kind);
+    let mut tx = storage::begin_write(&app.db).await?;
+    let now = app.clock.now();
+    if !storage::events::mark_applied(&mut tx, callback.event_id.as_ref(), kind, now).await? {
+        tracing::debug!("duplicate delivery; already applied");
+        return Ok(Handled::Duplicate);
+    }
+    match &callback.event {
+        SlackEventCallbackBody::ReactionAdded(e) => features::kudos::on_reaction(app, &mut tx, e.into()).await?,
+        SlackEventCallbackBody::ReactionRemoved(e) => features::kudos::on_reaction(app, &mut tx, e.into()).await?,
+        SlackEventCallbackBody::AppHomeOpened(e) => match UserId::parse(e.user.as_ref()) {
+            Ok(user) => features::home::publish(app, &mut tx, &user).await?,
+            Err(_) => return Ok(Handled::Ignored),
+        },
+        SlackEventCallbackBody::Message(m) => features::on_message(app, &mut tx, m).await?,
+        _ => {}
+    }
+    tx.commit().await?;
+    app.outbox.wake();
+    Ok(Handled::Applied)
+}
+
+/// Answers a slash command. The reply is the immediate (ephemeral unless said
+/// otherwise) answer; anything else it causes goes through the outbox.
+#[tracing::instrument(skip_all, fields(command = %command.command, user = %command.user_id))]
+pub async fn on_command(app: &App, command: SlackCommandEvent) -> (SlackCommandEventResponse, Handled) {
+    let (Ok(user), Ok(channel)) = (
+        UserId::parse(command.user_id.as_ref()),
+        ChannelId::parse(command.channel_id.as_ref()),
+    ) else {
+        return (reply(Reply::ephemeral("I could not tell who or where this came from, so I did nothing.")), Handled::Ignored);
+    };
+    let invocation = Invocation {
+        user,
+        channel,
+        command: command.command.to_string(),
+        text: command.text.clone().unwrap_or_default().trim().to_string(),
+        trigger_id: command.trigger_id.to_string(),
+    };
+    let result = run_command(app, &invocation).await;
+    match result {
+        Ok(r) => (reply(r), Handled::Applied),
+        Err(AppError::User(message)) => (reply(Reply::ephemeral(message)), Handled::Applied),
+        Err(AppError::Internal(e)) => {
+            tracing::error!(error = ?e, "a command failed");
+            (reply(Reply::ephemeral(INTERNAL_ERROR_TEXT)), Handled::Failed)
+        }
+    }
+}
+
+async fn run_command(app: &App, inv: &Invocation) -> Result<Reply, AppError> {
+    let mut tx = storage::begin_write(&app.db).await?;
+    let reply = match inv.command.as_str() {
+        "/kudos" => features::kudos::command(app, &mut tx, inv).await?,
+        other => return Err(AppError::User(unknown_command(other))),
+    };
+    tx.commit().await?;
+    app.outbox.wake();
+    Ok(reply)
+}
+
+fn unknown_command(name: &str) -> String {
+    let list: Vec<String> = COMMANDS.iter().map(|(c, what)| format!("• `{c}`: {what}")).collect();
+    format!("I don't know `{name}`. Here is what I can do:\n{}", list.join("\n"))
+}
+
+/// Handles a button press or a modal submission.
+pub async fn on_interaction(app: &App, event: SlackInteractionEvent) -> (SlackInteractionResponse, Handled) {
+    let result = async {
+        let mut tx = storage::begin_write(&app.db).await?;
+        let response = features::on_interaction(app, &mut tx, &event).await?;
+        tx.commit().await?;
+        app.outbox.wake();
+        Ok::<_, AppError>(response)
+    }
+    .await;
+    match result {
+        Ok(Some(response)) => (response, Handled::Applied),
+        Ok(None) => (SlackInteractionResponse::Empty, Handled::Ignored),
+        Err(e) => {
+            tracing::error!(error = ?e, "an interaction failed");
+            (SlackInteractionResponse::Empty, Handled::Failed)
+        }
+    }
+}
+
+fn reply(r: Reply) -> SlackCommandEventResponse {
+    let mut content = SlackMessageContent::new().with_text(r.text);
+    if let Some(blocks) = r.blocks.and_then(|b| serde_json::from_value::<Vec<SlackBlock>>(b).ok()) {
+        content = content.with_blocks(blocks);
+    }
+    SlackCommandEventResponse::new(content).with_response_type(if r.in_channel {
+        SlackMessageResponseType::InChannel
+    } else {
+        SlackMessageResponseType::Ephemeral
+    })
+}

@@ -1,0 +1,231 @@
+//! One outbox row to one (or two) Slack Web API calls, and what came of it.
+
+use std::time::Duration;
+
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+
+use super::Outgoing;
+use crate::slack::client::SlackApi;
+use crate::storage::{self, Db};
+
+/// What a delivery attempt came to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Slack took it. For a keyed post: where it landed.
+    Sent { posted: Option<(String, String, String)> },
+    /// Slack asked us to slow down: wait, then try again (not a failure).
+    RateLimited { method: &'static str, retry_after: Duration },
+    /// Network trouble, a 5xx or a Slack-side hiccup: back off and try again.
+    Transient(String),
+    /// Slack said no for good (`channel_not_found`, `invalid_auth`, …).
+    Permanent(String),
+}
+
+/// Slack error codes that mean "try again later", not "never".
+const TRANSIENT_CODES: &[&str] = &[
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "ratelimited",
+    "team_added_to_org",
+];
+
+pub(super) fn classify(method: &'static str, err: SlackClientError) -> Outcome {
+    match err {
+        SlackClientError::RateLimitError(e) => Outcome::RateLimited {
+            method,
+            retry_after: e.retry_after.unwrap_or(Duration::from_secs(1)),
+        },
+        SlackClientError::ApiError(e) if TRANSIENT_CODES.contains(&e.code.as_str()) => {
+            Outcome::Transient(e.code)
+        }
+        SlackClientError::ApiError(e) => Outcome::Permanent(e.code),
+        SlackClientError::HttpError(e) if e.status_code.is_server_error() => {
+            Outcome::Transient(format!("HTTP {}", e.status_code.as_u16()))
+        }
+        SlackClientError::HttpError(e) if e.status_code.as_u16() == 429 => Outcome::RateLimited {
+            method,
+            retry_after: Duration::from_secs(1),
+        },
+        SlackClientError::HttpError(e) => {
+            Outcome::Permanent(format!("HTTP {}", e.status_code.as_u16()))
+        }
+        other => Outcome::Transient(other.to_string()),
+    }
+}
+
+fn content(text: &str, blocks: &Option<serde_json::Value>) -> Result<SlackMessageContent, String> {
+    let mut content = SlackMessageContent::new().with_text(text.to_string());
+    if let Some(blocks) = blocks {
+        let blocks: Vec<SlackBlock> = serde_json::from_value(blocks.clone())
+            .map_err(|e| format!("blocks do not parse as Block Kit: {e}"))?;
+        content = content.with_blocks(blocks);
+    }
+    Ok(content)
+}
+
+macro_rules! call {
+    ($method:literal, $fut:expr, $timeout:expr) => {
+        match tokio::time::timeout($timeout, $fut).await {
+            Err(_) => {
+                record($method, "timeout");
+                return Outcome::Transient(format!("{} timed out", $method));
+            }
+            Ok(Err(e)) => {
+                let outcome = classify($method, e);
+                record($method, outcome.label());
+                return outcome;
+            }
+            Ok(Ok(resp)) => {
+                record($method, "ok");
+                resp
+            }
+        }
+    };
+}
+
+impl Outcome {
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::Sent { .. } => "ok",
+            Outcome::RateLimited { .. } => "rate_limited",
+            Outcome::Transient(_) => "transient_error",
+            Outcome::Permanent(_) => "permanent_error",
+        }
+    }
+}
+
+fn record(method: &'static str, outcome: &'static str) {
+    metrics::counter!("needful_slack_api_calls_total", "method" => method, "outcome" => outcome)
+        .increment(1);
+}
+
+/// Sends one message. Database trouble while looking things up is transient.
+pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Duration) -> Outcome {
+    let session = api.session();
+    match msg {
+        Outgoing::Post { channel, text, blocks, thread_ts, key } => {
+            let content = match content(text, blocks) {
+                Ok(c) => c,
+                Err(e) => return Outcome::Permanent(e),
+            };
+            let mut req = SlackApiChatPostMessageRequest::new(channel.clone().into(), content);
+            if let Some(ts) = thread_ts {
+                req = req.with_thread_ts(ts.clone().into());
+            }
+            let resp = call!("chat.postMessage", session.chat_post_message(&req), timeout);
+            Outcome::Sent {
+                posted: key
+                    .as_ref()
+                    .map(|k| (k.clone(), resp.channel.to_string(), resp.ts.to_string())),
+            }
+        }
+        Outgoing::Update { key, text, blocks, .. } => {
+            let (channel, ts) = match lookup(db, key).await {
+                Ok(found) => found,
+                Err(outcome) => return outcome,
+            };
+            let content = match content(text, blocks) {
+                Ok(c) => c,
+                Err(e) => return Outcome::Permanent(e),
+            };
+            let req = SlackApiChatUpdateRequest::new(channel.into(), content, ts.into());
+            call!("chat.update", session.chat_update(&req), timeout);
+            Outcome::Sent { posted: None }
+        }
+        Outgoing::Delete { key, .. } => {
+            let (channel, ts) = match lookup(db, key).await {
+                Ok(found) => found,
+                Err(outcome) => return outcome,
+            };
+            let req = SlackApiChatDeleteRequest::new(channel.into(), ts.into());
+            call!("chat.delete", session.chat_delete(&req), timeout);
+            Outcome::Sent { posted: None }
+        }
+        Outgoing::Ephemeral { channel, user, text, blocks } => {
+            let content = match content(text, blocks) {
+                Ok(c) => c,
+                Err(e) => return Outcome::Permanent(e),
+            };
+            let req = SlackApiChatPostEphemeralRequest::new(
+                channel.clone().into(),
+                user.clone().into(),
+                content,
+            );
+            call!("chat.postEphemeral", session.chat_post_ephemeral(&req), timeout);
+            Outcome::Sent { posted: None }
+        }
+        Outgoing::DirectMessage { user, text, blocks } => {
+            let content = match content(text, blocks) {
+                Ok(c) => c,
+                Err(e) => return Outcome::Permanent(e),
+            };
+            let channel = match storage::outbox::dm_channel(db, user).await {
+                Ok(Some(channel)) => channel,
+                Ok(None) => {
+                    let req = SlackApiConversationsOpenRequest::new()
+                        .with_users(vec![user.clone().into()]);
+                    let resp = call!("conversations.open", session.conversations_open(&req), timeout);
+                    let channel = resp.channel.id.to_string();
+                    if let Err(e) = storage::outbox::remember_dm_channel(db, user, &channel).await {
+                        return Outcome::Transient(format!("database: {e}"));
+                    }
+                    channel
+                }
+                Err(e) => return Outcome::Transient(format!("database: {e}")),
+            };
+            let req = SlackApiChatPostMessageRequest::new(channel.into(), content);
+            call!("chat.postMessage", session.chat_post_message(&req), timeout);
+            Outcome::Sent { posted: None }
+        }
+        Outgoing::React { channel, ts, name } => {
+            let req = SlackApiReactionsAddRequest::new(
+                channel.clone().into(),
+                name.clone().into(),
+                ts.clone().into(),
+            );
+            match tokio::time::timeout(timeout, session.reactions_add(&req)).await {
+                // Someone (or an earlier attempt) already added it: that is the goal.
+                Ok(Err(SlackClientError::ApiError(e))) if e.code == "already_reacted" => {
+                    record("reactions.add", "ok");
+                    Outcome::Sent { posted: None }
+                }
+                Ok(Ok(_)) => {
+                    record("reactions.add", "ok");
+                    Outcome::Sent { posted: None }
+                }
+                Ok(Err(e)) => {
+                    let outcome = classify("reactions.add", e);
+                    record("reactions.add", outcome.label());
+                    outcome
+                }
+                Err(_) => {
+                    record("reactions.add", "timeout");
+                    Outcome::Transient("reactions.add timed out".into())
+                }
+            }
+        }
+        Outgoing::PublishHome { user, view } => {
+            let view: SlackView = match serde_json::from_value(view.clone()) {
+                Ok(v) => v,
+                Err(e) => return Outcome::Permanent(format!("view does not parse: {e}")),
+            };
+            let req = SlackApiViewsPublishRequest::new(user.clone().into(), view);
+            call!("views.publish", session.views_publish(&req), timeout);
+            Outcome::Sent { posted: None }
+        }
+    }
+}
+
+/// Where the message under `key` was posted.
+async fn lookup(db: &Db, key: &str) -> Result<(String, String), Outcome> {
+    match storage::outbox::posted_message(db, key).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(Outcome::Permanent(format!(
+            "the message {key} was never posted, so it cannot be edited"
+        ))),
+        Err(e) => Err(Outcome::Transient(format!("database: {e}"))),
+    }
+}

@@ -1,0 +1,209 @@
+//! Delivers outbox rows: paced per channel, in order per conversation, with
+//! Slack's `Retry-After` honoured per method and backoff on trouble.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use futures::future::join_all;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{Outgoing, deliver};
+use crate::{
+    config::OutboxConfig,
+    slack::client::SlackApi,
+    storage::{self, Db, outbox::Row},
+};
+
+/// How long a claimed row is reserved for one delivery attempt. A process that
+/// dies mid-call leaves the row to be retried once this runs out.
+const LEASE: Duration = Duration::from_secs(30);
+/// The longest a single Slack call may take before it counts as failed.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// On shutdown, how long to keep delivering what is already due.
+const FLUSH_FOR: Duration = Duration::from_secs(5);
+
+pub struct Worker {
+    db: Db,
+    api: SlackApi,
+    config: OutboxConfig,
+    wake: Notify,
+    pacing: Mutex<Pacing>,
+}
+
+#[derive(Default)]
+struct Pacing {
+    /// Earliest next chat.postMessage/chat.update per order key.
+    channel_next: HashMap<String, Instant>,
+    /// Methods Slack told us to leave alone until then.
+    method_blocked: HashMap<&'static str, Instant>,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn is_paced(method: &str) -> bool {
+    matches!(method, "chat.postMessage" | "chat.update")
+}
+
+impl Worker {
+    pub fn new(db: Db, api: SlackApi, config: OutboxConfig) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            api,
+            config,
+            wake: Notify::new(),
+            pacing: Mutex::new(Pacing::default()),
+        })
+    }
+
+    /// Tells the worker new rows were committed.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs until `shutdown`, then keeps delivering due rows for a few seconds.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        tracing::info!("outbox worker started");
+        while !shutdown.is_cancelled() {
+            let attempted = self.run_once_logged().await;
+            if attempted == 0 {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+            }
+        }
+        let deadline = Instant::now() + FLUSH_FOR;
+        while Instant::now() < deadline && self.run_once_logged().await > 0 {}
+        tracing::info!("outbox worker stopped");
+    }
+
+    async fn run_once_logged(&self) -> usize {
+        match self.run_once().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox: could not read pending messages; will retry");
+                tokio::time::sleep(self.config.poll_interval).await;
+                0
+            }
+        }
+    }
+
+    /// Attempts every row that may be sent now. Returns how many were attempted.
+    pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
+        let heads = storage::outbox::heads(&self.db, 1000).await?;
+        let now = Instant::now();
+        let ms = now_ms();
+        let due: Vec<Row> = {
+            let pacing = self.pacing.lock().unwrap_or_else(|e| e.into_inner());
+            heads
+                .into_iter()
+                .filter(|row| row.not_before <= ms)
+                .filter(|row| {
+                    pacing
+                        .method_blocked
+                        .get(row.method.as_str())
+                        .is_none_or(|until| *until <= now)
+                })
+                .filter(|row| {
+                    !is_paced(&row.method)
+                        || pacing
+                            .channel_next
+                            .get(&row.order_key)
+                            .is_none_or(|next| *next <= now)
+                })
+                .take(self.config.concurrency)
+                .collect()
+        };
+        let attempted = due.len();
+        join_all(due.into_iter().map(|row| self.attempt(row))).await;
+        Ok(attempted)
+    }
+
+    async fn attempt(&self, row: Row) {
+        let ms = now_ms();
+        match storage::outbox::claim(&self.db, row.id, ms, LEASE.as_millis() as i64).await {
+            Ok(true) => {}
+            Ok(false) => return, // another worker has it
+            Err(e) => {
+                tracing::warn!(id = row.id, error = %e, "outbox: could not claim a message");
+                return;
+            }
+        }
+        if let Err(e) = self.attempt_claimed(&row).await {
+            // The lease will run out and the row will be tried again.
+            tracing::warn!(id = row.id, error = %e, "outbox: could not record a delivery result");
+        }
+    }
+
+    async fn attempt_claimed(&self, row: &Row) -> Result<(), sqlx::Error> {
+        let msg: Outgoing = match serde_json::from_str(&row.payload) {
+            Ok(msg) => msg,
+            Err(e) => {
+                tracing::error!(id = row.id, error = %e, "outbox: a stored message does not parse");
+                return storage::outbox::finish(&self.db, row.id, "failed", &format!("unreadable: {e}")).await;
+            }
+        };
+        // Edits of one message coalesce: only the newest waiting one is sent.
+        if matches!(msg, Outgoing::Update { .. } | Outgoing::PublishHome { .. })
+            && storage::outbox::has_newer(&self.db, row).await?
+        {
+            return storage::outbox::finish(&self.db, row.id, "superseded", "a newer edit is waiting").await;
+        }
+        let started = Instant::now();
+        if is_paced(&row.method) {
+            self.pacing()
+                .channel_next
+                .insert(row.order_key.clone(), started + self.config.channel_interval);
+        }
+        match deliver::deliver(&self.api, &self.db, &msg, CALL_TIMEOUT).await {
+            deliver::Outcome::Sent { posted } => {
+                let posted = posted.as_ref().map(|(k, c, t)| (k.as_str(), c.as_str(), t.as_str()));
+                storage::outbox::mark_sent(&self.db, row.id, posted).await
+            }
+            deliver::Outcome::RateLimited { method, retry_after } => {
+                tracing::info!(method, retry_after_ms = retry_after.as_millis() as u64, "outbox: Slack asked us to slow down");
+                self.pacing()
+                    .method_blocked
+                    .insert(method, Instant::now() + retry_after);
+                let until = now_ms() + retry_after.as_millis() as i64;
+                storage::outbox::retry_later(&self.db, row.id, until, "ratelimited", false).await
+            }
+            deliver::Outcome::Transient(reason) => {
+                let age = chrono::Utc::now() - row.created_at;
+                if age.to_std().unwrap_or_default() > self.config.give_up_after {
+                    tracing::error!(id = row.id, %reason, "outbox: giving up after retrying too long");
+                    metrics::counter!("needful_outbox_given_up_total", "reason" => "expired").increment(1);
+                    return storage::outbox::finish(&self.db, row.id, "failed", &format!("gave up retrying: {reason}")).await;
+                }
+                let backoff = self.backoff(row.attempts + 1);
+                tracing::warn!(id = row.id, %reason, attempt = row.attempts + 1, backoff_ms = backoff.as_millis() as u64, "outbox: Slack call failed; will retry");
+                storage::outbox::retry_later(&self.db, row.id, now_ms() + backoff.as_millis() as i64, &reason, true).await
+            }
+            deliver::Outcome::Permanent(reason) => {
+                tracing::warn!(id = row.id, method = %row.method, %reason, "outbox: Slack refused a message; not retrying");
+                metrics::counter!("needful_outbox_given_up_total", "reason" => "refused").increment(1);
+                storage::outbox::finish(&self.db, row.id, "failed", &reason).await
+            }
+        }
+    }
+
+    fn pacing(&self) -> std::sync::MutexGuard<'_, Pacing> {
+        self.pacing.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exponential backoff from `base_backoff`, capped at `max_backoff`.
+    fn backoff(&self, attempt: i64) -> Duration {
+        let exp = attempt.clamp(1, 20) as u32 - 1;
+        self.config
+            .base_backoff
+            .saturating_mul(2u32.saturating_pow(exp))
+            .min(self.config.max_backoff)
+    }
+}

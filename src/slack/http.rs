@@ -1,0 +1,247 @@
+//! HTTP mode: Slack POSTs signed requests here. Verify, decode, hand the typed
+//! input to the handlers, answer well inside Slack's 3-second deadline.
+
+use std::time::Instant;
+
+use axum::{
+    Json, Router,
+    body::{Body, Bytes},
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::json;
+use slack_morphism::prelude::*;
+
+use crate::{
+    app::{App, Mode},
+    handlers::{self, Handled},
+    storage,
+};
+
+/// Larger bodies are refused (413) without being read whole.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(app: App, mode: Mode) -> Router {
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text));
+    // In Socket Mode Slack never calls us over HTTP, so the Slack routes stay closed.
+    if mode == Mode::Http {
+        router = router
+            .route("/slack/events", post(events))
+            .route("/slack/commands", post(commands))
+            .route("/slack/interactions", post(interactions));
+    }
+    router.with_state(app)
+}
+
+fn finish(kind: &'static str, outcome: &'static str, started: Instant) {
+    metrics::counter!("needful_requests_total", "kind" => kind, "outcome" => outcome).increment(1);
+    metrics::histogram!("needful_ack_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
+}
+
+/// Reads the body (bounded) and checks Slack's signature over the raw bytes.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
+        let source = e.into_inner();
+        if source.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            too_large()
+        } else {
+            (StatusCode::BAD_REQUEST, "could not read the request body").into_response()
+        }
+    })
+}
+
+fn too_large() -> Response {
+    (StatusCode::PAYLOAD_TOO_LARGE, "request body larger than 1 MiB").into_response()
+}
+
+fn verify(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    app.verifier
+        .verify(header("x-slack-signature"), header("x-slack-request-timestamp"), body)
+        .map_err(|rejection| {
+            metrics::counter!("needful_rejected_signatures_total", "reason" => rejection.label()).increment(1);
+            tracing::warn!(reason = %rejection, "rejected a request that did not come from Slack");
+            (StatusCode::UNAUTHORIZED, "invalid request signature").into_response()
+        })
+}
+
+/// A body that will never parse: tell Slack not to retry it.
+fn unreadable(what: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [("x-slack-no-retry", "1")],
+        format!("could not read the {what}"),
+    )
+        .into_response()
+}
+
+async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let bytes = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(resp) => {
+            finish("events", "too_large", started);
+            return resp;
+        }
+    };
+    if let Err(resp) = verify(&app, &headers, &bytes) {
+        finish("events", "rejected", started);
+        return resp;
+    }
+    let push: SlackPushEvent = match serde_json::from_slice(&bytes) {
+        Ok(push) => push,
+        Err(e) => {
+            tracing::warn!(error = %e, "an event body did not parse");
+            finish("events", "malformed", started);
+            return unreadable("event");
+        }
+    };
+    let response = match push {
+        SlackPushEvent::UrlVerification(v) => {
+            finish("events", "url_verification", started);
+            return Json(json!({ "challenge": v.challenge })).into_response();
+        }
+        SlackPushEvent::AppRateLimited(e) => {
+            tracing::warn!(minute = ?e.minute_rate_limited, "Slack is dropping events: over 30,000 per hour for this workspace");
+            finish("events", "app_rate_limited", started);
+            return StatusCode::OK.into_response();
+        }
+        SlackPushEvent::EventCallback(callback) => handlers::on_event(&app, callback).await,
+    };
+    match response {
+        Ok(handled) => {
+            finish("events", handled.label(), started);
+            StatusCode::OK.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "could not apply an event; Slack will retry it");
+            finish("events", "error", started);
+            // A retryable failure: Slack redelivers and the event_id keeps it single.
+            (StatusCode::SERVICE_UNAVAILABLE, "temporarily unable to apply the event").into_response()
+        }
+    }
+}
+
+async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let bytes = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(resp) => {
+            finish("commands", "too_large", started);
+            return resp;
+        }
+    };
+    // Slack's certificate check carries no signature; it only needs a 200.
+    if form_field(&bytes, "ssl_check").as_deref() == Some("1") {
+        finish("commands", "ssl_check", started);
+        return StatusCode::OK.into_response();
+    }
+    if let Err(resp) = verify(&app, &headers, &bytes) {
+        finish("commands", "rejected", started);
+        return resp;
+    }
+    let command: SlackCommandEvent = match serde_urlencoded::from_bytes(&bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "a slash command body did not parse");
+            finish("commands", "malformed", started);
+            return unreadable("slash command");
+        }
+    };
+    let (reply, handled) = handlers::on_command(&app, command).await;
+    finish("commands", handled.label(), started);
+    Json(reply).into_response()
+}
+
+async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let bytes = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(resp) => {
+            finish("interactions", "too_large", started);
+            return resp;
+        }
+    };
+    if let Err(resp) = verify(&app, &headers, &bytes) {
+        finish("interactions", "rejected", started);
+        return resp;
+    }
+    let Some(event) = form_field(&bytes, "payload")
+        .and_then(|payload| serde_json::from_str::<SlackInteractionEvent>(&payload).ok())
+    else {
+        finish("interactions", "malformed", started);
+        return unreadable("interaction payload");
+    };
+    let (reply, handled) = handlers::on_interaction(&app, event).await;
+    finish("interactions", handled.label(), started);
+    match reply {
+        SlackInteractionResponse::Empty => StatusCode::OK.into_response(),
+        other => Json(other).into_response(),
+    }
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn healthz(State(app): State<App>) -> Response {
+    let database = storage::is_healthy(&app.db).await;
+    let pending = storage::outbox::depth(&app.db).await.ok();
+    let body = Json(json!({
+        "status": if database { "ok" } else { "unavailable" },
+        "database": if database { "ok" } else { "not answering" },
+        "outbox_pending": pending,
+    }));
+    if database {
+        (StatusCode::OK, body).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    }
+}
+
+async fn metrics_text(State(app): State<App>) -> Response {
+    if let Ok(rows) = storage::outbox::summary(&app.db).await {
+        for status in ["pending", "sending", "sent", "failed", "superseded"] {
+            let count = rows.iter().find(|r| r.status == status).map_or(0, |r| r.count);
+            metrics::gauge!("needful_outbox_messages", "status" => status).set(count as f64);
+        }
+        let depth: i64 = rows
+            .iter()
+            .filter(|r| r.status == "pending" || r.status == "sending")
+            .map(|r| r.count)
+            .sum();
+        metrics::gauge!("needful_outbox_depth").set(depth as f64);
+    }
+    let text = crate::telemetry::metrics_handle()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+impl Handled {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Handled::Applied => "ok",
+            Handled::Duplicate => "duplicate",
+            Handled::Ignored => "ignored",
+            Handled::Failed => "error",
+        }
+    }
+}

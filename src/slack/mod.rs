@@ -1,0 +1,7 @@
+//! The transport: everything that knows Slack's wire formats.
+
+pub mod client;
+pub mod http;
+pub mod ids;
+pub mod socket;
+pub mod verify;

@@ -1,0 +1,67 @@
+//! The database: SQLite in WAL mode by default. All SQL lives under this module.
+
+pub mod events;
+pub mod outbox;
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context as _;
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+pub type Db = SqlitePool;
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens (creating if missing) the database and applies pending migrations.
+pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .with_context(|| format!("DATABASE_URL {database_url:?} is not a SQLite URL (e.g. sqlite://needful.db)"))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL in WAL mode keeps every commit durable against a process crash,
+        // which is the failure that matters here; FULL only adds power-loss safety.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("could not open the database at {database_url}"))?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("could not apply database migrations")?;
+    Ok(pool)
+}
+
+/// Starts a write transaction that takes the write lock at once, so two writers
+/// wait for each other (busy timeout) instead of failing on a lock upgrade.
+pub async fn begin_write(db: &Db) -> Result<Tx<'static>, sqlx::Error> {
+    db.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// True when the database answers a trivial query.
+pub async fn is_healthy(db: &Db) -> bool {
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(db)
+        .await
+        .is_ok()
+}
+
+/// Writes a consistent copy of the live database to `path` (which must not exist).
+pub async fn backup(db: &Db, path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        anyhow::bail!("{} already exists; choose a new file name", path.display());
+    }
+    let target = path
+        .to_str()
+        .context("the backup path must be valid UTF-8")?;
+    sqlx::query("VACUUM INTO ?").bind(target).execute(db).await?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! SQL for the outbox table and the messages it posted.
+
+use chrono::Utc;
+
+use super::{Db, Tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub id: i64,
+    pub order_key: String,
+    pub method: String,
+    pub payload: String,
+    pub message_key: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub not_before: i64,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    order_key: &str,
+    method: &str,
+    payload: &str,
+    message_key: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (order_key, method, payload, message_key, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(order_key)
+    .bind(method)
+    .bind(payload)
+    .bind(message_key)
+    .bind(Utc::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+/// The oldest unfinished row of every order key: only these may be sent now.
+pub async fn heads(db: &Db, limit: i64) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as::<_, Row>(
+        "SELECT id, order_key, method, payload, message_key, status, attempts, not_before, created_at \
+         FROM outbox WHERE id IN ( \
+             SELECT MIN(id) FROM outbox WHERE status IN ('pending', 'sending') GROUP BY order_key \
+         ) ORDER BY id LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Claims a row for delivery. A row left 'sending' by a crashed process can be
+/// claimed again once its lease (kept in not_before) has run out.
+pub async fn claim(db: &Db, id: i64, now_ms: i64, lease_ms: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, not_before = ? \
+         WHERE id = ? AND not_before <= ? AND status IN ('pending', 'sending')",
+    )
+    .bind(now_ms + lease_ms)
+    .bind(id)
+    .bind(now_ms)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a row delivered; for a keyed post, remembers where it landed.
+pub async fn mark_sent(
+    db: &Db,
+    id: i64,
+    posted: Option<(&str, &str, &str)>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = super::begin_write(db).await?;
+    sqlx::query("UPDATE outbox SET status = 'sent', finished_at = ?, last_error = NULL WHERE id = ?")
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if let Some((key, channel, ts)) = posted {
+        sqlx::query(
+            "INSERT INTO slack_messages (message_key, channel, ts, posted_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (message_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+        )
+        .bind(key)
+        .bind(channel)
+        .bind(ts)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Puts a row back to wait until `not_before_ms`.
+pub async fn retry_later(
+    db: &Db,
+    id: i64,
+    not_before_ms: i64,
+    error: &str,
+    count_attempt: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ?, \
+         attempts = attempts - ? WHERE id = ?",
+    )
+    .bind(not_before_ms)
+    .bind(error)
+    .bind(if count_attempt { 0 } else { 1 })
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Gives a row up for good ('failed') or skips it ('superseded'), with the reason.
+pub async fn finish(db: &Db, id: i64, status: &str, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(reason)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// True when a newer waiting row edits the same message in the same order key.
+pub async fn has_newer(db: &Db, row: &Row) -> Result<bool, sqlx::Error> {
+    let Some(key) = &row.message_key else {
+        return Ok(false);
+    };
+    let newer: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE order_key = ? AND message_key = ? AND method = ? \
+         AND status = 'pending' AND id > ? LIMIT 1",
+    )
+    .bind(&row.order_key)
+    .bind(key)
+    .bind(&row.method)
+    .bind(row.id)
+    .fetch_optional(db)
+    .await?;
+    Ok(newer.is_some())
+}
+
+pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT channel, ts FROM slack_messages WHERE message_key = ?")
+        .bind(key)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn dm_channel(db: &Db, user: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT channel FROM dm_channels WHERE user_id = ?")
+        .bind(user)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn remember_dm_channel(db: &Db, user: &str, channel: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO dm_channels (user_id, channel) VALUES (?, ?) \
+         ON CONFLICT (user_id) DO UPDATE SET channel = excluded.channel",
+    )
+    .bind(user)
+    .bind(channel)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Rows not yet delivered or given up.
+pub async fn depth(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        .fetch_one(db)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Summary {
+    pub status: String,
+    pub count: i64,
+}
+
+pub async fn summary(db: &Db) -> Result<Vec<Summary>, sqlx::Error> {
+    sqlx::query_as("SELECT status, COUNT(*) AS count FROM outbox GROUP BY status ORDER BY status")
+        .fetch_all(db)
+        .await
+}
