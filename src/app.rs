@@ -44,7 +44,11 @@ pub struct Application {
 
 impl Application {
     /// Opens the database (applying migrations) and binds the listener.
-    pub async fn build(settings: Settings, clock: Option<SharedClock>, mode: Mode) -> anyhow::Result<Self> {
+    pub async fn build(
+        settings: Settings,
+        clock: Option<SharedClock>,
+        mode: Mode,
+    ) -> anyhow::Result<Self> {
         let clock: SharedClock = match (clock, settings.env.clock_start) {
             (Some(clock), _) => clock,
             (None, Some(start)) => {
@@ -58,18 +62,26 @@ impl Application {
         }
         match mode {
             Mode::Http if settings.env.signing_secrets.is_empty() => {
-                anyhow::bail!("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack")
+                anyhow::bail!(
+                    "SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack"
+                )
             }
             Mode::SocketMode if settings.env.app_token.is_none() => {
-                anyhow::bail!("SLACK_APP_TOKEN is not set; Socket Mode needs an app-level token (xapp-…) with connections:write")
+                anyhow::bail!(
+                    "SLACK_APP_TOKEN is not set; Socket Mode needs an app-level token (xapp-…) with connections:write"
+                )
             }
             _ => {}
         }
         if settings.team.kudos.channel.is_none() {
-            tracing::warn!("[kudos] channel is not set: kudos are recorded but not celebrated in a channel");
+            tracing::warn!(
+                "[kudos] channel is not set: kudos are recorded but not celebrated in a channel"
+            );
         }
         if settings.team.pods.is_empty() {
-            tracing::warn!("no [[pods]] configured: check-ins, understaffed mode and roles stay quiet");
+            tracing::warn!(
+                "no [[pods]] configured: check-ins, understaffed mode and roles stay quiet"
+            );
         }
         let db = storage::connect(&settings.env.database_url).await?;
         let slack = SlackApi::new(&settings.env.slack_api_url, &settings.env.bot_token)
@@ -77,7 +89,12 @@ impl Application {
         let outbox = Worker::new(db.clone(), slack.clone(), settings.team.outbox.clone());
         let listener = TcpListener::bind(settings.env.listen)
             .await
-            .with_context(|| format!("could not listen on {} (NEEDFUL_LISTEN)", settings.env.listen))?;
+            .with_context(|| {
+                format!(
+                    "could not listen on {} (NEEDFUL_LISTEN)",
+                    settings.env.listen
+                )
+            })?;
         let verifier = Verifier::new(&settings.env.signing_secrets);
         crate::telemetry::metrics_handle();
         Ok(Self {

@@ -12,7 +12,11 @@ use crate::{
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "needful", version, about = "A Slack bot for customer-support teams")]
+#[command(
+    name = "needful",
+    version,
+    about = "A Slack bot for customer-support teams"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -56,12 +60,18 @@ fn settings() -> anyhow::Result<Settings> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { socket_mode } => {
-            let mode = if socket_mode { Mode::SocketMode } else { Mode::Http };
+            let mode = if socket_mode {
+                Mode::SocketMode
+            } else {
+                Mode::Http
+            };
             let app = Application::build(settings()?, None, mode).await?;
             let token = app.shutdown_token();
             tokio::spawn(async move {
                 shutdown_signal().await;
-                tracing::info!("shutting down: finishing in-flight requests and flushing the outbox");
+                tracing::info!(
+                    "shutting down: finishing in-flight requests and flushing the outbox"
+                );
                 token.cancel();
             });
             app.run_until_stopped().await
@@ -78,7 +88,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if found {
                 println!("{} is valid.", env.config_path.display());
             } else {
-                println!("{} does not exist; built-in defaults apply.", env.config_path.display());
+                println!(
+                    "{} does not exist; built-in defaults apply.",
+                    env.config_path.display()
+                );
             }
             print!("{}", team.describe());
             Ok(())

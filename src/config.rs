@@ -105,7 +105,9 @@ impl EnvSettings {
         let listen_raw = get("NEEDFUL_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let listen = listen_raw.parse().map_err(|_| ConfigError::Env {
             key: "NEEDFUL_LISTEN",
-            message: format!("{listen_raw:?} is not an address; use host:port, e.g. {DEFAULT_LISTEN}"),
+            message: format!(
+                "{listen_raw:?} is not an address; use host:port, e.g. {DEFAULT_LISTEN}"
+            ),
         })?;
         let clock_start = match get("NEEDFUL_CLOCK_START") {
             None => None,
@@ -113,7 +115,9 @@ impl EnvSettings {
                 DateTime::parse_from_rfc3339(raw.trim())
                     .map_err(|e| ConfigError::Env {
                         key: "NEEDFUL_CLOCK_START",
-                        message: format!("{raw:?} is not RFC 3339 ({e}); e.g. 2026-12-07T08:59:00+01:00"),
+                        message: format!(
+                            "{raw:?} is not RFC 3339 ({e}); e.g. 2026-12-07T08:59:00+01:00"
+                        ),
                     })?
                     .with_timezone(&Utc),
             ),
@@ -270,22 +274,31 @@ fn default_workdays() -> Vec<Weekday> {
 
 fn de_clock_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
     let raw = String::deserialize(d)?;
-    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
-        .map_err(|_| D::Error::custom(format!("{raw:?} is not a time of day; use HH:MM, e.g. \"09:00\"")))
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| {
+        D::Error::custom(format!(
+            "{raw:?} is not a time of day; use HH:MM, e.g. \"09:00\""
+        ))
+    })
 }
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let raw = String::deserialize(d)?;
-    humantime::parse_duration(raw.trim())
-        .map_err(|_| D::Error::custom(format!("{raw:?} is not a duration; use e.g. \"2h\", \"90m\", \"500ms\"")))
+    humantime::parse_duration(raw.trim()).map_err(|_| {
+        D::Error::custom(format!(
+            "{raw:?} is not a duration; use e.g. \"2h\", \"90m\", \"500ms\""
+        ))
+    })
 }
 
 fn de_weekdays<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
     let raw = Vec::<String>::deserialize(d)?;
     raw.iter()
         .map(|day| {
-            Weekday::from_str(day.trim())
-                .map_err(|_| D::Error::custom(format!("{day:?} is not a weekday; use Mon, Tue, Wed, Thu, Fri, Sat or Sun")))
+            Weekday::from_str(day.trim()).map_err(|_| {
+                D::Error::custom(format!(
+                    "{day:?} is not a weekday; use Mon, Tue, Wed, Thu, Fri, Sat or Sun"
+                ))
+            })
         })
         .collect()
 }
@@ -360,7 +373,10 @@ impl TeamConfig {
                 return Err(invalid(key("workdays"), "needs at least one day".into()));
             }
             if pod.checkin_window.is_zero() {
-                return Err(invalid(key("checkin_window"), "must be longer than 0".into()));
+                return Err(invalid(
+                    key("checkin_window"),
+                    "must be longer than 0".into(),
+                ));
             }
             if let Some(roles) = &pod.roles
                 && roles.is_empty()
@@ -372,7 +388,10 @@ impl TeamConfig {
             }
         }
         if self.outbox.concurrency == 0 {
-            return Err(invalid("outbox.concurrency".into(), "must be at least 1".into()));
+            return Err(invalid(
+                "outbox.concurrency".into(),
+                "must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -512,7 +531,8 @@ help_channels = ["C0SALES"]
         .expect("parses");
         assert_eq!(env.signing_secrets.len(), 2);
         assert_eq!(env.slack_api_url, "http://127.0.0.1:9/api");
-        let err = EnvSettings::from_lookup(|k| (k == "NEEDFUL_LISTEN").then(|| "nope".into())).unwrap_err();
+        let err = EnvSettings::from_lookup(|k| (k == "NEEDFUL_LISTEN").then(|| "nope".into()))
+            .unwrap_err();
         assert!(err.to_string().contains("NEEDFUL_LISTEN"));
     }
 }

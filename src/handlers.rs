@@ -25,7 +25,10 @@ pub enum Handled {
 
 /// The slash commands, with the one line of help each gets.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("/kudos", "thank a colleague: `/kudos @colleague what they did`"),
+    (
+        "/kudos",
+        "thank a colleague: `/kudos @colleague what they did`",
+    ),
     ("/trophy", "see or pass the Needful Trophy"),
     ("/checkin", "check in for today"),
     ("/understaffed", "switch a pod's understaffed mode"),
@@ -38,7 +41,9 @@ pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Han
     let kind = match &callback.event {
         SlackEventCallbackBody::ReactionAdded(_) => "reaction_added",
         SlackEventCallbackBody::ReactionRemoved(_) => "reaction_removed",
-        SlackEventCallbackBody::AppHomeOpened(e) if e.tab.as_deref() != Some("messages") => "app_home_opened",
+        SlackEventCallbackBody::AppHomeOpened(e) if e.tab.as_deref() != Some("messages") => {
+            "app_home_opened"
+        }
         SlackEventCallbackBody::Message(m) if features::is_human_message(m) => "message",
         _ => return Ok(Handled::Ignored),
     };
@@ -50,8 +55,12 @@ pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Han
         return Ok(Handled::Duplicate);
     }
     match &callback.event {
-        SlackEventCallbackBody::ReactionAdded(e) => features::kudos::on_reaction(app, &mut tx, e.into()).await?,
-        SlackEventCallbackBody::ReactionRemoved(e) => features::kudos::on_reaction(app, &mut tx, e.into()).await?,
+        SlackEventCallbackBody::ReactionAdded(e) => {
+            features::kudos::on_reaction(app, &mut tx, e.into()).await?
+        }
+        SlackEventCallbackBody::ReactionRemoved(e) => {
+            features::kudos::on_reaction(app, &mut tx, e.into()).await?
+        }
         SlackEventCallbackBody::AppHomeOpened(e) => match UserId::parse(e.user.as_ref()) {
             Ok(user) => features::home::publish(app, &mut tx, &user).await?,
             Err(_) => return Ok(Handled::Ignored),
@@ -67,12 +76,20 @@ pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Han
 /// Answers a slash command. The reply is the immediate (ephemeral unless said
 /// otherwise) answer; anything else it causes goes through the outbox.
 #[tracing::instrument(skip_all, fields(command = %command.command, user = %command.user_id))]
-pub async fn on_command(app: &App, command: SlackCommandEvent) -> (SlackCommandEventResponse, Handled) {
+pub async fn on_command(
+    app: &App,
+    command: SlackCommandEvent,
+) -> (SlackCommandEventResponse, Handled) {
     let (Ok(user), Ok(channel)) = (
         UserId::parse(command.user_id.as_ref()),
         ChannelId::parse(command.channel_id.as_ref()),
     ) else {
-        return (reply(Reply::ephemeral("I could not tell who or where this came from, so I did nothing.")), Handled::Ignored);
+        return (
+            reply(Reply::ephemeral(
+                "I could not tell who or where this came from, so I did nothing.",
+            )),
+            Handled::Ignored,
+        );
     };
     let invocation = Invocation {
         user,
@@ -87,7 +104,10 @@ pub async fn on_command(app: &App, command: SlackCommandEvent) -> (SlackCommandE
         Err(AppError::User(message)) => (reply(Reply::ephemeral(message)), Handled::Applied),
         Err(AppError::Internal(e)) => {
             tracing::error!(error = ?e, "a command failed");
-            (reply(Reply::ephemeral(INTERNAL_ERROR_TEXT)), Handled::Failed)
+            (
+                reply(Reply::ephemeral(INTERNAL_ERROR_TEXT)),
+                Handled::Failed,
+            )
         }
     }
 }
@@ -104,12 +124,21 @@ async fn run_command(app: &App, inv: &Invocation) -> Result<Reply, AppError> {
 }
 
 fn unknown_command(name: &str) -> String {
-    let list: Vec<String> = COMMANDS.iter().map(|(c, what)| format!("• `{c}`: {what}")).collect();
-    format!("I don't know `{name}`. Here is what I can do:\n{}", list.join("\n"))
+    let list: Vec<String> = COMMANDS
+        .iter()
+        .map(|(c, what)| format!("• `{c}`: {what}"))
+        .collect();
+    format!(
+        "I don't know `{name}`. Here is what I can do:\n{}",
+        list.join("\n")
+    )
 }
 
 /// Handles a button press or a modal submission.
-pub async fn on_interaction(app: &App, event: SlackInteractionEvent) -> (SlackInteractionResponse, Handled) {
+pub async fn on_interaction(
+    app: &App,
+    event: SlackInteractionEvent,
+) -> (SlackInteractionResponse, Handled) {
     let result = async {
         let mut tx = storage::begin_write(&app.db).await?;
         let response = features::on_interaction(app, &mut tx, &event).await?;
@@ -130,7 +159,10 @@ pub async fn on_interaction(app: &App, event: SlackInteractionEvent) -> (SlackIn
 
 fn reply(r: Reply) -> SlackCommandEventResponse {
     let mut content = SlackMessageContent::new().with_text(r.text);
-    if let Some(blocks) = r.blocks.and_then(|b| serde_json::from_value::<Vec<SlackBlock>>(b).ok()) {
+    if let Some(blocks) = r
+        .blocks
+        .and_then(|b| serde_json::from_value::<Vec<SlackBlock>>(b).ok())
+    {
         content = content.with_blocks(blocks);
     }
     SlackCommandEventResponse::new(content).with_response_type(if r.in_channel {

@@ -9,9 +9,9 @@ pub mod features;
 pub mod handlers;
 pub mod manifest;
 pub mod outbox;
+pub mod slack;
 #[cfg(feature = "simulator")]
 pub mod slack_sim;
-pub mod slack;
 pub mod storage;
 pub mod telemetry;
 

@@ -11,7 +11,9 @@ pub fn init_logging(json: bool) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,slack_morphism=warn,hyper=warn"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
-        registry.with(fmt::layer().json().with_current_span(false)).try_init()
+        registry
+            .with(fmt::layer().json().with_current_span(false))
+            .try_init()
     } else {
         registry.with(fmt::layer()).try_init()
     };
@@ -28,7 +30,9 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full("needful_ack_seconds".to_string()),
-                    &[0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5],
+                    &[
+                        0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                    ],
                 )
                 .ok()?
                 .build_recorder();

@@ -21,7 +21,14 @@ pub async fn publish(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), Ap
     ];
     blocks.extend(crate::features::kudos::home_blocks(app, tx, user).await?);
     let view = json!({"type": "home", "blocks": blocks});
-    outbox::enqueue(tx, &Outgoing::PublishHome { user: user.to_string(), view }).await?;
+    outbox::enqueue(
+        tx,
+        &Outgoing::PublishHome {
+            user: user.to_string(),
+            view,
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -3,7 +3,13 @@
 use serde_json::Value;
 use slack_morphism::prelude::*;
 
-use crate::{app::App, error::AppError, features::{Invocation, Reply}, slack::ids::UserId, storage::Tx};
+use crate::{
+    app::App,
+    error::AppError,
+    features::{Invocation, Reply},
+    slack::ids::UserId,
+    storage::Tx,
+};
 
 /// A kudos reaction added or removed, as Slack reported it.
 #[derive(Debug, Clone)]
@@ -50,7 +56,11 @@ fn message_of(item: &SlackReactionsItem) -> Option<(String, String)> {
     }
 }
 
-pub async fn on_reaction(_app: &App, _tx: &mut Tx<'_>, _input: ReactionInput) -> Result<(), AppError> {
+pub async fn on_reaction(
+    _app: &App,
+    _tx: &mut Tx<'_>,
+    _input: ReactionInput,
+) -> Result<(), AppError> {
     Ok(())
 }
 
@@ -58,6 +68,10 @@ pub async fn command(_app: &App, _tx: &mut Tx<'_>, _inv: &Invocation) -> Result<
     Ok(Reply::ephemeral("Usage: `/kudos @colleague what they did`"))
 }
 
-pub async fn home_blocks(_app: &App, _tx: &mut Tx<'_>, _user: &UserId) -> Result<Vec<Value>, AppError> {
+pub async fn home_blocks(
+    _app: &App,
+    _tx: &mut Tx<'_>,
+    _user: &UserId,
+) -> Result<Vec<Value>, AppError> {
     Ok(vec![])
 }

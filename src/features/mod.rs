@@ -50,7 +50,11 @@ pub fn is_human_message(m: &SlackMessageEvent) -> bool {
 }
 
 /// Human messages: today only thread replies to check-in prompts matter.
-pub async fn on_message(_app: &App, _tx: &mut Tx<'_>, _message: &SlackMessageEvent) -> Result<(), AppError> {
+pub async fn on_message(
+    _app: &App,
+    _tx: &mut Tx<'_>,
+    _message: &SlackMessageEvent,
+) -> Result<(), AppError> {
     Ok(())
 }
 

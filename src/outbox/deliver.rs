@@ -13,9 +13,14 @@ use crate::storage::{self, Db};
 #[derive(Debug)]
 pub enum Outcome {
     /// Slack took it. For a keyed post: where it landed.
-    Sent { posted: Option<(String, String, String)> },
+    Sent {
+        posted: Option<(String, String, String)>,
+    },
     /// Slack asked us to slow down: wait, then try again (not a failure).
-    RateLimited { method: &'static str, retry_after: Duration },
+    RateLimited {
+        method: &'static str,
+        retry_after: Duration,
+    },
     /// Network trouble, a 5xx or a Slack-side hiccup: back off and try again.
     Transient(String),
     /// Slack said no for good (`channel_not_found`, `invalid_auth`, …).
@@ -106,7 +111,13 @@ fn record(method: &'static str, outcome: &'static str) {
 pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Duration) -> Outcome {
     let session = api.session();
     match msg {
-        Outgoing::Post { channel, text, blocks, thread_ts, key } => {
+        Outgoing::Post {
+            channel,
+            text,
+            blocks,
+            thread_ts,
+            key,
+        } => {
             let content = match content(text, blocks) {
                 Ok(c) => c,
                 Err(e) => return Outcome::Permanent(e),
@@ -122,7 +133,9 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
                     .map(|k| (k.clone(), resp.channel.to_string(), resp.ts.to_string())),
             }
         }
-        Outgoing::Update { key, text, blocks, .. } => {
+        Outgoing::Update {
+            key, text, blocks, ..
+        } => {
             let (channel, ts) = match lookup(db, key).await {
                 Ok(found) => found,
                 Err(outcome) => return outcome,
@@ -144,7 +157,12 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
             call!("chat.delete", session.chat_delete(&req), timeout);
             Outcome::Sent { posted: None }
         }
-        Outgoing::Ephemeral { channel, user, text, blocks } => {
+        Outgoing::Ephemeral {
+            channel,
+            user,
+            text,
+            blocks,
+        } => {
             let content = match content(text, blocks) {
                 Ok(c) => c,
                 Err(e) => return Outcome::Permanent(e),
@@ -154,7 +172,11 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
                 user.clone().into(),
                 content,
             );
-            call!("chat.postEphemeral", session.chat_post_ephemeral(&req), timeout);
+            call!(
+                "chat.postEphemeral",
+                session.chat_post_ephemeral(&req),
+                timeout
+            );
             Outcome::Sent { posted: None }
         }
         Outgoing::DirectMessage { user, text, blocks } => {
@@ -167,7 +189,11 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
                 Ok(None) => {
                     let req = SlackApiConversationsOpenRequest::new()
                         .with_users(vec![user.clone().into()]);
-                    let resp = call!("conversations.open", session.conversations_open(&req), timeout);
+                    let resp = call!(
+                        "conversations.open",
+                        session.conversations_open(&req),
+                        timeout
+                    );
                     let channel = resp.channel.id.to_string();
                     if let Err(e) = storage::outbox::remember_dm_channel(db, user, &channel).await {
                         return Outcome::Transient(format!("database: {e}"));

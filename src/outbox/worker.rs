@@ -147,28 +147,50 @@ impl Worker {
             Ok(msg) => msg,
             Err(e) => {
                 tracing::error!(id = row.id, error = %e, "outbox: a stored message does not parse");
-                return storage::outbox::finish(&self.db, row.id, "failed", &format!("unreadable: {e}")).await;
+                return storage::outbox::finish(
+                    &self.db,
+                    row.id,
+                    "failed",
+                    &format!("unreadable: {e}"),
+                )
+                .await;
             }
         };
         // Edits of one message coalesce: only the newest waiting one is sent.
         if matches!(msg, Outgoing::Update { .. } | Outgoing::PublishHome { .. })
             && storage::outbox::has_newer(&self.db, row).await?
         {
-            return storage::outbox::finish(&self.db, row.id, "superseded", "a newer edit is waiting").await;
+            return storage::outbox::finish(
+                &self.db,
+                row.id,
+                "superseded",
+                "a newer edit is waiting",
+            )
+            .await;
         }
         let started = Instant::now();
         if is_paced(&row.method) {
-            self.pacing()
-                .channel_next
-                .insert(row.order_key.clone(), started + self.config.channel_interval);
+            self.pacing().channel_next.insert(
+                row.order_key.clone(),
+                started + self.config.channel_interval,
+            );
         }
         match deliver::deliver(&self.api, &self.db, &msg, CALL_TIMEOUT).await {
             deliver::Outcome::Sent { posted } => {
-                let posted = posted.as_ref().map(|(k, c, t)| (k.as_str(), c.as_str(), t.as_str()));
+                let posted = posted
+                    .as_ref()
+                    .map(|(k, c, t)| (k.as_str(), c.as_str(), t.as_str()));
                 storage::outbox::mark_sent(&self.db, row.id, posted).await
             }
-            deliver::Outcome::RateLimited { method, retry_after } => {
-                tracing::info!(method, retry_after_ms = retry_after.as_millis() as u64, "outbox: Slack asked us to slow down");
+            deliver::Outcome::RateLimited {
+                method,
+                retry_after,
+            } => {
+                tracing::info!(
+                    method,
+                    retry_after_ms = retry_after.as_millis() as u64,
+                    "outbox: Slack asked us to slow down"
+                );
                 self.pacing()
                     .method_blocked
                     .insert(method, Instant::now() + retry_after);
@@ -179,16 +201,31 @@ impl Worker {
                 let age = chrono::Utc::now() - row.created_at;
                 if age.to_std().unwrap_or_default() > self.config.give_up_after {
                     tracing::error!(id = row.id, %reason, "outbox: giving up after retrying too long");
-                    metrics::counter!("needful_outbox_given_up_total", "reason" => "expired").increment(1);
-                    return storage::outbox::finish(&self.db, row.id, "failed", &format!("gave up retrying: {reason}")).await;
+                    metrics::counter!("needful_outbox_given_up_total", "reason" => "expired")
+                        .increment(1);
+                    return storage::outbox::finish(
+                        &self.db,
+                        row.id,
+                        "failed",
+                        &format!("gave up retrying: {reason}"),
+                    )
+                    .await;
                 }
                 let backoff = self.backoff(row.attempts + 1);
                 tracing::warn!(id = row.id, %reason, attempt = row.attempts + 1, backoff_ms = backoff.as_millis() as u64, "outbox: Slack call failed; will retry");
-                storage::outbox::retry_later(&self.db, row.id, now_ms() + backoff.as_millis() as i64, &reason, true).await
+                storage::outbox::retry_later(
+                    &self.db,
+                    row.id,
+                    now_ms() + backoff.as_millis() as i64,
+                    &reason,
+                    true,
+                )
+                .await
             }
             deliver::Outcome::Permanent(reason) => {
                 tracing::warn!(id = row.id, method = %row.method, %reason, "outbox: Slack refused a message; not retrying");
-                metrics::counter!("needful_outbox_given_up_total", "reason" => "refused").increment(1);
+                metrics::counter!("needful_outbox_given_up_total", "reason" => "refused")
+                    .increment(1);
                 storage::outbox::finish(&self.db, row.id, "failed", &reason).await
             }
         }

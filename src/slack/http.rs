@@ -39,7 +39,8 @@ pub fn router(app: App, mode: Mode) -> Router {
 
 fn finish(kind: &'static str, outcome: &'static str, started: Instant) {
     metrics::counter!("needful_requests_total", "kind" => kind, "outcome" => outcome).increment(1);
-    metrics::histogram!("needful_ack_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("needful_ack_seconds", "kind" => kind)
+        .record(started.elapsed().as_secs_f64());
 }
 
 /// Reads the body (bounded) and checks Slack's signature over the raw bytes.
@@ -51,26 +52,40 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
-        let source = e.into_inner();
-        if source.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-            too_large()
-        } else {
-            (StatusCode::BAD_REQUEST, "could not read the request body").into_response()
-        }
-    })
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            let source = e.into_inner();
+            if source
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                too_large()
+            } else {
+                (StatusCode::BAD_REQUEST, "could not read the request body").into_response()
+            }
+        })
 }
 
 fn too_large() -> Response {
-    (StatusCode::PAYLOAD_TOO_LARGE, "request body larger than 1 MiB").into_response()
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request body larger than 1 MiB",
+    )
+        .into_response()
 }
 
 fn verify(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     app.verifier
-        .verify(header("x-slack-signature"), header("x-slack-request-timestamp"), body)
+        .verify(
+            header("x-slack-signature"),
+            header("x-slack-request-timestamp"),
+            body,
+        )
         .map_err(|rejection| {
-            metrics::counter!("needful_rejected_signatures_total", "reason" => rejection.label()).increment(1);
+            metrics::counter!("needful_rejected_signatures_total", "reason" => rejection.label())
+                .increment(1);
             tracing::warn!(reason = %rejection, "rejected a request that did not come from Slack");
             (StatusCode::UNAUTHORIZED, "invalid request signature").into_response()
         })
@@ -128,7 +143,11 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
             tracing::error!(error = ?e, "could not apply an event; Slack will retry it");
             finish("events", "error", started);
             // A retryable failure: Slack redelivers and the event_id keeps it single.
-            (StatusCode::SERVICE_UNAVAILABLE, "temporarily unable to apply the event").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unable to apply the event",
+            )
+                .into_response()
         }
     }
 }
@@ -215,7 +234,10 @@ async fn healthz(State(app): State<App>) -> Response {
 async fn metrics_text(State(app): State<App>) -> Response {
     if let Ok(rows) = storage::outbox::summary(&app.db).await {
         for status in ["pending", "sending", "sent", "failed", "superseded"] {
-            let count = rows.iter().find(|r| r.status == status).map_or(0, |r| r.count);
+            let count = rows
+                .iter()
+                .find(|r| r.status == status)
+                .map_or(0, |r| r.count);
             metrics::gauge!("needful_outbox_messages", "status" => status).set(count as f64);
         }
         let depth: i64 = rows
@@ -229,7 +251,10 @@ async fn metrics_text(State(app): State<App>) -> Response {
         .map(|h| h.render())
         .unwrap_or_default();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     )
         .into_response()

@@ -80,7 +80,9 @@ pub fn parse_mention(token: &str) -> Option<UserId> {
 
 /// Undoes Slack's escaping of `&`, `<` and `>` in message text.
 pub fn unescape_text(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -89,8 +91,14 @@ mod tests {
 
     #[test]
     fn mentions_in_both_forms() {
-        assert_eq!(parse_mention("<@U0BOB00001>").unwrap().as_str(), "U0BOB00001");
-        assert_eq!(parse_mention("<@U0BOB00001|bob>").unwrap().as_str(), "U0BOB00001");
+        assert_eq!(
+            parse_mention("<@U0BOB00001>").unwrap().as_str(),
+            "U0BOB00001"
+        );
+        assert_eq!(
+            parse_mention("<@U0BOB00001|bob>").unwrap().as_str(),
+            "U0BOB00001"
+        );
         assert_eq!(parse_mention("@bob"), None);
         assert_eq!(parse_mention("<#C0SUPPORT1|support>"), None);
         assert_eq!(parse_mention("<@>"), None);

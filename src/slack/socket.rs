@@ -50,10 +50,9 @@ pub async fn start(app: App) -> anyhow::Result<SocketMode> {
         callbacks,
     );
     let token = SlackApiToken::new(SlackApiTokenValue::new(app_token.expose().to_string()));
-    listener
-        .listen_for(&token)
-        .await
-        .context("could not open a Socket Mode connection (apps.connections.open); check SLACK_APP_TOKEN")?;
+    listener.listen_for(&token).await.context(
+        "could not open a Socket Mode connection (apps.connections.open); check SLACK_APP_TOKEN",
+    )?;
     listener.start().await;
     tracing::info!("Socket Mode connected");
     Ok(SocketMode { listener })
@@ -63,7 +62,11 @@ async fn app_of(state: &State) -> Option<App> {
     state.read().await.get_user_state::<App>().cloned()
 }
 
-async fn on_push(event: SlackPushEventCallback, _client: Client, state: State) -> UserCallbackResult<()> {
+async fn on_push(
+    event: SlackPushEventCallback,
+    _client: Client,
+    state: State,
+) -> UserCallbackResult<()> {
     let started = std::time::Instant::now();
     let app = app_of(&state).await.ok_or("needful state missing")?;
     let outcome = handlers::on_event(&app, event).await;
@@ -101,12 +104,17 @@ async fn on_interaction(
 
 fn record(kind: &'static str, outcome: &'static str, started: std::time::Instant) {
     metrics::counter!("needful_requests_total", "kind" => kind, "outcome" => outcome, "transport" => "socket").increment(1);
-    metrics::histogram!("needful_ack_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("needful_ack_seconds", "kind" => kind)
+        .record(started.elapsed().as_secs_f64());
 }
 
 /// A failed handler withholds the ack (Slack redelivers); an envelope that does
 /// not parse is acknowledged by slack-morphism after this returns.
-fn on_error(err: Box<dyn std::error::Error + Send + Sync>, _client: Client, _state: State) -> HttpStatusCode {
+fn on_error(
+    err: Box<dyn std::error::Error + Send + Sync>,
+    _client: Client,
+    _state: State,
+) -> HttpStatusCode {
     tracing::warn!(error = %err, "Socket Mode: could not handle an envelope; Slack will redeliver it");
     HttpStatusCode::INTERNAL_SERVER_ERROR
 }

@@ -2,7 +2,9 @@
 //! slack-morphism's verifier against each configured signing secret.
 
 use slack_morphism::prelude::*;
-use slack_morphism::signature_verifier::{SlackEventSignatureVerifier, SlackEventSignatureVerifierError};
+use slack_morphism::signature_verifier::{
+    SlackEventSignatureVerifier, SlackEventSignatureVerifierError,
+};
 
 use crate::config::Secret;
 
@@ -45,13 +47,22 @@ impl Verifier {
         Self {
             verifiers: secrets
                 .iter()
-                .map(|s| SlackEventSignatureVerifier::new(&SlackSigningSecret::new(s.expose().to_string())))
+                .map(|s| {
+                    SlackEventSignatureVerifier::new(&SlackSigningSecret::new(
+                        s.expose().to_string(),
+                    ))
+                })
                 .collect(),
         }
     }
 
     /// Checks a request against the system clock (Slack signs with real time).
-    pub fn verify(&self, signature: Option<&str>, timestamp: Option<&str>, body: &[u8]) -> Result<(), Rejection> {
+    pub fn verify(
+        &self,
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), Rejection> {
         self.verify_at(signature, timestamp, body, chrono::Utc::now().timestamp())
     }
 
@@ -68,7 +79,10 @@ impl Verifier {
         let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
             return Err(Rejection::Missing);
         };
-        let ts: i64 = timestamp.trim().parse().map_err(|_| Rejection::BadTimestamp)?;
+        let ts: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| Rejection::BadTimestamp)?;
         if (now - ts).abs() > MAX_SKEW_SECS {
             return Err(Rejection::OutOfWindow);
         }
@@ -80,7 +94,9 @@ impl Verifier {
                 // slack-morphism compares the signature (in constant time) before it
                 // checks the age against its own clock; the window was checked above
                 // against ours, so a timestamp complaint here means the signature matched.
-                Err(SlackEventSignatureVerifierError::IncorrectOrExpiredTimestampError(_)) => return Ok(()),
+                Err(SlackEventSignatureVerifierError::IncorrectOrExpiredTimestampError(_)) => {
+                    return Ok(());
+                }
                 Err(_) => continue,
             }
         }
@@ -105,19 +121,37 @@ mod tests {
     fn slacks_test_vector_passes_at_its_own_time() {
         let v = verifier(&[VECTOR_SECRET]);
         assert_eq!(VECTOR_BODY.len(), 362);
-        assert_eq!(v.verify_at(Some(VECTOR_SIG), Some(VECTOR_TS), VECTOR_BODY.as_bytes(), 1531420618), Ok(()));
+        assert_eq!(
+            v.verify_at(
+                Some(VECTOR_SIG),
+                Some(VECTOR_TS),
+                VECTOR_BODY.as_bytes(),
+                1531420618
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn slacks_test_vector_is_stale_today() {
         let v = verifier(&[VECTOR_SECRET]);
-        assert_eq!(v.verify(Some(VECTOR_SIG), Some(VECTOR_TS), VECTOR_BODY.as_bytes()), Err(Rejection::OutOfWindow));
+        assert_eq!(
+            v.verify(Some(VECTOR_SIG), Some(VECTOR_TS), VECTOR_BODY.as_bytes()),
+            Err(Rejection::OutOfWindow)
+        );
     }
 
     #[test]
     fn window_is_five_minutes_either_way() {
         let v = verifier(&[VECTOR_SECRET]);
-        let at = |now| v.verify_at(Some(VECTOR_SIG), Some(VECTOR_TS), VECTOR_BODY.as_bytes(), now);
+        let at = |now| {
+            v.verify_at(
+                Some(VECTOR_SIG),
+                Some(VECTOR_TS),
+                VECTOR_BODY.as_bytes(),
+                now,
+            )
+        };
         assert_eq!(at(1531420618 + 300), Ok(()));
         assert_eq!(at(1531420618 - 300), Ok(()));
         assert_eq!(at(1531420618 + 301), Err(Rejection::OutOfWindow));
@@ -127,16 +161,51 @@ mod tests {
     #[test]
     fn any_configured_secret_may_sign() {
         let v = verifier(&["old-secret", VECTOR_SECRET]);
-        assert_eq!(v.verify_at(Some(VECTOR_SIG), Some(VECTOR_TS), VECTOR_BODY.as_bytes(), 1531420618), Ok(()));
+        assert_eq!(
+            v.verify_at(
+                Some(VECTOR_SIG),
+                Some(VECTOR_TS),
+                VECTOR_BODY.as_bytes(),
+                1531420618
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn tampering_is_caught() {
         let v = verifier(&[VECTOR_SECRET]);
         let body = VECTOR_BODY.replace("roadrunner", "coyote");
-        assert_eq!(v.verify_at(Some(VECTOR_SIG), Some(VECTOR_TS), body.as_bytes(), 1531420618), Err(Rejection::BadSignature));
-        assert_eq!(v.verify_at(None, Some(VECTOR_TS), VECTOR_BODY.as_bytes(), 1531420618), Err(Rejection::Missing));
-        assert_eq!(v.verify_at(Some(VECTOR_SIG), Some("soon"), VECTOR_BODY.as_bytes(), 1531420618), Err(Rejection::BadTimestamp));
-        assert_eq!(verifier(&[]).verify_at(Some(VECTOR_SIG), Some(VECTOR_TS), VECTOR_BODY.as_bytes(), 1531420618), Err(Rejection::NoSecret));
+        assert_eq!(
+            v.verify_at(
+                Some(VECTOR_SIG),
+                Some(VECTOR_TS),
+                body.as_bytes(),
+                1531420618
+            ),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            v.verify_at(None, Some(VECTOR_TS), VECTOR_BODY.as_bytes(), 1531420618),
+            Err(Rejection::Missing)
+        );
+        assert_eq!(
+            v.verify_at(
+                Some(VECTOR_SIG),
+                Some("soon"),
+                VECTOR_BODY.as_bytes(),
+                1531420618
+            ),
+            Err(Rejection::BadTimestamp)
+        );
+        assert_eq!(
+            verifier(&[]).verify_at(
+                Some(VECTOR_SIG),
+                Some(VECTOR_TS),
+                VECTOR_BODY.as_bytes(),
+                1531420618
+            ),
+            Err(Rejection::NoSecret)
+        );
     }
 }

@@ -99,7 +99,10 @@ mod tests {
             times: Some(1),
             failure: Failure::SlackError("fatal_error".into()),
         });
-        assert_eq!(f.take("auth.test"), Some(Failure::SlackError("fatal_error".into())));
+        assert_eq!(
+            f.take("auth.test"),
+            Some(Failure::SlackError("fatal_error".into()))
+        );
         assert_eq!(f.take("auth.test"), None);
         assert_eq!(f.take("chat.update"), Some(Failure::Status(500)));
         assert_eq!(f.take("chat.update"), Some(Failure::Status(500)));

@@ -113,7 +113,13 @@ pub(crate) struct Ctx<'a> {
     pub now: Instant,
 }
 
-pub(crate) fn handle(w: &mut World, ctx: &Ctx, method: &str, args: &Args, token: Option<&str>) -> Reply {
+pub(crate) fn handle(
+    w: &mut World,
+    ctx: &Ctx,
+    method: &str,
+    args: &Args,
+    token: Option<&str>,
+) -> Reply {
     if method == "apps.connections.open" {
         return connections_open(w, ctx, token);
     }
@@ -188,7 +194,10 @@ fn content(args: &Args, require: bool) -> Result<(Option<String>, Option<Value>)
     let blocks = match args.value("blocks") {
         None => None,
         Some(Value::Array(b)) => {
-            if b.len() > MAX_MESSAGE_BLOCKS || b.iter().any(|x| x.get("type").and_then(Value::as_str).is_none()) {
+            if b.len() > MAX_MESSAGE_BLOCKS
+                || b.iter()
+                    .any(|x| x.get("type").and_then(Value::as_str).is_none())
+            {
                 return Err("invalid_blocks");
             }
             Some(Value::Array(b.clone()))
@@ -198,7 +207,10 @@ fn content(args: &Args, require: bool) -> Result<(Option<String>, Option<Value>)
     if require && text.is_none() && blocks.is_none() && args.value("attachments").is_none() {
         return Err("no_text");
     }
-    if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
+    {
         return Err("msg_too_long");
     }
     Ok((text, blocks))
@@ -248,7 +260,10 @@ fn post_message(w: &mut World, ctx: &Ctx, args: &Args) -> Reply {
         Ok(c) => c,
         Err(e) => return Reply::err(e),
     };
-    if !w.faults.allow_natural("chat.postMessage", &channel, ctx.now) {
+    if !w
+        .faults
+        .allow_natural("chat.postMessage", &channel, ctx.now)
+    {
         return Reply::rate_limited(NATURAL_RETRY_AFTER_SECS);
     }
     let (text, blocks) = match content(args, true) {
@@ -271,7 +286,11 @@ fn post_message(w: &mut World, ctx: &Ctx, args: &Args) -> Reply {
         reactions: Vec::new(),
     };
     let mut message = message_json(&msg);
-    if let Some(parent) = msg.thread_ts.as_deref().and_then(|t| w.find_message(&channel, t)) {
+    if let Some(parent) = msg
+        .thread_ts
+        .as_deref()
+        .and_then(|t| w.find_message(&channel, t))
+    {
         message["parent_user_id"] = json!(parent.user);
     }
     let ts = msg.ts.clone();
@@ -280,10 +299,9 @@ fn post_message(w: &mut World, ctx: &Ctx, args: &Args) -> Reply {
 }
 
 fn post_ephemeral(w: &mut World, _: &Ctx, args: &Args) -> Reply {
-    let channel = match postable_channel(w, args) {
-        Ok(c) => c,
-        Err(e) => return Reply::err(e),
-    };
+    if let Err(e) = postable_channel(w, args) {
+        return Reply::err(e);
+    }
     let Some(user) = args.str("user") else {
         return Reply::err("user_not_found");
     };
@@ -381,7 +399,10 @@ fn permalink(w: &mut World, _: &Ctx, args: &Args) -> Reply {
     let Some(ts) = args.str("message_ts").filter(|t| is_slack_ts(t)) else {
         return Reply::err("message_not_found");
     };
-    let stored = w.messages.get(&channel).and_then(|ms| ms.iter().find(|m| m.ts == ts));
+    let stored = w
+        .messages
+        .get(&channel)
+        .and_then(|ms| ms.iter().find(|m| m.ts == ts));
     if stored.is_some_and(|m| m.deleted) {
         return Reply::err("message_not_found");
     }
@@ -389,7 +410,10 @@ fn permalink(w: &mut World, _: &Ctx, args: &Args) -> Reply {
         "https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{}",
         ts.replace('.', "")
     );
-    if let Some(parent) = stored.and_then(|m| m.thread_ts.as_ref()).filter(|p| **p != ts) {
+    if let Some(parent) = stored
+        .and_then(|m| m.thread_ts.as_ref())
+        .filter(|p| **p != ts)
+    {
         link.push_str(&format!("?thread_ts={parent}&cid={channel}"));
     }
     Reply::ok(json!({"channel": channel, "permalink": link}))
@@ -403,7 +427,11 @@ fn user_list(args: &Args) -> Vec<String> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -526,7 +554,11 @@ fn view_arg(args: &Args, kind: &str) -> Result<Map<String, Value>, &'static str>
 
 /// The stateful view Slack answers with: the submitted view plus the server-side fields.
 fn stateful_view(mut view: Map<String, Value>, id: &str) -> Value {
-    let hash = format!("{}.{}", Utc::now().timestamp(), &id[id.len().saturating_sub(8)..]);
+    let hash = format!(
+        "{}.{}",
+        Utc::now().timestamp(),
+        &id[id.len().saturating_sub(8)..]
+    );
     for (k, v) in [
         ("id", json!(id)),
         ("team_id", json!(TEAM_ID)),

@@ -67,7 +67,11 @@ fn event_context(event_type: &str, channel: Option<&str>) -> String {
 
 /// The `event_callback` envelope around an inner event.
 fn event_callback(event_id: &str, event: Value, event_time: i64, channel: Option<&str>) -> Value {
-    let kind = event.get("type").and_then(Value::as_str).unwrap_or("message").to_string();
+    let kind = event
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("message")
+        .to_string();
     json!({
         "token": VERIFICATION_TOKEN,
         "team_id": TEAM_ID,
@@ -90,7 +94,15 @@ fn event_callback(event_id: &str, event: Value, event_time: i64, channel: Option
     })
 }
 
-fn reaction_event(kind: &str, event_id: &str, reactor: &str, reaction: &str, item_user: Option<&str>, item: Value, channel: Option<&str>) -> Value {
+fn reaction_event(
+    kind: &str,
+    event_id: &str,
+    reactor: &str,
+    reaction: &str,
+    item_user: Option<&str>,
+    item: Value,
+    channel: Option<&str>,
+) -> Value {
     let mut event = json!({
         "type": kind,
         "user": reactor,
@@ -106,20 +118,63 @@ fn reaction_event(kind: &str, event_id: &str, reactor: &str, reaction: &str, ite
 
 /// `reactor` added `:reaction:` to the message `channel`/`ts` written by `item_user` (absent for
 /// e.g. incoming-webhook messages).
-pub fn reaction_added(event_id: &str, reactor: &str, reaction: &str, item_user: Option<&str>, channel: &str, ts: &str) -> Value {
+pub fn reaction_added(
+    event_id: &str,
+    reactor: &str,
+    reaction: &str,
+    item_user: Option<&str>,
+    channel: &str,
+    ts: &str,
+) -> Value {
     let item = json!({"type": "message", "channel": channel, "ts": ts});
-    reaction_event("reaction_added", event_id, reactor, reaction, item_user, item, Some(channel))
+    reaction_event(
+        "reaction_added",
+        event_id,
+        reactor,
+        reaction,
+        item_user,
+        item,
+        Some(channel),
+    )
 }
 
-pub fn reaction_removed(event_id: &str, reactor: &str, reaction: &str, item_user: Option<&str>, channel: &str, ts: &str) -> Value {
+pub fn reaction_removed(
+    event_id: &str,
+    reactor: &str,
+    reaction: &str,
+    item_user: Option<&str>,
+    channel: &str,
+    ts: &str,
+) -> Value {
     let item = json!({"type": "message", "channel": channel, "ts": ts});
-    reaction_event("reaction_removed", event_id, reactor, reaction, item_user, item, Some(channel))
+    reaction_event(
+        "reaction_removed",
+        event_id,
+        reactor,
+        reaction,
+        item_user,
+        item,
+        Some(channel),
+    )
 }
 
 /// A reaction on a file: `item` is `{type:"file", file}` with no channel.
-pub fn reaction_added_file(event_id: &str, reactor: &str, reaction: &str, item_user: &str) -> Value {
+pub fn reaction_added_file(
+    event_id: &str,
+    reactor: &str,
+    reaction: &str,
+    item_user: &str,
+) -> Value {
     let item = json!({"type": "file", "file": FILE_ID});
-    reaction_event("reaction_added", event_id, reactor, reaction, Some(item_user), item, None)
+    reaction_event(
+        "reaction_added",
+        event_id,
+        reactor,
+        reaction,
+        Some(item_user),
+        item,
+        None,
+    )
 }
 
 /// Rich-text elements for message text: `<@U…>` / `<@U…|name>` become user elements,
@@ -161,11 +216,32 @@ fn rich_text_elements(text: &str) -> Vec<Value> {
 /// A human's `message.channels` event (with `client_msg_id` and rich-text `blocks`). A thread
 /// reply (`thread_ts`) carries `parent_user_id` = the bot, the usual case here (replies to the
 /// bot's check-in prompt); use `SlackSim::post_as_user_event` to get the real parent.
-pub fn message(event_id: &str, user: &str, channel: &str, ts: &str, text: &str, thread_ts: Option<&str>) -> Value {
-    message_with_parent(event_id, user, channel, ts, text, thread_ts.map(|t| (t, BOT_USER_ID)))
+pub fn message(
+    event_id: &str,
+    user: &str,
+    channel: &str,
+    ts: &str,
+    text: &str,
+    thread_ts: Option<&str>,
+) -> Value {
+    message_with_parent(
+        event_id,
+        user,
+        channel,
+        ts,
+        text,
+        thread_ts.map(|t| (t, BOT_USER_ID)),
+    )
 }
 
-pub(crate) fn message_with_parent(event_id: &str, user: &str, channel: &str, ts: &str, text: &str, thread: Option<(&str, &str)>) -> Value {
+pub(crate) fn message_with_parent(
+    event_id: &str,
+    user: &str,
+    channel: &str,
+    ts: &str,
+    text: &str,
+    thread: Option<(&str, &str)>,
+) -> Value {
     let mut event = json!({
         "user": user,
         "type": "message",
@@ -186,7 +262,11 @@ pub(crate) fn message_with_parent(event_id: &str, user: &str, channel: &str, ts:
         event["thread_ts"] = json!(thread_ts);
         event["parent_user_id"] = json!(parent);
     }
-    let secs = ts.split('.').next().and_then(|s| s.parse().ok()).unwrap_or_else(unix_now);
+    let secs = ts
+        .split('.')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(unix_now);
     event_callback(event_id, event, secs, Some(channel))
 }
 
@@ -225,7 +305,13 @@ fn hooks_url(kind: &str) -> String {
 }
 
 /// `user` pressed a button (`action_id`, `value`) on the bot's message `channel`/`message_ts`.
-pub fn block_actions(user: &str, channel: &str, message_ts: &str, action_id: &str, value: &str) -> Value {
+pub fn block_actions(
+    user: &str,
+    channel: &str,
+    message_ts: &str,
+    action_id: &str,
+    value: &str,
+) -> Value {
     let button = json!({
         "type": "button",
         "action_id": action_id,
@@ -276,12 +362,20 @@ pub fn block_actions(user: &str, channel: &str, message_ts: &str, action_id: &st
 /// `user` submitted the modal `callback_id`. `values` is `state.values`
 /// (`{block_id: {action_id: {type, value | selected_option …}}}`); an input block is generated
 /// for each entry.
-pub fn view_submission(user: &str, callback_id: &str, private_metadata: &str, values: Value) -> Value {
+pub fn view_submission(
+    user: &str,
+    callback_id: &str,
+    private_metadata: &str,
+    values: Value,
+) -> Value {
     let mut blocks = Vec::new();
     if let Some(map) = values.as_object() {
         for (block_id, actions) in map {
             for (action_id, state) in actions.as_object().into_iter().flatten() {
-                let kind = state.get("type").and_then(Value::as_str).unwrap_or("plain_text_input");
+                let kind = state
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("plain_text_input");
                 blocks.push(json!({
                     "type": "input",
                     "block_id": block_id,
@@ -328,7 +422,12 @@ pub fn view_submission(user: &str, callback_id: &str, private_metadata: &str, va
 }
 
 /// Slash-command fields in the order Slack sends them (README section 4).
-pub fn command_fields(command: &str, user: &str, channel: &str, text: &str) -> Vec<(String, String)> {
+pub fn command_fields(
+    command: &str,
+    user: &str,
+    channel: &str,
+    text: &str,
+) -> Vec<(String, String)> {
     [
         ("token", VERIFICATION_TOKEN.to_string()),
         ("team_id", TEAM_ID.to_string()),
@@ -355,7 +454,12 @@ pub fn command_json(command: &str, user: &str, channel: &str, text: &str) -> Val
 }
 
 pub(crate) fn fields_to_json(fields: Vec<(String, String)>) -> Value {
-    Value::Object(fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -365,7 +469,8 @@ mod tests {
     #[test]
     fn base64url_matches_fixture_context() {
         // From event_reaction_added.json.
-        let ctx = r#"{"et":"reaction_added","tid":"T0TEAM0001","aid":"A0NEEDFUL1","cid":"C0SUPPORT1"}"#;
+        let ctx =
+            r#"{"et":"reaction_added","tid":"T0TEAM0001","aid":"A0NEEDFUL1","cid":"C0SUPPORT1"}"#;
         assert_eq!(
             format!("4-{}", base64url(ctx.as_bytes())),
             "4-eyJldCI6InJlYWN0aW9uX2FkZGVkIiwidGlkIjoiVDBURUFNMDAwMSIsImFpZCI6IkEwTkVFREZVTDEiLCJjaWQiOiJDMFNVUFBPUlQxIn0"
@@ -376,7 +481,13 @@ mod tests {
     fn mentions_become_rich_text_elements() {
         let els = rich_text_elements("hi <@U0ALICE001|alice> in <#C0SUPPORT1|support> <!here>");
         assert_eq!(els[1], json!({"type": "user", "user_id": "U0ALICE001"}));
-        assert_eq!(els[3], json!({"type": "channel", "channel_id": "C0SUPPORT1"}));
-        assert_eq!(els.last(), Some(&json!({"type": "text", "text": "<!here>"})));
+        assert_eq!(
+            els[3],
+            json!({"type": "channel", "channel_id": "C0SUPPORT1"})
+        );
+        assert_eq!(
+            els.last(),
+            Some(&json!({"type": "text", "text": "<!here>"}))
+        );
     }
 }

@@ -17,7 +17,8 @@ const USER_AGENT: &str = "Slackbot 1.0 (+https://api.slack.com/robots)";
 /// `v0=` + hex(HMAC-SHA256(secret, "v0:<timestamp>:<body>")) (README section 1).
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(format!("v0:{timestamp}:").as_bytes());
     mac.update(body);
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
@@ -62,7 +63,13 @@ impl Shared {
 
     /// The slash-command fields `command()` posts: real names from the workspace, a simulator
     /// `response_url`, and a freshly issued trigger.
-    pub(crate) fn command_fields(&self, command: &str, user: &str, channel: &str, text: &str) -> Vec<(String, String)> {
+    pub(crate) fn command_fields(
+        &self,
+        command: &str,
+        user: &str,
+        channel: &str,
+        text: &str,
+    ) -> Vec<(String, String)> {
         let mut fields = payloads::command_fields(command, user, channel, text);
         let (user_name, channel_name) = {
             let w = self.world();
@@ -105,7 +112,9 @@ pub struct SlackSender {
 
 impl std::fmt::Debug for SlackSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlackSender").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("SlackSender")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -134,7 +143,13 @@ impl SlackSender {
         sign(&self.secret, timestamp, body)
     }
 
-    async fn post(&self, path: &str, body: Vec<u8>, content_type: &str, headers: Vec<(String, String)>) -> reqwest::Response {
+    async fn post(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        headers: Vec<(String, String)>,
+    ) -> reqwest::Response {
         let url = format!("{}{}", self.base, path);
         let mut req = self
             .http
@@ -151,7 +166,13 @@ impl SlackSender {
         }
     }
 
-    async fn signed(&self, path: &str, body: Vec<u8>, content_type: &str, mut headers: Vec<(String, String)>) -> reqwest::Response {
+    async fn signed(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        mut headers: Vec<(String, String)>,
+    ) -> reqwest::Response {
         let ts = unix_now();
         headers.push(("x-slack-request-timestamp".into(), ts.to_string()));
         headers.push(("x-slack-signature".into(), self.sign(ts, &body)));
@@ -160,23 +181,44 @@ impl SlackSender {
 
     /// `POST /slack/events` with a JSON body, signed now.
     pub async fn event(&self, body: &Value) -> reqwest::Response {
-        self.signed("/slack/events", body.to_string().into_bytes(), "application/json", Vec::new())
-            .await
+        self.signed(
+            "/slack/events",
+            body.to_string().into_bytes(),
+            "application/json",
+            Vec::new(),
+        )
+        .await
     }
 
     /// A redelivery: adds `X-Slack-Retry-Num` and `X-Slack-Retry-Reason`.
-    pub async fn event_retry(&self, body: &Value, retry_num: u32, reason: &str) -> reqwest::Response {
+    pub async fn event_retry(
+        &self,
+        body: &Value,
+        retry_num: u32,
+        reason: &str,
+    ) -> reqwest::Response {
         let headers = vec![
             ("x-slack-retry-num".into(), retry_num.to_string()),
             ("x-slack-retry-reason".into(), reason.to_string()),
         ];
-        self.signed("/slack/events", body.to_string().into_bytes(), "application/json", headers)
-            .await
+        self.signed(
+            "/slack/events",
+            body.to_string().into_bytes(),
+            "application/json",
+            headers,
+        )
+        .await
     }
 
     /// `POST /slack/commands`, form fields in Slack's order. The `response_url` points at the
     /// simulator and posts there are recorded as calls named `response_url`.
-    pub async fn command(&self, command: &str, user: &str, channel: &str, text: &str) -> reqwest::Response {
+    pub async fn command(
+        &self,
+        command: &str,
+        user: &str,
+        channel: &str,
+        text: &str,
+    ) -> reqwest::Response {
         let fields = self.shared.command_fields(command, user, channel, text);
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
@@ -207,7 +249,13 @@ impl SlackSender {
     }
 
     /// Unsigned request with exactly these bytes and headers (forged or odd requests).
-    pub async fn raw(&self, path: &str, body: Vec<u8>, content_type: &str, headers: Vec<(String, String)>) -> reqwest::Response {
+    pub async fn raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        headers: Vec<(String, String)>,
+    ) -> reqwest::Response {
         self.post(path, body, content_type, headers).await
     }
 }
@@ -222,7 +270,11 @@ mod tests {
         let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
         assert_eq!(body.len(), 362);
         assert_eq!(
-            sign("8f742231b10e8888abcd99yyyzzz85a5", 1531420618, body.as_bytes()),
+            sign(
+                "8f742231b10e8888abcd99yyyzzz85a5",
+                1531420618,
+                body.as_bytes()
+            ),
             "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
         );
     }
@@ -234,7 +286,11 @@ mod tests {
         let fixture = "token=Nf7kQ2xLm9RtVb4WcZp8YdHs&team_id=T0TEAM0001&team_domain=needful-support&channel_id=C0HUMBLEBR&channel_name=humblebrag&user_id=U0ALICE001&user_name=alice&command=%2Fkudos&text=%3C%40U0BOB00001%7Cbob%3E+stayed+late+to+fix+the+refund+queue&api_app_id=A0NEEDFUL1&is_enterprise_install=false&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0TEAM0001%2F8071234567890%2FXq3NbYd2LrTfWc8HkP1sVzAe&trigger_id=8071234567891.1234567890123.0f1e2d3c4b5a69788796a5b4c3d2e1f0";
         assert_eq!(fixture.len(), 474);
         assert_eq!(
-            sign("0d5e1f2a3b4c5d6e7f8091a2b3c4d5e6", 1732600200, fixture.as_bytes()),
+            sign(
+                "0d5e1f2a3b4c5d6e7f8091a2b3c4d5e6",
+                1732600200,
+                fixture.as_bytes()
+            ),
             "v0=61b6f5aed0d4303d5f2cf56f158a2000c520a0948fbbdf30ca509e981b73cffb"
         );
         let mut fields = payloads::command_fields(

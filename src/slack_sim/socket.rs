@@ -108,7 +108,11 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
         "debug_info": {"host": DEBUG_HOST, "build_number": 118, "approximate_connection_time": 18060},
         "connection_info": {"app_id": APP_ID},
     });
-    if sink.send(Message::Text(hello.to_string().into())).await.is_ok() {
+    if sink
+        .send(Message::Text(hello.to_string().into()))
+        .await
+        .is_ok()
+    {
         loop {
             tokio::select! {
                 _ = shared.shutdown.cancelled() => {
@@ -154,7 +158,10 @@ fn on_frame(shared: &Shared, text: &str) {
         Some((_, tx)) => {
             let _ = tx.send(frame);
         }
-        None => tracing::warn!(envelope_id, "slack_sim: ack for an unknown or expired envelope"),
+        None => tracing::warn!(
+            envelope_id,
+            "slack_sim: ack for an unknown or expired envelope"
+        ),
     }
 }
 

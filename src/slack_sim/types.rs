@@ -129,7 +129,10 @@ pub enum SimError {
     #[error("no Socket Mode connection is open")]
     NoSocket,
     #[error("no ack for envelope {envelope_id} within {waited:?}")]
-    AckTimeout { envelope_id: String, waited: Duration },
+    AckTimeout {
+        envelope_id: String,
+        waited: Duration,
+    },
     #[error("the Socket Mode connection closed before envelope {envelope_id} was acked")]
     ConnectionClosed { envelope_id: String },
 }

@@ -66,7 +66,9 @@ pub(crate) fn parse_request(headers: &HeaderMap, query: Option<&str>, body: &[u8
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_string())
         });
     let param_token = match params.remove("token") {
         Some(Value::String(s)) => Some(s),
@@ -117,7 +119,13 @@ fn dispatch(shared: &Shared, method: &str, parsed: &Parsed) -> Reply {
         now: Instant::now(),
     };
     let mut w = shared.world();
-    methods::handle(&mut w, &ctx, method, &Args(&parsed.params), parsed.token.as_deref())
+    methods::handle(
+        &mut w,
+        &ctx,
+        method,
+        &Args(&parsed.params),
+        parsed.token.as_deref(),
+    )
 }
 
 pub(crate) async fn api(
@@ -172,7 +180,9 @@ pub(crate) async fn api(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    shared.world().finish_call(seq, reply.status, recorded_body(&reply));
+    shared
+        .world()
+        .finish_call(seq, reply.status, recorded_body(&reply));
     shared.calls_changed.notify_waiters();
     to_response(&reply)
 }
@@ -185,10 +195,12 @@ pub(crate) async fn response_url(
 ) -> Response {
     let parsed = serde_json::from_slice::<Value>(&body);
     let mut w = shared.world();
-    let issued = w
-        .response_urls
-        .get(&id)
-        .map(|r| (r.issued.elapsed() > RESPONSE_URL_LIFETIME, r.uses >= RESPONSE_URL_MAX_USES));
+    let issued = w.response_urls.get(&id).map(|r| {
+        (
+            r.issued.elapsed() > RESPONSE_URL_LIFETIME,
+            r.uses >= RESPONSE_URL_MAX_USES,
+        )
+    });
     let channel = w.response_urls.get(&id).and_then(|r| r.channel.clone());
     // Unknown ids (hand-made URLs in tests) are accepted; issued ones obey Slack's limits.
     let reply = match (issued, &parsed) {
@@ -202,7 +214,8 @@ pub(crate) async fn response_url(
         }
         _ => (400, json!({"ok": false, "error": "invalid_payload"})),
     };
-    let params = parsed.unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    let params =
+        parsed.unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     let call = Call {
         method: "response_url".into(),
         params,
@@ -244,7 +257,11 @@ mod tests {
     #[test]
     fn form_blocks_are_parsed_to_json_and_token_is_dropped() {
         let body = b"channel=C0SUPPORT1&blocks=%5B%7B%22type%22%3A%22divider%22%7D%5D&token=xoxb-1&text=%5Bhi%5D";
-        let p = parse_request(&headers("application/x-www-form-urlencoded", None), None, body);
+        let p = parse_request(
+            &headers("application/x-www-form-urlencoded", None),
+            None,
+            body,
+        );
         assert_eq!(p.params["blocks"], json!([{"type": "divider"}]));
         assert_eq!(p.params["text"], json!("[hi]"));
         assert_eq!(p.token.as_deref(), Some("xoxb-1"));

@@ -156,7 +156,8 @@ impl World {
     }
 
     pub fn add_user(&mut self, user: SimUser) {
-        self.dm_owner.insert(dm_channel_id(&user.id), user.id.clone());
+        self.dm_owner
+            .insert(dm_channel_id(&user.id), user.id.clone());
         self.users.insert(user.id.clone(), user);
     }
 

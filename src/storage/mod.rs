@@ -19,7 +19,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Opens (creating if missing) the database and applies pending migrations.
 pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
     let options = SqliteConnectOptions::from_str(database_url)
-        .with_context(|| format!("DATABASE_URL {database_url:?} is not a SQLite URL (e.g. sqlite://needful.db)"))?
+        .with_context(|| {
+            format!("DATABASE_URL {database_url:?} is not a SQLite URL (e.g. sqlite://needful.db)")
+        })?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // NORMAL in WAL mode keeps every commit durable against a process crash,
@@ -62,6 +64,9 @@ pub async fn backup(db: &Db, path: &std::path::Path) -> anyhow::Result<()> {
     let target = path
         .to_str()
         .context("the backup path must be valid UTF-8")?;
-    sqlx::query("VACUUM INTO ?").bind(target).execute(db).await?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(db)
+        .await?;
     Ok(())
 }

@@ -72,11 +72,13 @@ pub async fn mark_sent(
     posted: Option<(&str, &str, &str)>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(db).await?;
-    sqlx::query("UPDATE outbox SET status = 'sent', finished_at = ?, last_error = NULL WHERE id = ?")
-        .bind(Utc::now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET status = 'sent', finished_at = ?, last_error = NULL WHERE id = ?",
+    )
+    .bind(Utc::now())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     if let Some((key, channel, ts)) = posted {
         sqlx::query(
             "INSERT INTO slack_messages (message_key, channel, ts, posted_at) VALUES (?, ?, ?, ?) \

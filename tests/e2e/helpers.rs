@@ -1,0 +1,230 @@
+//! Starts the real app on port 0 with a fresh SQLite file, a manual clock and
+//! the Slack simulator, and talks to it only the way Slack does.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, TimeZone, Utc};
+use needful::{
+    Application, Mode,
+    clock::ManualClock,
+    config::{EnvSettings, Secret, Settings, TeamConfig},
+    slack_sim::{SimConfig, SlackSender, SlackSim},
+    storage::Db,
+};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The team config most tests run with: #humblebrag and one pod, fast outbox.
+pub const DEFAULT_CONFIG: &str = r#"
+[kudos]
+channel = "C0HUMBLEBR"
+reactions = ["trophy"]
+daily_limit = 5
+
+[trophy]
+name = "Needful Trophy"
+
+[[pods]]
+name = "support"
+channel = "C0SUPPORT1"
+managers = ["U0MANAGER1"]
+members = ["U0ALICE001", "U0BOB00001", "U0CAROL001"]
+timezone = "Europe/Berlin"
+checkin_at = "09:00"
+workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+help_channels = ["C0SALES001"]
+
+[outbox]
+channel_interval = "1s"
+base_backoff = "50ms"
+max_backoff = "200ms"
+poll_interval = "20ms"
+give_up_after = "1h"
+"#;
+
+pub struct TestOptions {
+    pub config: String,
+    pub mode: Mode,
+    pub start: DateTime<Utc>,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            config: DEFAULT_CONFIG.to_string(),
+            mode: Mode::Http,
+            // A Wednesday morning in Berlin.
+            start: Utc
+                .with_ymd_and_hms(2026, 11, 25, 8, 30, 0)
+                .single()
+                .expect("valid date"),
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub sim: SlackSim,
+    pub slack: SlackSender,
+    pub clock: Arc<ManualClock>,
+    pub db: Db,
+    pub dir: Arc<TempDir>,
+    pub options_config: String,
+    pub mode: Mode,
+    shutdown: CancellationToken,
+    handle: JoinHandle<anyhow::Result<()>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    let sim = SlackSim::start(SimConfig::default()).await;
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let clock = ManualClock::new(options.start);
+    start(sim, dir, clock, options.config, options.mode).await
+}
+
+fn settings(sim: &SlackSim, dir: &TempDir, config: &str) -> Settings {
+    let db_path = dir.path().join("needful.db");
+    let sim_config = sim.config().clone();
+    let api_url = sim.api_url();
+    let db_url = format!("sqlite://{}", db_path.display());
+    let mut env = EnvSettings::from_lookup(|key| match key {
+        "SLACK_API_URL" => Some(api_url.clone()),
+        "DATABASE_URL" => Some(db_url.clone()),
+        "NEEDFUL_LISTEN" => Some("127.0.0.1:0".to_string()),
+        _ => None,
+    })
+    .expect("test env parses");
+    env.bot_token = Secret::new(sim_config.bot_token.clone());
+    env.app_token = Some(Secret::new(sim_config.app_token.clone()));
+    env.signing_secrets = vec![Secret::new(sim_config.signing_secret.clone())];
+    let team = TeamConfig::parse(config, "test.toml").expect("test config parses");
+    Settings { env, team }
+}
+
+async fn start(
+    sim: SlackSim,
+    dir: Arc<TempDir>,
+    clock: Arc<ManualClock>,
+    config: String,
+    mode: Mode,
+) -> TestApp {
+    let app = Application::build(settings(&sim, &dir, &config), Some(clock.clone()), mode)
+        .await
+        .expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.state().db.clone();
+    let shutdown = app.shutdown_token();
+    let handle = tokio::spawn(app.run_until_stopped());
+    let slack = sim.sender(&address);
+    if mode == Mode::SocketMode {
+        sim.wait_socket_connected(1, Duration::from_secs(10)).await;
+    }
+    TestApp {
+        address,
+        sim,
+        slack,
+        clock,
+        db,
+        dir,
+        options_config: config,
+        mode,
+        shutdown,
+        handle,
+    }
+}
+
+impl TestApp {
+    /// Stops the app gracefully and waits for it to finish.
+    pub async fn stop(self) -> (SlackSim, Arc<TempDir>, Arc<ManualClock>, String, Mode) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(15), self.handle)
+            .await
+            .expect("app stops within 15 s")
+            .expect("app task joins")
+            .expect("app exits cleanly");
+        (
+            self.sim,
+            self.dir,
+            self.clock,
+            self.options_config,
+            self.mode,
+        )
+    }
+
+    /// Stops the app and starts a new one on the same database and simulator.
+    pub async fn restart(self) -> TestApp {
+        let (sim, dir, clock, config, mode) = self.stop().await;
+        start(sim, dir, clock, config, mode).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("request reaches the app")
+    }
+
+    /// Runs a command as `user` in `channel` and returns the immediate reply text.
+    pub async fn command(&self, command: &str, user: &str, channel: &str, text: &str) -> String {
+        let resp = self.slack.command(command, user, channel, text).await;
+        assert_eq!(
+            resp.status(),
+            200,
+            "{command} {text} answered {}",
+            resp.status()
+        );
+        let body: serde_json::Value = resp.json().await.expect("command reply is JSON");
+        body["text"].as_str().unwrap_or_default().to_string()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db)
+            .await
+            .expect("count query runs")
+    }
+
+    /// Waits (bounded) until nothing is waiting in the outbox.
+    pub async fn outbox_drained(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = self
+                .count("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+                .await;
+            if left == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "outbox still has {left} undelivered rows after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// A fresh event id, as Slack would assign.
+pub fn event_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("Ev{:010}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Starts a fresh app (default options) on an existing simulator and data directory.
+pub async fn restart_on(sim: SlackSim, dir: Arc<TempDir>) -> TestApp {
+    let options = TestOptions::default();
+    start(
+        sim,
+        dir,
+        ManualClock::new(options.start),
+        options.config,
+        options.mode,
+    )
+    .await
+}

@@ -1,0 +1,4 @@
+//! End-to-end tests: one binary, one module per capability.
+
+mod helpers;
+mod spine;

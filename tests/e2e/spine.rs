@@ -1,0 +1,445 @@
+//! The spine: verification, dedupe, the outbox against a misbehaving Slack,
+//! restarts, Socket Mode, health and metrics.
+
+use std::time::Duration;
+
+use needful::{
+    Mode,
+    outbox::{self, Outgoing},
+    slack_sim::{FailRule, Failure, payloads},
+    storage,
+};
+use serde_json::json;
+
+use crate::helpers::{TestOptions, event_id, spawn_app, spawn_app_with};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn url_verification_echoes_the_challenge() {
+    let app = spawn_app().await;
+    let resp = app
+        .slack
+        .event(&payloads::url_verification(
+            "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        ))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["challenge"],
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
+}
+
+#[tokio::test]
+async fn forged_stale_and_unsigned_requests_get_401_and_change_nothing() {
+    let app = spawn_app().await;
+    let event = payloads::app_home_opened(&event_id(), "U0ALICE001");
+    let body = serde_json::to_vec(&event).unwrap();
+    let now = chrono::Utc::now().timestamp();
+
+    let forged = app
+        .slack
+        .clone()
+        .with_secret("not-the-secret")
+        .event(&event)
+        .await;
+    assert_eq!(forged.status(), 401);
+
+    let stale_sig = app.slack.sign(now - 301, &body);
+    let stale = app
+        .slack
+        .raw(
+            "/slack/events",
+            body.clone(),
+            "application/json",
+            vec![
+                ("X-Slack-Request-Timestamp".into(), (now - 301).to_string()),
+                ("X-Slack-Signature".into(), stale_sig),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status(), 401);
+
+    let future_sig = app.slack.sign(now + 301, &body);
+    let future = app
+        .slack
+        .raw(
+            "/slack/events",
+            body.clone(),
+            "application/json",
+            vec![
+                ("X-Slack-Request-Timestamp".into(), (now + 301).to_string()),
+                ("X-Slack-Signature".into(), future_sig),
+            ],
+        )
+        .await;
+    assert_eq!(future.status(), 401);
+
+    let unsigned = app
+        .slack
+        .raw("/slack/events", body.clone(), "application/json", vec![])
+        .await;
+    assert_eq!(unsigned.status(), 401);
+
+    let command = app
+        .slack
+        .raw(
+            "/slack/commands",
+            b"command=%2Fkudos&text=stats&user_id=U0ALICE001&channel_id=C0SUPPORT1".to_vec(),
+            "application/x-www-form-urlencoded",
+            vec![],
+        )
+        .await;
+    assert_eq!(command.status(), 401);
+
+    assert_eq!(app.count("SELECT COUNT(*) FROM processed_events").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("needful_rejected_signatures_total"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn ssl_check_is_answered_without_a_signature() {
+    let app = spawn_app().await;
+    let resp = app
+        .slack
+        .raw(
+            "/slack/commands",
+            b"ssl_check=1&token=Nf7kQ2xLm9RtVb4WcZp8YdHs".to_vec(),
+            "application/x-www-form-urlencoded",
+            vec![],
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let app = spawn_app().await;
+    let big = vec![b'a'; 1024 * 1024 + 1];
+    let resp = app
+        .slack
+        .raw("/slack/events", big, "application/json", vec![])
+        .await;
+    assert_eq!(resp.status(), 413);
+}
+
+#[tokio::test]
+async fn malformed_bodies_never_500() {
+    let app = spawn_app().await;
+    for (path, body) in [
+        ("/slack/events", "{not json"),
+        ("/slack/events", "{\"type\":\"event_callback\"}"),
+        ("/slack/commands", "%%%&&&=="),
+        ("/slack/interactions", "payload=%7Bnope"),
+        ("/slack/interactions", "nothing=here"),
+    ] {
+        let bytes = body.as_bytes().to_vec();
+        let ts = chrono::Utc::now().timestamp();
+        let sig = app.slack.sign(ts, &bytes);
+        let resp = app
+            .slack
+            .raw(
+                path,
+                bytes,
+                "application/x-www-form-urlencoded",
+                vec![
+                    ("X-Slack-Request-Timestamp".into(), ts.to_string()),
+                    ("X-Slack-Signature".into(), sig),
+                ],
+            )
+            .await;
+        assert!(
+            resp.status().is_client_error() || resp.status() == 200,
+            "{path} {body}: {}",
+            resp.status()
+        );
+    }
+    // An event type needful does not handle is acknowledged quietly.
+    let unknown = json!({"type":"event_callback","team_id":"T0TEAM0001","api_app_id":"A0NEEDFUL1","event_id":event_id(),"event_time":1732600000,
+        "event":{"type":"pin_added","user":"U0ALICE001","channel_id":"C0SUPPORT1","event_ts":"1732600000.000100"}});
+    assert_eq!(app.slack.event(&unknown).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_redelivered_event_changes_nothing() {
+    let app = spawn_app().await;
+    let event = payloads::app_home_opened(&event_id(), "U0ALICE001");
+    assert_eq!(app.slack.event(&event).await.status(), 200);
+    assert_eq!(
+        app.slack
+            .event_retry(&event, 1, "http_timeout")
+            .await
+            .status(),
+        200
+    );
+    // A retry racing the first delivery: both at once.
+    let racing = payloads::app_home_opened(&event_id(), "U0BOB00001");
+    let (a, b) = tokio::join!(
+        app.slack.event(&racing),
+        app.slack.event_retry(&racing, 1, "http_timeout")
+    );
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+
+    app.sim.wait_for("views.publish", 2, WAIT).await;
+    app.outbox_drained(WAIT).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM processed_events").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 2);
+    assert_eq!(app.sim.calls_to("views.publish").len(), 2);
+}
+
+async fn enqueue_all(app: &crate::helpers::TestApp, messages: &[Outgoing]) {
+    let mut tx = storage::begin_write(&app.db).await.unwrap();
+    for m in messages {
+        outbox::enqueue(&mut tx, m).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+fn post(channel: &str, text: &str) -> Outgoing {
+    Outgoing::Post {
+        channel: channel.into(),
+        text: text.into(),
+        blocks: None,
+        thread_ts: None,
+        key: None,
+    }
+}
+
+fn texts(app: &crate::helpers::TestApp, channel: &str) -> Vec<String> {
+    // What this app posted (the simulator's channels hold seeded messages too).
+    app.sim
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok && c.channel.as_deref() == Some(channel))
+        .filter_map(|c| c.params["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_outbox_honours_a_429_storm_per_method() {
+    let app = spawn_app().await;
+    app.sim.fail(FailRule::times(
+        "chat.postMessage",
+        3,
+        Failure::RateLimited {
+            retry_after_secs: 1,
+        },
+    ));
+    let started = std::time::Instant::now();
+    enqueue_all(
+        &app,
+        &[post("C0SUPPORT1", "one"), post("C0SUPPORT1", "two")],
+    )
+    .await;
+    // views.publish is another method: Slack's limit on chat.postMessage must not hold it up.
+    app.slack
+        .event(&payloads::app_home_opened(&event_id(), "U0CAROL001"))
+        .await;
+    app.sim.wait_for("views.publish", 1, WAIT).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "views.publish waited for chat.postMessage's Retry-After"
+    );
+
+    app.sim.wait_for("chat.postMessage", 2, WAIT).await;
+    assert_eq!(texts(&app, "C0SUPPORT1"), vec!["one", "two"]);
+    let calls = app.sim.calls_to("chat.postMessage");
+    let limited: Vec<_> = calls.iter().filter(|c| c.status == 429).collect();
+    assert_eq!(
+        limited.len(),
+        3,
+        "each 429 is tried again once, not hammered"
+    );
+    // Each retry waited at least the Retry-After second.
+    for pair in calls.windows(2) {
+        if pair[0].status == 429 {
+            assert!(
+                pair[1].at - pair[0].at >= Duration::from_millis(950),
+                "retried after {:?}",
+                pair[1].at - pair[0].at
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_outlasts_an_outage_and_keeps_channel_order() {
+    let app = spawn_app().await;
+    app.sim.fail(FailRule {
+        method: None,
+        times: None,
+        failure: Failure::Status(500),
+    });
+    let mut batch = Vec::new();
+    for i in 0..4 {
+        batch.push(post("C0SUPPORT1", &format!("support {i}")));
+        batch.push(post("C0SALES001", &format!("sales {i}")));
+    }
+    enqueue_all(&app, &batch).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["outbox_pending"], 8, "{health}");
+    assert!(app.sim.calls().iter().all(|c| c.status == 500));
+    app.sim.clear_faults();
+
+    app.outbox_drained(Duration::from_secs(20)).await;
+    assert_eq!(
+        texts(&app, "C0SUPPORT1"),
+        (0..4).map(|i| format!("support {i}")).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        texts(&app, "C0SALES001"),
+        (0..4).map(|i| format!("sales {i}")).collect::<Vec<_>>()
+    );
+    // Paced: never more than one post a second in one channel.
+    let posts: Vec<_> = app
+        .sim
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok && c.channel.as_deref() == Some("C0SUPPORT1"))
+        .collect();
+    for pair in posts.windows(2) {
+        assert!(
+            pair[1].at - pair[0].at >= Duration::from_millis(950),
+            "posts {:?} apart",
+            pair[1].at - pair[0].at
+        );
+    }
+    assert_eq!(app.sim.rate_limited_count(), 0);
+}
+
+#[tokio::test]
+async fn permanent_errors_are_given_up_with_the_reason() {
+    let app = spawn_app().await;
+    enqueue_all(
+        &app,
+        &[post("C0NOSUCH01", "lost"), post("C0SUPPORT1", "fine")],
+    )
+    .await;
+    app.sim.wait_for("chat.postMessage", 1, WAIT).await;
+    app.outbox_drained(WAIT).await;
+    let reason: String =
+        sqlx::query_scalar("SELECT last_error FROM outbox WHERE status = 'failed'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(reason, "channel_not_found");
+    assert_eq!(texts(&app, "C0SUPPORT1"), vec!["fine"]);
+}
+
+#[tokio::test]
+async fn pending_messages_are_delivered_after_a_restart() {
+    let app = spawn_app().await;
+    let (sim, dir, clock, config, mode) = app.stop().await;
+    // Rows written while the bot was down (as if it crashed after committing).
+    let db = storage::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("needful.db").display()
+    ))
+    .await
+    .unwrap();
+    let mut tx = storage::begin_write(&db).await.unwrap();
+    for i in 0..3 {
+        outbox::enqueue(&mut tx, &post("C0SUPPORT1", &format!("after restart {i}")))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    db.close().await;
+    let _ = (clock, config, mode);
+    let app = crate::helpers::restart_on(sim, dir).await;
+    app.outbox_drained(WAIT).await;
+    assert_eq!(
+        texts(&app, "C0SUPPORT1"),
+        vec!["after restart 0", "after restart 1", "after restart 2"]
+    );
+}
+
+#[tokio::test]
+async fn socket_mode_round_trip() {
+    let app = spawn_app_with(TestOptions {
+        mode: Mode::SocketMode,
+        ..TestOptions::default()
+    })
+    .await;
+    let event = payloads::app_home_opened(&event_id(), "U0ALICE001");
+    let ack = app
+        .sim
+        .socket_send("events_api", event.clone(), WAIT)
+        .await
+        .expect("acked");
+    assert!(ack["envelope_id"].is_string());
+    app.sim.wait_for("views.publish", 1, WAIT).await;
+    // Redelivered over the socket: acknowledged, applied once.
+    app.sim
+        .socket_send("events_api", event, WAIT)
+        .await
+        .expect("acked");
+    let reply = app
+        .sim
+        .socket_send(
+            "slash_commands",
+            payloads::command_json("/nosuch", "U0ALICE001", "C0SUPPORT1", ""),
+            WAIT,
+        )
+        .await
+        .expect("acked");
+    assert!(
+        reply["payload"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/kudos"),
+        "{reply}"
+    );
+    app.outbox_drained(WAIT).await;
+    assert_eq!(app.sim.calls_to("views.publish").len(), 1);
+    // In Socket Mode nobody should be POSTing Slack requests to us.
+    assert_eq!(
+        app.slack
+            .event(&payloads::url_verification("x"))
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn health_and_metrics_report_state() {
+    let app = spawn_app().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    app.slack
+        .event(&payloads::app_home_opened(&event_id(), "U0ALICE001"))
+        .await;
+    app.sim.wait_for("views.publish", 1, WAIT).await;
+    app.outbox_drained(WAIT).await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for name in [
+        "needful_requests_total",
+        "needful_ack_seconds_bucket",
+        "needful_outbox_depth",
+        "needful_slack_api_calls_total",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
+    }
+    assert!(metrics.contains("method=\"views.publish\""), "{metrics}");
+    app.db.close().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 503);
+}
+
+#[tokio::test]
+async fn unknown_commands_get_help() {
+    let app = spawn_app().await;
+    let text = app.command("/nosuch", "U0ALICE001", "C0SUPPORT1", "").await;
+    assert!(
+        text.contains("/kudos") && text.contains("/trophy"),
+        "{text}"
+    );
+}
