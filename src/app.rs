@@ -22,6 +22,8 @@ pub struct AppState {
     pub slack: SlackApi,
     pub outbox: Arc<Worker>,
     pub verifier: Verifier,
+    /// The clock time of the last completed scheduler tick (tests wait on it).
+    pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
 }
 
 pub type App = Arc<AppState>;
@@ -106,6 +108,7 @@ impl Application {
                 slack,
                 outbox,
                 verifier,
+                ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,
             }),
             mode,
             shutdown: CancellationToken::new(),
@@ -141,6 +144,7 @@ impl Application {
             shutdown,
         } = self;
         let worker = tokio::spawn(state.outbox.clone().run(shutdown.clone()));
+        let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), shutdown.clone()));
         let socket = match mode {
             Mode::SocketMode => Some(crate::slack::socket::start(state.clone()).await?),
             Mode::Http => None,
@@ -156,6 +160,7 @@ impl Application {
             socket.shutdown().await;
         }
         shutdown.cancel();
+        let _ = scheduler.await;
         let _ = worker.await;
         tracing::info!("needful stopped");
         Ok(())

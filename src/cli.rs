@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::{
     app::{Application, Mode},
     config::{EnvSettings, Settings, TeamConfig},
+    features::{self, export},
     storage,
 };
 
@@ -45,6 +46,29 @@ pub enum Command {
     },
     /// Write a consistent copy of the database to PATH while the bot runs.
     Backup { path: PathBuf },
+    /// Write records out for a manager (to standard output).
+    Export {
+        #[arg(value_enum)]
+        what: ExportWhat,
+        /// First day to include (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        /// Last day to include (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: export::Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportWhat {
+    /// Every kudos and retraction.
+    Kudos,
+    /// The trophy chain.
+    Trophy,
+    /// Every understaffed switch.
+    Staffing,
 }
 
 fn settings() -> anyhow::Result<Settings> {
@@ -99,6 +123,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Manifest { url, socket_mode } => {
             print!("{}", crate::manifest::render(url.as_deref(), socket_mode)?);
             Ok(())
+        }
+        Command::Export {
+            what,
+            since,
+            until,
+            format,
+        } => {
+            let env = EnvSettings::from_env()?;
+            let db = storage::connect(&env.database_url).await?;
+            let range = export::Range { since, until };
+            let mut out = std::io::stdout().lock();
+            match what {
+                ExportWhat::Kudos => features::kudos::export(&db, &range, format, &mut out).await,
+                ExportWhat::Trophy => features::trophy::export(&db, &range, format, &mut out).await,
+                ExportWhat::Staffing => {
+                    features::staffing::export(&db, &range, format, &mut out).await
+                }
+            }
         }
         Command::Backup { path } => {
             let env = EnvSettings::from_env()?;

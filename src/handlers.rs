@@ -116,6 +116,10 @@ async fn run_command(app: &App, inv: &Invocation) -> Result<Reply, AppError> {
     let mut tx = storage::begin_write(&app.db).await?;
     let reply = match inv.command.as_str() {
         "/kudos" => features::kudos::command(app, &mut tx, inv).await?,
+        "/trophy" => features::trophy::command(app, &mut tx, inv).await?,
+        "/checkin" => features::checkin::command(app, &mut tx, inv).await?,
+        "/understaffed" => features::staffing::command(app, &mut tx, inv).await?,
+        "/roles" => features::roles::command(app, &mut tx, inv).await?,
         other => return Err(AppError::User(unknown_command(other))),
     };
     tx.commit().await?;

@@ -9,6 +9,7 @@ pub mod features;
 pub mod handlers;
 pub mod manifest;
 pub mod outbox;
+pub mod scheduler;
 pub mod slack;
 #[cfg(feature = "simulator")]
 pub mod slack_sim;

@@ -1,15 +1,14 @@
 //! The App Home tab: what a person sees when they open needful.
 
-use serde_json::json;
-use slack_morphism::prelude::*;
-
 use crate::{
     app::App,
     error::AppError,
+    features,
     outbox::{self, Outgoing},
     slack::ids::UserId,
     storage::Tx,
 };
+use serde_json::json;
 
 /// Publishes `user`'s home (through the outbox, so a Slack outage loses nothing).
 pub async fn publish(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
@@ -19,7 +18,12 @@ pub async fn publish(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), Ap
             format!("Hi <@{user}>! React with {} to a colleague's message to thank them, or use `/kudos @colleague what they did`.",
                 app.settings.team.kudos.reactions.iter().map(|r| format!(":{r}:")).collect::<Vec<_>>().join(" "))}}),
     ];
-    blocks.extend(crate::features::kudos::home_blocks(app, tx, user).await?);
+    // Each feature adds its own section, most personal first.
+    blocks.extend(features::staffing::home_blocks(app, tx, user).await?);
+    blocks.extend(features::trophy::home_blocks(app, tx, user).await?);
+    blocks.extend(features::kudos::home_blocks(app, tx, user).await?);
+    blocks.extend(features::checkin::home_blocks(app, tx, user).await?);
+    blocks.extend(features::roles::home_blocks(app, tx, user).await?);
     let view = json!({"type": "home", "blocks": blocks});
     outbox::enqueue(
         tx,
@@ -30,12 +34,4 @@ pub async fn publish(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), Ap
     )
     .await?;
     Ok(())
-}
-
-pub async fn on_block_actions(
-    _app: &App,
-    _tx: &mut Tx<'_>,
-    _actions: &SlackInteractionBlockActionsEvent,
-) -> Result<Option<SlackInteractionResponse>, AppError> {
-    Ok(None)
 }

@@ -6,9 +6,9 @@ use slack_morphism::prelude::*;
 use crate::{
     app::App,
     error::AppError,
-    features::{Invocation, Reply},
+    features::{BlockAction, Invocation, Reply, export},
     slack::ids::UserId,
-    storage::Tx,
+    storage::{Db, Tx},
 };
 
 /// A kudos reaction added or removed, as Slack reported it.
@@ -74,4 +74,22 @@ pub async fn home_blocks(
     _user: &UserId,
 ) -> Result<Vec<Value>, AppError> {
     Ok(vec![])
+}
+
+/// Buttons in the App Home (`home_…`) and on kudos messages (`kudos_…`).
+pub async fn on_block_action(
+    _app: &App,
+    _tx: &mut Tx<'_>,
+    _action: &BlockAction,
+) -> Result<Option<SlackInteractionResponse>, AppError> {
+    Ok(None)
+}
+
+pub async fn export(
+    _db: &Db,
+    _range: &export::Range,
+    format: export::Format,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    export::write::<()>(&[], format, out)
 }

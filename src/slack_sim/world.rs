@@ -184,8 +184,17 @@ impl World {
         format!("V0SIM{n:06}")
     }
 
-    /// Maps a channel argument to the stored channel id: `U…` means that user's DM.
+    /// Maps a channel argument to the stored channel id: `U…` means that user's DM, and
+    /// `#name` a channel by name (Slack accepts both).
     pub fn resolve_channel(&self, id: &str) -> Result<String, &'static str> {
+        if let Some(name) = id.strip_prefix('#') {
+            return self
+                .channels
+                .iter()
+                .find(|(_, c)| c.name == name)
+                .map(|(id, _)| id.clone())
+                .ok_or("channel_not_found");
+        }
         if id.starts_with('U') {
             return if self.users.contains_key(id) {
                 Ok(dm_channel_id(id))
@@ -312,5 +321,6 @@ mod tests {
         assert_eq!(w.resolve_channel("D0ALICE001"), Ok("D0ALICE001".into()));
         assert_eq!(w.resolve_channel("C0NOPE0001"), Err("channel_not_found"));
         assert_eq!(w.resolve_channel("U0NOBODY01"), Err("channel_not_found"));
+        assert_eq!(w.resolve_channel("#support"), Ok("C0SUPPORT1".into()));
     }
 }

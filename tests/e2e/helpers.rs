@@ -70,6 +70,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub db: Db,
     pub dir: Arc<TempDir>,
+    ticks: tokio::sync::watch::Sender<DateTime<Utc>>,
     pub options_config: String,
     pub mode: Mode,
     shutdown: CancellationToken,
@@ -118,6 +119,7 @@ async fn start(
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.state().db.clone();
+    let ticks = app.state().ticks.clone();
     let shutdown = app.shutdown_token();
     let handle = tokio::spawn(app.run_until_stopped());
     let slack = sim.sender(&address);
@@ -131,6 +133,7 @@ async fn start(
         clock,
         db,
         dir,
+        ticks,
         options_config: config,
         mode,
         shutdown,
@@ -160,6 +163,17 @@ impl TestApp {
     pub async fn restart(self) -> TestApp {
         let (sim, dir, clock, config, mode) = self.stop().await;
         start(sim, dir, clock, config, mode).await
+    }
+
+    /// Moves the clock to `to` and waits (bounded) until the scheduler has run
+    /// its jobs at that time. Tests never sleep waiting for a schedule.
+    pub async fn advance_to(&self, to: DateTime<Utc>) {
+        self.clock.set(to);
+        let mut ticks = self.ticks.subscribe();
+        tokio::time::timeout(Duration::from_secs(10), ticks.wait_for(|t| *t >= to))
+            .await
+            .expect("the scheduler ran within 10 s")
+            .expect("the app is running");
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

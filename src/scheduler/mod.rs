@@ -1,0 +1,67 @@
+//! Clock-driven jobs: check-in prompts and summaries, rotation, expiries,
+//! nudges. Each job is idempotent by construction: it claims a unique
+//! `(kind, key)` row in the same transaction as its effect, so running twice,
+//! after a restart or with two instances on one database, does it once.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::{app::App, features, storage::Tx};
+
+/// How often jobs look at the clock when nothing moved it.
+const TICK: Duration = Duration::from_secs(15);
+
+/// Every scheduled job, in the order they run on each tick.
+async fn run_jobs(app: &App, now: DateTime<Utc>) {
+    let results = [
+        ("trophy nudges", features::trophy::tick(app, now).await),
+        (
+            "understaffed expiry",
+            features::staffing::tick(app, now).await,
+        ),
+        ("role rotation", features::roles::tick(app, now).await),
+        ("check-ins", features::checkin::tick(app, now).await),
+    ];
+    for (job, result) in results {
+        if let Err(e) = result {
+            tracing::warn!(job, error = ?e, "a scheduled job failed; it will be tried again on the next tick");
+        }
+    }
+}
+
+/// Runs the jobs on every tick and whenever the clock is moved, until shutdown.
+pub async fn run(app: App, shutdown: CancellationToken) {
+    let mut jumps = app.clock.jumps();
+    loop {
+        let now = app.clock.now();
+        run_jobs(&app, now).await;
+        app.outbox.wake();
+        app.ticks.send_replace(now);
+        tokio::select! {
+            _ = tokio::time::sleep(TICK) => {}
+            changed = jumps.changed() => if changed.is_err() { jumps = app.clock.jumps() },
+            _ = shutdown.cancelled() => break,
+        }
+    }
+}
+
+/// Claims the run of job `kind` for `key` (e.g. "support:2026-12-07"). Returns
+/// false when it already ran: the caller must then do nothing.
+pub async fn claim(
+    tx: &mut Tx<'_>,
+    kind: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO job_runs (kind, run_key, ran_at) VALUES (?, ?, ?) ON CONFLICT (kind, run_key) DO NOTHING",
+    )
+    .bind(kind)
+    .bind(key)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
