@@ -117,8 +117,14 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
             blocks,
             thread_ts,
             key,
+            link_to,
         } => {
-            let content = match content(text, blocks) {
+            let (text, blocks) =
+                match linked(&session, text, blocks, link_to.as_ref(), timeout).await {
+                    Ok(linked) => linked,
+                    Err(outcome) => return outcome,
+                };
+            let content = match content(&text, &blocks) {
                 Ok(c) => c,
                 Err(e) => return Outcome::Permanent(e),
             };
@@ -134,13 +140,22 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
             }
         }
         Outgoing::Update {
-            key, text, blocks, ..
+            key,
+            text,
+            blocks,
+            link_to,
+            ..
         } => {
             let (channel, ts) = match lookup(db, key).await {
                 Ok(found) => found,
                 Err(outcome) => return outcome,
             };
-            let content = match content(text, blocks) {
+            let (text, blocks) =
+                match linked(&session, text, blocks, link_to.as_ref(), timeout).await {
+                    Ok(linked) => linked,
+                    Err(outcome) => return outcome,
+                };
+            let content = match content(&text, &blocks) {
                 Ok(c) => c,
                 Err(e) => return Outcome::Permanent(e),
             };
@@ -233,6 +248,15 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
                 }
             }
         }
+        Outgoing::OpenView { trigger_id, view } => {
+            let view: SlackView = match serde_json::from_value(view.clone()) {
+                Ok(v) => v,
+                Err(e) => return Outcome::Permanent(format!("view does not parse: {e}")),
+            };
+            let req = SlackApiViewsOpenRequest::new(trigger_id.clone().into(), view);
+            call!("views.open", session.views_open(&req), timeout);
+            Outcome::Sent { posted: None }
+        }
         Outgoing::PublishHome { user, view } => {
             let view: SlackView = match serde_json::from_value(view.clone()) {
                 Ok(v) => v,
@@ -243,6 +267,49 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
             Outcome::Sent { posted: None }
         }
     }
+}
+
+/// Fills in the permalink of `link_to` (if any) wherever [`PERMALINK`] stands.
+async fn linked(
+    session: &SlackClientSession<'_, crate::slack::client::Connector>,
+    text: &str,
+    blocks: &Option<serde_json::Value>,
+    link_to: Option<&super::MessageRef>,
+    timeout: Duration,
+) -> Result<(String, Option<serde_json::Value>), Outcome> {
+    let Some(target) = link_to else {
+        return Ok((text.to_string(), blocks.clone()));
+    };
+    let req = SlackApiChatGetPermalinkRequest::new(
+        target.channel.clone().into(),
+        target.ts.clone().into(),
+    );
+    let link = match tokio::time::timeout(timeout, session.chat_get_permalink(&req)).await {
+        Err(_) => {
+            record("chat.getPermalink", "timeout");
+            return Err(Outcome::Transient("chat.getPermalink timed out".into()));
+        }
+        Ok(Err(e)) => {
+            let outcome = classify("chat.getPermalink", e);
+            record("chat.getPermalink", outcome.label());
+            return Err(outcome);
+        }
+        Ok(Ok(resp)) => {
+            record("chat.getPermalink", "ok");
+            resp.permalink.to_string()
+        }
+    };
+    let blocks = match blocks {
+        Some(b) => {
+            let filled = b.to_string().replace(super::PERMALINK, &link);
+            Some(
+                serde_json::from_str(&filled)
+                    .map_err(|e| Outcome::Permanent(format!("blocks: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    Ok((text.replace(super::PERMALINK, &link), blocks))
 }
 
 /// Where the message under `key` was posted.

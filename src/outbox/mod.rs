@@ -17,6 +17,8 @@ use crate::storage::{self, Tx};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outgoing {
     /// chat.postMessage. `key` names the message so later rows can edit it.
+    /// With `link_to`, the message's permalink (chat.getPermalink) replaces
+    /// every [`PERMALINK`] in the text and blocks just before sending.
     Post {
         channel: String,
         text: String,
@@ -26,6 +28,8 @@ pub enum Outgoing {
         thread_ts: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link_to: Option<MessageRef>,
     },
     /// chat.update of the message posted under `key`. When several updates of
     /// one message are waiting, only the newest is sent.
@@ -35,6 +39,8 @@ pub enum Outgoing {
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         blocks: Option<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link_to: Option<MessageRef>,
     },
     /// chat.delete of the message posted under `key`.
     Delete { channel: String, key: String },
@@ -61,6 +67,30 @@ pub enum Outgoing {
     },
     /// views.publish of a user's App Home. Only the newest waiting one is sent.
     PublishHome { user: String, view: Value },
+    /// views.open of a modal. Slack's trigger_id lives 3 s, so the worker is
+    /// woken as soon as the row commits.
+    OpenView { trigger_id: String, view: Value },
+}
+
+/// The placeholder a [`Outgoing::Post`] or [`Outgoing::Update`] with `link_to`
+/// gets its permalink in.
+pub const PERMALINK: &str = "{permalink}";
+
+/// A message in a channel, by channel id and ts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MessageRef {
+    pub channel: String,
+    pub ts: String,
+}
+
+/// What is stored: the message, and what to say instead if Slack refuses it
+/// for good (e.g. tell the person who caused it how to invite the bot).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Stored {
+    #[serde(flatten)]
+    pub message: Outgoing,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_refusal: Option<Box<Outgoing>>,
 }
 
 impl Outgoing {
@@ -74,6 +104,7 @@ impl Outgoing {
             Outgoing::DirectMessage { user, .. } => format!("dm:{user}"),
             Outgoing::React { channel, .. } => format!("reactions:{channel}"),
             Outgoing::PublishHome { user, .. } => format!("home:{user}"),
+            Outgoing::OpenView { trigger_id, .. } => format!("view:{trigger_id}"),
         }
     }
 
@@ -86,6 +117,7 @@ impl Outgoing {
             Outgoing::Ephemeral { .. } => "chat.postEphemeral",
             Outgoing::React { .. } => "reactions.add",
             Outgoing::PublishHome { .. } => "views.publish",
+            Outgoing::OpenView { .. } => "views.open",
         }
     }
 
@@ -103,7 +135,21 @@ impl Outgoing {
 /// Writes `msg` to the outbox as part of `tx`. Nothing is sent until the
 /// transaction commits and the worker picks the row up.
 pub async fn enqueue(tx: &mut Tx<'_>, msg: &Outgoing) -> Result<i64, sqlx::Error> {
-    let payload = serde_json::to_string(msg).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    enqueue_with_fallback(tx, msg, None).await
+}
+
+/// Like [`enqueue`]; if Slack refuses `msg` for good (`not_in_channel`,
+/// `channel_not_found`, …), `on_refusal` is sent instead.
+pub async fn enqueue_with_fallback(
+    tx: &mut Tx<'_>,
+    msg: &Outgoing,
+    on_refusal: Option<Outgoing>,
+) -> Result<i64, sqlx::Error> {
+    let stored = Stored {
+        message: msg.clone(),
+        on_refusal: on_refusal.map(Box::new),
+    };
+    let payload = serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     storage::outbox::insert(
         tx,
         &msg.order_key(),

@@ -11,7 +11,7 @@ use futures::future::join_all;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Outgoing, deliver};
+use super::{Outgoing, Stored, deliver};
 use crate::{
     config::OutboxConfig,
     slack::client::SlackApi,
@@ -143,8 +143,11 @@ impl Worker {
     }
 
     async fn attempt_claimed(&self, row: &Row) -> Result<(), sqlx::Error> {
-        let msg: Outgoing = match serde_json::from_str(&row.payload) {
-            Ok(msg) => msg,
+        let Stored {
+            message: msg,
+            on_refusal,
+        } = match serde_json::from_str(&row.payload) {
+            Ok(stored) => stored,
             Err(e) => {
                 tracing::error!(id = row.id, error = %e, "outbox: a stored message does not parse");
                 return storage::outbox::finish(
@@ -226,7 +229,14 @@ impl Worker {
                 tracing::warn!(id = row.id, method = %row.method, %reason, "outbox: Slack refused a message; not retrying");
                 metrics::counter!("needful_outbox_given_up_total", "reason" => "refused")
                     .increment(1);
-                storage::outbox::finish(&self.db, row.id, "failed", &reason).await
+                let mut tx = storage::begin_write(&self.db).await?;
+                if let Some(fallback) = on_refusal {
+                    super::enqueue(&mut tx, &fallback).await?;
+                }
+                storage::outbox::finish_in(&mut tx, row.id, "failed", &reason).await?;
+                tx.commit().await?;
+                self.wake();
+                Ok(())
             }
         }
     }

@@ -127,6 +127,23 @@ pub async fn finish(db: &Db, id: i64, status: &str, reason: &str) -> Result<(), 
     Ok(())
 }
 
+/// [`finish`] as part of a larger transaction.
+pub async fn finish_in(
+    tx: &mut Tx<'_>,
+    id: i64,
+    status: &str,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(reason)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// True when a newer waiting row edits the same message in the same order key.
 pub async fn has_newer(db: &Db, row: &Row) -> Result<bool, sqlx::Error> {
     let Some(key) = &row.message_key else {

@@ -208,6 +208,7 @@ fn post(channel: &str, text: &str) -> Outgoing {
         blocks: None,
         thread_ts: None,
         key: None,
+        link_to: None,
     }
 }
 
@@ -440,6 +441,54 @@ async fn unknown_commands_get_help() {
     let text = app.command("/nosuch", "U0ALICE001", "C0SUPPORT1", "").await;
     assert!(
         text.contains("/kudos") && text.contains("/trophy"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_message_sends_its_fallback_and_links_resolve() {
+    let app = spawn_app().await;
+    let mut tx = storage::begin_write(&app.db).await.unwrap();
+    outbox::enqueue_with_fallback(
+        &mut tx,
+        &post("C0NOSUCH01", "celebration"),
+        Some(Outgoing::Ephemeral {
+            channel: "C0SUPPORT1".into(),
+            user: "U0BOB00001".into(),
+            text: "I could not post there; invite me with /invite @needful".into(),
+            blocks: None,
+        }),
+    )
+    .await
+    .unwrap();
+    outbox::enqueue(
+        &mut tx,
+        &Outgoing::Post {
+            channel: "C0HUMBLEBR".into(),
+            text: format!("see {}", outbox::PERMALINK),
+            blocks: None,
+            thread_ts: None,
+            key: None,
+            link_to: Some(outbox::MessageRef {
+                channel: "C0SUPPORT1".into(),
+                ts: "1732600000.000200".into(),
+            }),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let notices = app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
+    assert!(
+        notices[0].params["text"]
+            .as_str()
+            .unwrap()
+            .contains("/invite")
+    );
+    app.sim.wait_for("chat.postMessage", 1, WAIT).await;
+    let text = texts(&app, "C0HUMBLEBR").pop().unwrap();
+    assert!(
+        text.starts_with("see https://") && text.contains("/archives/C0SUPPORT1/p1732600000000200"),
         "{text}"
     );
 }
