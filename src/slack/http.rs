@@ -75,7 +75,7 @@ fn too_large() -> Response {
         .into_response()
 }
 
-fn verify(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+fn verify(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Box<Response>> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     app.verifier
         .verify(
@@ -87,7 +87,7 @@ fn verify(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
             metrics::counter!("needful_rejected_signatures_total", "reason" => rejection.label())
                 .increment(1);
             tracing::warn!(reason = %rejection, "rejected a request that did not come from Slack");
-            (StatusCode::UNAUTHORIZED, "invalid request signature").into_response()
+            Box::new((StatusCode::UNAUTHORIZED, "invalid request signature").into_response())
         })
 }
 
@@ -112,7 +112,7 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
     };
     if let Err(resp) = verify(&app, &headers, &bytes) {
         finish("events", "rejected", started);
-        return resp;
+        return *resp;
     }
     let push: SlackPushEvent = match serde_json::from_slice(&bytes) {
         Ok(push) => push,
@@ -168,7 +168,7 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
     }
     if let Err(resp) = verify(&app, &headers, &bytes) {
         finish("commands", "rejected", started);
-        return resp;
+        return *resp;
     }
     let command: SlackCommandEvent = match serde_urlencoded::from_bytes(&bytes) {
         Ok(c) => c,
@@ -194,7 +194,7 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
     };
     if let Err(resp) = verify(&app, &headers, &bytes) {
         finish("interactions", "rejected", started);
-        return resp;
+        return *resp;
     }
     let Some(event) = form_field(&bytes, "payload")
         .and_then(|payload| serde_json::from_str::<SlackInteractionEvent>(&payload).ok())

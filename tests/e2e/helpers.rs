@@ -1,5 +1,7 @@
 //! Starts the real app on port 0 with a fresh SQLite file, a manual clock and
 //! the Slack simulator, and talks to it only the way Slack does.
+// Each test module uses a different part of this toolkit.
+#![allow(dead_code)]
 
 use std::{sync::Arc, time::Duration};
 
