@@ -299,9 +299,24 @@ async fn linked(
             resp.permalink.to_string()
         }
     };
+    let wants_quote = text.contains(super::QUOTE)
+        || blocks
+            .as_ref()
+            .is_some_and(|b| b.to_string().contains(super::QUOTE));
+    let quote = if wants_quote {
+        quote_of(session, target, timeout).await?
+    } else {
+        String::new()
+    };
+    // The quote goes inside JSON strings: escape it as one.
+    let quote_json = serde_json::to_string(&quote).unwrap_or_default();
+    let quote_json = quote_json.trim_matches('"');
     let blocks = match blocks {
         Some(b) => {
-            let filled = b.to_string().replace(super::PERMALINK, &link);
+            let filled = b
+                .to_string()
+                .replace(super::PERMALINK, &link)
+                .replace(super::QUOTE, quote_json);
             Some(
                 serde_json::from_str(&filled)
                     .map_err(|e| Outcome::Permanent(format!("blocks: {e}")))?,
@@ -309,7 +324,55 @@ async fn linked(
         }
         None => None,
     };
-    Ok((text.replace(super::PERMALINK, &link), blocks))
+    Ok((
+        text.replace(super::PERMALINK, &link)
+            .replace(super::QUOTE, &quote),
+        blocks,
+    ))
+}
+
+/// The text of the message `target`, trimmed, or "…" when Slack has no such
+/// top-level message. `not_in_channel` is a refusal: the bot cannot read there.
+async fn quote_of(
+    session: &SlackClientSession<'_, crate::slack::client::Connector>,
+    target: &super::MessageRef,
+    timeout: Duration,
+) -> Result<String, Outcome> {
+    let req = SlackApiConversationsHistoryRequest::new()
+        .with_channel(target.channel.clone().into())
+        .with_latest(target.ts.clone().into())
+        .with_inclusive(true)
+        .with_limit(1);
+    let resp = match tokio::time::timeout(timeout, session.conversations_history(&req)).await {
+        Err(_) => {
+            record("conversations.history", "timeout");
+            return Err(Outcome::Transient("conversations.history timed out".into()));
+        }
+        Ok(Err(e)) => {
+            let outcome = classify("conversations.history", e);
+            record("conversations.history", outcome.label());
+            return Err(outcome);
+        }
+        Ok(Ok(resp)) => {
+            record("conversations.history", "ok");
+            resp
+        }
+    };
+    let text = resp
+        .messages
+        .iter()
+        .find(|m| m.origin.ts.to_string() == target.ts)
+        .and_then(|m| m.content.text.clone())
+        // Kept escaped (&amp; &lt; &gt;): it goes back into Slack mrkdwn as is.
+        .filter(|t| !t.trim().is_empty());
+    Ok(match text {
+        Some(t) if t.chars().count() > super::QUOTE_CHARS => {
+            let cut: String = t.chars().take(super::QUOTE_CHARS).collect();
+            format!("{}…", cut.trim_end())
+        }
+        Some(t) => t,
+        None => "…".to_string(),
+    })
 }
 
 /// Where the message under `key` was posted.

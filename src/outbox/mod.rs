@@ -76,6 +76,13 @@ pub enum Outgoing {
 /// gets its permalink in.
 pub const PERMALINK: &str = "{permalink}";
 
+/// The placeholder that gets the linked message's text (trimmed), read with
+/// conversations.history at delivery. Unknown text becomes an ellipsis.
+pub const QUOTE: &str = "{quote}";
+
+/// How much of a quoted message is shown.
+pub const QUOTE_CHARS: usize = 200;
+
 /// A message in a channel, by channel id and ts.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MessageRef {

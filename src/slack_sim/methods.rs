@@ -131,6 +131,7 @@ pub(crate) fn handle(
         "chat.delete" => delete,
         "chat.getPermalink" => permalink,
         "conversations.open" => conversations_open,
+        "conversations.history" => conversations_history,
         "users.info" => users_info,
         "views.publish" => views_publish,
         "views.open" => views_open,
@@ -388,6 +389,51 @@ fn delete(w: &mut World, _: &Ctx, args: &Args) -> Reply {
 
 /// Lenient about existence (tests often link to messages the simulator never saw), strict
 /// about the channel and the ts format.
+/// The newest messages at or before `latest` (only top-level ones, as Slack does).
+fn conversations_history(w: &mut World, _: &Ctx, args: &Args) -> Reply {
+    let Some(raw) = args.str("channel") else {
+        return Reply::err("channel_not_found");
+    };
+    let channel = match w.resolve_channel(&raw) {
+        Ok(c) => c,
+        Err(e) => return Reply::err(e),
+    };
+    if !w.bot_can_post(&channel) {
+        return Reply::err("not_in_channel");
+    }
+    let latest = args.str("latest");
+    let inclusive =
+        args.bool("inclusive").unwrap_or(false) || args.str("inclusive").as_deref() == Some("true");
+    let limit = args
+        .str("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let ts_key = |ts: &str| ts.parse::<f64>().unwrap_or(0.0);
+    let mut found: Vec<&crate::slack_sim::SimMessage> = w
+        .messages
+        .get(&channel)
+        .map(|ms| {
+            ms.iter()
+                .filter(|m| !m.deleted)
+                .filter(|m| m.thread_ts.as_ref().is_none_or(|t| *t == m.ts))
+                .filter(|m| match &latest {
+                    None => true,
+                    Some(l) if inclusive => ts_key(&m.ts) <= ts_key(l),
+                    Some(l) => ts_key(&m.ts) < ts_key(l),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_by(|a, b| ts_key(&b.ts).total_cmp(&ts_key(&a.ts)));
+    let messages: Vec<Value> = found
+        .into_iter()
+        .take(limit)
+        .map(|m| json!({"type": "message", "user": m.user, "text": m.text.clone().unwrap_or_default(), "ts": m.ts}))
+        .collect();
+    Reply::ok(json!({"messages": messages, "has_more": false, "pin_count": 0}))
+}
+
 fn permalink(w: &mut World, _: &Ctx, args: &Args) -> Reply {
     let Some(raw) = args.str("channel") else {
         return Reply::err("channel_not_found");

@@ -465,7 +465,7 @@ async fn a_refused_message_sends_its_fallback_and_links_resolve() {
         &mut tx,
         &Outgoing::Post {
             channel: "C0HUMBLEBR".into(),
-            text: format!("see {}", outbox::PERMALINK),
+            text: format!("\"{}\" see {}", outbox::QUOTE, outbox::PERMALINK),
             blocks: None,
             thread_ts: None,
             key: None,
@@ -488,7 +488,11 @@ async fn a_refused_message_sends_its_fallback_and_links_resolve() {
     app.sim.wait_for("chat.postMessage", 1, WAIT).await;
     let text = texts(&app, "C0HUMBLEBR").pop().unwrap();
     assert!(
-        text.starts_with("see https://") && text.contains("/archives/C0SUPPORT1/p1732600000000200"),
+        text.contains("see https://") && text.contains("/archives/C0SUPPORT1/p1732600000000200"),
         "{text}"
+    );
+    assert!(
+        text.starts_with("\"Refund queue is clear again"),
+        "the quote is the message's text: {text}"
     );
 }
