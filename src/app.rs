@@ -22,6 +22,8 @@ pub struct AppState {
     pub slack: SlackApi,
     pub outbox: Arc<Worker>,
     pub verifier: Verifier,
+    /// needful's own user id (from auth.test at start), when Slack answered.
+    pub bot_user: Option<crate::slack::ids::UserId>,
     /// The clock time of the last completed scheduler tick (tests wait on it).
     pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
 }
@@ -98,6 +100,7 @@ impl Application {
                 )
             })?;
         let verifier = Verifier::new(&settings.env.signing_secrets);
+        let bot_user = slack.whoami().await;
         crate::telemetry::metrics_handle();
         Ok(Self {
             listener,
@@ -108,6 +111,7 @@ impl Application {
                 slack,
                 outbox,
                 verifier,
+                bot_user,
                 ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,
             }),
             mode,

@@ -45,6 +45,7 @@ pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Han
             "app_home_opened"
         }
         SlackEventCallbackBody::Message(m) if features::is_human_message(m) => "message",
+        SlackEventCallbackBody::Message(m) if features::bot_author(m).is_some() => "bot_message",
         _ => return Ok(Handled::Ignored),
     };
     tracing::Span::current().record("kind", kind);
@@ -65,7 +66,10 @@ pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Han
             Ok(user) => features::home::publish(app, &mut tx, &user).await?,
             Err(_) => return Ok(Handled::Ignored),
         },
-        SlackEventCallbackBody::Message(m) => features::on_message(app, &mut tx, m).await?,
+        SlackEventCallbackBody::Message(m) => match features::bot_author(m) {
+            Some(bot) => features::people::learn_bot(app, &mut tx, &bot).await?,
+            None => features::on_message(app, &mut tx, m).await?,
+        },
         _ => {}
     }
     tx.commit().await?;

@@ -6,6 +6,7 @@ pub mod checkin;
 pub mod export;
 pub mod home;
 pub mod kudos;
+pub mod people;
 pub mod roles;
 pub mod staffing;
 pub mod trophy;
@@ -86,6 +87,12 @@ pub struct ViewSubmission {
 /// A person's message (not a bot, not an edit or a join notice).
 pub fn is_human_message(m: &SlackMessageEvent) -> bool {
     m.subtype.is_none() && m.sender.bot_id.is_none() && m.sender.user.is_some()
+}
+
+/// The user id of a bot that posted `m`, when the message names one.
+pub fn bot_author(m: &SlackMessageEvent) -> Option<UserId> {
+    m.sender.bot_id.as_ref()?;
+    UserId::parse(m.sender.user.as_ref()?.as_ref()).ok()
 }
 
 /// Human messages: thread replies to check-in prompts are check-ins.

@@ -47,3 +47,25 @@ impl SlackApi {
         self.client.open_session(&self.token)
     }
 }
+
+impl SlackApi {
+    /// needful's own user id, from auth.test. A Slack outage at start-up must
+    /// not stop the bot, so failure is logged and answered with None.
+    pub async fn whoami(&self) -> Option<crate::slack::ids::UserId> {
+        let session = self.session();
+        let call = session.auth_test();
+        match tokio::time::timeout(std::time::Duration::from_secs(5), call).await {
+            Ok(Ok(resp)) => crate::slack::ids::UserId::parse(resp.user_id.as_ref()).ok(),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "auth.test failed; check SLACK_BOT_TOKEN");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "auth.test timed out; continuing without knowing needful's own user id"
+                );
+                None
+            }
+        }
+    }
+}

@@ -496,3 +496,25 @@ async fn a_refused_message_sends_its_fallback_and_links_resolve() {
         "the quote is the message's text: {text}"
     );
 }
+
+#[tokio::test]
+async fn bots_are_learned_from_their_messages() {
+    let app = spawn_app().await;
+    let mut event = payloads::message(
+        &event_id(),
+        "U0OTHERBOT",
+        "C0SALES001",
+        "1732600100.000100",
+        "Deal closed",
+        None,
+    );
+    event["event"]["bot_id"] = json!("B0DEALDESK");
+    assert_eq!(app.slack.event(&event).await.status(), 200);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM known_bots WHERE user_id = 'U0OTHERBOT'")
+            .await,
+        1
+    );
+    // needful learns its own user id from auth.test at start-up.
+    assert!(app.sim.calls_to("auth.test").iter().any(|c| c.ok));
+}
