@@ -542,7 +542,8 @@ mod example_file {
     #[test]
     fn the_committed_example_parses() {
         let text = include_str!("../needful.example.toml");
-        let config = super::TeamConfig::parse(text, "needful.example.toml").expect("example parses");
+        let config =
+            super::TeamConfig::parse(text, "needful.example.toml").expect("example parses");
         assert_eq!(config.pods.len(), 1);
         assert_eq!(config.pods[0].holidays.len(), 3);
     }

@@ -1,0 +1,217 @@
+//! The command line: check-config, manifest, migrate, backup.
+
+use std::process::Command;
+
+use needful::slack_sim::payloads;
+
+use crate::helpers::{event_id, spawn_app};
+
+fn needful() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_needful"));
+    // A clean environment: nothing from the developer's .env or shell leaks in.
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "error");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("needful runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_config_prints_what_it_understood() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("needful.toml");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/needful.example.toml"),
+        &path,
+    )
+    .unwrap();
+    let (ok, out, err) = run(needful().current_dir(dir.path()).arg("check-config"));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("is valid")
+            && out.contains("pod \"support\"")
+            && out.contains("Europe/Berlin"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_config_names_the_bad_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("needful.toml"),
+        "[kudos]\nchanel = \"C0HUMBLEBR\"\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(needful().current_dir(dir.path()).arg("check-config"));
+    assert!(!ok);
+    assert!(err.contains("chanel"), "{err}");
+    std::fs::write(
+        dir.path().join("needful.toml"),
+        "[[pods]]\nname = \"support\"\nchannel = \"C0SUPPORT1\"\ntimezone = \"Mars/Olympus\"\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(needful().current_dir(dir.path()).arg("check-config"));
+    assert!(!ok);
+    assert!(err.contains("Mars/Olympus"), "{err}");
+}
+
+#[test]
+fn check_config_without_a_file_uses_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(needful().current_dir(dir.path()).arg("check-config"));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("does not exist") && out.contains(":trophy:"),
+        "{out}"
+    );
+}
+
+#[test]
+fn manifest_fills_in_the_url() {
+    let (ok, out, err) = run(needful().args(["manifest", "--url", "https://support.acme.test"]));
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.matches("https://support.acme.test/slack/").count(),
+        7,
+        "{out}"
+    );
+    let (ok, out, _) = run(needful().args(["manifest", "--socket-mode"]));
+    assert!(ok);
+    assert!(
+        out.contains("socket_mode_enabled: true") && !out.contains("url:"),
+        "{out}"
+    );
+    let (ok, _, err) = run(needful().args(["manifest", "--url", "ftp://nope"]));
+    assert!(!ok);
+    assert!(err.contains("https://"), "{err}");
+}
+
+#[test]
+fn migrate_creates_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh.db");
+    let (ok, out, err) = run(needful()
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .arg("migrate"));
+    assert!(ok, "{err}");
+    assert!(out.contains("migrations applied"), "{out}");
+    assert!(db.exists());
+}
+
+#[test]
+fn serve_without_a_token_says_which_variable_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(needful()
+        .current_dir(dir.path())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("x.db").display()),
+        )
+        .args(["serve"]));
+    assert!(!ok);
+    assert!(err.contains("SLACK_BOT_TOKEN"), "{err}");
+}
+
+#[tokio::test]
+async fn backup_copies_the_live_database_and_restores() {
+    let app = spawn_app().await;
+    for user in ["U0ALICE001", "U0BOB00001"] {
+        assert_eq!(
+            app.slack
+                .event(&payloads::app_home_opened(&event_id(), user))
+                .await
+                .status(),
+            200
+        );
+    }
+    let live = app.dir.path().join("needful.db");
+    let backup = app.dir.path().join("backup.db");
+    // While the app runs.
+    let (ok, out, err) = run(needful()
+        .env("DATABASE_URL", format!("sqlite://{}", live.display()))
+        .args(["backup", backup.to_str().unwrap()]));
+    assert!(ok, "{err}");
+    assert!(out.contains("backed up"), "{out}");
+    // A second backup to the same file is refused rather than overwriting it.
+    let (ok, _, err) = run(needful()
+        .env("DATABASE_URL", format!("sqlite://{}", live.display()))
+        .args(["backup", backup.to_str().unwrap()]));
+    assert!(!ok && err.contains("already exists"), "{err}");
+
+    let restored = needful::storage::connect(&format!("sqlite://{}", backup.display()))
+        .await
+        .unwrap();
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&restored)
+        .await
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM processed_events")
+        .fetch_one(&restored)
+        .await
+        .unwrap();
+    assert_eq!(events, 2);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_bot_cleanly() {
+    use std::io::{BufRead, BufReader};
+    let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = needful()
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .env("SLACK_BOT_TOKEN", &sim.config().bot_token)
+        .env("SLACK_SIGNING_SECRET", &sim.config().signing_secret)
+        .env("SLACK_API_URL", sim.api_url())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("n.db").display()),
+        )
+        .env("NEEDFUL_LISTEN", "127.0.0.1:0")
+        .args(["serve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("needful starts");
+    let stdout = child.stdout.take().unwrap();
+    // Wait (bounded) for the "listening" line.
+    let ready = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .take(200)
+            .map_while(Result::ok)
+            .any(|line| line.contains("needful is listening"))
+    });
+    let ready = tokio::time::timeout(std::time::Duration::from_secs(20), ready).await;
+    assert!(
+        matches!(ready, Ok(Ok(true))),
+        "needful did not report listening"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "needful did not stop within 20 s of SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "exit status {exit:?}");
+}
