@@ -1,0 +1,366 @@
+//! Load generator: sends signed Slack requests over loopback to a running
+//! `needful serve`, the way Slack does, and reports throughput, ack latency,
+//! errors, memory and the time until the outbox has delivered everything.
+//!
+//! With `--spawn PATH` it starts the Slack simulator in-process, starts the
+//! needful binary at PATH against it with a fresh database, and measures
+//! start-up and resident memory too:
+//!
+//! ```sh
+//! cargo build --release --bin needful --example loadgen
+//! target/release/examples/loadgen --spawn target/release/needful --rate 0 --count 100000
+//! target/release/examples/loadgen --spawn target/release/needful --rate 1000 --duration 20
+//! target/release/examples/loadgen --spawn target/release/needful --burst 1000
+//! ```
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+use needful::slack_sim::{SimConfig, SlackSim, payloads};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+#[derive(Debug, Parser)]
+#[command(about = "Signed Slack load against needful over loopback")]
+struct Args {
+    /// Start this needful binary against an in-process simulator (fresh database).
+    #[arg(long)]
+    spawn: Option<PathBuf>,
+    /// Base URL of an already running needful (instead of --spawn).
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    target: String,
+    /// Signing secret of the running needful (with --target).
+    #[arg(long, default_value = "test-signing-secret")]
+    secret: String,
+    /// Offered events per second; 0 sends flat out.
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    /// Stop after this many requests.
+    #[arg(long, default_value_t = 20_000)]
+    count: u64,
+    /// Stop after this many seconds, whichever comes first.
+    #[arg(long, default_value_t = 60)]
+    duration: u64,
+    /// Requests in flight at once (flat out) or sender tasks (fixed rate).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Percentage of events sent twice (a Slack retry with X-Slack-Retry-Num).
+    #[arg(long, default_value_t = 2)]
+    redeliver_pct: u64,
+    /// Percentage of requests that are slash commands instead of reactions.
+    #[arg(long, default_value_t = 0)]
+    command_pct: u64,
+    /// Distinct channels the kudos'd messages are in.
+    #[arg(long, default_value_t = 10)]
+    channels: usize,
+    /// Distinct messages per channel.
+    #[arg(long, default_value_t = 50)]
+    messages: usize,
+    /// Instead of a timed run: this many kudos at once, spread over the channels
+    /// (one message each), then wait for delivery and count 429s.
+    #[arg(long)]
+    burst: Option<u64>,
+    /// Give up waiting for the outbox after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    drain_timeout: u64,
+}
+
+const USERS: usize = 200;
+
+fn user(i: usize) -> String {
+    format!("U{:09}", i % USERS)
+}
+
+fn channel(i: usize) -> String {
+    format!("C0LOAD{:04}", i)
+}
+
+struct Target {
+    base: String,
+    secret: String,
+    client: reqwest::Client,
+}
+
+impl Target {
+    async fn send(&self, path: &str, body: Vec<u8>, content_type: &str, retry: bool) -> Result<u16, String> {
+        let ts = chrono::Utc::now().timestamp();
+        let sig = needful::slack_sim::sign(&self.secret, ts, &body);
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", ts.to_string())
+            .header("x-slack-signature", sig);
+        if retry {
+            req = req
+                .header("x-slack-retry-num", "1")
+                .header("x-slack-retry-reason", "http_timeout");
+        }
+        match req.body(body).send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let _ = resp.bytes().await;
+                Ok(status)
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// The i-th request of the run: a kudos reaction or a slash command.
+fn request(args: &Args, i: u64) -> (&'static str, Vec<u8>, &'static str) {
+    let n = i as usize;
+    if args.command_pct > 0 && i % 100 < args.command_pct {
+        let fields = payloads::command_fields("/kudos", &user(n), &channel(n % args.channels), "stats");
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .finish();
+        return ("/slack/commands", body.into_bytes(), "application/x-www-form-urlencoded");
+    }
+    let ch = n % args.channels;
+    let msg = (n / args.channels) % args.messages;
+    let ts = format!("1732600000.{:06}", msg + 1);
+    let giver = user(n);
+    let author = user(n + 1 + msg % 7);
+    let event: Value = payloads::reaction_added(&format!("EvL{i:012}"), &giver, "trophy", Some(&author), &channel(ch), &ts);
+    ("/slack/events", serde_json::to_vec(&event).unwrap_or_default(), "application/json")
+}
+
+#[derive(Default)]
+struct Tally {
+    ok: AtomicU64,
+    non_2xx: AtomicU64,
+    failed: AtomicU64,
+}
+
+fn rss_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+struct Spawned {
+    child: Child,
+    _sim: SlackSim,
+    _dir: tempfile::TempDir,
+    sim: SlackSim,
+}
+
+async fn spawn(args: &Args, binary: &PathBuf) -> anyhow::Result<(Spawned, String, String, Duration)> {
+    let sim = SlackSim::start(SimConfig::default()).await;
+    for c in 0..args.channels {
+        sim.add_channel(&channel(c), &format!("load-{c}"), true);
+    }
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("needful.toml");
+    std::fs::write(
+        &config,
+        "[kudos]\nchannel = \"C0HUMBLEBR\"\nreactions = [\"trophy\"]\ndaily_limit = 1000000\n",
+    )?;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let started = Instant::now();
+    let child = Command::new(binary)
+        .arg("serve")
+        .env("SLACK_BOT_TOKEN", &sim.config().bot_token)
+        .env("SLACK_SIGNING_SECRET", &sim.config().signing_secret)
+        .env("SLACK_API_URL", sim.api_url())
+        .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("needful.db").display()))
+        .env("NEEDFUL_CONFIG", &config)
+        .env("NEEDFUL_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let ready_after = loop {
+        if let Ok(resp) = client.get(format!("{base}/healthz")).send().await
+            && resp.status().is_success()
+        {
+            break started.elapsed();
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            anyhow::bail!("needful did not answer /healthz within 10 s");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    let secret = sim.config().signing_secret.clone();
+    Ok((
+        Spawned {
+            child,
+            _sim: sim.clone(),
+            _dir: dir,
+            sim,
+        },
+        base,
+        secret,
+        ready_after,
+    ))
+}
+
+async fn outbox_pending(client: &reqwest::Client, base: &str) -> Option<u64> {
+    let health: Value = client.get(format!("{base}/healthz")).send().await.ok()?.json().await.ok()?;
+    health["outbox_pending"].as_u64()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let (spawned, base, secret, ready_after) = match &args.spawn {
+        Some(binary) => {
+            let (s, base, secret, ready) = spawn(&args, binary).await?;
+            (Some(s), base, secret, Some(ready))
+        }
+        None => (None, args.target.clone(), args.secret.clone(), None),
+    };
+    let pid = spawned.as_ref().map(|s| s.child.id());
+    if let Some(ready) = ready_after {
+        println!("ready after        {:.1} ms (spawn to first 200 from /healthz, migrations included)", ready.as_secs_f64() * 1000.0);
+    }
+    // Let the process settle before reading idle memory.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    if let Some(pid) = pid {
+        println!("idle RSS           {:.1} MB", rss_kib(pid, "VmRSS:").unwrap_or(0) as f64 / 1024.0);
+    }
+
+    let target = Arc::new(Target {
+        base: base.clone(),
+        secret,
+        client: reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?,
+    });
+    let tally = Arc::new(Tally::default());
+    let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
+    let args = Arc::new(args);
+    let (count, rate) = match args.burst {
+        Some(n) => (n, 0),
+        None => (args.count, args.rate),
+    };
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.duration);
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampler = pid.map(|pid| {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Some(rss) = rss_kib(pid, "VmRSS:") {
+                    peak.fetch_max(rss, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    });
+
+    let mut workers = Vec::new();
+    for _ in 0..args.concurrency {
+        let (target, tally, hist, args, next) = (target.clone(), tally.clone(), hist.clone(), args.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut local = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                // At a fixed rate, latency counts from when the request was due,
+                // so time spent queueing behind a slow server is not hidden.
+                let due = if rate > 0 {
+                    let at = started + Duration::from_nanos(i * 1_000_000_000 / rate);
+                    tokio::time::sleep_until(at.into()).await;
+                    at
+                } else {
+                    Instant::now()
+                };
+                if Instant::now() > deadline {
+                    break;
+                }
+                let (path, body, ct) = request(&args, i);
+                let redeliver = args.burst.is_none() && i % 100 < args.redeliver_pct;
+                let first = target.send(path, body.clone(), ct, false).await;
+                let _ = local.record(due.elapsed().as_micros().max(1) as u64);
+                match first {
+                    Ok(s) if (200..300).contains(&s) => tally.ok.fetch_add(1, Ordering::Relaxed),
+                    Ok(_) => tally.non_2xx.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => tally.failed.fetch_add(1, Ordering::Relaxed),
+                };
+                if redeliver {
+                    match target.send(path, body, ct, true).await {
+                        Ok(s) if (200..300).contains(&s) => tally.ok.fetch_add(1, Ordering::Relaxed),
+                        Ok(_) => tally.non_2xx.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => tally.failed.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            }
+            let _ = hist.lock().await.add(&local);
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    let elapsed = started.elapsed();
+    let hist = hist.lock().await;
+    let ok = tally.ok.load(Ordering::Relaxed);
+    let total = ok + tally.non_2xx.load(Ordering::Relaxed) + tally.failed.load(Ordering::Relaxed);
+    println!("requests           {total} in {:.2} s ({} offered)", elapsed.as_secs_f64(), if rate == 0 { "flat out".to_string() } else { format!("{rate}/s") });
+    println!("throughput         {:.0} requests/s", total as f64 / elapsed.as_secs_f64());
+    println!("2xx / non-2xx / failed   {ok} / {} / {}", tally.non_2xx.load(Ordering::Relaxed), tally.failed.load(Ordering::Relaxed));
+    let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "ack latency ms     p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}",
+        ms(0.50),
+        ms(0.90),
+        ms(0.99),
+        hist.max() as f64 / 1000.0
+    );
+    if let Some(pid) = pid {
+        let hwm = rss_kib(pid, "VmHWM:").unwrap_or(0).max(peak.load(Ordering::Relaxed));
+        println!("peak RSS           {:.1} MB", hwm as f64 / 1024.0);
+    }
+    if let Some(s) = sampler {
+        s.abort();
+    }
+
+    // Wait for the outbox to deliver everything.
+    let client = reqwest::Client::new();
+    let drain_start = Instant::now();
+    loop {
+        match outbox_pending(&client, &base).await {
+            Some(0) => {
+                println!("outbox drained     {:.2} s after the last request", drain_start.elapsed().as_secs_f64());
+                break;
+            }
+            Some(n) if drain_start.elapsed() > Duration::from_secs(args.drain_timeout) => {
+                println!("outbox NOT drained: {n} still pending after {} s", args.drain_timeout);
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    if let Some(mut s) = spawned {
+        let calls = s.sim.calls();
+        let delivered = calls.iter().filter(|c| c.ok).count();
+        println!("slack calls        {} ok, {} rate-limited (429)", delivered, s.sim.rate_limited_count());
+        if let (Some(first), Some(last)) = (calls.iter().find(|c| c.method == "chat.postMessage"), calls.iter().rev().find(|c| c.ok)) {
+            println!("delivery span      {:.2} s (first post to last delivery)", (last.at - first.at).as_secs_f64());
+        }
+        let _ = Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status();
+        let _ = s.child.wait();
+    }
+    Ok(())
+}
