@@ -219,7 +219,10 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
     }
     // Look without the write lock first: almost every tick has nothing to do.
     let holding = store::current(&mut app.db.begin().await?).await?;
-    if holding.and_then(|p| nudge_period(p.at, now, days)).is_none() {
+    if holding
+        .and_then(|p| nudge_period(p.at, now, days))
+        .is_none()
+    {
         return Ok(());
     }
     let mut tx = storage::begin_write(&app.db).await?;

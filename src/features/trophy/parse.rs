@@ -38,9 +38,18 @@ impl Verb {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
     /// No one was mentioned; `got` is what stood where the mention belongs.
-    MissingUser { verb: Verb, got: Option<String> },
-    MissingReason { verb: Verb, to: UserId },
-    ReasonTooLong { verb: Verb, chars: usize },
+    MissingUser {
+        verb: Verb,
+        got: Option<String>,
+    },
+    MissingReason {
+        verb: Verb,
+        to: UserId,
+    },
+    ReasonTooLong {
+        verb: Verb,
+        chars: usize,
+    },
     BadPage(String),
     Unknown(String),
 }

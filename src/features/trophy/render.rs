@@ -85,21 +85,16 @@ fn start_hint() -> &'static str {
 /// `/trophy`: the holder and the last few passes.
 pub fn status(name: &str, current: Option<&Pass>, recent: &[Pass], now: DateTime<Utc>) -> Reply {
     let Some(current) = current else {
-        let text = format!(
-            ":trophy: Nobody holds the *{name}* yet. {}",
-            start_hint()
-        );
+        let text = format!(":trophy: Nobody holds the *{name}* yet. {}", start_hint());
         return with_blocks(text.clone(), vec![section(&text)]);
     };
     let head = holder_line(name, current, now);
     let mut blocks = vec![section(&head)];
     let mut text = head;
     if !recent.is_empty() {
-        let title = format!("*Last {} passes*", recent.len().min(5));
-        let title = if recent.len() == 1 {
-            "*The pass so far*".to_string()
-        } else {
-            title
+        let title = match recent.len() {
+            1 => "*The chain so far*".to_string(),
+            n => format!("*Last {n} passes*"),
         };
         let lines: Vec<String> = recent.iter().map(chain_line).collect();
         text.push_str(&format!("\n\n{title}\n{}", lines.join("\n")));
@@ -162,26 +157,32 @@ pub fn parse_error(name: &str, e: &ParseError) -> String {
             "Who should get the {name}? Mention them: `/trophy {} @colleague what they did for a customer`.",
             verb.word()
         ),
-        ParseError::MissingUser { verb, got: Some(got) } => format!(
+        ParseError::MissingUser {
+            verb,
+            got: Some(got),
+        } => format!(
             "I couldn't find a person in `{got}`. Pick them from Slack's @-list so it becomes a mention: `/trophy {} @colleague what they did`.",
             verb.word()
         ),
-        ParseError::MissingReason { verb: Verb::Pass, to } => format!(
+        ParseError::MissingReason {
+            verb: Verb::Pass,
+            to,
+        } => format!(
             "Please add what <@{to}> did for a customer; it is what the team will read: `/trophy pass <@{to}> stayed late to fix the refund queue`."
         ),
-        ParseError::MissingReason { verb: Verb::Reassign, to } => format!(
+        ParseError::MissingReason {
+            verb: Verb::Reassign,
+            to,
+        } => format!(
             "Please add why the {name} moves to <@{to}>, so the chain explains itself: `/trophy reassign <@{to}> Alice moved teams; Bob saved the Acme renewal`."
         ),
         ParseError::ReasonTooLong { chars, .. } => format!(
             "That reason is {chars} characters; please keep it under {MAX_REASON_CHARS} so the announcement stays readable."
         ),
-        ParseError::BadPage(raw) => format!(
-            "`{raw}` is not a page number. Pages start at 1: `/trophy history 2`."
-        ),
-        ParseError::Unknown(word) => format!(
-            "I don't know `/trophy {word}`.\n{}",
-            help(name)
-        ),
+        ParseError::BadPage(raw) => {
+            format!("`{raw}` is not a page number. Pages start at 1: `/trophy history 2`.")
+        }
+        ParseError::Unknown(word) => format!("I don't know `/trophy {word}`.\n{}", help(name)),
     }
 }
 
