@@ -605,3 +605,22 @@ async fn export_writes_the_chain_as_csv_and_json() {
     assert_eq!(all[0]["from"], Value::Null);
     assert_eq!(all[2]["kind"], "reassign");
 }
+
+#[tokio::test]
+async fn a_refused_announcement_tells_the_passer_how_to_fix_it() {
+    let app = spawn_app_with(TestOptions {
+        config: DEFAULT_CONFIG.replace("C0HUMBLEBR", "C0NOSUCH01"),
+        ..TestOptions::default()
+    })
+    .await;
+    pass(&app, MANAGER, ALICE, "stayed late").await;
+    let notices = app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
+    assert_eq!(notices[0].params["user"], MANAGER);
+    let text = notices[0].params["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("recorded") && text.contains("/invite"),
+        "{text}"
+    );
+    app.outbox_drained(WAIT).await;
+    assert_eq!(dms(&app, ALICE).len(), 1, "the new holder still hears");
+}

@@ -292,10 +292,13 @@ pub fn announcement(name: &str, p: &Pass) -> (String, Value) {
 
 /// The direct message to the new holder.
 pub fn welcome(name: &str, p: &Pass) -> (String, Value) {
-    let head = format!(
-        ":trophy: You now hold the *{name}*! {}.",
-        what_happened(name, p)
-    );
+    let why = quoted(&p.reason);
+    let how_it_came = match (p.kind, &p.from) {
+        (Kind::Pass, Some(from)) => format!("<@{from}> passed it to you for {why}."),
+        (Kind::Reassign, _) => format!("<@{}> reassigned it to you: {why}.", p.by),
+        _ => format!("<@{}> chose you as its first holder, for {why}.", p.by),
+    };
+    let head = format!(":trophy: You now hold the *{name}*! {how_it_came}");
     let how = "Keep it until you see a colleague go beyond for a customer, then pass it on with `/trophy pass @colleague what they did`.";
     let text = format!("{head}\n{how}");
     (text, json!([section(&head), context(how)]))
