@@ -1,0 +1,318 @@
+//! The Needful Trophy: one per workspace, passed on by its holder to the next
+//! colleague who went beyond for a customer.
+
+mod parse;
+mod render;
+mod store;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{
+    app::App,
+    error::{AppError, user_error},
+    features::{self, Invocation, Reply, export},
+    outbox::{self, Outgoing},
+    scheduler,
+    slack::ids::{UserId, unescape_text},
+    storage::{self, Db, Tx},
+};
+
+use parse::TrophyCommand;
+use store::{Kind, NewPass, Pass};
+
+/// Passes shown by `/trophy`.
+const RECENT: i64 = 5;
+/// Passes per `/trophy history` page.
+const PAGE: i64 = 10;
+/// The scheduler job kind of holder reminders.
+const NUDGE_JOB: &str = "trophy_nudge";
+
+pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+    let name = trophy_name(app);
+    let parsed = match parse::parse(&inv.text) {
+        Ok(parsed) => parsed,
+        Err(e) => return user_error(render::parse_error(name, &e)),
+    };
+    match parsed {
+        TrophyCommand::Status => {
+            let current = store::current(tx).await?;
+            let recent = store::newest(tx, RECENT, 0).await?;
+            Ok(render::status(
+                name,
+                current.as_ref(),
+                &recent,
+                app.clock.now(),
+            ))
+        }
+        TrophyCommand::History { page } => history(app, tx, i64::from(page)).await,
+        TrophyCommand::Help => Ok(Reply::ephemeral(render::help(name))),
+        TrophyCommand::Pass { to, reason } => {
+            let current = store::current(tx).await?;
+            let kind = match &current {
+                Some(holder) if holder.to == inv.user => Kind::Pass,
+                Some(holder) => {
+                    return user_error(render::not_the_holder(
+                        name,
+                        &holder.to,
+                        is_manager(app, &inv.user),
+                    ));
+                }
+                None if is_manager(app, &inv.user) => Kind::First,
+                None => return user_error(render::no_holder_needs_manager(name, &managers(app))),
+            };
+            hand_over(app, tx, inv, current.as_ref(), kind, &to, &reason).await
+        }
+        TrophyCommand::Reassign { to, reason } => {
+            let current = store::current(tx).await?;
+            if !is_manager(app, &inv.user) {
+                return user_error(render::only_managers_reassign(
+                    name,
+                    current.as_ref().map(|p| &p.to),
+                ));
+            }
+            if current.is_none() {
+                return user_error(render::nothing_to_reassign(name));
+            }
+            hand_over(app, tx, inv, current.as_ref(), Kind::Reassign, &to, &reason).await
+        }
+    }
+}
+
+fn trophy_name(app: &App) -> &str {
+    &app.settings.team.trophy.name
+}
+
+/// Managers of any pod may start the chain and reassign the trophy.
+fn is_manager(app: &App, user: &UserId) -> bool {
+    app.settings
+        .team
+        .pods
+        .iter()
+        .any(|p| p.managers.contains(user))
+}
+
+fn managers(app: &App) -> Vec<UserId> {
+    let mut all: Vec<UserId> = app
+        .settings
+        .team
+        .pods
+        .iter()
+        .flat_map(|p| p.managers.iter().cloned())
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+async fn history(app: &App, tx: &mut Tx<'_>, page: i64) -> Result<Reply, AppError> {
+    let name = trophy_name(app);
+    let total = store::count(tx).await?;
+    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    if total > 0 && page > pages {
+        return user_error(render::no_such_page(page, pages));
+    }
+    let passes = store::newest(tx, PAGE, (page - 1) * PAGE).await?;
+    Ok(render::history(name, page, pages, total, &passes))
+}
+
+/// Checks the new holder, records the pass, and enqueues the announcement,
+/// the new holder's DM and the affected App Homes, all in `tx`.
+async fn hand_over(
+    app: &App,
+    tx: &mut Tx<'_>,
+    inv: &Invocation,
+    current: Option<&Pass>,
+    kind: Kind,
+    to: &UserId,
+    reason: &str,
+) -> Result<Reply, AppError> {
+    let name = trophy_name(app);
+    if to == &inv.user {
+        return user_error(render::to_yourself(name));
+    }
+    if current.is_some_and(|p| &p.to == to) {
+        return user_error(render::already_holds(name, to));
+    }
+    if features::people::is_bot(app, tx, to).await? {
+        return user_error(render::to_a_bot(name, to));
+    }
+    let new = NewPass {
+        after: current,
+        at: app.clock.now(),
+        kind,
+        to,
+        reason,
+        by: &inv.user,
+    };
+    if store::insert(tx, &new).await?.is_none() {
+        return user_error(render::raced(name));
+    }
+    let pass = store::current(tx)
+        .await?
+        .context("the pass just recorded is missing")?;
+
+    let channel = app.settings.team.kudos.channel.as_ref();
+    if let Some(channel) = channel {
+        let (text, blocks) = render::announcement(name, &pass);
+        outbox::enqueue_with_fallback(
+            tx,
+            &Outgoing::Post {
+                channel: channel.to_string(),
+                text,
+                blocks: Some(blocks),
+                thread_ts: None,
+                key: None,
+                link_to: None,
+            },
+            Some(Outgoing::Ephemeral {
+                channel: inv.channel.to_string(),
+                user: inv.user.to_string(),
+                text: render::announcement_refused(name, channel),
+                blocks: None,
+            }),
+        )
+        .await?;
+    }
+    let (text, blocks) = render::welcome(name, &pass);
+    outbox::enqueue(
+        tx,
+        &Outgoing::DirectMessage {
+            user: to.to_string(),
+            text,
+            blocks: Some(blocks),
+        },
+    )
+    .await?;
+    // The homes whose trophy section changed: the new and the old holder's.
+    features::home::publish(app, tx, to).await?;
+    if let Some(old) = current.map(|p| &p.to) {
+        features::home::publish(app, tx, old).await?;
+    }
+    Ok(Reply::ephemeral(render::confirmation(name, &pass, channel)))
+}
+
+/// The trophy section of a person's App Home.
+pub async fn home_blocks(
+    app: &App,
+    tx: &mut Tx<'_>,
+    user: &UserId,
+) -> Result<Vec<Value>, AppError> {
+    let current = store::current(tx).await?;
+    Ok(render::home(
+        trophy_name(app),
+        current.as_ref(),
+        user,
+        is_manager(app, user),
+        app.clock.now(),
+    ))
+}
+
+/// Scheduled: nudges holders who have kept the trophy too long, once per
+/// holding per nudge period (a bot that was down for two periods nudges once).
+pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let days = app.settings.team.trophy.nudge_after_days;
+    if days == 0 {
+        return Ok(());
+    }
+    // Look without the write lock first: almost every tick has nothing to do.
+    let holding = store::current(&mut app.db.begin().await?).await?;
+    if holding
+        .and_then(|p| nudge_period(p.at, now, days))
+        .is_none()
+    {
+        return Ok(());
+    }
+    let mut tx = storage::begin_write(&app.db).await?;
+    let Some(current) = store::current(&mut tx).await? else {
+        return Ok(());
+    };
+    let Some(period) = nudge_period(current.at, now, days) else {
+        return Ok(());
+    };
+    if !scheduler::claim(&mut tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
+        return Ok(());
+    }
+    let (text, blocks) = render::nudge(trophy_name(app), (now - current.at).num_days());
+    outbox::enqueue(
+        &mut tx,
+        &Outgoing::DirectMessage {
+            user: current.to.to_string(),
+            text,
+            blocks: Some(blocks),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    app.outbox.wake();
+    tracing::info!(holder = %current.to, period, "nudged the trophy holder");
+    Ok(())
+}
+
+/// Which nudge period `now` falls in for a holding that began at `since`
+/// (1 after `days` days, 2 after twice that, …); None before the first.
+fn nudge_period(since: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> Option<i64> {
+    let period = Duration::days(i64::from(days));
+    let held = now - since;
+    if held < period {
+        return None;
+    }
+    let periods = held.num_seconds() / period.num_seconds().max(1);
+    Some(periods)
+}
+
+/// One row of `needful export trophy`.
+#[derive(Debug, Serialize)]
+struct ExportRow {
+    number: i64,
+    passed_at: String,
+    kind: &'static str,
+    from: Option<String>,
+    to: String,
+    reason: String,
+    by: String,
+}
+
+/// `needful export trophy`: the chain within `range`, oldest first.
+pub async fn export(
+    db: &Db,
+    range: &export::Range,
+    format: export::Format,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    let (start, end) = range.bounds();
+    let rows: Vec<ExportRow> = store::between(db, start, end)
+        .await?
+        .into_iter()
+        .map(|p| ExportRow {
+            number: p.number,
+            passed_at: p.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            kind: p.kind.as_str(),
+            from: p.from.map(|u| u.to_string()),
+            to: p.to.to_string(),
+            // Stored as Slack sent it (escaped); a spreadsheet wants plain text.
+            reason: unescape_text(&p.reason),
+            by: p.by.to_string(),
+        })
+        .collect();
+    export::write(&rows, format, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn nudges_come_once_per_period() {
+        let since = Utc.with_ymd_and_hms(2026, 11, 25, 8, 30, 0).unwrap();
+        let at = |d: i64, h: i64| since + Duration::days(d) + Duration::hours(h);
+        assert_eq!(nudge_period(since, at(13, 23), 14), None);
+        assert_eq!(nudge_period(since, at(14, 0), 14), Some(1));
+        assert_eq!(nudge_period(since, at(27, 23), 14), Some(1));
+        assert_eq!(nudge_period(since, at(28, 0), 14), Some(2));
+        assert_eq!(nudge_period(since, at(1, 0), 1), Some(1));
+    }
+}
