@@ -2,3 +2,5 @@
 
 mod helpers;
 mod spine;
+mod staffing;
+mod roles;

@@ -337,7 +337,9 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
             tx.commit().await?;
             continue;
         };
-        finish(app, &mut tx, pod, &switch, now, None).await?;
+        // Recorded as ending at its planned time, even when the tick runs late.
+        let ended = switch.until_at.map_or(now, |until| until.min(now));
+        finish(app, &mut tx, pod, &switch, ended, None).await?;
         tx.commit().await?;
         app.outbox.wake();
     }
