@@ -24,14 +24,21 @@ roles = ["triage", "chat", "training", "knowledge-manager"]"#,
         .replace("help_channels = [\"C0SALES001\"]", "")
 }
 
-async fn bot_posts_eventually(app: &TestApp, channel: &str, needle: &str, n: usize) -> Vec<SimMessage> {
+async fn bot_posts_eventually(
+    app: &TestApp,
+    channel: &str,
+    needle: &str,
+    n: usize,
+) -> Vec<SimMessage> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let found: Vec<SimMessage> = app
             .sim
             .messages(channel)
             .into_iter()
-            .filter(|m| m.user == "U0NEEDFUL1" && m.text.as_deref().is_some_and(|t| t.contains(needle)))
+            .filter(|m| {
+                m.user == "U0NEEDFUL1" && m.text.as_deref().is_some_and(|t| t.contains(needle))
+            })
             .collect();
         if found.len() >= n {
             return found;
@@ -76,7 +83,10 @@ fn role_of(roster: &HashMap<String, Vec<String>>, user: &str) -> Option<String> 
 
 /// Monday 00:00 in Berlin, `weeks` after 30 Nov 2026.
 fn monday(weeks: i64) -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 29, 23, 0, 0).single().unwrap() + chrono::Duration::weeks(weeks)
+    Utc.with_ymd_and_hms(2026, 11, 29, 23, 0, 0)
+        .single()
+        .unwrap()
+        + chrono::Duration::weeks(weeks)
 }
 
 #[tokio::test]
@@ -85,7 +95,10 @@ async fn every_monday_the_roles_rotate_fairly_and_are_posted() {
     // Mid-week start: no roster post, but /roles already answers.
     let now = app.command("/roles", "U0ALICE001", SUPPORT, "").await;
     assert!(roster_of(&now).len() == 3, "{now}");
-    assert!(now.contains("Not filled this week"), "more roles than people: {now}");
+    assert!(
+        now.contains("Not filled this week"),
+        "more roles than people: {now}"
+    );
 
     let mut weeks = Vec::new();
     for week in 0..4 {
@@ -96,7 +109,11 @@ async fn every_monday_the_roles_rotate_fairly_and_are_posted() {
         let mut labels: Vec<&String> = roster.keys().collect();
         labels.sort();
         // Three people fill the three most critical roles.
-        assert_eq!(labels, ["Phone coordinator", "Ticket tank", "Triage"], "{text}");
+        assert_eq!(
+            labels,
+            ["Phone coordinator", "Ticket tank", "Triage"],
+            "{text}"
+        );
         let asked = app.command("/roles", "U0BOB00001", SUPPORT, "").await;
         assert_eq!(roster_of(&asked), roster, "/roles shows the posted roster");
         weeks.push(roster);
@@ -104,21 +121,35 @@ async fn every_monday_the_roles_rotate_fairly_and_are_posted() {
     // A second tick on the same Monday posts nothing more.
     app.advance_to(monday(3) + chrono::Duration::hours(2)).await;
     app.outbox_drained(WAIT).await;
-    assert_eq!(bot_posts_eventually(&app, SUPPORT, "New week", 4).await.len(), 4);
+    assert_eq!(
+        bot_posts_eventually(&app, SUPPORT, "New week", 4)
+            .await
+            .len(),
+        4
+    );
 
     for person in TEAM {
         let held: Vec<String> = weeks.iter().map(|w| role_of(w, person).unwrap()).collect();
         for pair in held.windows(2) {
-            assert_ne!(pair[0], pair[1], "{person} kept a role two weeks running: {held:?}");
+            assert_ne!(
+                pair[0], pair[1],
+                "{person} kept a role two weeks running: {held:?}"
+            );
         }
         let mut first_cycle = held[..3].to_vec();
         first_cycle.sort();
         first_cycle.dedup();
-        assert_eq!(first_cycle.len(), 3, "{person} held every role once in three weeks: {held:?}");
+        assert_eq!(
+            first_cycle.len(),
+            3,
+            "{person} held every role once in three weeks: {held:?}"
+        );
     }
 
     // App Home shows the person's role this week.
-    app.slack.event(&payloads::app_home_opened(&event_id(), "U0CAROL001")).await;
+    app.slack
+        .event(&payloads::app_home_opened(&event_id(), "U0CAROL001"))
+        .await;
     app.outbox_drained(WAIT).await;
     let home = app.sim.home_view("U0CAROL001").unwrap().to_string();
     let role = role_of(&weeks[3], "U0CAROL001").unwrap();
@@ -133,22 +164,44 @@ async fn managers_swap_and_set_roles_and_others_are_refused() {
     let bob = role_of(&before, "U0BOB00001").unwrap();
 
     let refused = app
-        .command("/roles", "U0ALICE001", SUPPORT, "swap <@U0ALICE001|alice> <@U0BOB00001|bob>")
+        .command(
+            "/roles",
+            "U0ALICE001",
+            SUPPORT,
+            "swap <@U0ALICE001|alice> <@U0BOB00001|bob>",
+        )
         .await;
     assert!(refused.contains("Only"), "{refused}");
-    assert!(refused.contains("<@U0MANAGER1>"), "names the managers: {refused}");
+    assert!(
+        refused.contains("<@U0MANAGER1>"),
+        "names the managers: {refused}"
+    );
     let refused = app
         .command("/roles", "U0BOB00001", SUPPORT, "set <@U0BOB00001> triage")
         .await;
     assert!(refused.contains("<@U0MANAGER1>"), "{refused}");
 
     let done = app
-        .command("/roles", MANAGER, SUPPORT, "swap <@U0ALICE001|alice> <@U0BOB00001|bob>")
+        .command(
+            "/roles",
+            MANAGER,
+            SUPPORT,
+            "swap <@U0ALICE001|alice> <@U0BOB00001|bob>",
+        )
         .await;
     assert!(done.contains("Done"), "{done}");
-    let post = bot_posts_eventually(&app, SUPPORT, "Role change", 1).await[0].text.clone().unwrap();
-    assert!(post.contains(&format!("<@U0ALICE001> is now on *{bob}*")), "{post}");
-    assert!(post.contains(&format!("<@U0BOB00001> is now on *{alice}*")), "{post}");
+    let post = bot_posts_eventually(&app, SUPPORT, "Role change", 1).await[0]
+        .text
+        .clone()
+        .unwrap();
+    assert!(
+        post.contains(&format!("<@U0ALICE001> is now on *{bob}*")),
+        "{post}"
+    );
+    assert!(
+        post.contains(&format!("<@U0BOB00001> is now on *{alice}*")),
+        "{post}"
+    );
     let after = roster_of(&app.command("/roles", "U0CAROL001", SUPPORT, "").await);
     assert_eq!(role_of(&after, "U0ALICE001"), Some(bob.clone()));
     assert_eq!(role_of(&after, "U0BOB00001"), Some(alice.clone()));
@@ -157,8 +210,13 @@ async fn managers_swap_and_set_roles_and_others_are_refused() {
     let carol = role_of(&after, "U0CAROL001").unwrap();
     let target = if carol == "Triage" { "chat" } else { "triage" };
     let holder = after.get("Triage").and_then(|p| p.first()).cloned();
-    app.command("/roles", MANAGER, SUPPORT, &format!("set <@U0CAROL001> {target}"))
-        .await;
+    app.command(
+        "/roles",
+        MANAGER,
+        SUPPORT,
+        &format!("set <@U0CAROL001> {target}"),
+    )
+    .await;
     let set = roster_of(&app.command("/roles", "U0CAROL001", SUPPORT, "").await);
     if target == "triage" {
         assert_eq!(role_of(&set, "U0CAROL001").as_deref(), Some("Triage"));
@@ -171,9 +229,17 @@ async fn managers_swap_and_set_roles_and_others_are_refused() {
     let unknown = app
         .command("/roles", MANAGER, SUPPORT, "set <@U0CAROL001> juggler")
         .await;
-    assert!(unknown.contains("juggler") && unknown.contains("`triage`"), "{unknown}");
+    assert!(
+        unknown.contains("juggler") && unknown.contains("`triage`"),
+        "{unknown}"
+    );
     let outsider = app
-        .command("/roles", MANAGER, SUPPORT, "swap <@U0ALICE001> <@U0OTHERBOT>")
+        .command(
+            "/roles",
+            MANAGER,
+            SUPPORT,
+            "swap <@U0ALICE001> <@U0OTHERBOT>",
+        )
         .await;
     assert!(outsider.contains("isn't a member"), "{outsider}");
     let unchanged = roster_of(&app.command("/roles", "U0CAROL001", SUPPORT, "").await);
@@ -187,12 +253,14 @@ async fn understaffed_pauses_supporting_roles_and_the_all_clear_restores_them() 
         ..TestOptions::default()
     })
     .await;
-    app.sim.add_user(SimUser::human("U0DAVE0001", "dave", "Dave Support"));
+    app.sim
+        .add_user(SimUser::human("U0DAVE0001", "dave", "Dave Support"));
     let base = roster_of(&app.command("/roles", "U0ALICE001", SUPPORT, "").await);
     let km = base["Knowledge manager"][0].clone();
     let training = base["Training"][0].clone();
 
-    app.command("/understaffed", MANAGER, SUPPORT, "on two out sick").await;
+    app.command("/understaffed", MANAGER, SUPPORT, "on two out sick")
+        .await;
     let announcement = bot_posts_eventually(&app, SUPPORT, "understaffed", 1).await[0]
         .text
         .clone()
@@ -207,10 +275,17 @@ async fn understaffed_pauses_supporting_roles_and_the_all_clear_restores_them() 
     assert!(km_move < training_move, "{announcement}");
 
     let during = app.command("/roles", "U0ALICE001", SUPPORT, "").await;
-    assert!(during.contains("Paused while we're understaffed"), "{during}");
+    assert!(
+        during.contains("Paused while we're understaffed"),
+        "{during}"
+    );
     let roster = roster_of(&during);
     assert_eq!(role_of(&roster, &km).as_deref(), Some("Triage"), "{during}");
-    assert_eq!(role_of(&roster, &training).as_deref(), Some("Chat"), "{during}");
+    assert_eq!(
+        role_of(&roster, &training).as_deref(),
+        Some("Chat"),
+        "{during}"
+    );
     assert!(!roster.contains_key("Training") && !roster.contains_key("Knowledge manager"));
     app.outbox_drained(WAIT).await;
     let home = app.sim.home_view(&km).unwrap().to_string();
@@ -221,8 +296,14 @@ async fn understaffed_pauses_supporting_roles_and_the_all_clear_restores_them() 
         .text
         .clone()
         .unwrap();
-    assert!(clear.contains(&format!("<@{km}> back to Knowledge manager")), "{clear}");
-    assert!(clear.contains(&format!("<@{training}> back to Training")), "{clear}");
+    assert!(
+        clear.contains(&format!("<@{km}> back to Knowledge manager")),
+        "{clear}"
+    );
+    assert!(
+        clear.contains(&format!("<@{training}> back to Training")),
+        "{clear}"
+    );
     let after = roster_of(&app.command("/roles", "U0ALICE001", SUPPORT, "").await);
     assert_eq!(after, base, "the roster is restored");
 }

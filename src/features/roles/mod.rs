@@ -49,12 +49,21 @@ fn week_at(pod: &PodConfig, now: DateTime<Utc>) -> NaiveDate {
 }
 
 /// The stored roster for the week (rotating it now if nobody has yet), in role order.
-async fn base_roster(tx: &mut Tx<'_>, pod: &PodConfig, week: NaiveDate) -> Result<Roster, AppError> {
+async fn base_roster(
+    tx: &mut Tx<'_>,
+    pod: &PodConfig,
+    week: NaiveDate,
+) -> Result<Roster, AppError> {
     let roles = pod_roles(pod);
     let mut roster = store::load(tx, &pod.name, week).await?;
     if roster.is_empty() && !pod.members.is_empty() {
         let last_week = store::load(tx, &pod.name, week - chrono::Duration::days(7)).await?;
-        let rotated = rotation::rotate(&roles, &pod.members, rotation::week_number(week), &last_week);
+        let rotated = rotation::rotate(
+            &roles,
+            &pod.members,
+            rotation::week_number(week),
+            &last_week,
+        );
         store::insert(tx, &pod.name, week, &rotated).await?;
         roster = store::load(tx, &pod.name, week).await?;
     }
@@ -99,7 +108,14 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
     if cmd.action == Action::Help {
         return Ok(Reply::ephemeral(render::USAGE));
     }
-    let pod = pods::resolve(app, &inv.user, &inv.channel, cmd.pod.as_deref(), belonging, "/roles")?;
+    let pod = pods::resolve(
+        app,
+        &inv.user,
+        &inv.channel,
+        cmd.pod.as_deref(),
+        belonging,
+        "/roles",
+    )?;
     let week = week_at(pod, now);
     let roles = pod_roles(pod);
     let change = match cmd.action {
@@ -213,10 +229,19 @@ pub async fn home_blocks(
 ) -> Result<Vec<Value>, AppError> {
     let now = app.clock.now();
     let mut blocks = Vec::new();
-    for pod in app.settings.team.pods.iter().filter(|p| pods::is_member(p, user)) {
+    for pod in app
+        .settings
+        .team
+        .pods
+        .iter()
+        .filter(|p| pods::is_member(p, user))
+    {
         let (roster, moves) = effective_roster(tx, pod, week_at(pod, now)).await?;
         let role = role_in(&roster, user);
-        let moved_from = moves.iter().find(|m| &m.user == user).map(|m| m.from.as_str());
+        let moved_from = moves
+            .iter()
+            .find(|m| &m.user == user)
+            .map(|m| m.from.as_str());
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
             "text": render::home_line(pod, role.as_deref(), moved_from)}}));
     }

@@ -19,8 +19,9 @@ pub struct Command {
 
 fn mention(word: Option<&str>, example: &str) -> Result<UserId, String> {
     let word = word.ok_or_else(|| format!("Please mention who you mean, e.g. `{example}`."))?;
-    parse_mention(word)
-        .ok_or_else(|| format!("I couldn't read `{word}` as a person. Mention them with @, e.g. `{example}`."))
+    parse_mention(word).ok_or_else(|| {
+        format!("I couldn't read `{word}` as a person. Mention them with @, e.g. `{example}`.")
+    })
 }
 
 pub fn parse(text: &str) -> Result<Command, String> {
@@ -50,7 +51,9 @@ pub fn parse(text: &str) -> Result<Command, String> {
                 let a = mention(rest.first().copied(), example)?;
                 let b = mention(rest.get(1).copied(), example)?;
                 if a == b {
-                    return Err("Those are the same person; mention two different people to swap.".into());
+                    return Err(
+                        "Those are the same person; mention two different people to swap.".into(),
+                    );
                 }
                 Action::Swap(a, b)
             }
@@ -94,7 +97,9 @@ mod tests {
             }
         );
         assert_eq!(
-            parse("swap <@U0ALICE001|alice> <@U0BOB00001>").unwrap().action,
+            parse("swap <@U0ALICE001|alice> <@U0BOB00001>")
+                .unwrap()
+                .action,
             Action::Swap(user("U0ALICE001"), user("U0BOB00001"))
         );
         assert_eq!(
@@ -105,10 +110,22 @@ mod tests {
 
     #[test]
     fn refusals_say_what_to_do() {
-        assert!(parse("swap <@U0ALICE001>").unwrap_err().contains("/roles swap"));
+        assert!(
+            parse("swap <@U0ALICE001>")
+                .unwrap_err()
+                .contains("/roles swap")
+        );
         assert!(parse("swap @alice @bob").unwrap_err().contains("Mention"));
-        assert!(parse("swap <@U0ALICE001> <@U0ALICE001>").unwrap_err().contains("same person"));
-        assert!(parse("set <@U0ALICE001>").unwrap_err().contains("Which role"));
+        assert!(
+            parse("swap <@U0ALICE001> <@U0ALICE001>")
+                .unwrap_err()
+                .contains("same person")
+        );
+        assert!(
+            parse("set <@U0ALICE001>")
+                .unwrap_err()
+                .contains("Which role")
+        );
         assert!(parse("rotate").unwrap_err().contains("/roles swap"));
     }
 }

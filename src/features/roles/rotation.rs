@@ -64,7 +64,9 @@ pub fn rotate(roles: &[String], members: &[UserId], week: i64, last_week: &Roste
     let shift = usize::try_from(week.rem_euclid(n as i64)).unwrap_or(0);
     let mut slot: Vec<usize> = (0..n).map(|i| (i + shift) % n).collect();
     let last: HashMap<&UserId, &str> = last_week.iter().map(|(r, u)| (u, r.as_str())).collect();
-    let repeats = |person: usize, s: usize| s < filled && last.get(&members[person]) == Some(&roles[s].as_str());
+    let repeats = |person: usize, s: usize| {
+        s < filled && last.get(&members[person]) == Some(&roles[s].as_str())
+    };
     for i in 0..n {
         if !repeats(i, slot[i]) {
             continue;
@@ -120,12 +122,12 @@ pub fn pause_supporting(roles: &[String], roster: &Roster) -> (Roster, Vec<Move>
     let position = |role: &str| roles.iter().position(|r| r == role).unwrap_or(usize::MAX);
     let mut effective: Roster = roster
         .iter()
-        .map(|(role, user)| {
-            match moves.iter().find(|m| &m.user == user) {
+        .map(
+            |(role, user)| match moves.iter().find(|m| &m.user == user) {
                 Some(m) => (m.to.clone(), user.clone()),
                 None => (role.clone(), user.clone()),
-            }
-        })
+            },
+        )
         .collect();
     effective.sort_by_key(|(role, _)| position(role));
     (effective, moves)
@@ -158,7 +160,10 @@ mod tests {
     }
 
     fn role_of<'a>(roster: &'a Roster, user: &UserId) -> Option<&'a str> {
-        roster.iter().find(|(_, u)| u == user).map(|(r, _)| r.as_str())
+        roster
+            .iter()
+            .find(|(_, u)| u == user)
+            .map(|(r, _)| r.as_str())
     }
 
     #[test]
@@ -175,7 +180,9 @@ mod tests {
             for person in &team {
                 let now = role_of(&roster, person).unwrap();
                 assert_ne!(role_of(&last, person), Some(now), "week {week}: repeat");
-                held.entry(person.clone()).or_default().push(now.to_string());
+                held.entry(person.clone())
+                    .or_default()
+                    .push(now.to_string());
             }
             last = roster;
         }
@@ -286,7 +293,10 @@ mod tests {
         let wed = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         let mon = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         assert_eq!(week_of(wed), mon);
-        assert_eq!(week_number(mon) + 1, week_number(mon + chrono::Duration::days(7)));
+        assert_eq!(
+            week_number(mon) + 1,
+            week_number(mon + chrono::Duration::days(7))
+        );
         assert_eq!(role_label("knowledge-manager"), "Knowledge manager");
     }
 }

@@ -122,7 +122,9 @@ async fn switch_on(
         )
         .await?;
         refresh_homes(app, tx, pod).await?;
-        return Ok(Reply::ephemeral(render::reason_updated_reply(pod, &switch, now)));
+        return Ok(Reply::ephemeral(render::reason_updated_reply(
+            pod, &switch, now,
+        )));
     }
     let Some(id) = store::insert_switch(tx, &pod.name, reason, by, now, until).await? else {
         return Err(AppError::User(format!(
@@ -169,7 +171,9 @@ async fn switch_on(
         .await?;
     }
     refresh_homes(app, tx, pod).await?;
-    Ok(Reply::ephemeral(render::switched_on_reply(pod, &switch, now)))
+    Ok(Reply::ephemeral(render::switched_on_reply(
+        pod, &switch, now,
+    )))
 }
 
 /// Ends a period: the all-clear, the help requests closed, homes refreshed.
@@ -232,7 +236,9 @@ async fn refresh_homes(app: &App, tx: &mut Tx<'_>, pod: &PodConfig) -> Result<()
 
 /// The banner check-in prompts and App Home show while `pod` is understaffed.
 pub async fn banner(tx: &mut Tx<'_>, pod: &str) -> Result<Option<String>, AppError> {
-    Ok(store::open_switch(tx, pod).await?.map(|s| render::banner(&s)))
+    Ok(store::open_switch(tx, pod)
+        .await?
+        .map(|s| render::banner(&s)))
 }
 
 /// "I can help" in a help channel: the managers hear who, the helper is

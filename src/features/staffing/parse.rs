@@ -68,7 +68,9 @@ pub fn parse(text: &str) -> Result<Command, String> {
         }
         "off" => {
             if until.is_some() {
-                return Err("`--until` goes with `on`; `/understaffed off` switches it off now.".into());
+                return Err(
+                    "`--until` goes with `on`; `/understaffed off` switches it off now.".into(),
+                );
             }
             Ok(Command::Off { pod })
         }
@@ -120,7 +122,10 @@ pub fn resolve_until(until: &Until, now: DateTime<Utc>, tz: Tz) -> Result<DateTi
             }
         }
         Until::Date(date) => {
-            let end = at(*date, NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default())?;
+            let end = at(
+                *date,
+                NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default(),
+            )?;
             if end <= now {
                 Err(format!(
                     "{date} has already passed. Pick today or a later date, e.g. `--until {}`.",
@@ -179,7 +184,11 @@ mod tests {
         assert!(parse("on").unwrap_err().contains("reason"));
         assert!(parse("on --until 17:00").unwrap_err().contains("reason"));
         assert!(parse("on sick --until soon").unwrap_err().contains("17:00"));
-        assert!(parse("on sick --pod").unwrap_err().contains("--pod support"));
+        assert!(
+            parse("on sick --pod")
+                .unwrap_err()
+                .contains("--pod support")
+        );
         assert!(parse("maybe").unwrap_err().contains("/understaffed on"));
     }
 
@@ -208,6 +217,10 @@ mod tests {
             utc("2026-11-27T22:59:00Z")
         );
         assert!(resolve_until(&d(25), now, berlin).is_ok());
-        assert!(resolve_until(&d(24), now, berlin).unwrap_err().contains("passed"));
+        assert!(
+            resolve_until(&d(24), now, berlin)
+                .unwrap_err()
+                .contains("passed")
+        );
     }
 }

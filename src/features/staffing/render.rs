@@ -73,13 +73,21 @@ pub fn announcement(
     if pod.help_channels.is_empty() {
         playbook.push("• Simple tickets may go to other departments.".to_string());
     } else {
-        let channels: Vec<String> = pod.help_channels.iter().map(|c| format!("<#{c}>")).collect();
+        let channels: Vec<String> = pod
+            .help_channels
+            .iter()
+            .map(|c| format!("<#{c}>"))
+            .collect();
         playbook.push(format!(
             "• Simple tickets may go to other departments: I've asked for help in {}.",
             pods::join_words(&channels)
         ));
     }
-    if let Some(note) = pod.overtime_note.as_deref().filter(|n| !n.trim().is_empty()) {
+    if let Some(note) = pod
+        .overtime_note
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
         playbook.push(format!("• Extra hours: {}", note.trim()));
     }
     let mut text = format!(
@@ -163,7 +171,11 @@ pub fn all_clear(
         ":white_check_mark: *All clear: the {} pod is back to full strength* after {}{}. Meetings and regular work are back on.",
         pod.name,
         duration(lasted_secs),
-        if by_until { " (the planned end has come)" } else { "" }
+        if by_until {
+            " (the planned end has come)"
+        } else {
+            ""
+        }
     );
     if !restored.is_empty() {
         let people: Vec<String> = restored
@@ -199,7 +211,11 @@ pub fn switched_on_reply(pod: &PodConfig, switch: &Switch, now: DateTime<Utc>) -
     let help = if pod.help_channels.is_empty() {
         String::new()
     } else {
-        let channels: Vec<String> = pod.help_channels.iter().map(|c| format!("<#{c}>")).collect();
+        let channels: Vec<String> = pod
+            .help_channels
+            .iter()
+            .map(|c| format!("<#{c}>"))
+            .collect();
         format!(" and asked for help in {}", pods::join_words(&channels))
     };
     format!(

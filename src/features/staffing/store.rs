@@ -156,10 +156,7 @@ pub async fn helpers(tx: &mut Tx<'_>, switch_id: i64) -> Result<Vec<UserId>, sql
     .bind(switch_id)
     .fetch_all(&mut **tx)
     .await?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| UserId::parse(id).ok())
-        .collect())
+    Ok(ids.iter().filter_map(|id| UserId::parse(id).ok()).collect())
 }
 
 /// Where a message needful posted under `key` landed, once delivered.
@@ -201,10 +198,7 @@ type ExportSql = (
 );
 
 /// Periods that overlap `range`, oldest first.
-pub async fn export_rows(
-    db: &Db,
-    range: &export::Range,
-) -> Result<Vec<ExportRow>, sqlx::Error> {
+pub async fn export_rows(db: &Db, range: &export::Range) -> Result<Vec<ExportRow>, sqlx::Error> {
     let (start, end) = range.bounds();
     let rows: Vec<ExportSql> = sqlx::query_as(
         "SELECT s.id, s.pod, s.reason, s.started_by, s.started_at, s.until_at, s.ended_at, s.ended_by, s.reason_updates,
