@@ -3,5 +3,7 @@
 mod cli;
 mod faults;
 mod helpers;
+mod roles;
 mod spine;
+mod staffing;
 mod trophy;

@@ -1,0 +1,131 @@
+//! `/roles` text → a typed command.
+
+use crate::slack::ids::{UserId, parse_mention};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Show,
+    Swap(UserId, UserId),
+    /// The role name is normalised ("Knowledge Manager" → "knowledge-manager").
+    Set(UserId, String),
+    Help,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub action: Action,
+    pub pod: Option<String>,
+}
+
+fn mention(word: Option<&str>, example: &str) -> Result<UserId, String> {
+    let word = word.ok_or_else(|| format!("Please mention who you mean, e.g. `{example}`."))?;
+    parse_mention(word).ok_or_else(|| {
+        format!("I couldn't read `{word}` as a person. Mention them with @, e.g. `{example}`.")
+    })
+}
+
+pub fn parse(text: &str) -> Result<Command, String> {
+    let mut pod = None;
+    let mut words = Vec::new();
+    let mut tokens = text.split_whitespace();
+    while let Some(token) = tokens.next() {
+        if token == "--pod" {
+            pod = Some(
+                tokens
+                    .next()
+                    .ok_or("`--pod` needs a pod name, e.g. `/roles --pod support`.")?
+                    .to_string(),
+            );
+        } else {
+            words.push(token);
+        }
+    }
+    let action = match words.split_first() {
+        None => Action::Show,
+        Some((verb, rest)) => match verb.to_lowercase().as_str() {
+            "swap" => {
+                let example = "/roles swap @alice @bob";
+                if rest.len() > 2 {
+                    return Err(format!("`swap` takes two people, e.g. `{example}`."));
+                }
+                let a = mention(rest.first().copied(), example)?;
+                let b = mention(rest.get(1).copied(), example)?;
+                if a == b {
+                    return Err(
+                        "Those are the same person; mention two different people to swap.".into(),
+                    );
+                }
+                Action::Swap(a, b)
+            }
+            "set" => {
+                let example = "/roles set @alice triage";
+                let who = mention(rest.first().copied(), example)?;
+                let role: Vec<&str> = rest.iter().skip(1).copied().collect();
+                if role.is_empty() {
+                    return Err(format!("Which role? e.g. `{example}`."));
+                }
+                Action::Set(who, role.join("-").to_lowercase().replace('_', "-"))
+            }
+            "help" => Action::Help,
+            other => {
+                return Err(format!(
+                    "I don't know `/roles {other}`. Here is what it does:\n{}",
+                    super::render::USAGE
+                ));
+            }
+        },
+    };
+    Ok(Command { action, pod })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str) -> UserId {
+        UserId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn reads_every_form() {
+        assert_eq!(parse("").unwrap().action, Action::Show);
+        assert_eq!(
+            parse("--pod support").unwrap(),
+            Command {
+                action: Action::Show,
+                pod: Some("support".into())
+            }
+        );
+        assert_eq!(
+            parse("swap <@U0ALICE001|alice> <@U0BOB00001>")
+                .unwrap()
+                .action,
+            Action::Swap(user("U0ALICE001"), user("U0BOB00001"))
+        );
+        assert_eq!(
+            parse("set <@U0ALICE001> Knowledge Manager").unwrap().action,
+            Action::Set(user("U0ALICE001"), "knowledge-manager".into())
+        );
+    }
+
+    #[test]
+    fn refusals_say_what_to_do() {
+        assert!(
+            parse("swap <@U0ALICE001>")
+                .unwrap_err()
+                .contains("/roles swap")
+        );
+        assert!(parse("swap @alice @bob").unwrap_err().contains("Mention"));
+        assert!(
+            parse("swap <@U0ALICE001> <@U0ALICE001>")
+                .unwrap_err()
+                .contains("same person")
+        );
+        assert!(
+            parse("set <@U0ALICE001>")
+                .unwrap_err()
+                .contains("Which role")
+        );
+        assert!(parse("rotate").unwrap_err().contains("/roles swap"));
+    }
+}

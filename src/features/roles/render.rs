@@ -1,0 +1,175 @@
+//! Every roles message people read, kept together so they can be reviewed together.
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use crate::{config::PodConfig, slack::ids::UserId};
+
+use super::rotation::{Move, Roster, role_label};
+
+pub const USAGE: &str = "• `/roles`: this week's roles\n• `/roles swap @a @b`: swap two people's roles this week (managers)\n• `/roles set @a ROLE`: give someone a role this week (managers)\n• add `--pod NAME` when you are not in the pod's channel";
+
+fn week_label(week: NaiveDate) -> String {
+    week.format("%a %-d %b").to_string()
+}
+
+/// The roster as lines: one per role, then the unfilled ones and who floats.
+fn roster_lines(pod: &PodConfig, roles: &[String], roster: &Roster, moves: &[Move]) -> String {
+    let mut lines = Vec::new();
+    for role in roles {
+        let holders: Vec<String> = roster
+            .iter()
+            .filter(|(r, _)| r == role)
+            .map(|(_, u)| match moves.iter().find(|m| &m.user == u) {
+                Some(m) => format!("<@{u}> (from {} while we're short)", role_label(&m.from)),
+                None => format!("<@{u}>"),
+            })
+            .collect();
+        if !holders.is_empty() {
+            lines.push(format!("• *{}*: {}", role_label(role), holders.join(", ")));
+        }
+    }
+    // Roles from an older config still show, so nobody silently loses theirs.
+    for (role, user) in roster.iter().filter(|(r, _)| !roles.contains(r)) {
+        lines.push(format!("• *{}*: <@{user}>", role_label(role)));
+    }
+    let paused: Vec<String> = moves.iter().map(|m| role_label(&m.from)).collect();
+    let unfilled: Vec<String> = roles
+        .iter()
+        .filter(|r| !roster.iter().any(|(held, _)| held == *r))
+        .map(|r| role_label(r))
+        .filter(|r| !paused.contains(r))
+        .collect();
+    if !unfilled.is_empty() {
+        lines.push(format!(
+            "_Not filled this week (more roles than people):_ {}",
+            unfilled.join(", ")
+        ));
+    }
+    if !paused.is_empty() {
+        let mut distinct = paused.clone();
+        distinct.dedup();
+        lines.push(format!(
+            "_Paused while we're understaffed:_ {}",
+            distinct.join(", ")
+        ));
+    }
+    let floating: Vec<String> = pod
+        .members
+        .iter()
+        .filter(|m| !roster.iter().any(|(_, u)| &u == m))
+        .map(|m| format!("<@{m}>"))
+        .collect();
+    if !floating.is_empty() {
+        lines.push(format!(
+            "_No fixed role, helping wherever it's busiest:_ {}",
+            floating.join(", ")
+        ));
+    }
+    if lines.is_empty() {
+        lines.push("Nobody is listed as a member of this pod yet, so there are no roles to hand out. Add `members` to the pod in needful.toml.".to_string());
+    }
+    lines.join("\n")
+}
+
+/// `/roles`: this week's roster, for the person who asked.
+pub fn roster_reply(
+    pod: &PodConfig,
+    week: NaiveDate,
+    roles: &[String],
+    roster: &Roster,
+    moves: &[Move],
+) -> String {
+    format!(
+        "*Roles in the {} pod, week of {}*\n{}",
+        pod.name,
+        week_label(week),
+        roster_lines(pod, roles, roster, moves)
+    )
+}
+
+/// The Monday post in the pod channel.
+pub fn weekly_post(
+    pod: &PodConfig,
+    week: NaiveDate,
+    roles: &[String],
+    roster: &Roster,
+    moves: &[Move],
+) -> (String, Value) {
+    let text = format!(
+        ":calendar: New week, new roles for the {} pod (week of {}):\n{}\nThank you all, and have a good week!",
+        pod.name,
+        week_label(week),
+        roster_lines(pod, roles, roster, moves)
+    );
+    let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": text}}]);
+    (text, blocks)
+}
+
+/// What a change did, one clause per person: "<@a> is now on *Chat*".
+pub fn change_clause(user: &UserId, role: Option<&str>) -> String {
+    match role {
+        Some(role) => format!("<@{user}> is now on *{}*", role_label(role)),
+        None => format!("<@{user}> has no fixed role and helps wherever it's busiest"),
+    }
+}
+
+/// Announced in the pod channel after a swap or set.
+pub fn change_post(manager: &UserId, clauses: &[String]) -> (String, Value) {
+    let text = format!(
+        ":arrows_counterclockwise: Role change for this week, from <@{manager}>: {}. Thanks for being flexible!",
+        clauses.join("; ")
+    );
+    let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": text}}]);
+    (text, blocks)
+}
+
+pub fn change_reply(pod: &PodConfig) -> String {
+    format!("Done. I told the {} pod in <#{}>.", pod.name, pod.channel)
+}
+
+pub fn not_a_manager(pod: &PodConfig, managers: &str) -> String {
+    format!(
+        "Only the {} pod's managers ({managers}) can change this week's roles. If a swap would help, ask them: they can run `/roles swap @a @b`.",
+        pod.name
+    )
+}
+
+pub fn not_in_pod(pod: &PodConfig, user: &UserId) -> String {
+    format!(
+        "<@{user}> isn't a member of the {} pod, so they can't take one of its roles. Members are listed under the pod in needful.toml.",
+        pod.name
+    )
+}
+
+pub fn unknown_role(role: &str, roles: &[String]) -> String {
+    format!(
+        "The {role:?} role isn't one of this pod's roles. Pick one of: {}.",
+        roles
+            .iter()
+            .map(|r| format!("`{r}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// App Home: the person's role this week, per pod they work in.
+pub fn home_line(pod: &PodConfig, role: Option<&str>, moved_from: Option<&str>) -> String {
+    match (role, moved_from) {
+        (Some(role), Some(from)) => format!(
+            ":busts_in_silhouette: This week in the {} pod you're on *{}* (moved from {} while the pod is understaffed).",
+            pod.name,
+            role_label(role),
+            role_label(from)
+        ),
+        (Some(role), None) => format!(
+            ":busts_in_silhouette: This week in the {} pod you're on *{}*.",
+            pod.name,
+            role_label(role)
+        ),
+        (None, _) => format!(
+            ":busts_in_silhouette: This week in the {} pod you have no fixed role: help wherever it's busiest.",
+            pod.name
+        ),
+    }
+}
