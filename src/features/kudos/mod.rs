@@ -184,7 +184,7 @@ async fn refusal(
         return Ok(Some(render::refuse_self()));
     }
     if app.bot_user.as_ref() == Some(receiver) {
-        return Ok(Some(render::refuse_needful()));
+        return Ok(Some(render::refuse_needful(emoji(app))));
     }
     if features::people::is_bot(app, tx, receiver).await? {
         return Ok(Some(render::refuse_bot(receiver.as_str())));
@@ -440,7 +440,7 @@ async fn give_by_command(
         if r == giver {
             notes.push(render::skipped_self());
         } else if app.bot_user.as_ref() == Some(r) {
-            notes.push(render::refuse_needful());
+            notes.push(render::refuse_needful(emoji(app)));
         } else if features::people::is_bot(app, tx, r).await? {
             notes.push(render::skipped_bot(r.as_str()));
         } else {

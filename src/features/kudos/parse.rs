@@ -97,8 +97,8 @@ pub fn parse(text: &str) -> Result<KudosCommand, Misuse> {
                 rest = &trimmed[len..];
                 continue;
             }
-            if trimmed.starts_with(',') {
-                rest = &trimmed[1..];
+            if let Some(after_comma) = trimmed.strip_prefix(',') {
+                rest = after_comma;
             }
         }
         break;

@@ -105,8 +105,10 @@ pub fn refuse_self() -> String {
     "That's your own message, so no kudos this time: kudos are for thanking someone else. If a teammate helped you with it, react on their message or use `/kudos @them what they did`.".into()
 }
 
-pub fn refuse_needful() -> String {
-    "That's kind, but I'm needful, the bot: I can't take kudos. Thank a colleague instead: react with :trophy: on their message or use `/kudos @colleague what they did`.".into()
+pub fn refuse_needful(emoji: &str) -> String {
+    format!(
+        "That's kind, but I'm needful, the bot: I can't take kudos. Thank a colleague instead: react with :{emoji}: on their message or use `/kudos @colleague what they did`."
+    )
 }
 
 pub fn refuse_bot(bot: &str) -> String {
