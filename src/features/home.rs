@@ -8,15 +8,18 @@ use crate::{
     slack::ids::UserId,
     storage::Tx,
 };
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// Slack refuses a view with more blocks than this.
+const MAX_BLOCKS: usize = 100;
 
 /// Publishes `user`'s home (through the outbox, so a Slack outage loses nothing).
+/// Call it after any change that shows on someone's home; waiting publishes
+/// of one person's home coalesce, so calling it often is cheap.
 pub async fn publish(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": "needful"}}),
-        json!({"type": "section", "text": {"type": "mrkdwn", "text":
-            format!("Hi <@{user}>! React with {} to a colleague's message to thank them, or use `/kudos @colleague what they did`.",
-                app.settings.team.kudos.reactions.iter().map(|r| format!(":{r}:")).collect::<Vec<_>>().join(" "))}}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": "needful", "emoji": true}}),
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": greeting(app, user)}}),
     ];
     // Each feature adds its own section, most personal first.
     blocks.extend(features::staffing::home_blocks(app, tx, user).await?);
@@ -24,7 +27,7 @@ pub async fn publish(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), Ap
     blocks.extend(features::kudos::home_blocks(app, tx, user).await?);
     blocks.extend(features::checkin::home_blocks(app, tx, user).await?);
     blocks.extend(features::roles::home_blocks(app, tx, user).await?);
-    let view = json!({"type": "home", "blocks": blocks});
+    let view = json!({"type": "home", "blocks": fit(blocks)});
     outbox::enqueue(
         tx,
         &Outgoing::PublishHome {
@@ -34,4 +37,44 @@ pub async fn publish(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), Ap
     )
     .await?;
     Ok(())
+}
+
+fn greeting(app: &App, user: &UserId) -> String {
+    let emoji = app
+        .settings
+        .team
+        .kudos
+        .reactions
+        .iter()
+        .map(|r| format!(":{r}:"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "Hi <@{user}>! React with {emoji} to a colleague's message to thank them, or use `/kudos @colleague what they did`."
+    )
+}
+
+/// Keeps the view within Slack's block limit: a home that is too long would
+/// be refused whole, so the tail gives way with a note.
+fn fit(mut blocks: Vec<Value>) -> Vec<Value> {
+    if blocks.len() > MAX_BLOCKS {
+        blocks.truncate(MAX_BLOCKS - 1);
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn",
+            "text": "There is more than fits here; the slash commands show the rest."}]}));
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_homes_are_cut_to_slacks_limit() {
+        let blocks = vec![json!({"type": "divider"}); 150];
+        let fitted = fit(blocks);
+        assert_eq!(fitted.len(), MAX_BLOCKS);
+        assert_eq!(fitted[MAX_BLOCKS - 1]["type"], "context");
+        assert_eq!(fit(vec![json!({"type": "divider"}); 3]).len(), 3);
+    }
 }

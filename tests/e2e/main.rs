@@ -3,6 +3,7 @@
 mod cli;
 mod faults;
 mod helpers;
+mod kudos;
 mod roles;
 mod spine;
 mod staffing;

@@ -1,0 +1,423 @@
+//! Every kudos message people read, kept together so they can be reviewed as one.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+
+use super::period::{self, Stats};
+use crate::outbox::{PERMALINK, QUOTE};
+
+fn mention(user: &str) -> String {
+    format!("<@{user}>")
+}
+
+/// "<@A>", "<@A> and <@B>", "<@A>, <@B> and <@C>", "<@A>, <@B> and 3 others".
+pub fn people(users: &[String]) -> String {
+    let m: Vec<String> = users.iter().map(|u| mention(u)).collect();
+    match m.len() {
+        0 => String::new(),
+        1 => m[0].clone(),
+        2 => format!("{} and {}", m[0], m[1]),
+        3 => format!("{}, {} and {}", m[0], m[1], m[2]),
+        n => format!("{}, {} and {} others", m[0], m[1], n - 2),
+    }
+}
+
+fn section(text: &str) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+}
+
+fn context(text: &str) -> Value {
+    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+}
+
+/// The celebration of a message in the kudos channel. It grows as more people
+/// react; the quote and permalink are filled in by the outbox at delivery.
+pub fn message_celebration(
+    givers: &[String],
+    receiver: &str,
+    channel: &str,
+    emoji: &str,
+) -> (String, Value) {
+    let who = people(givers);
+    let head = format!(
+        ":{emoji}: {who} thanked {} for this message in <#{channel}>",
+        mention(receiver)
+    );
+    let text = format!("{head}: “{QUOTE}” {PERMALINK}");
+    let count = if givers.len() > 1 {
+        format!(" · {} kudos", givers.len())
+    } else {
+        String::new()
+    };
+    let blocks = json!([
+        section(&format!("{head}:\n>{QUOTE}")),
+        context(&format!("<{PERMALINK}|See the message>{count}")),
+    ]);
+    (text, blocks)
+}
+
+/// The celebration of a `/kudos` command (one post for all its public recipients).
+pub fn command_celebration(
+    giver: &str,
+    receivers: &[String],
+    reason: &str,
+    emoji: &str,
+) -> (String, Value) {
+    let text = format!(
+        ":{emoji}: {} thanked {}: “{reason}”",
+        mention(giver),
+        people_all(receivers)
+    );
+    let blocks = json!([section(&text)]);
+    (text, blocks)
+}
+
+/// Every name, no "and N others": a command names its people on purpose.
+fn people_all(users: &[String]) -> String {
+    let m: Vec<String> = users.iter().map(|u| mention(u)).collect();
+    match m.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The direct message a private person gets for a reaction kudos.
+pub fn dm_for_reaction(giver: &str, channel: &str, emoji: &str) -> String {
+    format!(
+        ":{emoji}: {} thanked you for your message in <#{channel}>. You prefer quiet thanks, so this stays between you two (`/kudos public` changes that).",
+        mention(giver)
+    )
+}
+
+/// The direct message a private person gets for a `/kudos`.
+pub fn dm_for_command(giver: &str, reason: &str, emoji: &str) -> String {
+    format!(
+        ":{emoji}: {} thanked you: “{reason}”. You prefer quiet thanks, so this stays between you two (`/kudos public` changes that).",
+        mention(giver)
+    )
+}
+
+// ---- refusals ----
+
+pub fn refuse_self() -> String {
+    "That's your own message, so no kudos this time: kudos are for thanking someone else. If a teammate helped you with it, react on their message or use `/kudos @them what they did`.".into()
+}
+
+pub fn refuse_needful(emoji: &str) -> String {
+    format!(
+        "That's kind, but I'm needful, the bot: I can't take kudos. Thank a colleague instead: react with :{emoji}: on their message or use `/kudos @colleague what they did`."
+    )
+}
+
+pub fn refuse_bot(bot: &str) -> String {
+    format!(
+        "{} is a bot, so there is no one to thank there and I didn't record kudos. If a person set it up or helped, thank them with `/kudos @them what they did`.",
+        mention(bot)
+    )
+}
+
+/// The daily limit is reached (or would be passed by this command).
+pub fn refuse_limit(
+    limit: u32,
+    used: u32,
+    asked: u32,
+    reset: DateTime<Utc>,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> String {
+    let when = format!(
+        "Your allowance resets at midnight ({}), in {}.",
+        tz.name(),
+        period::until(now, reset)
+    );
+    if used >= limit {
+        format!(
+            "You've already given all {limit} kudos for today, so I didn't record this one. Thank you for being generous! {when} Until then, a thank-you in the thread still means a lot."
+        )
+    } else {
+        let left = limit - used;
+        format!(
+            "This would thank {asked} people, but you have {left} kudos left today (the limit is {limit} a day), so I didn't send any. Name up to {left}, or try again after the reset. {when}"
+        )
+    }
+}
+
+/// Slack refused the celebration of a reaction kudos: most likely needful is
+/// not in the reacted message's channel (or not in the kudos channel).
+pub fn not_in_channel(channel: &str, kudos_channel: &str, receiver: &str) -> String {
+    format!(
+        "I couldn't celebrate your kudos for {}: I can't read that message in <#{channel}>, most likely because I'm not a member there (or of <#{kudos_channel}>). Invite me with `/invite @needful` in that channel, then react again. Or thank them with `/kudos @them what they did`.",
+        mention(receiver)
+    )
+}
+
+/// Slack refused the celebration of a `/kudos` in the kudos channel.
+pub fn kudos_channel_refused(kudos_channel: &str) -> String {
+    format!(
+        "Your kudos are recorded, but I couldn't post the celebration in <#{kudos_channel}>, most likely because I'm not a member there. Someone in that channel can add me with `/invite @needful`."
+    )
+}
+
+// ---- command replies ----
+
+pub fn usage(emoji: &str, limit: u32, leaderboard: bool) -> String {
+    let mut lines = vec![
+        format!("*Thank a colleague* :{emoji}:"),
+        format!("• React with :{emoji}: to their message, or"),
+        "• `/kudos @colleague what they did`, e.g. `/kudos @bob stayed late to clear the refund queue` (several people: `/kudos @bob @carol for the launch`)".to_string(),
+        "• `/kudos stats`: your own numbers and personal bests".to_string(),
+        "• `/kudos private` or `/kudos public`: how you'd like to be thanked".to_string(),
+    ];
+    if leaderboard {
+        lines.push("• `/kudos leaderboard`: this month's most thanked".into());
+    }
+    lines.push(format!("You can give {limit} kudos a day."));
+    lines.join("\n")
+}
+
+pub fn missing_reason() -> String {
+    "Tell them what they did, so the thanks means something: `/kudos @bob stayed late to clear the refund queue`".into()
+}
+
+pub fn missing_recipient() -> String {
+    "Who would you like to thank? Start with their name: `/kudos @bob stayed late to clear the refund queue`".into()
+}
+
+pub fn plain_name(name: &str) -> String {
+    format!(
+        "I couldn't tell who `{name}` is. Pick the name from Slack's suggestions as you type it (it turns into a link), e.g. `/kudos @bob stayed late to clear the refund queue`"
+    )
+}
+
+pub fn group() -> String {
+    "Kudos go to people one by one, not to a group. Name them: `/kudos @bob @carol for the launch`"
+        .into()
+}
+
+pub fn unknown(word: &str, emoji: &str, limit: u32, leaderboard: bool) -> String {
+    format!(
+        "I don't know `/kudos {word}`. Here is what works:\n{}",
+        usage(emoji, limit, leaderboard)
+    )
+}
+
+/// Nobody left to thank after skipping the giver and bots.
+pub fn nobody_left(notes: &[String]) -> String {
+    let mut text = "No kudos sent: there was no one else to thank.".to_string();
+    for n in notes {
+        text.push(' ');
+        text.push_str(n);
+    }
+    text.push_str(" Try `/kudos @colleague what they did`.");
+    text
+}
+
+pub fn skipped_self() -> String {
+    "I left you out: kudos are for thanking others.".into()
+}
+
+pub fn skipped_bot(bot: &str) -> String {
+    format!("{} is a bot, so I skipped it.", mention(bot))
+}
+
+/// The reply after a `/kudos` was recorded.
+pub fn sent(
+    public: &[String],
+    private: &[String],
+    kudos_channel: Option<&str>,
+    notes: &[String],
+    left: u32,
+) -> String {
+    let mut parts = Vec::new();
+    if !public.is_empty() {
+        match kudos_channel {
+            Some(c) => parts.push(format!(
+                "Thanks sent to {}! It will be celebrated in <#{c}>.",
+                people_all(public)
+            )),
+            None => parts.push(format!("Thanks sent to {}!", people_all(public))),
+        }
+    }
+    if !private.is_empty() {
+        parts.push(format!(
+            "{} will get your thanks as a direct message.",
+            people_all(private)
+        ));
+    }
+    parts.extend(notes.iter().cloned());
+    parts.push(match left {
+        0 => "That was your last kudos for today.".to_string(),
+        1 => "You have 1 kudos left today.".to_string(),
+        n => format!("You have {n} kudos left today."),
+    });
+    parts.join(" ")
+}
+
+pub fn preference_set(private: bool, kudos_channel: Option<&str>) -> String {
+    if private {
+        format!(
+            "Got it: from now on kudos for you come as a direct message, and nothing about them is posted{}. They still count in your stats. Change it back any time with `/kudos public`.",
+            kudos_channel
+                .map(|c| format!(" in <#{c}>"))
+                .unwrap_or_default()
+        )
+    } else {
+        format!(
+            "Got it: from now on kudos for you are celebrated{}. Prefer quiet thanks? `/kudos private`.",
+            kudos_channel
+                .map(|c| format!(" in <#{c}>"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+fn week_label(monday: NaiveDate) -> String {
+    format!("the week of {}", monday.format("%-d %b %Y"))
+}
+
+/// `/kudos stats` and the App Home: personal bests, never a ranking.
+pub fn stats(s: &Stats, emoji: &str) -> String {
+    if s.received_all == 0 && s.given_all == 0 {
+        return format!(
+            "*Your kudos* :{emoji}:\nNothing yet. React with :{emoji}: to a colleague's message or use `/kudos @colleague what they did`, and your numbers start here."
+        );
+    }
+    let mut lines = vec![
+        format!("*Your kudos* :{emoji}:"),
+        format!(
+            "Received: {} this week · {} this month · {} in all",
+            s.received_week, s.received_month, s.received_all
+        ),
+        format!(
+            "Given: {} this week · {} this month · {} in all",
+            s.given_week, s.given_month, s.given_all
+        ),
+    ];
+    if let Some((monday, n)) = s.best_week {
+        lines.push(format!(
+            "Personal best: {n} received in {}",
+            week_label(monday)
+        ));
+    }
+    lines.push(match s.giving_streak {
+        0 => "Giving streak: none running. Thank someone this week to start one.".to_string(),
+        1 => "Giving streak: 1 week with kudos given. Keep it going!".to_string(),
+        n => format!("Giving streak: {n} weeks in a row with kudos given. Keep it going!"),
+    });
+    lines.join("\n")
+}
+
+pub fn leaderboard_off() -> String {
+    "There's no leaderboard here: kudos are thanks, not a race. `/kudos stats` shows your own numbers and personal bests.".into()
+}
+
+pub fn leaderboard(top: &[(String, i64)], emoji: &str) -> String {
+    if top.is_empty() {
+        return format!(
+            "No kudos yet this month. Be the first: react with :{emoji}: on a colleague's message."
+        );
+    }
+    let mut lines = vec![format!("*Most thanked this month* :{emoji}:")];
+    for (i, (user, n)) in top.iter().enumerate() {
+        lines.push(format!("{}. {} ({n} kudos)", i + 1, mention(user)));
+    }
+    lines.push("Only the top few are shown. Everyone's thanks counts.".into());
+    lines.join("\n")
+}
+
+// ---- App Home ----
+
+/// One line per kudos received lately, with where it happened.
+pub fn recent_line(
+    giver: &str,
+    at: DateTime<Utc>,
+    tz: Tz,
+    place: &str,
+    reason: Option<&str>,
+) -> String {
+    let date = at.with_timezone(&tz).format("%-d %b");
+    match reason {
+        Some(r) => format!("• {date}: {} for “{r}” ({place})", mention(giver)),
+        None => format!("• {date}: {} for your message ({place})", mention(giver)),
+    }
+}
+
+/// Where a kudos happened: the channel, which Slack shows as a link to it.
+pub fn place(channel: &str) -> String {
+    format!("in <#{channel}>")
+}
+
+pub fn home_blocks(recent: &[String], stats_text: &str, private: bool, emoji: &str) -> Vec<Value> {
+    let mut blocks = vec![
+        json!({"type": "divider"}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": "Kudos", "emoji": true}}),
+    ];
+    if recent.is_empty() {
+        blocks.push(section(&format!(
+            "*Received lately*\nNo kudos yet. They'll show up here when a colleague reacts with :{emoji}: on your message or uses `/kudos`."
+        )));
+    } else {
+        blocks.push(section(&format!(
+            "*Received lately*\n{}",
+            recent.join("\n")
+        )));
+    }
+    blocks.push(section(stats_text));
+    let (pref, button_text, action, value) = if private {
+        (
+            "*How you're thanked:* privately. Kudos for you come as a direct message and nothing is posted in the channel.",
+            "Celebrate them publicly",
+            "home_kudos_public",
+            "public",
+        )
+    } else {
+        (
+            "*How you're thanked:* publicly. Kudos for you are celebrated in the kudos channel.",
+            "Keep them private",
+            "home_kudos_private",
+            "private",
+        )
+    };
+    blocks.push(json!({
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": pref},
+        "accessory": {
+            "type": "button",
+            "action_id": action,
+            "value": value,
+            "text": {"type": "plain_text", "text": button_text, "emoji": true}
+        }
+    }));
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("U{i}")).collect()
+    }
+
+    #[test]
+    fn people_grow_into_others() {
+        assert_eq!(people(&users(1)), "<@U0>");
+        assert_eq!(people(&users(2)), "<@U0> and <@U1>");
+        assert_eq!(people(&users(3)), "<@U0>, <@U1> and <@U2>");
+        assert_eq!(people(&users(5)), "<@U0>, <@U1> and 3 others");
+        assert_eq!(people_all(&users(3)), "<@U0>, <@U1> and <@U2>");
+    }
+
+    #[test]
+    fn celebrations_carry_the_placeholders() {
+        let (text, blocks) = message_celebration(&users(2), "U9", "C1", "trophy");
+        assert!(text.contains(QUOTE) && text.contains(PERMALINK), "{text}");
+        let b = blocks.to_string();
+        assert!(
+            b.contains(QUOTE) && b.contains(PERMALINK) && b.contains("2 kudos"),
+            "{b}"
+        );
+    }
+}

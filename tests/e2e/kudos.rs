@@ -1,0 +1,861 @@
+//! Kudos by reaction and by command, the App Home and the kudos export, driven
+//! only the way Slack drives the bot.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use needful::{
+    Mode,
+    slack_sim::{SimUser, payloads},
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{DEFAULT_CONFIG, TestApp, TestOptions, event_id, spawn_app, spawn_app_with};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+const ALICE: &str = "U0ALICE001";
+const BOB: &str = "U0BOB00001";
+const CAROL: &str = "U0CAROL001";
+const MANAGER: &str = "U0MANAGER1";
+const NEEDFUL: &str = "U0NEEDFUL1";
+const OTHER_BOT: &str = "U0OTHERBOT";
+const SUPPORT: &str = "C0SUPPORT1";
+const HUMBLEBRAG: &str = "C0HUMBLEBR";
+const SALES: &str = "C0SALES001";
+/// Alice's pre-loaded message in #support ("Refund queue is clear again…").
+const ALICES_MESSAGE: &str = "1732600000.000200";
+/// needful's own old check-in prompt in #support.
+const BOTS_PROMPT: &str = "1732608000.000100";
+
+fn reaction(added: bool, giver: &str, author: Option<&str>, channel: &str, ts: &str) -> Value {
+    if added {
+        payloads::reaction_added(&event_id(), giver, "trophy", author, channel, ts)
+    } else {
+        payloads::reaction_removed(&event_id(), giver, "trophy", author, channel, ts)
+    }
+}
+
+/// A reaction event that Slack says happened at `event_ts`.
+fn reaction_at(added: bool, giver: &str, ts: &str, event_ts: &str) -> Value {
+    let mut e = reaction(added, giver, Some(ALICE), SUPPORT, ts);
+    e["event"]["event_ts"] = json!(event_ts);
+    e
+}
+
+async fn send(app: &TestApp, event: &Value) {
+    let resp = app.slack.event(event).await;
+    assert_eq!(resp.status(), 200, "event answered {}", resp.status());
+}
+
+async fn react(app: &TestApp, giver: &str, author: &str, channel: &str, ts: &str) {
+    send(app, &reaction(true, giver, Some(author), channel, ts)).await;
+}
+
+async fn unreact(app: &TestApp, giver: &str, author: &str, channel: &str, ts: &str) {
+    send(app, &reaction(false, giver, Some(author), channel, ts)).await;
+}
+
+/// Texts the bot successfully posted in `channel`.
+fn posted(app: &TestApp, channel: &str) -> Vec<String> {
+    app.sim
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok && c.channel.as_deref() == Some(channel))
+        .filter_map(|c| c.params["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Ephemeral texts delivered to `user`.
+fn ephemerals(app: &TestApp, user: &str) -> Vec<(String, String)> {
+    app.sim
+        .calls_to("chat.postEphemeral")
+        .into_iter()
+        .filter(|c| c.ok && c.params["user"] == user)
+        .map(|c| {
+            (
+                c.channel.unwrap_or_default(),
+                c.params["text"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The live (not deleted) celebrations in #humblebrag, newest last.
+fn celebrations(app: &TestApp) -> Vec<String> {
+    app.sim
+        .messages(HUMBLEBRAG)
+        .into_iter()
+        .filter(|m| !m.deleted)
+        .filter_map(|m| m.text)
+        .collect()
+}
+
+async fn given(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM kudos_log WHERE kind = 'given'")
+        .await
+}
+
+async fn standing(app: &TestApp) -> i64 {
+    app.count(
+        "SELECT COUNT(*) FROM kudos_log g WHERE kind = 'given' \
+         AND NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = g.id)",
+    )
+    .await
+}
+
+async fn learn_other_bot(app: &TestApp) {
+    let mut e = payloads::message(
+        &event_id(),
+        OTHER_BOT,
+        SALES,
+        "1732600100.000100",
+        "Deal closed",
+        None,
+    );
+    e["event"]["bot_id"] = json!("B0DEALDESK");
+    send(app, &e).await;
+}
+
+fn config_with(replace: &str, with: &str) -> String {
+    assert!(DEFAULT_CONFIG.contains(replace));
+    DEFAULT_CONFIG.replace(replace, with)
+}
+
+#[tokio::test]
+async fn a_reaction_is_celebrated_with_a_quote_and_a_link() {
+    let app = spawn_app().await;
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.sim.wait_for("chat.postMessage", 1, WAIT).await;
+    app.outbox_drained(WAIT).await;
+
+    let posts = posted(&app, HUMBLEBRAG);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let text = &posts[0];
+    assert!(
+        text.contains(&format!("<@{BOB}>")) && text.contains(&format!("<@{ALICE}>")),
+        "who thanked whom: {text}"
+    );
+    assert!(
+        text.contains("Refund queue is clear again"),
+        "quotes the message: {text}"
+    );
+    assert!(
+        text.contains("/archives/C0SUPPORT1/p1732600000000200"),
+        "links the message: {text}"
+    );
+    assert!(!text.contains("{permalink}") && !text.contains("{quote}"));
+    // The record holds everything, so nothing is read back from Slack later.
+    let row: (String, String, String, String, Option<String>, String) = sqlx::query_as(
+        "SELECT giver, receiver, channel, message_ts, reason, source FROM kudos_log",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        row,
+        (
+            BOB.into(),
+            ALICE.into(),
+            SUPPORT.into(),
+            ALICES_MESSAGE.into(),
+            None,
+            "reaction".into()
+        )
+    );
+    // Alice's home is refreshed to show it.
+    let home = app.sim.home_view(ALICE).expect("alice's home published");
+    assert!(home.to_string().contains(&format!("<@{BOB}>")), "{home}");
+    assert_eq!(app.sim.rate_limited_count(), 0);
+}
+
+#[tokio::test]
+async fn more_reactions_grow_one_celebration_and_removals_shrink_then_delete_it() {
+    let app = spawn_app().await;
+    for giver in [BOB, CAROL, MANAGER] {
+        react(&app, giver, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    }
+    app.outbox_drained(WAIT).await;
+    assert_eq!(
+        posted(&app, HUMBLEBRAG).len(),
+        1,
+        "one celebration, not three"
+    );
+    let live = celebrations(&app);
+    assert_eq!(live.len(), 1);
+    assert!(
+        live[0].contains(&format!("<@{BOB}>, <@{CAROL}> and <@{MANAGER}>")),
+        "{}",
+        live[0]
+    );
+    assert!(!app.sim.calls_to("chat.update").is_empty());
+
+    unreact(&app, CAROL, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.outbox_drained(WAIT).await;
+    let live = celebrations(&app);
+    assert!(
+        live[0].contains(&format!("<@{BOB}> and <@{MANAGER}>")) && !live[0].contains(CAROL),
+        "carol's kudos is withdrawn: {}",
+        live[0]
+    );
+    assert_eq!(standing(&app).await, 2);
+
+    unreact(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    unreact(&app, MANAGER, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.sim.wait_for("chat.delete", 1, WAIT).await;
+    app.outbox_drained(WAIT).await;
+    assert!(celebrations(&app).is_empty(), "the last removal deletes it");
+    assert_eq!(standing(&app).await, 0);
+    // Every kudos and every retraction is its own row.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM kudos_log WHERE kind = 'retracted'")
+            .await,
+        3
+    );
+    // A remove that has nothing to take back never goes below zero.
+    unreact(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    assert_eq!(standing(&app).await, 0);
+    assert_eq!(app.sim.rate_limited_count(), 0);
+}
+
+#[tokio::test]
+async fn a_removal_delivered_before_its_add_leaves_no_kudos() {
+    let app = spawn_app().await;
+    // Bob added at .000100 and removed at .000200; Slack delivers the removal first.
+    send(
+        &app,
+        &reaction_at(false, BOB, ALICES_MESSAGE, "1764059400.000200"),
+    )
+    .await;
+    send(
+        &app,
+        &reaction_at(true, BOB, ALICES_MESSAGE, "1764059400.000100"),
+    )
+    .await;
+    assert_eq!(given(&app).await, 0, "the late add must not resurrect it");
+    assert_eq!(standing(&app).await, 0);
+
+    // Later he adds it again for real, and a stale removal from before arrives late.
+    send(
+        &app,
+        &reaction_at(true, BOB, ALICES_MESSAGE, "1764059460.000100"),
+    )
+    .await;
+    send(
+        &app,
+        &reaction_at(false, BOB, ALICES_MESSAGE, "1764059400.000300"),
+    )
+    .await;
+    assert_eq!(
+        standing(&app).await,
+        1,
+        "an older removal does not undo a newer add"
+    );
+    // The same add delivered again under a new event id changes nothing either.
+    send(
+        &app,
+        &reaction_at(true, BOB, ALICES_MESSAGE, "1764059460.000100"),
+    )
+    .await;
+    assert_eq!(given(&app).await, 1);
+    app.outbox_drained(WAIT).await;
+    assert_eq!(posted(&app, HUMBLEBRAG).len(), 1);
+}
+
+#[tokio::test]
+async fn files_authorless_messages_other_emoji_and_duplicates_change_nothing() {
+    let app = spawn_app().await;
+    send(
+        &app,
+        &payloads::reaction_added_file(&event_id(), BOB, "trophy", ALICE),
+    )
+    .await;
+    send(&app, &reaction(true, BOB, None, SUPPORT, ALICES_MESSAGE)).await;
+    send(
+        &app,
+        &payloads::reaction_added(
+            &event_id(),
+            BOB,
+            "eyes",
+            Some(ALICE),
+            SUPPORT,
+            ALICES_MESSAGE,
+        ),
+    )
+    .await;
+    assert_eq!(given(&app).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+
+    let event = reaction(true, BOB, Some(ALICE), SUPPORT, ALICES_MESSAGE);
+    send(&app, &event).await;
+    let retry = app.slack.event_retry(&event, 1, "http_timeout").await;
+    assert_eq!(retry.status(), 200);
+    assert_eq!(given(&app).await, 1, "a redelivery is applied once");
+    app.outbox_drained(WAIT).await;
+    assert_eq!(posted(&app, HUMBLEBRAG).len(), 1);
+}
+
+#[tokio::test]
+async fn refused_reactions_tell_the_giver_why() {
+    let app = spawn_app().await;
+    learn_other_bot(&app).await;
+    let deal = app
+        .sim
+        .post_as_user(SALES, OTHER_BOT, "Deal desk: 3 deals closed");
+
+    // To yourself, to needful, to another bot.
+    react(&app, ALICE, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    react(&app, BOB, NEEDFUL, SUPPORT, BOTS_PROMPT).await;
+    react(&app, CAROL, OTHER_BOT, SALES, &deal).await;
+    app.sim.wait_for("chat.postEphemeral", 3, WAIT).await;
+    app.outbox_drained(WAIT).await;
+    assert_eq!(given(&app).await, 0);
+    assert!(posted(&app, HUMBLEBRAG).is_empty());
+
+    let to_alice = ephemerals(&app, ALICE);
+    assert_eq!(to_alice.len(), 1);
+    assert_eq!(to_alice[0].0, SUPPORT, "said where she reacted");
+    assert!(
+        to_alice[0].1.contains("your own message") && to_alice[0].1.contains("/kudos"),
+        "{}",
+        to_alice[0].1
+    );
+    let to_bob = ephemerals(&app, BOB);
+    assert!(
+        to_bob[0].1.contains("I'm needful") && to_bob[0].1.contains("colleague"),
+        "{}",
+        to_bob[0].1
+    );
+    let to_carol = ephemerals(&app, CAROL);
+    assert_eq!(to_carol[0].0, SALES);
+    assert!(
+        to_carol[0].1.contains(&format!("<@{OTHER_BOT}> is a bot")),
+        "{}",
+        to_carol[0].1
+    );
+}
+
+#[tokio::test]
+async fn a_message_in_a_channel_needful_is_not_in_gets_an_invite_hint() {
+    let app = spawn_app().await;
+    app.sim.add_channel("C0SECRET01", "secret", false);
+    let ts = app
+        .sim
+        .post_as_user("C0SECRET01", ALICE, "Closed the escalation");
+    react(&app, BOB, ALICE, "C0SECRET01", &ts).await;
+    // The quote cannot be read there, so the celebration is refused and Bob is
+    // told by direct message (an ephemeral there would be refused too).
+    let dm = app.sim.dm_channel(BOB);
+    app.outbox_drained(WAIT).await;
+    let told = posted(&app, &dm);
+    assert_eq!(told.len(), 1, "{}", app.sim.describe_calls());
+    assert!(
+        told[0].contains("/invite @needful") && told[0].contains("<#C0SECRET01>"),
+        "{}",
+        told[0]
+    );
+    assert!(celebrations(&app).is_empty());
+    let history = app.sim.calls_to("conversations.history");
+    assert!(
+        history
+            .iter()
+            .any(|c| c.error.as_deref() == Some("not_in_channel"))
+    );
+}
+
+#[tokio::test]
+async fn the_daily_limit_follows_the_pods_midnight_not_utcs() {
+    let app = spawn_app_with(TestOptions {
+        config: config_with("daily_limit = 5", "daily_limit = 2"),
+        ..TestOptions::default()
+    })
+    .await;
+    // 22:30 UTC is 23:30 in Berlin, Bob's pod zone.
+    app.advance_to(Utc.with_ymd_and_hms(2026, 11, 25, 22, 30, 0).unwrap())
+        .await;
+    let first = app
+        .command(
+            "/kudos",
+            BOB,
+            SUPPORT,
+            &format!("<@{ALICE}|alice> calmed an angry customer"),
+        )
+        .await;
+    assert!(first.contains("1 kudos left"), "{first}");
+    let second = app
+        .command("/kudos", BOB, SUPPORT, &format!("<@{CAROL}> found the bug"))
+        .await;
+    assert!(second.contains("last kudos"), "{second}");
+
+    let third = app
+        .command(
+            "/kudos",
+            BOB,
+            SUPPORT,
+            &format!("<@{MANAGER}> covered my shift"),
+        )
+        .await;
+    assert!(
+        third.contains("all 2 kudos")
+            && third.contains("Europe/Berlin")
+            && third.contains("30 min"),
+        "says why and when it resets: {third}"
+    );
+    // The same limit holds for reactions, told where he reacted.
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
+    let told = ephemerals(&app, BOB);
+    assert!(told[0].1.contains("resets at midnight"), "{}", told[0].1);
+    assert_eq!(given(&app).await, 2);
+
+    // 23:05 UTC is still Wednesday in UTC but Thursday in Berlin: a new day.
+    app.advance_to(Utc.with_ymd_and_hms(2026, 11, 25, 23, 5, 0).unwrap())
+        .await;
+    let next_day = app
+        .command(
+            "/kudos",
+            BOB,
+            SUPPORT,
+            &format!("<@{MANAGER}> covered my shift"),
+        )
+        .await;
+    assert!(next_day.contains("Thanks sent"), "{next_day}");
+    // A multi-recipient /kudos counts each person and is refused whole past the limit.
+    let too_many = app
+        .command(
+            "/kudos",
+            BOB,
+            SUPPORT,
+            &format!("<@{ALICE}> <@{CAROL}> great launch"),
+        )
+        .await;
+    assert!(
+        too_many.contains("1 kudos left") && too_many.contains("thank 2 people"),
+        "{too_many}"
+    );
+    assert_eq!(given(&app).await, 3);
+}
+
+#[tokio::test]
+async fn someone_outside_every_pod_counts_days_in_utc() {
+    let app = spawn_app_with(TestOptions {
+        config: config_with("daily_limit = 5", "daily_limit = 1"),
+        ..TestOptions::default()
+    })
+    .await;
+    app.sim
+        .add_user(SimUser::human("U0DANA0001", "dana", "Dana Diaz"));
+    app.advance_to(Utc.with_ymd_and_hms(2026, 11, 25, 23, 30, 0).unwrap())
+        .await;
+    let first = app
+        .command("/kudos", "U0DANA0001", SALES, &format!("<@{ALICE}> thanks"))
+        .await;
+    assert!(first.contains("Thanks sent"), "{first}");
+    let second = app
+        .command("/kudos", "U0DANA0001", SALES, &format!("<@{BOB}> thanks"))
+        .await;
+    assert!(
+        second.contains("UTC") && second.contains("30 min"),
+        "{second}"
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_50_reactions_makes_one_paced_coalesced_celebration() {
+    let app = spawn_app().await;
+    let ts = app
+        .sim
+        .post_as_user(SUPPORT, ALICE, "Shipped the refund fix");
+    for i in 0..50 {
+        let giver = format!("U0FAN{i:05}");
+        react(&app, &giver, ALICE, SUPPORT, &ts).await;
+    }
+    app.outbox_drained(Duration::from_secs(60)).await;
+    assert_eq!(given(&app).await, 50);
+    assert_eq!(posted(&app, HUMBLEBRAG).len(), 1, "one celebration");
+    let live = celebrations(&app);
+    assert_eq!(live.len(), 1);
+    assert!(live[0].contains("and 48 others"), "{}", live[0]);
+    let blocks = app.sim.messages(HUMBLEBRAG)[0]
+        .blocks
+        .clone()
+        .unwrap_or_default()
+        .to_string();
+    assert!(blocks.contains("50 kudos"), "{blocks}");
+
+    let updates = app.sim.calls_to("chat.update");
+    assert!(
+        updates.len() < 25,
+        "waiting updates coalesce: {} updates for 49 reactions",
+        updates.len()
+    );
+    let superseded = app
+        .count("SELECT COUNT(*) FROM outbox WHERE method = 'chat.update' AND status = 'superseded'")
+        .await;
+    assert!(superseded > 0);
+    for pair in updates.windows(2) {
+        assert!(
+            pair[1].at - pair[0].at >= Duration::from_millis(950),
+            "updates {:?} apart",
+            pair[1].at - pair[0].at
+        );
+    }
+    assert_eq!(app.sim.rate_limited_count(), 0, "no 429s");
+}
+
+#[tokio::test]
+async fn private_people_get_a_direct_message_and_nothing_is_posted() {
+    let app = spawn_app().await;
+    let reply = app.command("/kudos", ALICE, SUPPORT, "private").await;
+    assert!(reply.contains("direct message"), "{reply}");
+
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    let reply = app
+        .command(
+            "/kudos",
+            CAROL,
+            SUPPORT,
+            &format!("<@{ALICE}|alice> <@{BOB}|bob> handled the outage together"),
+        )
+        .await;
+    assert!(
+        reply.contains("direct message") && reply.contains(&format!("<@{BOB}>")),
+        "{reply}"
+    );
+    app.outbox_drained(WAIT).await;
+
+    let dms = posted(&app, &app.sim.dm_channel(ALICE));
+    assert_eq!(dms.len(), 2, "one DM per kudos: {dms:?}");
+    assert!(dms[0].contains(&format!("<@{BOB}>")), "{}", dms[0]);
+    assert!(
+        dms[1].contains(&format!("<@{CAROL}>")) && dms[1].contains("handled the outage"),
+        "{}",
+        dms[1]
+    );
+    let channel = posted(&app, HUMBLEBRAG);
+    assert_eq!(channel.len(), 1, "only bob's public kudos: {channel:?}");
+    assert!(channel[0].contains(&format!("<@{BOB}>")));
+    assert!(
+        !channel[0].contains(ALICE),
+        "nothing about alice: {}",
+        channel[0]
+    );
+    // Still counted.
+    let stats = app.command("/kudos", ALICE, SUPPORT, "stats").await;
+    assert!(stats.contains("Received: 2 this week"), "{stats}");
+
+    // Back to public: celebrated again.
+    app.command("/kudos", ALICE, SUPPORT, "public").await;
+    app.command(
+        "/kudos",
+        MANAGER,
+        SUPPORT,
+        &format!("<@{ALICE}> great week"),
+    )
+    .await;
+    app.outbox_drained(WAIT).await;
+    assert_eq!(posted(&app, HUMBLEBRAG).len(), 2);
+}
+
+#[tokio::test]
+async fn kudos_command_thanks_several_and_skips_the_giver_and_bots() {
+    let app = spawn_app().await;
+    learn_other_bot(&app).await;
+    let reply = app
+        .command(
+            "/kudos",
+            ALICE,
+            HUMBLEBRAG,
+            &format!("<@{ALICE}|alice>, <@{BOB}|bob> and <@{CAROL}> <@{OTHER_BOT}> stayed late to fix the refund queue"),
+        )
+        .await;
+    assert!(reply.contains("Thanks sent"), "{reply}");
+    assert!(reply.contains("left you out"), "{reply}");
+    assert!(
+        reply.contains(&format!("<@{OTHER_BOT}> is a bot")),
+        "{reply}"
+    );
+    assert!(reply.contains("3 kudos left"), "{reply}");
+    app.outbox_drained(WAIT).await;
+    let posts = posted(&app, HUMBLEBRAG);
+    assert_eq!(posts.len(), 1, "one post per command");
+    assert!(
+        posts[0].contains(&format!("<@{BOB}> and <@{CAROL}>"))
+            && posts[0].contains("stayed late to fix the refund queue"),
+        "{}",
+        posts[0]
+    );
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT receiver, source, reason FROM kudos_log ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r.1 == "command"
+                && r.2.as_deref() == Some("stayed late to fix the refund queue"))
+    );
+}
+
+#[tokio::test]
+async fn kudos_command_misuse_gets_usage_with_an_example() {
+    let app = spawn_app().await;
+    learn_other_bot(&app).await;
+    let cases = [
+        ("", "/kudos @colleague"),
+        ("help", "/kudos stats"),
+        (&format!("<@{BOB}|bob>") as &str, "/kudos @bob stayed late"),
+        ("thanks for everything", "Who would you like to thank"),
+        ("@bob thanks", "Slack's suggestions"),
+        ("<!subteam^S0LEADS001|@support-leads> thanks", "one by one"),
+        ("statz", "I don't know `/kudos statz`"),
+        (&format!("<@{ALICE}> me, myself"), "no one else to thank"),
+        (&format!("<@{NEEDFUL}> you rock"), "I'm needful"),
+        (&format!("<@{OTHER_BOT}> closed deals"), "is a bot"),
+    ];
+    for (text, expected) in cases {
+        let reply = app.command("/kudos", ALICE, SUPPORT, text).await;
+        assert!(
+            reply.contains(expected),
+            "/kudos {text:?} answered {reply:?}"
+        );
+    }
+    assert_eq!(given(&app).await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE method = 'chat.postMessage'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn stats_are_personal_bests_and_there_is_no_leaderboard_by_default() {
+    let app = spawn_app().await;
+    let empty = app.command("/kudos", CAROL, SUPPORT, "stats").await;
+    assert!(empty.contains("Nothing yet"), "{empty}");
+
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.command("/kudos", CAROL, SUPPORT, &format!("<@{ALICE}> great save"))
+        .await;
+    app.command("/kudos", ALICE, SUPPORT, &format!("<@{BOB}> thanks back"))
+        .await;
+    let stats = app.command("/kudos", ALICE, SUPPORT, "stats").await;
+    for expected in [
+        "Received: 2 this week · 2 this month · 2 in all",
+        "Given: 1 this week · 1 this month · 1 in all",
+        "Personal best: 2 received in the week of 23 Nov 2026",
+        "Giving streak: 1 week",
+    ] {
+        assert!(
+            stats.contains(expected),
+            "{expected:?} missing from {stats}"
+        );
+    }
+    assert!(
+        !stats.contains(BOB) && !stats.contains(CAROL),
+        "only her own numbers: {stats}"
+    );
+    let board = app.command("/kudos", ALICE, SUPPORT, "leaderboard").await;
+    assert!(board.contains("no leaderboard"), "{board}");
+}
+
+#[tokio::test]
+async fn a_workspace_can_turn_on_a_top_only_leaderboard() {
+    let app = spawn_app_with(TestOptions {
+        config: config_with("daily_limit = 5", "daily_limit = 5\nleaderboard = true"),
+        ..TestOptions::default()
+    })
+    .await;
+    app.command(
+        "/kudos",
+        BOB,
+        SUPPORT,
+        &format!("<@{ALICE}> <@{CAROL}> good work"),
+    )
+    .await;
+    app.command("/kudos", MANAGER, SUPPORT, &format!("<@{ALICE}> good work"))
+        .await;
+    let board = app.command("/kudos", BOB, SUPPORT, "leaderboard").await;
+    let alice = board.find(ALICE).expect("alice listed");
+    let carol = board.find(CAROL).expect("carol listed");
+    assert!(alice < carol, "most thanked first: {board}");
+    assert!(
+        !board.contains(BOB) && !board.contains(MANAGER),
+        "no bottom: {board}"
+    );
+}
+
+#[tokio::test]
+async fn app_home_shows_recent_kudos_bests_and_a_preference_button() {
+    let app = spawn_app().await;
+    app.command(
+        "/kudos",
+        BOB,
+        SUPPORT,
+        &format!("<@{ALICE}> took the hardest ticket"),
+    )
+    .await;
+    send(&app, &payloads::app_home_opened(&event_id(), ALICE)).await;
+    app.outbox_drained(WAIT).await;
+    let home = app
+        .sim
+        .home_view(ALICE)
+        .expect("home published")
+        .to_string();
+    for expected in [
+        "Received lately",
+        "took the hardest ticket",
+        "<@U0BOB00001>",
+        "<#C0SUPPORT1>",
+        "Received: 1 this week",
+        "home_kudos_private",
+    ] {
+        assert!(home.contains(expected), "{expected:?} missing from {home}");
+    }
+
+    // Alice presses "Keep them private" on her home tab.
+    let mut press = payloads::block_actions(ALICE, SUPPORT, "0", "home_kudos_private", "private");
+    press["container"] = json!({"type": "view", "view_id": "V0HOME0001"});
+    if let Some(p) = press.as_object_mut() {
+        p.remove("channel");
+        p.remove("message");
+    }
+    let publishes = app.sim.calls_to("views.publish").len();
+    assert_eq!(app.slack.interaction(&press).await.status(), 200);
+    app.sim.wait_for("views.publish", publishes + 1, WAIT).await;
+    let home = app.sim.home_view(ALICE).unwrap().to_string();
+    assert!(
+        home.contains("privately") && home.contains("home_kudos_public"),
+        "{home}"
+    );
+    // And it took effect.
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.outbox_drained(WAIT).await;
+    assert_eq!(posted(&app, &app.sim.dm_channel(ALICE)).len(), 1);
+}
+
+#[tokio::test]
+async fn kudos_work_over_socket_mode() {
+    let app = spawn_app_with(TestOptions {
+        mode: Mode::SocketMode,
+        ..TestOptions::default()
+    })
+    .await;
+    let event = reaction(true, BOB, Some(ALICE), SUPPORT, ALICES_MESSAGE);
+    app.sim
+        .socket_send("events_api", event.clone(), WAIT)
+        .await
+        .expect("acked");
+    // Redelivered after a reconnect: applied once.
+    app.sim
+        .socket_send_retry("events_api", event, 1, "timeout", WAIT)
+        .await
+        .expect("acked");
+    let ack = app
+        .sim
+        .socket_send(
+            "slash_commands",
+            app.sim.command_payload(
+                "/kudos",
+                CAROL,
+                SUPPORT,
+                &format!("<@{ALICE}|alice> answered every chat today"),
+            ),
+            WAIT,
+        )
+        .await
+        .expect("acked");
+    let reply = ack["payload"]["text"].as_str().unwrap_or_default();
+    assert!(reply.contains("Thanks sent"), "{ack}");
+    app.outbox_drained(WAIT).await;
+    assert_eq!(given(&app).await, 2);
+    let posts = posted(&app, HUMBLEBRAG);
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert!(
+        posts
+            .iter()
+            .any(|p| p.contains("answered every chat today"))
+    );
+}
+
+#[tokio::test]
+async fn export_writes_every_kudos_and_retraction() {
+    let app = spawn_app().await;
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    unreact(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.command(
+        "/kudos",
+        CAROL,
+        SUPPORT,
+        &format!("<@{BOB}> fixed the macro, again"),
+    )
+    .await;
+
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_needful"))
+            .args(args)
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", app.dir.path().join("needful.db").display()),
+            )
+            .current_dir(app.dir.path())
+            .output()
+            .expect("the binary runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let csv = run(&[
+        "export",
+        "kudos",
+        "--since",
+        "2026-11-25",
+        "--format",
+        "csv",
+    ]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(
+        lines[0].starts_with("id,at,event,giver,receiver,source,channel,message_ts,reason"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].contains(",kudos,U0BOB00001,U0ALICE001,reaction,C0SUPPORT1,1732600000.000200"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].contains(",retraction,U0BOB00001,U0ALICE001,reaction,"),
+        "{csv}"
+    );
+    assert!(lines[3].contains("\"fixed the macro, again\""), "{csv}");
+    assert!(lines[1].contains("2026-11-25T08:30:00Z"), "{csv}");
+
+    let json: Value = serde_json::from_str(&run(&[
+        "export",
+        "kudos",
+        "--since",
+        "2026-11-25",
+        "--format",
+        "json",
+    ]))
+    .expect("json");
+    assert_eq!(json.as_array().map(Vec::len), Some(3));
+    assert_eq!(json[1]["event"], "retraction");
+    assert_eq!(json[1]["retracts"], json[0]["id"]);
+
+    let none = run(&[
+        "export",
+        "kudos",
+        "--since",
+        "2026-11-26",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(serde_json::from_str::<Value>(&none).unwrap(), json!([]));
+    let until = run(&["export", "kudos", "--until", "2026-11-24"]);
+    assert_eq!(until.lines().count(), 0, "nothing before the 25th: {until}");
+}
