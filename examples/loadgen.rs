@@ -91,7 +91,13 @@ struct Target {
 }
 
 impl Target {
-    async fn send(&self, path: &str, body: Vec<u8>, content_type: &str, retry: bool) -> Result<u16, String> {
+    async fn send(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        retry: bool,
+    ) -> Result<u16, String> {
         let ts = chrono::Utc::now().timestamp();
         let sig = needful::slack_sim::sign(&self.secret, ts, &body);
         let mut req = self
@@ -120,19 +126,35 @@ impl Target {
 fn request(args: &Args, i: u64) -> (&'static str, Vec<u8>, &'static str) {
     let n = i as usize;
     if args.command_pct > 0 && i % 100 < args.command_pct {
-        let fields = payloads::command_fields("/kudos", &user(n), &channel(n % args.channels), "stats");
+        let fields =
+            payloads::command_fields("/kudos", &user(n), &channel(n % args.channels), "stats");
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .finish();
-        return ("/slack/commands", body.into_bytes(), "application/x-www-form-urlencoded");
+        return (
+            "/slack/commands",
+            body.into_bytes(),
+            "application/x-www-form-urlencoded",
+        );
     }
     let ch = n % args.channels;
     let msg = (n / args.channels) % args.messages;
     let ts = format!("1732600000.{:06}", msg + 1);
     let giver = user(n);
     let author = user(n + 1 + msg % 7);
-    let event: Value = payloads::reaction_added(&format!("EvL{i:012}"), &giver, "trophy", Some(&author), &channel(ch), &ts);
-    ("/slack/events", serde_json::to_vec(&event).unwrap_or_default(), "application/json")
+    let event: Value = payloads::reaction_added(
+        &format!("EvL{i:012}"),
+        &giver,
+        "trophy",
+        Some(&author),
+        &channel(ch),
+        &ts,
+    );
+    (
+        "/slack/events",
+        serde_json::to_vec(&event).unwrap_or_default(),
+        "application/json",
+    )
 }
 
 #[derive(Default)]
@@ -160,7 +182,10 @@ struct Spawned {
     sim: SlackSim,
 }
 
-async fn spawn(args: &Args, binary: &PathBuf) -> anyhow::Result<(Spawned, String, String, Duration)> {
+async fn spawn(
+    args: &Args,
+    binary: &PathBuf,
+) -> anyhow::Result<(Spawned, String, String, Duration)> {
     let sim = SlackSim::start(SimConfig::default()).await;
     for c in 0..args.channels {
         sim.add_channel(&channel(c), &format!("load-{c}"), true);
@@ -181,7 +206,10 @@ async fn spawn(args: &Args, binary: &PathBuf) -> anyhow::Result<(Spawned, String
         .env("SLACK_BOT_TOKEN", &sim.config().bot_token)
         .env("SLACK_SIGNING_SECRET", &sim.config().signing_secret)
         .env("SLACK_API_URL", sim.api_url())
-        .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("needful.db").display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("needful.db").display()),
+        )
         .env("NEEDFUL_CONFIG", &config)
         .env("NEEDFUL_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
@@ -216,7 +244,14 @@ async fn spawn(args: &Args, binary: &PathBuf) -> anyhow::Result<(Spawned, String
 }
 
 async fn outbox_pending(client: &reqwest::Client, base: &str) -> Option<u64> {
-    let health: Value = client.get(format!("{base}/healthz")).send().await.ok()?.json().await.ok()?;
+    let health: Value = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
     health["outbox_pending"].as_u64()
 }
 
@@ -232,21 +267,31 @@ async fn main() -> anyhow::Result<()> {
     };
     let pid = spawned.as_ref().map(|s| s.child.id());
     if let Some(ready) = ready_after {
-        println!("ready after        {:.1} ms (spawn to first 200 from /healthz, migrations included)", ready.as_secs_f64() * 1000.0);
+        println!(
+            "ready after        {:.1} ms (spawn to first 200 from /healthz, migrations included)",
+            ready.as_secs_f64() * 1000.0
+        );
     }
     // Let the process settle before reading idle memory.
     tokio::time::sleep(Duration::from_millis(500)).await;
     if let Some(pid) = pid {
-        println!("idle RSS           {:.1} MB", rss_kib(pid, "VmRSS:").unwrap_or(0) as f64 / 1024.0);
+        println!(
+            "idle RSS           {:.1} MB",
+            rss_kib(pid, "VmRSS:").unwrap_or(0) as f64 / 1024.0
+        );
     }
 
     let target = Arc::new(Target {
         base: base.clone(),
         secret,
-        client: reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?,
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(args.concurrency)
+            .build()?,
     });
     let tally = Arc::new(Tally::default());
-    let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
+    let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
+        1, 60_000_000, 3,
+    )?));
     let args = Arc::new(args);
     let (count, rate) = match args.burst {
         Some(n) => (n, 0),
@@ -270,9 +315,16 @@ async fn main() -> anyhow::Result<()> {
 
     let mut workers = Vec::new();
     for _ in 0..args.concurrency {
-        let (target, tally, hist, args, next) = (target.clone(), tally.clone(), hist.clone(), args.clone(), next.clone());
+        let (target, tally, hist, args, next) = (
+            target.clone(),
+            tally.clone(),
+            hist.clone(),
+            args.clone(),
+            next.clone(),
+        );
         workers.push(tokio::spawn(async move {
-            let mut local = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+            let mut local =
+                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= count {
@@ -301,7 +353,9 @@ async fn main() -> anyhow::Result<()> {
                 };
                 if redeliver {
                     match target.send(path, body, ct, true).await {
-                        Ok(s) if (200..300).contains(&s) => tally.ok.fetch_add(1, Ordering::Relaxed),
+                        Ok(s) if (200..300).contains(&s) => {
+                            tally.ok.fetch_add(1, Ordering::Relaxed)
+                        }
                         Ok(_) => tally.non_2xx.fetch_add(1, Ordering::Relaxed),
                         Err(_) => tally.failed.fetch_add(1, Ordering::Relaxed),
                     };
@@ -317,9 +371,24 @@ async fn main() -> anyhow::Result<()> {
     let hist = hist.lock().await;
     let ok = tally.ok.load(Ordering::Relaxed);
     let total = ok + tally.non_2xx.load(Ordering::Relaxed) + tally.failed.load(Ordering::Relaxed);
-    println!("requests           {total} in {:.2} s ({} offered)", elapsed.as_secs_f64(), if rate == 0 { "flat out".to_string() } else { format!("{rate}/s") });
-    println!("throughput         {:.0} requests/s", total as f64 / elapsed.as_secs_f64());
-    println!("2xx / non-2xx / failed   {ok} / {} / {}", tally.non_2xx.load(Ordering::Relaxed), tally.failed.load(Ordering::Relaxed));
+    println!(
+        "requests           {total} in {:.2} s ({} offered)",
+        elapsed.as_secs_f64(),
+        if rate == 0 {
+            "flat out".to_string()
+        } else {
+            format!("{rate}/s")
+        }
+    );
+    println!(
+        "throughput         {:.0} requests/s",
+        total as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "2xx / non-2xx / failed   {ok} / {} / {}",
+        tally.non_2xx.load(Ordering::Relaxed),
+        tally.failed.load(Ordering::Relaxed)
+    );
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     println!(
         "ack latency ms     p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}",
@@ -329,7 +398,9 @@ async fn main() -> anyhow::Result<()> {
         hist.max() as f64 / 1000.0
     );
     if let Some(pid) = pid {
-        let hwm = rss_kib(pid, "VmHWM:").unwrap_or(0).max(peak.load(Ordering::Relaxed));
+        let hwm = rss_kib(pid, "VmHWM:")
+            .unwrap_or(0)
+            .max(peak.load(Ordering::Relaxed));
         println!("peak RSS           {:.1} MB", hwm as f64 / 1024.0);
     }
     if let Some(s) = sampler {
@@ -342,11 +413,17 @@ async fn main() -> anyhow::Result<()> {
     loop {
         match outbox_pending(&client, &base).await {
             Some(0) => {
-                println!("outbox drained     {:.2} s after the last request", drain_start.elapsed().as_secs_f64());
+                println!(
+                    "outbox drained     {:.2} s after the last request",
+                    drain_start.elapsed().as_secs_f64()
+                );
                 break;
             }
             Some(n) if drain_start.elapsed() > Duration::from_secs(args.drain_timeout) => {
-                println!("outbox NOT drained: {n} still pending after {} s", args.drain_timeout);
+                println!(
+                    "outbox NOT drained: {n} still pending after {} s",
+                    args.drain_timeout
+                );
                 break;
             }
             _ => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -355,11 +432,23 @@ async fn main() -> anyhow::Result<()> {
     if let Some(mut s) = spawned {
         let calls = s.sim.calls();
         let delivered = calls.iter().filter(|c| c.ok).count();
-        println!("slack calls        {} ok, {} rate-limited (429)", delivered, s.sim.rate_limited_count());
-        if let (Some(first), Some(last)) = (calls.iter().find(|c| c.method == "chat.postMessage"), calls.iter().rev().find(|c| c.ok)) {
-            println!("delivery span      {:.2} s (first post to last delivery)", (last.at - first.at).as_secs_f64());
+        println!(
+            "slack calls        {} ok, {} rate-limited (429)",
+            delivered,
+            s.sim.rate_limited_count()
+        );
+        if let (Some(first), Some(last)) = (
+            calls.iter().find(|c| c.method == "chat.postMessage"),
+            calls.iter().rev().find(|c| c.ok),
+        ) {
+            println!(
+                "delivery span      {:.2} s (first post to last delivery)",
+                (last.at - first.at).as_secs_f64()
+            );
         }
-        let _ = Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &s.child.id().to_string()])
+            .status();
         let _ = s.child.wait();
     }
     Ok(())
