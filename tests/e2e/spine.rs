@@ -286,7 +286,12 @@ async fn the_outbox_outlasts_an_outage_and_keeps_channel_order() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
     assert_eq!(health["outbox_pending"], 8, "{health}");
-    assert!(app.sim.calls_to("chat.postMessage").iter().all(|c| c.status == 500));
+    assert!(
+        app.sim
+            .calls_to("chat.postMessage")
+            .iter()
+            .all(|c| c.status == 500)
+    );
     app.sim.clear_faults();
 
     app.outbox_drained(Duration::from_secs(20)).await;
