@@ -69,7 +69,10 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
         .first()
         .map(|p| schedule::local_date(p, now))
         .unwrap_or_else(|| now.date_naive());
-    let parsed = parse::parse(&inv.text, today).map_err(AppError::User)?;
+    // Command text keeps Slack's &amp;/&lt;/&gt; escapes; notes are stored as
+    // people wrote them (thread replies and the modal arrive that way too).
+    let text = crate::slack::ids::unescape_text(&inv.text);
+    let parsed = parse::parse(&text, today).map_err(AppError::User)?;
     match parsed {
         Command::Help => Ok(Reply::ephemeral(render::help())),
         Command::Status => status(app, tx, &inv.user, now).await,
@@ -157,7 +160,10 @@ async fn check_in(
     if store::prompt_exists(tx, &pod.name, window.day).await? {
         update_prompt(app, tx, pod, window, now).await?;
     }
-    if first && late && store::job_ran(tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await? {
+    if first
+        && late
+        && store::job_ran(&mut **tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await?
+    {
         if let Some(c) = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await? {
             let text = render::late_followup(&pod.name, pod.timezone, &window, &c);
             for manager in &pod.managers {
@@ -522,10 +528,18 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut failed = None;
     for pod in pods(app) {
         for window in schedule::recent_days(pod, now) {
+            let key = job_key(&pod.name, window.day);
+            // A read first, so a done job costs no write lock on every tick.
             let done = if window.is_open(now) {
-                post_prompt(app, pod, window, now).await
+                match store::job_ran(&app.db, PROMPT_JOB, &key).await {
+                    Ok(true) => Ok(()),
+                    _ => post_prompt(app, pod, window, now).await,
+                }
             } else if now >= window.closes {
-                send_summary(app, pod, window, now).await
+                match store::job_ran(&app.db, SUMMARY_JOB, &key).await {
+                    Ok(true) => Ok(()),
+                    _ => send_summary(app, pod, window, now).await,
+                }
             } else {
                 Ok(())
             };

@@ -50,6 +50,27 @@ fn safe(note: &str) -> String {
     note.replace("<!", "&lt;!")
 }
 
+/// A note on one line, for lists.
+fn inline(note: &str) -> String {
+    safe(
+        &note
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "),
+    )
+}
+
+/// A note as a block quote, keeping its lines.
+fn quoted(note: &str) -> String {
+    safe(note)
+        .lines()
+        .map(|l| format!("> {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn section(text: impl Into<String>) -> Value {
     json!({"type": "section", "text": {"type": "mrkdwn", "text": text.into()}})
 }
@@ -97,7 +118,7 @@ pub fn prompt(
             .iter()
             .map(|(role, person)| format!("*{role}*: <@{person}>"))
             .collect();
-        blocks.push(section(format!("Today's roles: {}", roles.join(" · "))));
+        blocks.push(section(format!("Roles today: {}", roles.join(" · "))));
     }
     blocks.push(
         json!({"type": "actions", "block_id": "checkin_actions", "elements": [{
@@ -182,7 +203,7 @@ pub fn ack(a: &Ack) -> String {
         )
     };
     if let Some(note) = &a.note {
-        text.push_str(&format!("\nNote: _{}_", safe(note)));
+        text.push_str(&format!("\n{}", quoted(note)));
     }
     if a.late && !a.updated {
         text.push_str(&format!(
@@ -302,7 +323,7 @@ pub fn status_refused(managers: &[String]) -> String {
 fn checkin_line(tz: Tz, c: &CheckIn) -> String {
     let mut line = format!("• <@{}> at {}", c.user, clock(tz, c.checked_in_at));
     if let Some(note) = &c.note {
-        line.push_str(&format!(": {}", safe(note)));
+        line.push_str(&format!(": {}", inline(note)));
     }
     line
 }
@@ -371,10 +392,15 @@ fn state_sections(state: &DayState) -> Vec<String> {
 }
 
 fn counts(state: &DayState) -> String {
-    let mut parts = vec![format!("{} checked in", state.checked_in())];
-    if !state.late.is_empty() {
-        parts.push(format!("{} late", state.late.len()));
-    }
+    let mut parts = vec![if state.late.is_empty() {
+        format!("{} checked in", state.checked_in())
+    } else {
+        format!(
+            "{} checked in ({} late)",
+            state.checked_in(),
+            state.late.len()
+        )
+    }];
     parts.push(format!("{} not checked in", state.missing.len()));
     if !state.away.is_empty() {
         parts.push(format!("{} away", state.away.len()));
@@ -408,7 +434,7 @@ pub fn late_followup(pod: &str, tz: Tz, window: &Window, c: &CheckIn) -> String 
     let note = c
         .note
         .as_ref()
-        .map(|n| format!(": {}", safe(n)))
+        .map(|n| format!(": {}", inline(n)))
         .unwrap_or_default();
     format!(
         ":clock3: <@{}> checked in late for *{pod}* ({}) at {}{note}",
@@ -462,7 +488,7 @@ pub fn home_line(
             let note = c
                 .note
                 .as_ref()
-                .map(|n| format!(": _{}_", safe(n)))
+                .map(|n| format!(": {}", inline(n)))
                 .unwrap_or_default();
             let late = if c.late { " (late)" } else { "" };
             format!(
