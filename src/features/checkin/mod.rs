@@ -294,6 +294,7 @@ async fn status(
             .iter()
             .flat_map(|p| p.managers.iter().map(|m| m.to_string()))
             .collect();
+        managers.sort();
         managers.dedup();
         return Err(AppError::User(render::status_refused(&managers)));
     }
