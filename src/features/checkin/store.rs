@@ -1,0 +1,247 @@
+//! SQL for check-ins: prompts, check-ins and away times. Days are stored as
+//! `YYYY-MM-DD` (the pod's local date), instants as UTC.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::Row as _;
+
+use super::schedule::Window;
+use crate::storage::Tx;
+
+fn day_key(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The outbox key of a pod's prompt for `day`.
+pub fn prompt_key(pod: &str, day: NaiveDate) -> String {
+    format!("checkin:{pod}:{}", day_key(day))
+}
+
+/// Remembers that the prompt for `window` was enqueued.
+pub async fn insert_prompt(
+    tx: &mut Tx<'_>,
+    pod: &str,
+    channel: &str,
+    window: &Window,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO checkin_prompts (pod, day, channel, message_key, opens_at, closes_at, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pod, day) DO NOTHING",
+    )
+    .bind(pod)
+    .bind(day_key(window.day))
+    .bind(channel)
+    .bind(prompt_key(pod, window.day))
+    .bind(window.opens)
+    .bind(window.closes)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn prompt_exists(
+    tx: &mut Tx<'_>,
+    pod: &str,
+    day: NaiveDate,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM checkin_prompts WHERE pod = ? AND day = ?")
+            .bind(pod)
+            .bind(day_key(day))
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(n > 0)
+}
+
+/// The (pod, day) of the prompt posted as `channel`/`ts`, if it is one.
+pub async fn prompt_at(
+    tx: &mut Tx<'_>,
+    channel: &str,
+    ts: &str,
+) -> Result<Option<(String, NaiveDate)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT p.pod, p.day FROM checkin_prompts p \
+         JOIN slack_messages m ON m.message_key = p.message_key \
+         WHERE m.channel = ? AND m.ts = ?",
+    )
+    .bind(channel)
+    .bind(ts)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(match row {
+        Some(r) => {
+            let day: String = r.try_get("day")?;
+            NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                .ok()
+                .map(|d| (r.try_get("pod").unwrap_or_default(), d))
+        }
+        None => None,
+    })
+}
+
+/// True when the scheduled job `kind` already ran for `key`.
+pub async fn job_ran<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    kind: &str,
+    key: &str,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_runs WHERE kind = ? AND run_key = ?")
+        .bind(kind)
+        .bind(key)
+        .fetch_one(db)
+        .await?;
+    Ok(n > 0)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckIn {
+    pub user: String,
+    pub note: Option<String>,
+    pub late: bool,
+    pub checked_in_at: DateTime<Utc>,
+}
+
+/// What recording a check-in did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    First,
+    Updated,
+}
+
+/// Records a check-in; a second one for the same day replaces the note (a
+/// check-in without a note keeps the earlier one) and is not counted again.
+#[expect(clippy::too_many_arguments, reason = "one row's columns")]
+pub async fn record(
+    tx: &mut Tx<'_>,
+    pod: &str,
+    day: NaiveDate,
+    user: &str,
+    note: Option<&str>,
+    via: &str,
+    late: bool,
+    now: DateTime<Utc>,
+) -> Result<Recorded, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO checkins (pod, day, user_id, note, via, late, checked_in_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pod, day, user_id) DO NOTHING",
+    )
+    .bind(pod)
+    .bind(day_key(day))
+    .bind(user)
+    .bind(note)
+    .bind(via)
+    .bind(late)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Recorded::First);
+    }
+    sqlx::query(
+        "UPDATE checkins SET note = COALESCE(?, note), updated_at = ? \
+         WHERE pod = ? AND day = ? AND user_id = ?",
+    )
+    .bind(note)
+    .bind(now)
+    .bind(pod)
+    .bind(day_key(day))
+    .bind(user)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Recorded::Updated)
+}
+
+pub async fn checkins(
+    tx: &mut Tx<'_>,
+    pod: &str,
+    day: NaiveDate,
+) -> Result<Vec<CheckIn>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT user_id, note, late, checked_in_at FROM checkins \
+         WHERE pod = ? AND day = ? ORDER BY checked_in_at, user_id",
+    )
+    .bind(pod)
+    .bind(day_key(day))
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(CheckIn {
+                user: r.try_get("user_id")?,
+                note: r.try_get("note")?,
+                late: r.try_get("late")?,
+                checked_in_at: r.try_get("checked_in_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn checkin_of(
+    tx: &mut Tx<'_>,
+    pod: &str,
+    day: NaiveDate,
+    user: &str,
+) -> Result<Option<CheckIn>, sqlx::Error> {
+    Ok(checkins(tx, pod, day)
+        .await?
+        .into_iter()
+        .find(|c| c.user == user))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Away {
+    pub until: NaiveDate,
+    pub reason: Option<String>,
+}
+
+pub async fn set_away(
+    tx: &mut Tx<'_>,
+    user: &str,
+    until: NaiveDate,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO checkin_away (user_id, until_day, reason, set_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (user_id) DO UPDATE SET until_day = excluded.until_day, \
+         reason = excluded.reason, set_at = excluded.set_at",
+    )
+    .bind(user)
+    .bind(day_key(until))
+    .bind(reason)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Ends `user`'s away time; false when there was none.
+pub async fn clear_away(tx: &mut Tx<'_>, user: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM checkin_away WHERE user_id = ?")
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// `user`'s away time if it covers `day`.
+pub async fn away_on(
+    tx: &mut Tx<'_>,
+    user: &str,
+    day: NaiveDate,
+) -> Result<Option<Away>, sqlx::Error> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT until_day, reason FROM checkin_away WHERE user_id = ? AND until_day >= ?",
+    )
+    .bind(user)
+    .bind(day_key(day))
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.and_then(|(until, reason)| {
+        NaiveDate::parse_from_str(&until, "%Y-%m-%d")
+            .ok()
+            .map(|until| Away { until, reason })
+    }))
+}
