@@ -50,6 +50,25 @@ fn prompts(sim: &SlackSim) -> Vec<Call> {
         .collect()
 }
 
+/// Waits (bounded) until `n` prompts were posted in #support. Other posts
+/// (e.g. Monday's roster) share the channel, so counting posts is not enough.
+async fn wait_prompts(sim: &SlackSim, n: usize) -> Vec<Call> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let found = prompts(sim);
+        if found.len() >= n {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} prompt(s) posted, wanted {n}: {}",
+            found.len(),
+            sim.describe_calls()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn button_value(call: &Call) -> String {
     let blocks = call.params["blocks"]
         .as_array()
@@ -205,7 +224,7 @@ async fn checkin_prompt_keeps_nine_oclock_berlin_across_dst_changes() {
     app.advance_to(utc(2026, 10, 23, 6, 59)).await;
     assert!(prompts(&app.sim).is_empty(), "no prompt before 09:00");
     app.advance_to(utc(2026, 10, 23, 7, 0)).await;
-    app.sim.wait_for("chat.postMessage", 1, WAIT).await;
+    wait_prompts(&app.sim, 1).await;
     assert_eq!(button_value(&prompts(&app.sim)[0]), "support:2026-10-23");
 
     // Clocks went back on Sunday 25 October: 09:00 is now 08:00 UTC.
@@ -214,7 +233,7 @@ async fn checkin_prompt_keeps_nine_oclock_berlin_across_dst_changes() {
     app.outbox_drained(WAIT).await;
     assert_eq!(prompts(&app.sim).len(), 1, "07:59 UTC is 08:59 in Berlin");
     app.advance_to(utc(2026, 10, 26, 8, 0)).await;
-    app.sim.wait_for("chat.postMessage", 2, WAIT).await;
+    wait_prompts(&app.sim, 2).await;
     assert_eq!(button_value(&prompts(&app.sim)[1]), "support:2026-10-26");
 
     // Clocks go forward on Sunday 28 March 2027: 09:00 is 07:00 UTC again.
@@ -222,7 +241,7 @@ async fn checkin_prompt_keeps_nine_oclock_berlin_across_dst_changes() {
     app.outbox_drained(WAIT).await;
     assert_eq!(prompts(&app.sim).len(), 2, "06:59 UTC is 08:59 in Berlin");
     app.advance_to(utc(2027, 3, 29, 7, 0)).await;
-    let calls = app.sim.wait_for("chat.postMessage", 3, WAIT).await;
+    let calls = wait_prompts(&app.sim, 3).await;
     let all = prompts(&app.sim);
     assert_eq!(all.len(), 3, "{calls:?}");
     assert_eq!(button_value(&all[2]), "support:2027-03-29");
@@ -315,7 +334,7 @@ async fn checkin_holidays_and_weekends_have_no_prompt() {
     assert!(prompts(&app.sim).is_empty(), "{}", app.sim.describe_calls());
     // Monday 30 November is an ordinary workday again.
     app.advance_to(utc(2026, 11, 30, 8, 0)).await;
-    app.sim.wait_for("chat.postMessage", 1, WAIT).await;
+    wait_prompts(&app.sim, 1).await;
     assert_eq!(button_value(&prompts(&app.sim)[0]), "support:2026-11-30");
 }
 

@@ -65,6 +65,21 @@ impl Default for TestOptions {
     }
 }
 
+impl TestOptions {
+    /// The default config without its pod, for tests that count every message:
+    /// the pod's check-in prompt is due at the default start (09:30 in Berlin).
+    pub fn without_pods() -> Self {
+        let (head, rest) = DEFAULT_CONFIG
+            .split_once("[[pods]]")
+            .unwrap_or((DEFAULT_CONFIG, ""));
+        let tail = rest.find("[outbox]").map_or("", |i| &rest[i..]);
+        Self {
+            config: format!("{head}{tail}"),
+            ..Self::default()
+        }
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub sim: SlackSim,
@@ -232,14 +247,15 @@ pub fn event_id() -> String {
     format!("Ev{:010}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Starts a fresh app (default options) on an existing simulator and data directory.
-pub async fn restart_on(sim: SlackSim, dir: Arc<TempDir>) -> TestApp {
+/// Starts a fresh app (default clock and mode, given config) on an existing
+/// simulator and data directory.
+pub async fn restart_on(sim: SlackSim, dir: Arc<TempDir>, config: String) -> TestApp {
     let options = TestOptions::default();
     start(
         sim,
         dir,
         ManualClock::new(options.start),
-        options.config,
+        config,
         options.mode,
     )
     .await

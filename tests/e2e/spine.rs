@@ -34,7 +34,7 @@ async fn url_verification_echoes_the_challenge() {
 
 #[tokio::test]
 async fn forged_stale_and_unsigned_requests_get_401_and_change_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestOptions::without_pods()).await;
     let event = payloads::app_home_opened(&event_id(), "U0ALICE001");
     let body = serde_json::to_vec(&event).unwrap();
     let now = chrono::Utc::now().timestamp();
@@ -168,7 +168,7 @@ async fn malformed_bodies_never_500() {
 
 #[tokio::test]
 async fn a_redelivered_event_changes_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestOptions::without_pods()).await;
     let event = payloads::app_home_opened(&event_id(), "U0ALICE001");
     assert_eq!(app.slack.event(&event).await.status(), 200);
     assert_eq!(
@@ -224,7 +224,7 @@ fn texts(app: &crate::helpers::TestApp, channel: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_outbox_honours_a_429_storm_per_method() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestOptions::without_pods()).await;
     app.sim.fail(FailRule::times(
         "chat.postMessage",
         3,
@@ -271,7 +271,7 @@ async fn the_outbox_honours_a_429_storm_per_method() {
 
 #[tokio::test]
 async fn the_outbox_outlasts_an_outage_and_keeps_channel_order() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestOptions::without_pods()).await;
     app.sim.fail(FailRule {
         method: None,
         times: None,
@@ -322,7 +322,7 @@ async fn the_outbox_outlasts_an_outage_and_keeps_channel_order() {
 
 #[tokio::test]
 async fn permanent_errors_are_given_up_with_the_reason() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestOptions::without_pods()).await;
     enqueue_all(
         &app,
         &[post("C0NOSUCH01", "lost"), post("C0SUPPORT1", "fine")],
@@ -341,7 +341,7 @@ async fn permanent_errors_are_given_up_with_the_reason() {
 
 #[tokio::test]
 async fn pending_messages_are_delivered_after_a_restart() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestOptions::without_pods()).await;
     let (sim, dir, clock, config, mode) = app.stop().await;
     // Rows written while the bot was down (as if it crashed after committing).
     let db = storage::connect(&format!(
@@ -358,8 +358,8 @@ async fn pending_messages_are_delivered_after_a_restart() {
     }
     tx.commit().await.unwrap();
     db.close().await;
-    let _ = (clock, config, mode);
-    let app = crate::helpers::restart_on(sim, dir).await;
+    let _ = (clock, mode);
+    let app = crate::helpers::restart_on(sim, dir, config).await;
     app.outbox_drained(WAIT).await;
     assert_eq!(
         texts(&app, "C0SUPPORT1"),
@@ -417,7 +417,7 @@ async fn socket_mode_round_trip() {
 
 #[tokio::test]
 async fn health_and_metrics_report_state() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestOptions::without_pods()).await;
     let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200);
     app.slack
@@ -452,7 +452,7 @@ async fn unknown_commands_get_help() {
 
 #[tokio::test]
 async fn a_refused_message_sends_its_fallback_and_links_resolve() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(TestOptions::without_pods()).await;
     let mut tx = storage::begin_write(&app.db).await.unwrap();
     outbox::enqueue_with_fallback(
         &mut tx,
