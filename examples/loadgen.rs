@@ -332,12 +332,13 @@ async fn main() -> anyhow::Result<()> {
                 }
                 // At a fixed rate, latency counts from when the request was due,
                 // so time spent queueing behind a slow server is not hidden.
-                let due = if rate > 0 {
-                    let at = started + Duration::from_nanos(i * 1_000_000_000 / rate);
-                    tokio::time::sleep_until(at.into()).await;
-                    at
-                } else {
-                    Instant::now()
+                let due = match (i * 1_000_000_000).checked_div(rate) {
+                    Some(offset_ns) => {
+                        let at = started + Duration::from_nanos(offset_ns);
+                        tokio::time::sleep_until(at.into()).await;
+                        at
+                    }
+                    None => Instant::now(),
                 };
                 if Instant::now() > deadline {
                     break;
