@@ -307,3 +307,32 @@ async fn understaffed_pauses_supporting_roles_and_the_all_clear_restores_them() 
     let after = roster_of(&app.command("/roles", "U0ALICE001", SUPPORT, "").await);
     assert_eq!(after, base, "the roster is restored");
 }
+
+#[tokio::test]
+async fn people_away_on_monday_sit_the_rotation_out() {
+    let app = spawn_app().await;
+    // Alice is on vacation through Tuesday 1 December.
+    let reply = app
+        .command(
+            "/checkin",
+            "U0ALICE001",
+            SUPPORT,
+            "away until 2026-12-01 vacation",
+        )
+        .await;
+    assert!(reply.contains("1 Dec"), "{reply}");
+    app.advance_to(monday(0)).await;
+    let posts = bot_posts_eventually(&app, SUPPORT, "New week", 1).await;
+    let roster = roster_of(posts[0].text.as_deref().unwrap_or_default());
+    assert_eq!(
+        role_of(&roster, "U0ALICE001"),
+        None,
+        "alice is away: {roster:?}"
+    );
+    assert!(role_of(&roster, "U0BOB00001").is_some() && role_of(&roster, "U0CAROL001").is_some());
+    // Back the week after: she rotates in again.
+    app.advance_to(monday(1)).await;
+    let posts = bot_posts_eventually(&app, SUPPORT, "New week", 2).await;
+    let roster = roster_of(posts[1].text.as_deref().unwrap_or_default());
+    assert!(role_of(&roster, "U0ALICE001").is_some(), "{roster:?}");
+}

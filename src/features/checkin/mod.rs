@@ -616,3 +616,9 @@ async fn send_summary(
     tracing::info!(pod = %pod.name, day = %window.day, "check-in summary enqueued");
     Ok(())
 }
+
+/// True when `user` has said they are away on `day` (`/checkin away until …`).
+/// Roles use it to leave people out of the week's rotation.
+pub async fn is_away(tx: &mut Tx<'_>, user: &UserId, day: NaiveDate) -> Result<bool, AppError> {
+    Ok(store::away_on(tx, user.as_str(), day).await?.is_some())
+}

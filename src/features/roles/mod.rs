@@ -58,12 +58,14 @@ async fn base_roster(
     let mut roster = store::load(tx, &pod.name, week).await?;
     if roster.is_empty() && !pod.members.is_empty() {
         let last_week = store::load(tx, &pod.name, week - chrono::Duration::days(7)).await?;
-        let rotated = rotation::rotate(
-            &roles,
-            &pod.members,
-            rotation::week_number(week),
-            &last_week,
-        );
+        // People away on the rotation day sit this week out.
+        let mut available = Vec::new();
+        for member in &pod.members {
+            if !crate::features::checkin::is_away(tx, member, week).await? {
+                available.push(member.clone());
+            }
+        }
+        let rotated = rotation::rotate(&roles, &available, rotation::week_number(week), &last_week);
         store::insert(tx, &pod.name, week, &rotated).await?;
         roster = store::load(tx, &pod.name, week).await?;
     }
