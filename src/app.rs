@@ -102,7 +102,7 @@ impl Application {
         let verifier = Verifier::new(&settings.env.signing_secrets);
         let bot_user = slack.whoami().await;
         crate::telemetry::metrics_handle();
-        Ok(Self {
+        let application = Self {
             listener,
             state: Arc::new(AppState {
                 db,
@@ -116,7 +116,24 @@ impl Application {
             }),
             mode,
             shutdown: CancellationToken::new(),
-        })
+        };
+        // The worker renders App Homes at delivery; it reaches the features
+        // through a weak handle so the two don't keep each other alive.
+        let weak = Arc::downgrade(&application.state);
+        application
+            .state
+            .outbox
+            .set_home_renderer(Arc::new(move |user: String| {
+                let weak = weak.clone();
+                Box::pin(async move {
+                    let app = weak.upgrade().context("needful is stopping")?;
+                    let user = crate::slack::ids::UserId::parse(&user)?;
+                    crate::features::home::render(&app, &user)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))
+                })
+            }));
+        Ok(application)
     }
 
     pub fn port(&self) -> u16 {

@@ -14,29 +14,37 @@ use serde_json::{Value, json};
 const MAX_BLOCKS: usize = 100;
 
 /// Publishes `user`'s home (through the outbox, so a Slack outage loses nothing).
-/// Call it after any change that shows on someone's home; waiting publishes
-/// of one person's home coalesce, so calling it often is cheap.
-pub async fn publish(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
+/// Call it after any change that shows on someone's home. Only a marker is
+/// written here; the view is rendered from the newest state when the outbox
+/// delivers it, so waiting refreshes of one person's home coalesce and the
+/// request that caused it stays fast.
+pub async fn publish(_app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
+    outbox::enqueue(
+        tx,
+        &Outgoing::RefreshHome {
+            user: user.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `user`'s home view as of now. Features may fill in lazily kept state
+/// (e.g. this week's roster) while rendering, hence the write transaction.
+pub async fn render(app: &App, user: &UserId) -> Result<Value, AppError> {
+    let mut tx = crate::storage::begin_write(&app.db).await?;
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": "needful", "emoji": true}}),
         json!({"type": "section", "text": {"type": "mrkdwn", "text": greeting(app, user)}}),
     ];
     // Each feature adds its own section, most personal first.
-    blocks.extend(features::staffing::home_blocks(app, tx, user).await?);
-    blocks.extend(features::trophy::home_blocks(app, tx, user).await?);
-    blocks.extend(features::kudos::home_blocks(app, tx, user).await?);
-    blocks.extend(features::checkin::home_blocks(app, tx, user).await?);
-    blocks.extend(features::roles::home_blocks(app, tx, user).await?);
-    let view = json!({"type": "home", "blocks": fit(blocks)});
-    outbox::enqueue(
-        tx,
-        &Outgoing::PublishHome {
-            user: user.to_string(),
-            view,
-        },
-    )
-    .await?;
-    Ok(())
+    blocks.extend(features::staffing::home_blocks(app, &mut tx, user).await?);
+    blocks.extend(features::trophy::home_blocks(app, &mut tx, user).await?);
+    blocks.extend(features::kudos::home_blocks(app, &mut tx, user).await?);
+    blocks.extend(features::checkin::home_blocks(app, &mut tx, user).await?);
+    blocks.extend(features::roles::home_blocks(app, &mut tx, user).await?);
+    tx.commit().await?;
+    Ok(json!({"type": "home", "blocks": fit(blocks)}))
 }
 
 fn greeting(app: &App, user: &UserId) -> String {

@@ -257,6 +257,10 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
             call!("views.open", session.views_open(&req), timeout);
             Outcome::Sent { posted: None }
         }
+        // Rendered into PublishHome by the worker before delivery.
+        Outgoing::RefreshHome { user } => {
+            Outcome::Permanent(format!("the home of {user} was not rendered"))
+        }
         Outgoing::PublishHome { user, view } => {
             let view: SlackView = match serde_json::from_value(view.clone()) {
                 Ok(v) => v,

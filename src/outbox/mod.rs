@@ -67,6 +67,10 @@ pub enum Outgoing {
     },
     /// views.publish of a user's App Home. Only the newest waiting one is sent.
     PublishHome { user: String, view: Value },
+    /// views.publish of a user's App Home, rendered from the database when it
+    /// is delivered (so the hot path only writes this marker, and a burst of
+    /// changes publishes the newest state once).
+    RefreshHome { user: String },
     /// views.open of a modal. Slack's trigger_id lives 3 s, so the worker is
     /// woken as soon as the row commits.
     OpenView { trigger_id: String, view: Value },
@@ -110,7 +114,9 @@ impl Outgoing {
             Outgoing::Ephemeral { user, .. } => format!("ephemeral:{user}"),
             Outgoing::DirectMessage { user, .. } => format!("dm:{user}"),
             Outgoing::React { channel, .. } => format!("reactions:{channel}"),
-            Outgoing::PublishHome { user, .. } => format!("home:{user}"),
+            Outgoing::PublishHome { user, .. } | Outgoing::RefreshHome { user } => {
+                format!("home:{user}")
+            }
             Outgoing::OpenView { trigger_id, .. } => format!("view:{trigger_id}"),
         }
     }
@@ -123,7 +129,7 @@ impl Outgoing {
             Outgoing::Delete { .. } => "chat.delete",
             Outgoing::Ephemeral { .. } => "chat.postEphemeral",
             Outgoing::React { .. } => "reactions.add",
-            Outgoing::PublishHome { .. } => "views.publish",
+            Outgoing::PublishHome { .. } | Outgoing::RefreshHome { .. } => "views.publish",
             Outgoing::OpenView { .. } => "views.open",
         }
     }
@@ -133,7 +139,9 @@ impl Outgoing {
         match self {
             Outgoing::Post { key, .. } => key.clone(),
             Outgoing::Update { key, .. } | Outgoing::Delete { key, .. } => Some(key.clone()),
-            Outgoing::PublishHome { user, .. } => Some(format!("home:{user}")),
+            Outgoing::PublishHome { user, .. } | Outgoing::RefreshHome { user } => {
+                Some(format!("home:{user}"))
+            }
             _ => None,
         }
     }

@@ -3,11 +3,11 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
 
-use futures::future::join_all;
+use futures::future::{BoxFuture, join_all};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -32,7 +32,13 @@ pub struct Worker {
     config: OutboxConfig,
     wake: Notify,
     pacing: Mutex<Pacing>,
+    home: OnceLock<HomeRenderer>,
 }
+
+/// Renders a person's App Home view from the current state (set by the app,
+/// which knows the features; the worker only knows Slack).
+pub type HomeRenderer =
+    Arc<dyn Fn(String) -> BoxFuture<'static, anyhow::Result<serde_json::Value>> + Send + Sync>;
 
 #[derive(Default)]
 struct Pacing {
@@ -58,7 +64,21 @@ impl Worker {
             config,
             wake: Notify::new(),
             pacing: Mutex::new(Pacing::default()),
+            home: OnceLock::new(),
         })
+    }
+
+    /// Sets how App Homes are rendered for [`Outgoing::RefreshHome`].
+    pub fn set_home_renderer(&self, renderer: HomeRenderer) {
+        let _ = self.home.set(renderer);
+    }
+
+    async fn render_home(&self, user: &str) -> anyhow::Result<serde_json::Value> {
+        let render = self
+            .home
+            .get()
+            .ok_or_else(|| anyhow::anyhow!("no App Home renderer is set"))?;
+        render(user.to_string()).await
     }
 
     /// Tells the worker new rows were committed.
@@ -160,8 +180,10 @@ impl Worker {
             }
         };
         // Edits of one message coalesce: only the newest waiting one is sent.
-        if matches!(msg, Outgoing::Update { .. } | Outgoing::PublishHome { .. })
-            && storage::outbox::has_newer(&self.db, row).await?
+        if matches!(
+            msg,
+            Outgoing::Update { .. } | Outgoing::PublishHome { .. } | Outgoing::RefreshHome { .. }
+        ) && storage::outbox::has_newer(&self.db, row).await?
         {
             return storage::outbox::finish(
                 &self.db,
@@ -178,6 +200,24 @@ impl Worker {
                 started + self.config.channel_interval,
             );
         }
+        let msg = match msg {
+            Outgoing::RefreshHome { user } => match self.render_home(&user).await {
+                Ok(view) => Outgoing::PublishHome { user, view },
+                Err(e) => {
+                    tracing::warn!(id = row.id, error = %e, "outbox: could not render an App Home; will retry");
+                    let backoff = self.backoff(row.attempts + 1);
+                    return storage::outbox::retry_later(
+                        &self.db,
+                        row.id,
+                        now_ms() + backoff.as_millis() as i64,
+                        &format!("rendering the home: {e}"),
+                        true,
+                    )
+                    .await;
+                }
+            },
+            other => other,
+        };
         match deliver::deliver(&self.api, &self.db, &msg, CALL_TIMEOUT).await {
             deliver::Outcome::Sent { posted } => {
                 let posted = posted
