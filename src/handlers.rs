@@ -142,7 +142,10 @@ fn unknown_command(name: &str) -> String {
     )
 }
 
-/// Handles a button press or a modal submission.
+/// Handles a button press or a modal submission. When it fails on our side
+/// the person is still told: a modal stays open with the error on its first
+/// field (so nothing typed is lost), and a button press gets an ephemeral
+/// note through its response_url (not the outbox: the database just failed).
 pub async fn on_interaction(
     app: &App,
     event: SlackInteractionEvent,
@@ -159,9 +162,57 @@ pub async fn on_interaction(
         Ok(Some(response)) => (response, Handled::Applied),
         Ok(None) => (SlackInteractionResponse::Empty, Handled::Ignored),
         Err(e) => {
-            tracing::error!(error = ?e, "an interaction failed");
-            (SlackInteractionResponse::Empty, Handled::Failed)
+            let message = match &e {
+                AppError::User(message) => message.clone(),
+                AppError::Internal(cause) => {
+                    tracing::error!(error = ?cause, "an interaction failed");
+                    INTERNAL_ERROR_TEXT.to_string()
+                }
+            };
+            (failure_response(app, &event, message), Handled::Failed)
         }
+    }
+}
+
+fn failure_response(
+    app: &App,
+    event: &SlackInteractionEvent,
+    message: String,
+) -> SlackInteractionResponse {
+    match event {
+        SlackInteractionEvent::ViewSubmission(submission) => {
+            let first_block = submission
+                .view
+                .state_params
+                .state
+                .as_ref()
+                .and_then(|state| state.values.keys().next())
+                .map(|block| block.to_string());
+            match first_block {
+                Some(block) => SlackInteractionResponse::ViewSubmission(
+                    SlackViewSubmissionResponse::Errors(SlackViewSubmissionErrorsResponse::new(
+                        [(block, message)].into_iter().collect(),
+                    )),
+                ),
+                None => SlackInteractionResponse::Empty,
+            }
+        }
+        SlackInteractionEvent::BlockActions(actions) => {
+            if let Some(url) = actions.response_url.clone() {
+                let client = app.slack.client.clone();
+                tokio::spawn(async move {
+                    let request = SlackApiPostWebhookMessageRequest::new(
+                        SlackMessageContent::new().with_text(message),
+                    )
+                    .with_replace_original(false);
+                    if let Err(e) = client.respond_to_event(&url, &request).await {
+                        tracing::warn!(error = %e, "could not tell the person their button press failed");
+                    }
+                });
+            }
+            SlackInteractionResponse::Empty
+        }
+        _ => SlackInteractionResponse::Empty,
     }
 }
 

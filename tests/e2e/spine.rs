@@ -523,3 +523,56 @@ async fn bots_are_learned_from_their_messages() {
     // needful learns its own user id from auth.test at start-up.
     assert!(app.sim.calls_to("auth.test").iter().any(|c| c.ok));
 }
+
+#[tokio::test]
+async fn failed_interactions_still_tell_the_person() {
+    use sqlx::Connection as _;
+    let app = spawn_app().await;
+    let path = app.dir.path().join("needful.db");
+    let mut locker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+
+    // A modal submission keeps the modal open with the error on its field.
+    let submit = payloads::view_submission(
+        "U0BOB00001",
+        "checkin_modal",
+        "{\"pod\":\"support\",\"day\":\"2026-11-25\"}",
+        json!({"note": {"note": {"type": "plain_text_input", "value": "Billing queue"}}}),
+    );
+    let resp = app.slack.interaction(&submit).await;
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["response_action"], "errors", "{body}");
+    assert!(
+        body["errors"]["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("try again"),
+        "{body}"
+    );
+
+    // A button press gets an ephemeral note through its response_url.
+    let press = payloads::block_actions(
+        "U0BOB00001",
+        "C0SUPPORT1",
+        "1732608000.000100",
+        "checkin_open",
+        "support:2026-11-25",
+    );
+    assert_eq!(app.slack.interaction(&press).await.status(), 200);
+    let notes = app.sim.wait_for("response_url", 1, WAIT).await;
+    assert!(
+        notes[0].params["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("try again"),
+        "{:?}",
+        notes[0].params
+    );
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+}
