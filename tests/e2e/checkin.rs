@@ -615,3 +615,41 @@ async fn checkin_state_shows_in_app_home() {
         "{home}"
     );
 }
+
+#[tokio::test]
+async fn checkin_prompt_carries_todays_roles_and_the_understaffed_banner() {
+    let app = spawn_app().await;
+    let reply = app
+        .command(
+            "/understaffed",
+            "U0MANAGER1",
+            SUPPORT,
+            "on two people out sick",
+        )
+        .await;
+    assert!(reply.contains("understaffed"), "{reply}");
+    // Thursday 26 November, 09:00 in Berlin.
+    app.advance_to(utc(2026, 11, 26, 8, 0)).await;
+    let all = wait_prompts(&app.sim, 1).await;
+    let prompt = all
+        .iter()
+        .find(|c| button_value(c) == "support:2026-11-26")
+        .cloned();
+    let prompt = match prompt {
+        Some(p) => p,
+        None => wait_prompts(&app.sim, all.len() + 1)
+            .await
+            .pop()
+            .expect("a prompt"),
+    };
+    let blocks = prompt.params["blocks"].to_string();
+    assert!(
+        blocks.contains("understaffed") && blocks.contains("two people out sick"),
+        "banner: {blocks}"
+    );
+    assert!(
+        blocks.contains("Roles today") && blocks.contains("U0ALICE001"),
+        "roles: {blocks}"
+    );
+    assert_eq!(blocks.matches(":rotating_light:").count(), 1, "{blocks}");
+}

@@ -215,3 +215,63 @@ async fn sigterm_stops_the_bot_cleanly() {
     };
     assert!(exit.success(), "exit status {exit:?}");
 }
+
+#[tokio::test]
+async fn a_rehearsal_clock_starts_business_time_where_asked() {
+    use std::io::Read as _;
+    let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::helpers::DEFAULT_CONFIG;
+    std::fs::write(dir.path().join("needful.toml"), config).unwrap();
+    let mut child = needful()
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .env("SLACK_BOT_TOKEN", &sim.config().bot_token)
+        .env("SLACK_SIGNING_SECRET", &sim.config().signing_secret)
+        .env("SLACK_API_URL", sim.api_url())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("n.db").display()),
+        )
+        .env("NEEDFUL_LISTEN", "127.0.0.1:0")
+        // Monday 7 December, half a minute after the pod's 09:00 check-in.
+        .env("NEEDFUL_CLOCK_START", "2026-12-07T09:00:30+01:00")
+        .args(["serve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("needful starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let prompt = loop {
+        let found = sim.calls_to("chat.postMessage").into_iter().find(|c| {
+            c.ok && c.params["blocks"]
+                .to_string()
+                .contains("support:2026-12-07")
+        });
+        if let Some(call) = found {
+            break call;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no check-in prompt for the rehearsal day: {}",
+            sim.describe_calls()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(prompt.channel.as_deref(), Some("C0SUPPORT1"));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let mut logs = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(
+        logs.contains("NEEDFUL_CLOCK_START"),
+        "the rehearsal clock is logged as a warning: {logs}"
+    );
+}

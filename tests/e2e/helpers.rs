@@ -49,6 +49,8 @@ pub struct TestOptions {
     pub config: String,
     pub mode: Mode,
     pub start: DateTime<Utc>,
+    /// Signing secrets accepted besides the simulator's (a rotation in progress).
+    pub extra_secrets: Vec<String>,
 }
 
 impl Default for TestOptions {
@@ -61,6 +63,7 @@ impl Default for TestOptions {
                 .with_ymd_and_hms(2026, 11, 25, 8, 30, 0)
                 .single()
                 .expect("valid date"),
+            extra_secrets: Vec::new(),
         }
     }
 }
@@ -102,7 +105,15 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let sim = SlackSim::start(SimConfig::default()).await;
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let clock = ManualClock::new(options.start);
-    start(sim, dir, clock, options.config, options.mode).await
+    start_with_secrets(
+        sim,
+        dir,
+        clock,
+        options.config,
+        options.mode,
+        &options.extra_secrets,
+    )
+    .await
 }
 
 fn settings(sim: &SlackSim, dir: &TempDir, config: &str) -> Settings {
@@ -131,7 +142,23 @@ async fn start(
     config: String,
     mode: Mode,
 ) -> TestApp {
-    let app = Application::build(settings(&sim, &dir, &config), Some(clock.clone()), mode)
+    start_with_secrets(sim, dir, clock, config, mode, &[]).await
+}
+
+async fn start_with_secrets(
+    sim: SlackSim,
+    dir: Arc<TempDir>,
+    clock: Arc<ManualClock>,
+    config: String,
+    mode: Mode,
+    extra_secrets: &[String],
+) -> TestApp {
+    let mut settings = settings(&sim, &dir, &config);
+    settings
+        .env
+        .signing_secrets
+        .extend(extra_secrets.iter().map(Secret::new));
+    let app = Application::build(settings, Some(clock.clone()), mode)
         .await
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());

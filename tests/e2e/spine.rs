@@ -154,10 +154,12 @@ async fn malformed_bodies_never_500() {
                 ],
             )
             .await;
-        assert!(
-            resp.status().is_client_error() || resp.status() == 200,
-            "{path} {body}: {}",
-            resp.status()
+        // A body that will never parse: 400, and Slack is told not to retry it.
+        assert_eq!(resp.status(), 400, "{path} {body}");
+        assert_eq!(
+            resp.headers().get("x-slack-no-retry").map(|v| v.as_bytes()),
+            Some(&b"1"[..]),
+            "{path} {body}"
         );
     }
     // An event type needful does not handle is acknowledged quietly.
@@ -575,4 +577,21 @@ async fn failed_interactions_still_tell_the_person() {
         notes[0].params
     );
     sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_signing_secret_can_be_rotated() {
+    // SLACK_SIGNING_SECRET=new,old while Slack switches over.
+    let app = spawn_app_with(TestOptions {
+        extra_secrets: vec!["the-old-secret".into()],
+        ..TestOptions::without_pods()
+    })
+    .await;
+    let event = |user| payloads::app_home_opened(&event_id(), user);
+    assert_eq!(app.slack.event(&event("U0ALICE001")).await.status(), 200);
+    let old = app.slack.clone().with_secret("the-old-secret");
+    assert_eq!(old.event(&event("U0BOB00001")).await.status(), 200);
+    let neither = app.slack.clone().with_secret("a-third-secret");
+    assert_eq!(neither.event(&event("U0CAROL001")).await.status(), 401);
+    assert_eq!(app.count("SELECT COUNT(*) FROM processed_events").await, 2);
 }

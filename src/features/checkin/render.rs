@@ -107,7 +107,7 @@ pub fn prompt(
     let mut blocks = vec![json!({"type": "header", "text": {"type": "plain_text",
         "text": format!("Check-in · {}", day(w.day))}})];
     if let Some(banner) = banner {
-        blocks.push(section(format!(":rotating_light: {banner}")));
+        blocks.push(section(banner.to_string()));
     }
     blocks.push(section(format!(
         "Good morning, *{}* pod! :wave: Reply in this thread with your focus for today (and any blockers), or press *Check in*.",
