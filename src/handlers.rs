@@ -90,7 +90,7 @@ pub async fn on_command(
     ) else {
         return (
             reply(Reply::ephemeral(
-                "I could not tell who or where this came from, so I did nothing.",
+                "I could not tell who sent this or from which channel, so I did nothing. Please run the command again from a channel or from your direct messages with me.",
             )),
             Handled::Ignored,
         );
