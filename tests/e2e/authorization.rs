@@ -55,7 +55,8 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
 /// A settled app: the scheduler has run at the start time and the outbox is empty.
 async fn settled() -> TestApp {
     let app = spawn_app().await;
-    app.advance_to(crate::helpers::TestOptions::default().start).await;
+    app.advance_to(crate::helpers::TestOptions::default().start)
+        .await;
     app.outbox_drained(WAIT).await;
     app
 }
