@@ -243,6 +243,14 @@ pub struct OutboxConfig {
     pub poll_interval: Duration,
     /// How many channels are delivered to at once.
     pub concurrency: usize,
+    /// The longest one Slack call may take before it counts as failed.
+    #[serde(deserialize_with = "de_duration")]
+    pub call_timeout: Duration,
+    /// How long a claimed message is reserved for one delivery attempt. A
+    /// message left mid-delivery by a process that died is sent again once
+    /// this runs out. At least three call timeouts (a delivery makes up to three calls).
+    #[serde(deserialize_with = "de_duration")]
+    pub lease: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -254,6 +262,8 @@ impl Default for OutboxConfig {
             give_up_after: Duration::from_secs(24 * 3600),
             poll_interval: Duration::from_millis(500),
             concurrency: 8,
+            call_timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(30),
         }
     }
 }
@@ -391,6 +401,21 @@ impl TeamConfig {
             return Err(invalid(
                 "outbox.concurrency".into(),
                 "must be at least 1".into(),
+            ));
+        }
+        if self.outbox.call_timeout.is_zero() {
+            return Err(invalid(
+                "outbox.call_timeout".into(),
+                "must be longer than zero".into(),
+            ));
+        }
+        if self.outbox.lease < self.outbox.call_timeout * 3 {
+            return Err(invalid(
+                "outbox.lease".into(),
+                format!(
+                    "must be at least three call timeouts ({}), so a message still being delivered is never handed out twice",
+                    humantime::format_duration(self.outbox.call_timeout * 3)
+                ),
             ));
         }
         Ok(())

@@ -18,11 +18,6 @@ use crate::{
     storage::{self, Db, outbox::Row},
 };
 
-/// How long a claimed row is reserved for one delivery attempt. A process that
-/// dies mid-call leaves the row to be retried once this runs out.
-const LEASE: Duration = Duration::from_secs(30);
-/// The longest a single Slack call may take before it counts as failed.
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// On shutdown, how long to keep delivering what is already due.
 const FLUSH_FOR: Duration = Duration::from_secs(5);
 
@@ -148,7 +143,9 @@ impl Worker {
 
     async fn attempt(&self, row: Row) {
         let ms = now_ms();
-        match storage::outbox::claim(&self.db, row.id, ms, LEASE.as_millis() as i64).await {
+        match storage::outbox::claim(&self.db, row.id, ms, self.config.lease.as_millis() as i64)
+            .await
+        {
             Ok(true) => {}
             Ok(false) => return, // another worker has it
             Err(e) => {
@@ -218,7 +215,7 @@ impl Worker {
             },
             other => other,
         };
-        match deliver::deliver(&self.api, &self.db, &msg, CALL_TIMEOUT).await {
+        match deliver::deliver(&self.api, &self.db, &msg, self.config.call_timeout).await {
             deliver::Outcome::Sent { posted } => {
                 let posted = posted
                     .as_ref()

@@ -20,6 +20,10 @@ use crate::{
     storage,
 };
 
+/// How long an event may take to apply before it is answered with a 503,
+/// inside Slack's 3-second deadline.
+const ACK_BUDGET: std::time::Duration = std::time::Duration::from_millis(2500);
+
 /// Larger bodies are refused (413) without being read whole.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -132,7 +136,18 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
             finish("events", "app_rate_limited", started);
             return StatusCode::OK.into_response();
         }
-        SlackPushEvent::EventCallback(callback) => handlers::on_event(&app, callback).await,
+        SlackPushEvent::EventCallback(callback) => {
+            // Waiting for the one connection (held by another writer that is
+            // itself waiting out a lock) plus our own busy wait could pass
+            // Slack's 3 s; answer 503 in time instead. A commit that lands
+            // anyway is kept single by the event_id when Slack retries.
+            match tokio::time::timeout(ACK_BUDGET, handlers::on_event(&app, callback)).await {
+                Ok(result) => result,
+                Err(_) => Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                    "not applied within {ACK_BUDGET:?}: the database is busy"
+                ))),
+            }
+        }
     };
     match response {
         Ok(handled) => {

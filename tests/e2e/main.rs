@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one module per capability.
 
+mod authorization;
 mod checkin;
 mod cli;
 mod faults;
