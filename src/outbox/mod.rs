@@ -105,6 +105,18 @@ pub(crate) struct Stored {
 }
 
 impl Outgoing {
+    /// A plain post in `channel`: not threaded, not named for later edits.
+    pub fn post(channel: impl ToString, text: String, blocks: Option<Value>) -> Self {
+        Outgoing::Post {
+            channel: channel.to_string(),
+            text,
+            blocks,
+            thread_ts: None,
+            key: None,
+            link_to: None,
+        }
+    }
+
     /// Rows with the same order key are delivered strictly one after another.
     pub fn order_key(&self) -> String {
         match self {

@@ -172,18 +172,7 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
         clauses.push(render::change_clause(user, role.as_deref()));
     }
     let (text, blocks) = render::change_post(&inv.user, &clauses);
-    outbox::enqueue(
-        tx,
-        &Outgoing::Post {
-            channel: pod.channel.to_string(),
-            text,
-            blocks: Some(blocks),
-            thread_ts: None,
-            key: None,
-            link_to: None,
-        },
-    )
-    .await?;
+    outbox::enqueue(tx, &Outgoing::post(&pod.channel, text, Some(blocks))).await?;
     for (user, _) in &change {
         crate::features::home::publish(app, tx, user).await?;
     }

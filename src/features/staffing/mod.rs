@@ -194,18 +194,7 @@ async fn finish(
     let helpers = store::helpers(tx, switch.id).await?;
     let lasted = (now - switch.started_at).num_seconds();
     let (text, blocks) = render::all_clear(pod, lasted, &helpers, &restored, by.is_none());
-    outbox::enqueue(
-        tx,
-        &Outgoing::Post {
-            channel: pod.channel.to_string(),
-            text,
-            blocks: Some(blocks),
-            thread_ts: None,
-            key: None,
-            link_to: None,
-        },
-    )
-    .await?;
+    outbox::enqueue(tx, &Outgoing::post(&pod.channel, text, Some(blocks))).await?;
     for channel in &pod.help_channels {
         let (text, blocks) = render::help_closed(pod);
         outbox::enqueue(

@@ -159,14 +159,7 @@ async fn hand_over(
         let (text, blocks) = render::announcement(name, &pass);
         outbox::enqueue_with_fallback(
             tx,
-            &Outgoing::Post {
-                channel: channel.to_string(),
-                text,
-                blocks: Some(blocks),
-                thread_ts: None,
-                key: None,
-                link_to: None,
-            },
+            &Outgoing::post(channel, text, Some(blocks)),
             Some(Outgoing::Ephemeral {
                 channel: inv.channel.to_string(),
                 user: inv.user.to_string(),
