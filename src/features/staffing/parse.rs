@@ -224,3 +224,102 @@ mod tests {
         );
     }
 }
+
+/// Property tests (`fuzz_*`; `scripts/fuzz.sh` runs a million cases each).
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{self, any_text, command_text, words};
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        match parse(text) {
+            Ok(Command::On { reason, pod, .. }) => {
+                prop_assert!(!reason.is_empty());
+                if let Some(pod) = pod {
+                    prop_assert!(text.contains(pod.as_str()));
+                }
+            }
+            Ok(_) => {}
+            Err(message) => prop_assert!(!message.trim().is_empty()),
+        }
+        Ok(())
+    }
+
+    fn any_until() -> impl Strategy<Value = Until> {
+        prop_oneof![
+            (0u32..24, 0u32..60).prop_map(|(h, m)| Until::Time(NaiveTime::from_hms_opt(h, m, 0).unwrap())),
+            (NaiveDate::MIN.num_days_from_ce()..=NaiveDate::MAX.num_days_from_ce())
+                .prop_map(|n| Until::Date(NaiveDate::from_num_days_from_ce_opt(n).unwrap())),
+            (1970i32..2200, 1u32..=365)
+                .prop_map(|(y, d)| Until::Date(NaiveDate::from_yo_opt(y, d).unwrap())),
+            proptest::sample::select(&[NaiveDate::MIN, NaiveDate::MAX][..]).prop_map(Until::Date),
+        ]
+    }
+
+    /// `now` comes from the clock, so any moment of the years needful can run in
+    /// (1970–2199); the adversarial part is `until`, which comes from the text.
+    fn any_now() -> impl Strategy<Value = DateTime<Utc>> {
+        (0i64..7_258_118_400).prop_map(|s| DateTime::from_timestamp(s, 0).unwrap())
+    }
+
+    fn any_tz() -> impl Strategy<Value = Tz> {
+        proptest::sample::select(&chrono_tz::TZ_VARIANTS[..])
+    }
+
+    use chrono::Datelike;
+
+    proptest! {
+        #![proptest_config(fuzzing::config())]
+
+        #[test]
+        fn fuzz_understaffed_any_text(text in any_text()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn fuzz_understaffed_flags(
+            verb in proptest::sample::select(&["on", "off", "ON", "status", "help", ""][..]),
+            text in command_text(),
+        ) {
+            check(&format!("{verb} {text}"))?;
+        }
+
+        /// Whatever `--until` was read as, resolving it for any pod's zone at any
+        /// moment gives an instant still ahead, or says why not.
+        #[test]
+        fn fuzz_understaffed_resolve_until(until in any_until(), now in any_now(), tz in any_tz()) {
+            match resolve_until(&until, now, tz) {
+                Ok(at) => prop_assert!(at > now),
+                Err(message) => prop_assert!(!message.trim().is_empty()),
+            }
+        }
+
+        /// `on REASON --until X --pod P` round-trips, flags in any order.
+        #[test]
+        fn fuzz_understaffed_round_trip(
+            reason in words(),
+            until in proptest::option::of(any_until()),
+            pod in proptest::option::of("[a-z][a-z0-9-]{0,12}"),
+            flags_first in any::<bool>(),
+        ) {
+            if let Some(Until::Date(d)) = &until {
+                // Only 4-digit years print the way `%Y-%m-%d` reads them back.
+                prop_assume!((0..=9999).contains(&d.year()));
+            }
+            let mut flags = String::new();
+            if let Some(u) = &until {
+                match u {
+                    Until::Time(t) => flags.push_str(&format!(" --until {}", t.format("%H:%M"))),
+                    Until::Date(d) => flags.push_str(&format!(" --until {}", d.format("%Y-%m-%d"))),
+                }
+            }
+            if let Some(p) = &pod {
+                flags.push_str(&format!(" --pod {p}"));
+            }
+            let text = if flags_first { format!("on{flags} {reason}") } else { format!("on {reason}{flags}") };
+            prop_assert_eq!(parse(&text), Ok(Command::On { reason, until, pod }), "{}", text);
+        }
+    }
+}
