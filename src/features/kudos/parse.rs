@@ -103,6 +103,10 @@ pub fn parse(text: &str) -> Result<KudosCommand, Misuse> {
         }
         break;
     }
+    if recipients.is_empty() {
+        // `<@bob>` or a cut-off `<@`: it looks like a mention but names no one.
+        return Err(Misuse::PlainName(first.trim_end_matches(',').to_string()));
+    }
     let reason = rest
         .trim()
         .trim_start_matches([':', '-', '—', '–', ','])
@@ -168,6 +172,20 @@ mod tests {
         let (who, why) = give("<@U0BOB00001> and the team covered for <@U0CAROL001>");
         assert_eq!(who, vec!["U0BOB00001"]);
         assert_eq!(why, "and the team covered for <@U0CAROL001>");
+    }
+
+    /// Found by `fuzz_kudos_any_text`: a broken mention parsed as kudos for no one.
+    #[test]
+    fn regression_a_broken_mention_names_no_one() {
+        assert_eq!(parse(" <@ "), Err(Misuse::PlainName("<@".into())));
+        assert_eq!(
+            parse("<@bob> thanks"),
+            Err(Misuse::PlainName("<@bob>".into()))
+        );
+        assert_eq!(
+            parse("<@u0bob|x>, thanks"),
+            Err(Misuse::PlainName("<@u0bob|x>".into()))
+        );
     }
 
     #[test]
