@@ -103,8 +103,10 @@ pub fn resolve_until(until: &Until, now: DateTime<Utc>, tz: Tz) -> Result<DateTi
         tz.from_local_datetime(&date.and_time(time))
             .earliest()
             .or_else(|| {
-                tz.from_local_datetime(&(date.and_time(time) + chrono::Duration::hours(1)))
-                    .earliest()
+                // Checked: at the last day chrono knows the hour after overflows.
+                date.and_time(time)
+                    .checked_add_signed(chrono::Duration::hours(1))
+                    .and_then(|later| tz.from_local_datetime(&later).earliest())
             })
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| format!("{date} {time} does not exist in {tz}; pick another time."))
@@ -205,6 +207,25 @@ mod tests {
             resolve_until(&t(9), now, berlin).unwrap(),
             utc("2026-11-26T08:00:00Z")
         );
+    }
+
+    /// Found by `fuzz_understaffed_resolve_until`: the last date chrono can read,
+    /// in a zone behind UTC, panicked adding an hour to 23:59 (a 500 for the manager).
+    #[test]
+    fn regression_until_the_last_date_chrono_knows() {
+        let until = parse("on sick --until +262142-12-31").unwrap();
+        let Command::On {
+            until: Some(until), ..
+        } = until
+        else {
+            panic!("{until:?}")
+        };
+        assert_eq!(until, Until::Date(NaiveDate::MAX));
+        let now = utc("1970-01-01T00:00:00Z");
+        let err = resolve_until(&until, now, chrono_tz::America::Adak).unwrap_err();
+        assert!(!err.is_empty());
+        // Zones ahead of UTC still resolve it.
+        assert!(resolve_until(&until, now, chrono_tz::Europe::Berlin).is_ok());
     }
 
     #[test]
