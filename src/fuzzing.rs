@@ -42,10 +42,49 @@ pub fn mention() -> impl Strategy<Value = String> {
 
 /// Words every parser gives meaning to, so generated text hits the real branches.
 const KEYWORDS: &[&str] = &[
-    "help", "?", "-h", "--help", "stats", "me", "leaderboard", "top", "private", "quiet",
-    "public", "status", "who", "history", "chain", "pass", "give", "reassign", "back", "away",
-    "until", "today", "tomorrow", "on", "off", "swap", "set", "--pod", "--until", "and", "AND",
-    ",", "&", "+", ":", "-", "—", "–", "Status", "PASS", "ON", "Away", "UNTIL",
+    "help",
+    "?",
+    "-h",
+    "--help",
+    "stats",
+    "me",
+    "leaderboard",
+    "top",
+    "private",
+    "quiet",
+    "public",
+    "status",
+    "who",
+    "history",
+    "chain",
+    "pass",
+    "give",
+    "reassign",
+    "back",
+    "away",
+    "until",
+    "today",
+    "tomorrow",
+    "on",
+    "off",
+    "swap",
+    "set",
+    "--pod",
+    "--until",
+    "and",
+    "AND",
+    ",",
+    "&",
+    "+",
+    ":",
+    "-",
+    "—",
+    "–",
+    "Status",
+    "PASS",
+    "ON",
+    "Away",
+    "UNTIL",
 ];
 
 /// One token of command text: mentions, Slack's other escapes, dates, times,
@@ -84,9 +123,11 @@ pub fn token() -> impl Strategy<Value = String> {
 
 /// What people and Slack put between tokens, including nothing at all.
 pub fn separator() -> impl Strategy<Value = &'static str> {
-    proptest::sample::select(&[
-        " ", " ", " ", "  ", "\t", "\n", ", ", ",", "", ": ", " - ", "\u{a0}", "\u{3000}",
-    ][..])
+    proptest::sample::select(
+        &[
+            " ", " ", " ", "  ", "\t", "\n", ", ", ",", "", ": ", " - ", "\u{a0}", "\u{3000}",
+        ][..],
+    )
 }
 
 /// Text that looks like a real slash command's text.

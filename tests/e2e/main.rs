@@ -3,6 +3,7 @@
 mod checkin;
 mod cli;
 mod faults;
+mod fuzz;
 mod helpers;
 mod kudos;
 mod roles;

@@ -226,7 +226,10 @@ mod fuzz {
             Ok(KudosCommand::Give { recipients, reason }) => {
                 prop_assert!(!recipients.is_empty());
                 prop_assert!(!reason.trim().is_empty());
-                prop_assert!(text.contains(reason.as_str()), "reason {reason:?} not in text");
+                prop_assert!(
+                    text.contains(reason.as_str()),
+                    "reason {reason:?} not in text"
+                );
                 for (i, user) in recipients.iter().enumerate() {
                     // Every recipient came from a mention in the text, once.
                     let plain = format!("<@{user}>");

@@ -270,7 +270,8 @@ mod fuzz {
 
     fn any_until() -> impl Strategy<Value = Until> {
         prop_oneof![
-            (0u32..24, 0u32..60).prop_map(|(h, m)| Until::Time(NaiveTime::from_hms_opt(h, m, 0).unwrap())),
+            (0u32..24, 0u32..60)
+                .prop_map(|(h, m)| Until::Time(NaiveTime::from_hms_opt(h, m, 0).unwrap())),
             (NaiveDate::MIN.num_days_from_ce()..=NaiveDate::MAX.num_days_from_ce())
                 .prop_map(|n| Until::Date(NaiveDate::from_num_days_from_ce_opt(n).unwrap())),
             (1970i32..2200, 1u32..=365)

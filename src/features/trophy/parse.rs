@@ -238,7 +238,10 @@ mod fuzz {
             Ok(TrophyCommand::Pass { to, reason } | TrophyCommand::Reassign { to, reason }) => {
                 let plain = format!("<@{to}>");
                 let named = format!("<@{to}|");
-                prop_assert!(text.contains(&plain) || text.contains(&named), "{to} not mentioned");
+                prop_assert!(
+                    text.contains(&plain) || text.contains(&named),
+                    "{to} not mentioned"
+                );
                 prop_assert!(!reason.trim().is_empty());
                 prop_assert!(reason.chars().count() <= MAX_REASON_CHARS);
                 prop_assert!(text.contains(reason.as_str()));

@@ -24,11 +24,39 @@ fn events() -> &'static [Value] {
     static EVENTS: OnceLock<Vec<Value>> = OnceLock::new();
     EVENTS.get_or_init(|| {
         vec![
-            payloads::reaction_added("Ev0FUZZ0001", ALICE, "trophy", Some(BOB), SUPPORT, "1764000000.000100"),
-            payloads::reaction_removed("Ev0FUZZ0002", ALICE, "trophy", Some(BOB), SUPPORT, "1764000000.000100"),
+            payloads::reaction_added(
+                "Ev0FUZZ0001",
+                ALICE,
+                "trophy",
+                Some(BOB),
+                SUPPORT,
+                "1764000000.000100",
+            ),
+            payloads::reaction_removed(
+                "Ev0FUZZ0002",
+                ALICE,
+                "trophy",
+                Some(BOB),
+                SUPPORT,
+                "1764000000.000100",
+            ),
             payloads::reaction_added_file("Ev0FUZZ0003", ALICE, "trophy", BOB),
-            payloads::message("Ev0FUZZ0004", ALICE, SUPPORT, "1764000000.000200", "hi <@U0BOB00001|bob> in <#C0SUPPORT1|support>", None),
-            payloads::message("Ev0FUZZ0005", ALICE, SUPPORT, "1764000000.000300", "done", Some("1764000000.000200")),
+            payloads::message(
+                "Ev0FUZZ0004",
+                ALICE,
+                SUPPORT,
+                "1764000000.000200",
+                "hi <@U0BOB00001|bob> in <#C0SUPPORT1|support>",
+                None,
+            ),
+            payloads::message(
+                "Ev0FUZZ0005",
+                ALICE,
+                SUPPORT,
+                "1764000000.000300",
+                "done",
+                Some("1764000000.000200"),
+            ),
             payloads::app_home_opened("Ev0FUZZ0006", ALICE),
             payloads::url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"),
             json!({
@@ -46,7 +74,13 @@ fn interactions() -> &'static [Value] {
     static INTERACTIONS: OnceLock<Vec<Value>> = OnceLock::new();
     INTERACTIONS.get_or_init(|| {
         vec![
-            payloads::block_actions(ALICE, SUPPORT, "1764000000.000200", "checkin_now", "support"),
+            payloads::block_actions(
+                ALICE,
+                SUPPORT,
+                "1764000000.000200",
+                "checkin_now",
+                "support",
+            ),
             payloads::view_submission(
                 ALICE,
                 "checkin_note",
@@ -444,7 +478,10 @@ fn the_real_payloads_decode() {
         assert!(event(body.as_bytes()).is_ok(), "{body}");
     }
     for base in interactions() {
-        assert!(interaction(&form(&[("payload".into(), base.to_string())])).is_some(), "{base}");
+        assert!(
+            interaction(&form(&[("payload".into(), base.to_string())])).is_some(),
+            "{base}"
+        );
     }
     let fields = payloads::command_fields("/kudos", ALICE, SUPPORT, "<@U0BOB00001|bob> thanks");
     let decoded = command(&form(&fields)).expect("a real command decodes");
@@ -459,7 +496,12 @@ fn mutations_reach_every_node() {
     assert!(all.len() > 10);
     let mut raws = Vec::new();
     let mut v = base.clone();
-    mutate(&mut v, 0, &Mutation::Retype("something_new_from_slack"), &mut raws);
+    mutate(
+        &mut v,
+        0,
+        &Mutation::Retype("something_new_from_slack"),
+        &mut raws,
+    );
     assert_eq!(v["type"], "something_new_from_slack");
     let body = mutated(base, &[(1, Mutation::RawNumber("1e999"))], &Damage::None);
     assert!(String::from_utf8(body).unwrap().contains("1e999"));
