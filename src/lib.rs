@@ -6,6 +6,8 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod features;
+#[cfg(test)]
+pub(crate) mod fuzzing;
 pub mod handlers;
 pub mod manifest;
 pub mod outbox;

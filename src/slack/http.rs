@@ -17,6 +17,7 @@ use slack_morphism::prelude::*;
 use crate::{
     app::{App, Mode},
     handlers::{self, Handled},
+    slack::decode,
     storage,
 };
 
@@ -118,7 +119,7 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
         finish("events", "rejected", started);
         return *resp;
     }
-    let push: SlackPushEvent = match serde_json::from_slice(&bytes) {
+    let push: SlackPushEvent = match decode::event(&bytes) {
         Ok(push) => push,
         Err(e) => {
             tracing::warn!(error = %e, "an event body did not parse");
@@ -177,7 +178,7 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         }
     };
     // Slack's certificate check carries no signature; it only needs a 200.
-    if form_field(&bytes, "ssl_check").as_deref() == Some("1") {
+    if decode::form_field(&bytes, "ssl_check").as_deref() == Some("1") {
         finish("commands", "ssl_check", started);
         return StatusCode::OK.into_response();
     }
@@ -185,7 +186,7 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         finish("commands", "rejected", started);
         return *resp;
     }
-    let command: SlackCommandEvent = match serde_urlencoded::from_bytes(&bytes) {
+    let command: SlackCommandEvent = match decode::command(&bytes) {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "a slash command body did not parse");
@@ -211,9 +212,7 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
         finish("interactions", "rejected", started);
         return *resp;
     }
-    let Some(event) = form_field(&bytes, "payload")
-        .and_then(|payload| serde_json::from_str::<SlackInteractionEvent>(&payload).ok())
-    else {
+    let Some(event) = decode::interaction(&bytes) else {
         finish("interactions", "malformed", started);
         return unreadable("interaction payload");
     };
@@ -223,12 +222,6 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
         SlackInteractionResponse::Empty => StatusCode::OK.into_response(),
         other => Json(other).into_response(),
     }
-}
-
-fn form_field(body: &[u8], name: &str) -> Option<String> {
-    url::form_urlencoded::parse(body)
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 async fn healthz(State(app): State<App>) -> Response {

@@ -119,3 +119,40 @@ mod tests {
         assert_eq!(unescape_text("a &lt;b&gt; &amp;amp;"), "a <b> &amp;");
     }
 }
+
+/// Property tests (`fuzz_*`; `scripts/fuzz.sh` runs a million cases each).
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{self, any_text, mention, token};
+
+    proptest! {
+        #![proptest_config(fuzzing::config())]
+
+        /// A mention is read only from `<@ID>` or `<@ID|…>`, and the id is valid.
+        #[test]
+        fn fuzz_mentions(text in prop_oneof![any_text(), token(), mention()]) {
+            if let Some(user) = parse_mention(&text) {
+                prop_assert!(
+                    text == format!("<@{user}>") || text.starts_with(&format!("<@{user}|")),
+                    "{text:?} read as {user}"
+                );
+                prop_assert!(text.ends_with('>'));
+                prop_assert_eq!(UserId::parse(user.as_str()), Ok(user.clone()));
+            }
+            let _ = unescape_text(&text);
+            for parsed in [
+                UserId::parse(&text).map(|u| u.to_string()),
+                ChannelId::parse(&text).map(|c| c.to_string()),
+                TeamId::parse(&text).map(|t| t.to_string()),
+            ] {
+                match parsed {
+                    Ok(id) => prop_assert_eq!(id.as_str(), text.trim()),
+                    Err(e) => prop_assert!(!e.to_string().is_empty()),
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The transport: everything that knows Slack's wire formats.
 
 pub mod client;
+pub mod decode;
 pub mod http;
 pub mod ids;
 pub mod socket;

@@ -4,6 +4,7 @@ mod authorization;
 mod checkin;
 mod cli;
 mod faults;
+mod fuzz;
 mod helpers;
 mod kudos;
 mod roles;

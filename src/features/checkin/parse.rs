@@ -148,3 +148,79 @@ mod tests {
         }
     }
 }
+
+/// Property tests (`fuzz_*`; `scripts/fuzz.sh` runs a million cases each).
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{self, any_text, command_text, words};
+
+    /// `today` comes from the clock: any day of the years needful can run in.
+    /// The adversarial part is the text, whose dates span all chrono reads.
+    fn any_day() -> impl Strategy<Value = NaiveDate> {
+        (1970i32..2200, 1u32..=366).prop_map(|(y, d)| {
+            NaiveDate::from_yo_opt(y, d).unwrap_or_else(|| NaiveDate::from_yo_opt(y, 1).unwrap())
+        })
+    }
+
+    fn check(text: &str, today: NaiveDate) -> Result<(), TestCaseError> {
+        match parse(text, today) {
+            Ok(Command::Away { until, reason }) => {
+                prop_assert!(until >= today);
+                if let Some(reason) = reason {
+                    prop_assert!(!reason.is_empty());
+                }
+            }
+            Ok(Command::CheckIn { note: Some(note) }) => {
+                prop_assert_eq!(note.as_str(), text.trim());
+                prop_assert!(!note.is_empty());
+            }
+            Ok(_) => {}
+            Err(message) => prop_assert!(!message.trim().is_empty()),
+        }
+        Ok(())
+    }
+
+    use chrono::Datelike;
+
+    proptest! {
+        #![proptest_config(fuzzing::config())]
+
+        #[test]
+        fn fuzz_checkin_any_text(text in any_text(), today in any_day()) {
+            check(&text, today)?;
+        }
+
+        #[test]
+        fn fuzz_checkin_away(
+            verb in proptest::sample::select(&["away", "AWAY", "away until", "Away UNTIL", "status", "back", "help"][..]),
+            text in command_text(),
+            today in any_day(),
+        ) {
+            check(&format!("{verb} {text}"), today)?;
+        }
+
+        /// `/checkin away until DATE reason` is away through that date.
+        #[test]
+        fn fuzz_checkin_round_trip(
+            today in any_day(),
+            ahead in 0i64..4000,
+            until_word in proptest::sample::select(&["until ", "UNTIL ", ""][..]),
+            reason in proptest::option::of(words()),
+        ) {
+            let Some(until) = today.checked_add_signed(Duration::days(ahead)) else {
+                return Ok(());
+            };
+            // Only 4-digit years print the way `%Y-%m-%d` reads them back.
+            prop_assume!((0..=9999).contains(&until.year()));
+            let text = format!(
+                "away {until_word}{}{}",
+                until.format("%Y-%m-%d"),
+                reason.as_ref().map(|r| format!(" {r}")).unwrap_or_default()
+            );
+            prop_assert_eq!(parse(&text, today), Ok(Command::Away { until, reason }), "{}", text);
+        }
+    }
+}

@@ -103,6 +103,10 @@ pub fn parse(text: &str) -> Result<KudosCommand, Misuse> {
         }
         break;
     }
+    if recipients.is_empty() {
+        // `<@bob>` or a cut-off `<@`: it looks like a mention but names no one.
+        return Err(Misuse::PlainName(first.trim_end_matches(',').to_string()));
+    }
     let reason = rest
         .trim()
         .trim_start_matches([':', '-', '—', '–', ','])
@@ -170,6 +174,20 @@ mod tests {
         assert_eq!(why, "and the team covered for <@U0CAROL001>");
     }
 
+    /// Found by `fuzz_kudos_any_text`: a broken mention parsed as kudos for no one.
+    #[test]
+    fn regression_a_broken_mention_names_no_one() {
+        assert_eq!(parse(" <@ "), Err(Misuse::PlainName("<@".into())));
+        assert_eq!(
+            parse("<@bob> thanks"),
+            Err(Misuse::PlainName("<@bob>".into()))
+        );
+        assert_eq!(
+            parse("<@u0bob|x>, thanks"),
+            Err(Misuse::PlainName("<@u0bob|x>".into()))
+        );
+    }
+
     #[test]
     fn misuses_are_named() {
         assert_eq!(parse("<@U0BOB00001|bob>"), Err(Misuse::MissingReason));
@@ -180,5 +198,101 @@ mod tests {
             parse("<!subteam^S0LEADS001|@support-leads> thanks"),
             Err(Misuse::Group)
         );
+    }
+}
+
+/// Property tests (`fuzz_*`; `scripts/fuzz.sh` runs a million cases each).
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::features::kudos::render;
+    use crate::fuzzing::{self, any_text, command_text, mention_of, user_id, words};
+
+    /// The reply the command shows for each misuse (as `kudos::command` maps them).
+    fn shown(misuse: &Misuse) -> String {
+        match misuse {
+            Misuse::MissingReason => render::missing_reason(),
+            Misuse::MissingRecipient => render::missing_recipient(),
+            Misuse::PlainName(name) => render::plain_name(name),
+            Misuse::Group => render::group(),
+            Misuse::Unknown(word) => render::unknown(word, "trophy", 5, true),
+        }
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        match parse(text) {
+            Ok(KudosCommand::Give { recipients, reason }) => {
+                prop_assert!(!recipients.is_empty());
+                prop_assert!(!reason.trim().is_empty());
+                prop_assert!(
+                    text.contains(reason.as_str()),
+                    "reason {reason:?} not in text"
+                );
+                for (i, user) in recipients.iter().enumerate() {
+                    // Every recipient came from a mention in the text, once.
+                    let plain = format!("<@{user}>");
+                    let named = format!("<@{user}|");
+                    prop_assert!(
+                        text.contains(&plain) || text.contains(&named),
+                        "{user} is not mentioned in {text:?}"
+                    );
+                    prop_assert!(!recipients[..i].contains(user), "{user} twice");
+                }
+            }
+            Ok(_) => {}
+            Err(misuse) => prop_assert!(!shown(&misuse).trim().is_empty()),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(fuzzing::config())]
+
+        #[test]
+        fn fuzz_kudos_any_text(text in any_text()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn fuzz_kudos_mentions_first(
+            first in user_id().prop_flat_map(mention_of),
+            text in command_text(),
+        ) {
+            check(&format!("{first} {text}"))?;
+        }
+
+        /// `/kudos @a, @b and @c: reason` gives exactly those people that reason.
+        #[test]
+        fn fuzz_kudos_round_trip(
+            people in proptest::collection::vec(user_id().prop_flat_map(|id| (Just(id.clone()), mention_of(id))), 1..5),
+            joiners in proptest::collection::vec(proptest::sample::select(&[" ", ", ", ",", " and ", " & ", " + ", " AND ", "  "][..]), 5),
+            lead in proptest::sample::select(&["", " ", ": ", " - ", " — ", ", "][..]),
+            reason in words(),
+        ) {
+            let mut text = String::new();
+            let mut expected: Vec<String> = Vec::new();
+            for (i, (id, shown)) in people.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(joiners[i]);
+                }
+                text.push_str(shown);
+                if !expected.contains(id) {
+                    expected.push(id.clone());
+                }
+            }
+            text.push_str(lead);
+            text.push(' ');
+            text.push_str(&reason);
+            match parse(&text) {
+                Ok(KudosCommand::Give { recipients, reason: got }) => {
+                    let got_ids: Vec<String> = recipients.iter().map(|u| u.to_string()).collect();
+                    prop_assert_eq!(got_ids, expected, "{}", text);
+                    prop_assert_eq!(got, reason, "{}", text);
+                }
+                other => prop_assert!(false, "{text:?} parsed as {other:?}"),
+            }
+        }
     }
 }

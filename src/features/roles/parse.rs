@@ -129,3 +129,87 @@ mod tests {
         assert!(parse("rotate").unwrap_err().contains("/roles swap"));
     }
 }
+
+/// Property tests (`fuzz_*`; `scripts/fuzz.sh` runs a million cases each).
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{self, any_text, command_text, mention_of, user_id, words};
+
+    fn mentioned(text: &str, user: &UserId) -> bool {
+        text.contains(&format!("<@{user}>")) || text.contains(&format!("<@{user}|"))
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        match parse(text) {
+            Ok(Command { action, pod }) => {
+                if let Some(pod) = pod {
+                    prop_assert!(!pod.is_empty() && text.contains(pod.as_str()));
+                }
+                match action {
+                    Action::Swap(a, b) => {
+                        prop_assert!(a != b);
+                        prop_assert!(mentioned(text, &a) && mentioned(text, &b));
+                    }
+                    Action::Set(who, role) => {
+                        prop_assert!(mentioned(text, &who));
+                        prop_assert!(!role.is_empty());
+                        prop_assert!(!role.contains(char::is_whitespace));
+                    }
+                    Action::Show | Action::Help => {}
+                }
+            }
+            Err(message) => prop_assert!(!message.trim().is_empty()),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(fuzzing::config())]
+
+        #[test]
+        fn fuzz_roles_any_text(text in any_text()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn fuzz_roles_verbs_first(
+            verb in proptest::sample::select(&["swap", "set", "help", "--pod", "SWAP", ""][..]),
+            text in command_text(),
+        ) {
+            check(&format!("{verb} {text}"))?;
+        }
+
+        /// `swap @a @b --pod P` and `set @a Role Name` round-trip.
+        #[test]
+        fn fuzz_roles_round_trip(
+            a in user_id().prop_flat_map(|id| (Just(id.clone()), mention_of(id))),
+            b in user_id().prop_flat_map(|id| (Just(id.clone()), mention_of(id))),
+            pod in proptest::option::of("[a-z][a-z0-9-]{0,12}"),
+            role in words(),
+        ) {
+            let flag = pod.as_ref().map(|p| format!(" --pod {p}")).unwrap_or_default();
+            let swap = parse(&format!("swap {}{flag} {}", a.1, b.1));
+            if a.0 == b.0 {
+                prop_assert!(swap.is_err());
+            } else {
+                let expected = Command {
+                    action: Action::Swap(UserId::parse(&a.0).unwrap(), UserId::parse(&b.0).unwrap()),
+                    pod: pod.clone(),
+                };
+                prop_assert_eq!(swap, Ok(expected));
+            }
+            let set = parse(&format!("set {} {role}{flag}", a.1));
+            let expected = Command {
+                action: Action::Set(
+                    UserId::parse(&a.0).unwrap(),
+                    role.split(' ').collect::<Vec<_>>().join("-").to_lowercase(),
+                ),
+                pod,
+            };
+            prop_assert_eq!(set, Ok(expected));
+        }
+    }
+}

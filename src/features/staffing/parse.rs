@@ -103,8 +103,10 @@ pub fn resolve_until(until: &Until, now: DateTime<Utc>, tz: Tz) -> Result<DateTi
         tz.from_local_datetime(&date.and_time(time))
             .earliest()
             .or_else(|| {
-                tz.from_local_datetime(&(date.and_time(time) + chrono::Duration::hours(1)))
-                    .earliest()
+                // Checked: at the last day chrono knows the hour after overflows.
+                date.and_time(time)
+                    .checked_add_signed(chrono::Duration::hours(1))
+                    .and_then(|later| tz.from_local_datetime(&later).earliest())
             })
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| format!("{date} {time} does not exist in {tz}; pick another time."))
@@ -207,6 +209,25 @@ mod tests {
         );
     }
 
+    /// Found by `fuzz_understaffed_resolve_until`: the last date chrono can read,
+    /// in a zone behind UTC, panicked adding an hour to 23:59 (a 500 for the manager).
+    #[test]
+    fn regression_until_the_last_date_chrono_knows() {
+        let until = parse("on sick --until +262142-12-31").unwrap();
+        let Command::On {
+            until: Some(until), ..
+        } = until
+        else {
+            panic!("{until:?}")
+        };
+        assert_eq!(until, Until::Date(NaiveDate::MAX));
+        let now = utc("1970-01-01T00:00:00Z");
+        let err = resolve_until(&until, now, chrono_tz::America::Adak).unwrap_err();
+        assert!(!err.is_empty());
+        // Zones ahead of UTC still resolve it.
+        assert!(resolve_until(&until, now, chrono_tz::Europe::Berlin).is_ok());
+    }
+
     #[test]
     fn until_a_date_runs_through_that_day() {
         let berlin = chrono_tz::Europe::Berlin;
@@ -222,5 +243,107 @@ mod tests {
                 .unwrap_err()
                 .contains("passed")
         );
+    }
+}
+
+/// Property tests (`fuzz_*`; `scripts/fuzz.sh` runs a million cases each).
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing::{self, any_text, command_text, words};
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        match parse(text) {
+            Ok(Command::On { reason, pod, .. }) => {
+                prop_assert!(!reason.is_empty());
+                if let Some(pod) = pod {
+                    prop_assert!(text.contains(pod.as_str()));
+                }
+            }
+            Ok(_) => {}
+            Err(message) => prop_assert!(!message.trim().is_empty()),
+        }
+        Ok(())
+    }
+
+    fn any_until() -> impl Strategy<Value = Until> {
+        prop_oneof![
+            (0u32..24, 0u32..60)
+                .prop_map(|(h, m)| Until::Time(NaiveTime::from_hms_opt(h, m, 0).unwrap())),
+            (NaiveDate::MIN.num_days_from_ce()..=NaiveDate::MAX.num_days_from_ce())
+                .prop_map(|n| Until::Date(NaiveDate::from_num_days_from_ce_opt(n).unwrap())),
+            (1970i32..2200, 1u32..=365)
+                .prop_map(|(y, d)| Until::Date(NaiveDate::from_yo_opt(y, d).unwrap())),
+            proptest::sample::select(&[NaiveDate::MIN, NaiveDate::MAX][..]).prop_map(Until::Date),
+        ]
+    }
+
+    /// `now` comes from the clock, so any moment of the years needful can run in
+    /// (1970–2199); the adversarial part is `until`, which comes from the text.
+    fn any_now() -> impl Strategy<Value = DateTime<Utc>> {
+        (0i64..7_258_118_400).prop_map(|s| DateTime::from_timestamp(s, 0).unwrap())
+    }
+
+    fn any_tz() -> impl Strategy<Value = Tz> {
+        proptest::sample::select(&chrono_tz::TZ_VARIANTS[..])
+    }
+
+    use chrono::Datelike;
+
+    proptest! {
+        #![proptest_config(fuzzing::config())]
+
+        #[test]
+        fn fuzz_understaffed_any_text(text in any_text()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn fuzz_understaffed_flags(
+            verb in proptest::sample::select(&["on", "off", "ON", "status", "help", ""][..]),
+            text in command_text(),
+        ) {
+            check(&format!("{verb} {text}"))?;
+        }
+
+        /// Whatever `--until` was read as, resolving it for any pod's zone at any
+        /// moment gives an instant still ahead, or says why not.
+        #[test]
+        fn fuzz_understaffed_resolve_until(until in any_until(), now in any_now(), tz in any_tz()) {
+            match resolve_until(&until, now, tz) {
+                Ok(at) => prop_assert!(at > now),
+                Err(message) => prop_assert!(!message.trim().is_empty()),
+            }
+        }
+
+        /// `on REASON --until X --pod P` round-trips, flags in any order.
+        #[test]
+        fn fuzz_understaffed_round_trip(
+            reason in words(),
+            until in proptest::option::of(prop_oneof![
+                (0u32..24, 0u32..60)
+                    .prop_map(|(h, m)| Until::Time(NaiveTime::from_hms_opt(h, m, 0).unwrap())),
+                // Only 4-digit years print the way `%Y-%m-%d` reads them back.
+                (0i32..=9999, 1u32..=365)
+                    .prop_map(|(y, d)| Until::Date(NaiveDate::from_yo_opt(y, d).unwrap())),
+            ]),
+            pod in proptest::option::of("[a-z][a-z0-9-]{0,12}"),
+            flags_first in any::<bool>(),
+        ) {
+            let mut flags = String::new();
+            if let Some(u) = &until {
+                match u {
+                    Until::Time(t) => flags.push_str(&format!(" --until {}", t.format("%H:%M"))),
+                    Until::Date(d) => flags.push_str(&format!(" --until {}", d.format("%Y-%m-%d"))),
+                }
+            }
+            if let Some(p) = &pod {
+                flags.push_str(&format!(" --pod {p}"));
+            }
+            let text = if flags_first { format!("on{flags} {reason}") } else { format!("on {reason}{flags}") };
+            prop_assert_eq!(parse(&text), Ok(Command::On { reason, until, pod }), "{}", text);
+        }
     }
 }

@@ -223,3 +223,69 @@ mod tests {
         );
     }
 }
+
+/// Property tests (`fuzz_*`; `scripts/fuzz.sh` runs a million cases each).
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::features::trophy::render;
+    use crate::fuzzing::{self, any_text, command_text, mention_of, user_id, words};
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        match parse(text) {
+            Ok(TrophyCommand::Pass { to, reason } | TrophyCommand::Reassign { to, reason }) => {
+                let plain = format!("<@{to}>");
+                let named = format!("<@{to}|");
+                prop_assert!(
+                    text.contains(&plain) || text.contains(&named),
+                    "{to} not mentioned"
+                );
+                prop_assert!(!reason.trim().is_empty());
+                prop_assert!(reason.chars().count() <= MAX_REASON_CHARS);
+                prop_assert!(text.contains(reason.as_str()));
+            }
+            Ok(TrophyCommand::History { page }) => prop_assert!(page >= 1),
+            Ok(_) => {}
+            Err(e) => prop_assert!(!render::parse_error("Needful Trophy", &e).trim().is_empty()),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(fuzzing::config())]
+
+        #[test]
+        fn fuzz_trophy_any_text(text in any_text()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn fuzz_trophy_verbs_first(
+            verb in proptest::sample::select(&["pass", "give", "reassign", "history", "chain", "PASS", ""][..]),
+            text in command_text(),
+        ) {
+            check(&format!("{verb} {text}"))?;
+        }
+
+        /// `/trophy pass @bob: reason` and `/trophy history N` mean what they say.
+        #[test]
+        fn fuzz_trophy_round_trip(
+            verb in proptest::sample::select(&["pass ", "give ", "reassign ", "Reassign ", ""][..]),
+            who in user_id().prop_flat_map(|id| (Just(id.clone()), mention_of(id))),
+            lead in proptest::sample::select(&[" ", ": ", " - ", " — ", ":", "  "][..]),
+            reason in words(),
+            page in 1u32..,
+        ) {
+            let text = format!("{verb}{}{lead}{reason}", who.1);
+            let expected = if verb.eq_ignore_ascii_case("reassign ") {
+                TrophyCommand::Reassign { to: UserId::parse(&who.0).unwrap(), reason: reason.clone() }
+            } else {
+                TrophyCommand::Pass { to: UserId::parse(&who.0).unwrap(), reason: reason.clone() }
+            };
+            prop_assert_eq!(parse(&text), Ok(expected), "{}", text);
+            prop_assert_eq!(parse(&format!("history {page}")), Ok(TrophyCommand::History { page }));
+        }
+    }
+}
