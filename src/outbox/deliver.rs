@@ -71,22 +71,35 @@ fn content(text: &str, blocks: &Option<serde_json::Value>) -> Result<SlackMessag
     Ok(content)
 }
 
+/// Runs one Slack call with a deadline, counting it by method and outcome.
+async fn timed<T>(
+    method: &'static str,
+    call: impl std::future::Future<Output = Result<T, SlackClientError>>,
+    timeout: Duration,
+) -> Result<T, Outcome> {
+    match tokio::time::timeout(timeout, call).await {
+        Err(_) => {
+            record(method, "timeout");
+            Err(Outcome::Transient(format!("{method} timed out")))
+        }
+        Ok(Err(e)) => {
+            let outcome = classify(method, e);
+            record(method, outcome.label());
+            Err(outcome)
+        }
+        Ok(Ok(resp)) => {
+            record(method, "ok");
+            Ok(resp)
+        }
+    }
+}
+
+/// [`timed`], returning from the delivery with its outcome on failure.
 macro_rules! call {
     ($method:literal, $fut:expr, $timeout:expr) => {
-        match tokio::time::timeout($timeout, $fut).await {
-            Err(_) => {
-                record($method, "timeout");
-                return Outcome::Transient(format!("{} timed out", $method));
-            }
-            Ok(Err(e)) => {
-                let outcome = classify($method, e);
-                record($method, outcome.label());
-                return outcome;
-            }
-            Ok(Ok(resp)) => {
-                record($method, "ok");
-                resp
-            }
+        match timed($method, $fut, $timeout).await {
+            Ok(resp) => resp,
+            Err(outcome) => return outcome,
         }
     };
 }
@@ -227,25 +240,13 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
                 name.clone().into(),
                 ts.clone().into(),
             );
-            match tokio::time::timeout(timeout, session.reactions_add(&req)).await {
+            match timed("reactions.add", session.reactions_add(&req), timeout).await {
                 // Someone (or an earlier attempt) already added it: that is the goal.
-                Ok(Err(SlackClientError::ApiError(e))) if e.code == "already_reacted" => {
-                    record("reactions.add", "ok");
+                Ok(_) => Outcome::Sent { posted: None },
+                Err(Outcome::Permanent(code)) if code == "already_reacted" => {
                     Outcome::Sent { posted: None }
                 }
-                Ok(Ok(_)) => {
-                    record("reactions.add", "ok");
-                    Outcome::Sent { posted: None }
-                }
-                Ok(Err(e)) => {
-                    let outcome = classify("reactions.add", e);
-                    record("reactions.add", outcome.label());
-                    outcome
-                }
-                Err(_) => {
-                    record("reactions.add", "timeout");
-                    Outcome::Transient("reactions.add timed out".into())
-                }
+                Err(outcome) => outcome,
             }
         }
         Outgoing::OpenView { trigger_id, view } => {
@@ -288,21 +289,14 @@ async fn linked(
         target.channel.clone().into(),
         target.ts.clone().into(),
     );
-    let link = match tokio::time::timeout(timeout, session.chat_get_permalink(&req)).await {
-        Err(_) => {
-            record("chat.getPermalink", "timeout");
-            return Err(Outcome::Transient("chat.getPermalink timed out".into()));
-        }
-        Ok(Err(e)) => {
-            let outcome = classify("chat.getPermalink", e);
-            record("chat.getPermalink", outcome.label());
-            return Err(outcome);
-        }
-        Ok(Ok(resp)) => {
-            record("chat.getPermalink", "ok");
-            resp.permalink.to_string()
-        }
-    };
+    let link = timed(
+        "chat.getPermalink",
+        session.chat_get_permalink(&req),
+        timeout,
+    )
+    .await?
+    .permalink
+    .to_string();
     let wants_quote = text.contains(super::QUOTE)
         || blocks
             .as_ref()
@@ -347,21 +341,12 @@ async fn quote_of(
         .with_latest(target.ts.clone().into())
         .with_inclusive(true)
         .with_limit(1);
-    let resp = match tokio::time::timeout(timeout, session.conversations_history(&req)).await {
-        Err(_) => {
-            record("conversations.history", "timeout");
-            return Err(Outcome::Transient("conversations.history timed out".into()));
-        }
-        Ok(Err(e)) => {
-            let outcome = classify("conversations.history", e);
-            record("conversations.history", outcome.label());
-            return Err(outcome);
-        }
-        Ok(Ok(resp)) => {
-            record("conversations.history", "ok");
-            resp
-        }
-    };
+    let resp = timed(
+        "conversations.history",
+        session.conversations_history(&req),
+        timeout,
+    )
+    .await?;
     let text = resp
         .messages
         .iter()
