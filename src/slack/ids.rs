@@ -75,6 +75,10 @@ pub struct IdError {
 pub fn parse_mention(token: &str) -> Option<UserId> {
     let inner = token.strip_prefix("<@")?.strip_suffix('>')?;
     let id = inner.split('|').next()?;
+    // Slack writes the id bare; `<@U123 >` is typed text, not a mention.
+    if id.trim() != id {
+        return None;
+    }
     UserId::parse(id).ok()
 }
 
@@ -103,6 +107,16 @@ mod tests {
         assert_eq!(parse_mention("<#C0SUPPORT1|support>"), None);
         assert_eq!(parse_mention("<@>"), None);
         assert_eq!(parse_mention("<@u0bob|x>"), None);
+    }
+
+    /// Found by `fuzz_kudos_any_text`: `<@U0BOB >` (space inside) was read as a
+    /// mention of U0BOB, though Slack never writes one that way.
+    #[test]
+    fn regression_spaces_inside_a_mention_are_not_a_mention() {
+        assert_eq!(parse_mention("<@U0BOB >"), None);
+        assert_eq!(parse_mention("<@ U0BOB>"), None);
+        assert_eq!(parse_mention("<@U0BOB |bob>"), None);
+        assert_eq!(parse_mention("<@U0BOB|bob >").unwrap().as_str(), "U0BOB");
     }
 
     #[test]
