@@ -162,22 +162,28 @@ async fn backup_copies_the_live_database_and_restores() {
     assert_eq!(events, 2);
 }
 
-#[tokio::test]
-async fn sigterm_stops_the_bot_cleanly() {
-    use std::io::{BufRead, BufReader};
-    let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = needful()
-        .current_dir(dir.path())
-        .env("RUST_LOG", "info")
+/// `needful` (to be given `serve`) wired to `sim`, with its database in `dir`.
+fn serve_against(sim: &needful::slack_sim::SlackSim, dir: &std::path::Path) -> Command {
+    let mut cmd = needful();
+    cmd.current_dir(dir)
         .env("SLACK_BOT_TOKEN", &sim.config().bot_token)
         .env("SLACK_SIGNING_SECRET", &sim.config().signing_secret)
         .env("SLACK_API_URL", sim.api_url())
         .env(
             "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("n.db").display()),
+            format!("sqlite://{}", dir.join("n.db").display()),
         )
-        .env("NEEDFUL_LISTEN", "127.0.0.1:0")
+        .env("NEEDFUL_LISTEN", "127.0.0.1:0");
+    cmd
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_bot_cleanly() {
+    use std::io::{BufRead, BufReader};
+    let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = serve_against(&sim, dir.path())
+        .env("RUST_LOG", "info")
         .args(["serve"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -223,17 +229,8 @@ async fn a_rehearsal_clock_starts_business_time_where_asked() {
     let dir = tempfile::tempdir().unwrap();
     let config = crate::helpers::DEFAULT_CONFIG;
     std::fs::write(dir.path().join("needful.toml"), config).unwrap();
-    let mut child = needful()
-        .current_dir(dir.path())
+    let mut child = serve_against(&sim, dir.path())
         .env("RUST_LOG", "warn")
-        .env("SLACK_BOT_TOKEN", &sim.config().bot_token)
-        .env("SLACK_SIGNING_SECRET", &sim.config().signing_secret)
-        .env("SLACK_API_URL", sim.api_url())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("n.db").display()),
-        )
-        .env("NEEDFUL_LISTEN", "127.0.0.1:0")
         // Monday 7 December, half a minute after the pod's 09:00 check-in.
         .env("NEEDFUL_CLOCK_START", "2026-12-07T09:00:30+01:00")
         .args(["serve"])
