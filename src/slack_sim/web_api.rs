@@ -55,10 +55,10 @@ pub(crate) fn parse_request(headers: &HeaderMap, query: Option<&str>, body: &[u8
         }
     }
     for key in JSON_STRING_FIELDS {
-        if let Some(Value::String(s)) = params.get(key) {
-            if let Ok(v @ (Value::Array(_) | Value::Object(_))) = serde_json::from_str::<Value>(s) {
-                params.insert(key.to_string(), v);
-            }
+        if let Some(Value::String(s)) = params.get(key)
+            && let Ok(v @ (Value::Array(_) | Value::Object(_))) = serde_json::from_str::<Value>(s)
+        {
+            params.insert(key.to_string(), v);
         }
     }
     let header_token = headers

@@ -163,20 +163,19 @@ async fn check_in(
     if first
         && late
         && store::job_ran(&mut **tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await?
+        && let Some(c) = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await?
     {
-        if let Some(c) = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await? {
-            let text = render::late_followup(&pod.name, pod.timezone, &window, &c);
-            for manager in &pod.managers {
-                outbox::enqueue(
-                    tx,
-                    &Outgoing::DirectMessage {
-                        user: manager.to_string(),
-                        text: text.clone(),
-                        blocks: None,
-                    },
-                )
-                .await?;
-            }
+        let text = render::late_followup(&pod.name, pod.timezone, &window, &c);
+        for manager in &pod.managers {
+            outbox::enqueue(
+                tx,
+                &Outgoing::DirectMessage {
+                    user: manager.to_string(),
+                    text: text.clone(),
+                    blocks: None,
+                },
+            )
+            .await?;
         }
     }
     let stored = store::checkin_of(tx, &pod.name, window.day, user.as_str())

@@ -241,11 +241,11 @@ fn mutate(value: &mut Value, pick: usize, mutation: &Mutation, raws: &mut Vec<&'
             // Change the nearest `type` field: an event type Slack may not have sent before.
             let mut target = path.clone();
             loop {
-                if let Some(Value::Object(map)) = at(value, &target) {
-                    if map.contains_key("type") {
-                        map.insert("type".into(), Value::String((*kind).into()));
-                        break;
-                    }
+                if let Some(Value::Object(map)) = at(value, &target)
+                    && map.contains_key("type")
+                {
+                    map.insert("type".into(), Value::String((*kind).into()));
+                    break;
                 }
                 if target.pop().is_none() {
                     break;
