@@ -89,10 +89,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 Mode::Http
             };
+            // Listen for signals before anything else, so SIGTERM during
+            // start-up is a graceful stop too.
+            let signal = shutdown_signal();
             let app = Application::build(settings()?, None, mode).await?;
             let token = app.shutdown_token();
             tokio::spawn(async move {
-                shutdown_signal().await;
+                signal.await;
                 tracing::info!(
                     "shutting down: finishing in-flight requests and flushing the outbox"
                 );
@@ -154,23 +157,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C. The handlers are registered when this is
+/// called, not when the future is first polled, so a signal that arrives
+/// during start-up is caught rather than killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
     }
 }
