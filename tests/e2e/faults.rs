@@ -3,21 +3,13 @@
 use std::time::{Duration, Instant};
 
 use needful::slack_sim::payloads;
-use sqlx::Connection as _;
 
 use crate::helpers::{event_id, spawn_app};
 
 #[tokio::test]
 async fn a_locked_database_fails_cleanly_and_recovers() {
     let app = spawn_app().await;
-    let path = app.dir.path().join("needful.db");
-    let mut locker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::query("BEGIN EXCLUSIVE")
-        .execute(&mut locker)
-        .await
-        .unwrap();
+    let mut locker = app.lock_database().await;
 
     let event = payloads::app_home_opened(&event_id(), "U0ALICE001");
     let started = Instant::now();

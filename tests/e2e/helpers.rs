@@ -220,6 +220,21 @@ impl TestApp {
             .expect("the app is running");
     }
 
+    /// Takes SQLite's write lock from a second connection, as another process
+    /// (or a stuck backup) would; `ROLLBACK` on the returned connection frees it.
+    pub async fn lock_database(&self) -> sqlx::SqliteConnection {
+        use sqlx::Connection as _;
+        let path = self.dir.path().join("needful.db");
+        let mut locker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("a second connection opens");
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut locker)
+            .await
+            .expect("the write lock is taken");
+        locker
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         reqwest::Client::new()
             .get(format!("{}{}", self.address, path))

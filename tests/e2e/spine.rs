@@ -528,16 +528,8 @@ async fn bots_are_learned_from_their_messages() {
 
 #[tokio::test]
 async fn failed_interactions_still_tell_the_person() {
-    use sqlx::Connection as _;
     let app = spawn_app().await;
-    let path = app.dir.path().join("needful.db");
-    let mut locker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::query("BEGIN EXCLUSIVE")
-        .execute(&mut locker)
-        .await
-        .unwrap();
+    let mut locker = app.lock_database().await;
 
     // A modal submission keeps the modal open with the error on its field.
     let submit = payloads::view_submission(
