@@ -21,6 +21,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub slack: SlackApi,
     pub outbox: Arc<Worker>,
+    /// Events API deliveries wait here to be applied in batches.
+    pub events: crate::group_commit::EventQueue,
     pub verifier: Verifier,
     /// needful's own user id (from auth.test at start), when Slack answered.
     pub bot_user: Option<crate::slack::ids::UserId>,
@@ -102,6 +104,7 @@ impl Application {
         let verifier = Verifier::new(&settings.env.signing_secrets);
         let bot_user = slack.whoami().await;
         crate::telemetry::metrics_handle();
+        let (events, batches) = crate::group_commit::EventQueue::new();
         let application = Self {
             listener,
             state: Arc::new(AppState {
@@ -110,6 +113,7 @@ impl Application {
                 clock,
                 slack,
                 outbox,
+                events,
                 verifier,
                 bot_user,
                 ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,
@@ -117,6 +121,11 @@ impl Application {
             mode,
             shutdown: CancellationToken::new(),
         };
+        // The batch writer ends when the state (and so its queue) is dropped.
+        tokio::spawn(crate::group_commit::run(
+            batches,
+            Arc::downgrade(&application.state),
+        ));
         // The worker renders App Homes at delivery; it reaches the features
         // through a weak handle so the two don't keep each other alive.
         let weak = Arc::downgrade(&application.state);

@@ -35,10 +35,15 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/roles", "this week's roles"),
 ];
 
-/// Applies one Events API delivery exactly once.
-#[tracing::instrument(skip_all, fields(event_id = %callback.event_id, kind))]
+/// Applies one Events API delivery exactly once; it joins whatever else is
+/// waiting in one transaction (see [`crate::group_commit`]).
 pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Handled, AppError> {
-    let kind = match &callback.event {
+    app.events.apply(callback).await
+}
+
+/// What needful does with a delivery, by kind; None for what it ignores.
+fn event_kind(event: &SlackEventCallbackBody) -> Option<&'static str> {
+    Some(match event {
         SlackEventCallbackBody::ReactionAdded(_) => "reaction_added",
         SlackEventCallbackBody::ReactionRemoved(_) => "reaction_removed",
         SlackEventCallbackBody::AppHomeOpened(e) if e.tab.as_deref() != Some("messages") => {
@@ -46,35 +51,104 @@ pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Han
         }
         SlackEventCallbackBody::Message(m) if features::is_human_message(m) => "message",
         SlackEventCallbackBody::Message(m) if features::bot_author(m).is_some() => "bot_message",
-        _ => return Ok(Handled::Ignored),
+        _ => return None,
+    })
+}
+
+/// Applies a batch of deliveries in one transaction, each exactly once, and
+/// answers for each in order. If the batch fails for a reason other than a
+/// busy database, each delivery is tried on its own, so one bad event cannot
+/// hold back the others.
+pub async fn apply_events(
+    app: &App,
+    events: Vec<SlackPushEventCallback>,
+) -> Vec<Result<Handled, AppError>> {
+    match apply_together(app, &events).await {
+        Ok(handled) => handled.into_iter().map(Ok).collect(),
+        Err(e) if events.len() == 1 || is_busy(&e) => {
+            let why = format!("{e:#}");
+            std::iter::once(Err(e))
+                .chain((1..events.len()).map(|_| Err(AppError::Internal(anyhow::anyhow!("{why}")))))
+                .collect()
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, count = events.len(), "a batch of events failed; applying them one by one");
+            let mut results = Vec::with_capacity(events.len());
+            for event in &events {
+                results.push(
+                    apply_together(app, std::slice::from_ref(event))
+                        .await
+                        .map(|handled| handled[0]),
+                );
+            }
+            results
+        }
+    }
+}
+
+/// True when the database was locked or the connection busy past its wait:
+/// trying again at once would only wait again.
+fn is_busy(e: &AppError) -> bool {
+    let AppError::Internal(e) = e else {
+        return false;
     };
-    tracing::Span::current().record("kind", kind);
+    match e.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::PoolTimedOut) => true,
+        Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some("5" | "6")),
+        _ => false,
+    }
+}
+
+async fn apply_together(
+    app: &App,
+    events: &[SlackPushEventCallback],
+) -> Result<Vec<Handled>, AppError> {
+    let kinds: Vec<Option<&str>> = events.iter().map(|e| event_kind(&e.event)).collect();
+    let applicable: Vec<(&str, &str)> = events
+        .iter()
+        .zip(&kinds)
+        .filter_map(|(e, kind)| Some((e.event_id.as_ref(), (*kind)?)))
+        .collect();
+    if applicable.is_empty() {
+        return Ok(vec![Handled::Ignored; events.len()]);
+    }
     let mut tx = storage::begin_write(&app.db).await?;
-    let now = app.clock.now();
-    if !storage::events::mark_applied(&mut tx, callback.event_id.as_ref(), kind, now).await? {
-        tracing::debug!("duplicate delivery; already applied");
-        return Ok(Handled::Duplicate);
-    }
-    match &callback.event {
-        SlackEventCallbackBody::ReactionAdded(e) => {
-            features::kudos::on_reaction(app, &mut tx, e.into()).await?
+    let mut fresh = storage::events::mark_applied(&mut tx, &applicable, app.clock.now())
+        .await?
+        .into_iter();
+    let mut handled = Vec::with_capacity(events.len());
+    let mut reactions = Vec::new();
+    for (callback, kind) in events.iter().zip(&kinds) {
+        if kind.is_none() {
+            handled.push(Handled::Ignored);
+            continue;
         }
-        SlackEventCallbackBody::ReactionRemoved(e) => {
-            features::kudos::on_reaction(app, &mut tx, e.into()).await?
+        if fresh.next() != Some(true) {
+            tracing::debug!(event_id = %callback.event_id, "duplicate delivery; already applied");
+            handled.push(Handled::Duplicate);
+            continue;
         }
-        SlackEventCallbackBody::AppHomeOpened(e) => match UserId::parse(e.user.as_ref()) {
-            Ok(user) => features::home::publish(app, &mut tx, &user).await?,
-            Err(_) => return Ok(Handled::Ignored),
-        },
-        SlackEventCallbackBody::Message(m) => match features::bot_author(m) {
-            Some(bot) => features::people::learn_bot(app, &mut tx, &bot).await?,
-            None => features::on_message(app, &mut tx, m).await?,
-        },
-        _ => {}
+        handled.push(Handled::Applied);
+        match &callback.event {
+            // Reactions go together: the kudos rules load once for the batch.
+            SlackEventCallbackBody::ReactionAdded(e) => reactions.push(e.into()),
+            SlackEventCallbackBody::ReactionRemoved(e) => reactions.push(e.into()),
+            SlackEventCallbackBody::AppHomeOpened(e) => {
+                if let Ok(user) = UserId::parse(e.user.as_ref()) {
+                    features::home::publish(app, &mut tx, &user).await?;
+                }
+            }
+            SlackEventCallbackBody::Message(m) => match features::bot_author(m) {
+                Some(bot) => features::people::learn_bot(app, &mut tx, &bot).await?,
+                None => features::on_message(app, &mut tx, m).await?,
+            },
+            _ => {}
+        }
     }
+    features::kudos::on_reactions(app, &mut tx, reactions).await?;
     tx.commit().await?;
     app.outbox.wake();
-    Ok(Handled::Applied)
+    Ok(handled)
 }
 
 /// Answers a slash command. The reply is the immediate (ephemeral unless said

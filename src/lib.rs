@@ -8,6 +8,7 @@ pub mod error;
 pub mod features;
 #[cfg(test)]
 pub(crate) mod fuzzing;
+pub mod group_commit;
 pub mod handlers;
 pub mod manifest;
 pub mod outbox;

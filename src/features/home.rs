@@ -19,14 +19,15 @@ const MAX_BLOCKS: usize = 100;
 /// delivers it, so waiting refreshes of one person's home coalesce and the
 /// request that caused it stays fast.
 pub async fn publish(_app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
-    outbox::enqueue(
-        tx,
-        &Outgoing::RefreshHome {
-            user: user.to_string(),
-        },
-    )
-    .await?;
+    outbox::enqueue(tx, &refresh(user)).await?;
     Ok(())
+}
+
+/// The outbox message behind [`publish`], for callers that enqueue in bulk.
+pub fn refresh(user: &UserId) -> Outgoing {
+    Outgoing::RefreshHome {
+        user: user.to_string(),
+    }
 }
 
 /// `user`'s home view as of now. Features may fill in lazily kept state

@@ -161,7 +161,7 @@ impl Outgoing {
 
 /// Writes `msg` to the outbox as part of `tx`. Nothing is sent until the
 /// transaction commits and the worker picks the row up.
-pub async fn enqueue(tx: &mut Tx<'_>, msg: &Outgoing) -> Result<i64, sqlx::Error> {
+pub async fn enqueue(tx: &mut Tx<'_>, msg: &Outgoing) -> Result<(), sqlx::Error> {
     enqueue_with_fallback(tx, msg, None).await
 }
 
@@ -171,18 +171,34 @@ pub async fn enqueue_with_fallback(
     tx: &mut Tx<'_>,
     msg: &Outgoing,
     on_refusal: Option<Outgoing>,
-) -> Result<i64, sqlx::Error> {
-    let stored = Stored {
-        message: msg.clone(),
-        on_refusal: on_refusal.map(Box::new),
-    };
-    let payload = serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    storage::outbox::insert(
-        tx,
-        &msg.order_key(),
-        msg.method(),
-        &payload,
-        msg.message_key().as_deref(),
-    )
-    .await
+) -> Result<(), sqlx::Error> {
+    enqueue_many(tx, &[(msg.clone(), on_refusal)]).await
+}
+
+/// [`enqueue_with_fallback`] for many messages, in this order, with one
+/// statement (a batch of events costs one round trip, not one per message).
+pub async fn enqueue_many(
+    tx: &mut Tx<'_>,
+    messages: &[(Outgoing, Option<Outgoing>)],
+) -> Result<(), sqlx::Error> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let rows = messages
+        .iter()
+        .map(|(msg, on_refusal)| {
+            let stored = Stored {
+                message: msg.clone(),
+                on_refusal: on_refusal.clone().map(Box::new),
+            };
+            Ok(storage::outbox::NewRow {
+                order_key: msg.order_key(),
+                method: msg.method(),
+                payload: serde_json::to_string(&stored)
+                    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+                message_key: msg.message_key(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    storage::outbox::insert(tx, &rows).await
 }

@@ -1,23 +1,28 @@
 //! Which Slack deliveries have been applied: the key to applying each exactly once.
 
+use std::collections::HashSet;
+
 use super::Tx;
 
-/// Records `event_id` as applied. Returns false if it already was, in which case
-/// the caller must change nothing (a Slack retry or a concurrent duplicate).
+/// Records each `(event_id, kind)` as applied, in one statement. Returns, in
+/// the same order, whether it is new: false if it was applied before (a
+/// Slack retry) or appears earlier in `events` (a duplicate arriving at the
+/// same time). The caller must change nothing for those.
 pub async fn mark_applied(
     tx: &mut Tx<'_>,
-    event_id: &str,
-    kind: &str,
+    events: &[(&str, &str)],
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO processed_events (event_id, kind, received_at) VALUES (?, ?, ?) \
-         ON CONFLICT (event_id) DO NOTHING",
+) -> Result<Vec<bool>, sqlx::Error> {
+    let json = serde_json::to_string(events).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let inserted: Vec<String> = sqlx::query_scalar(
+        "INSERT INTO processed_events (event_id, kind, received_at) \
+         SELECT value->>0, value->>1, ?1 FROM json_each(?2) WHERE true \
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
     )
-    .bind(event_id)
-    .bind(kind)
     .bind(at)
-    .execute(&mut **tx)
+    .bind(json)
+    .fetch_all(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let mut fresh: HashSet<String> = inserted.into_iter().collect();
+    Ok(events.iter().map(|(id, _)| fresh.remove(*id)).collect())
 }

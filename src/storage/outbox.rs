@@ -17,24 +17,28 @@ pub struct Row {
     pub created_at: chrono::DateTime<Utc>,
 }
 
-pub async fn insert(
-    tx: &mut Tx<'_>,
-    order_key: &str,
-    method: &str,
-    payload: &str,
-    message_key: Option<&str>,
-) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO outbox (order_key, method, payload, message_key, created_at) VALUES (?, ?, ?, ?, ?)",
+/// A row to add, as [`insert`] takes it.
+#[derive(Debug, serde::Serialize)]
+pub struct NewRow {
+    pub order_key: String,
+    pub method: &'static str,
+    pub payload: String,
+    pub message_key: Option<String>,
+}
+
+/// Adds `rows` in this order (ids ascend with it) with a single statement.
+pub async fn insert(tx: &mut Tx<'_>, rows: &[NewRow]) -> Result<(), sqlx::Error> {
+    let rows = serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO outbox (order_key, method, payload, message_key, created_at) \
+         SELECT value->>'order_key', value->>'method', value->>'payload', value->>'message_key', ?1 \
+         FROM json_each(?2) ORDER BY key",
     )
-    .bind(order_key)
-    .bind(method)
-    .bind(payload)
-    .bind(message_key)
     .bind(Utc::now())
+    .bind(rows)
     .execute(&mut **tx)
     .await?;
-    Ok(done.last_insert_rowid())
+    Ok(())
 }
 
 /// The oldest unfinished row of every order key: only these may be sent now.

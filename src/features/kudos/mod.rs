@@ -3,8 +3,11 @@
 
 mod parse;
 mod period;
+mod reactions;
 mod render;
 mod store;
+
+pub use reactions::{ReactionInput, on_reactions};
 
 use serde_json::Value;
 use slack_morphism::prelude::*;
@@ -13,84 +16,18 @@ use crate::{
     app::App,
     error::AppError,
     features::{self, BlockAction, Invocation, Reply, export},
-    outbox::{self, MessageRef, Outgoing},
+    outbox::{self, Outgoing},
     slack::ids::UserId,
     storage::{Db, Tx},
 };
 
 use parse::{KudosCommand, Misuse};
-use store::{Delivery, NewKudos, Source};
+use store::{CommandKudos, Delivery};
 
 /// How many recent kudos the App Home lists.
 const HOME_RECENT: i64 = 5;
 /// How many people `/kudos leaderboard` shows (never the bottom).
 const LEADERBOARD_TOP: i64 = 5;
-
-/// A kudos reaction added or removed, as Slack reported it.
-#[derive(Debug, Clone)]
-pub struct ReactionInput {
-    pub added: bool,
-    pub reactor: String,
-    pub reaction: String,
-    pub author: Option<String>,
-    /// (channel, ts) of the message; None for files.
-    pub message: Option<(String, String)>,
-    /// When Slack says it happened: orders an add and its removal that arrive
-    /// out of order.
-    pub event_ts: String,
-}
-
-impl From<&SlackReactionAddedEvent> for ReactionInput {
-    fn from(e: &SlackReactionAddedEvent) -> Self {
-        Self {
-            added: true,
-            reactor: e.user.to_string(),
-            reaction: e.reaction.to_string(),
-            author: e.item_user.as_ref().map(|u| u.to_string()),
-            message: message_of(&e.item),
-            event_ts: e.event_ts.to_string(),
-        }
-    }
-}
-
-impl From<&SlackReactionRemovedEvent> for ReactionInput {
-    fn from(e: &SlackReactionRemovedEvent) -> Self {
-        Self {
-            added: false,
-            reactor: e.user.to_string(),
-            reaction: e.reaction.to_string(),
-            author: e.item_user.as_ref().map(|u| u.to_string()),
-            message: message_of(&e.item),
-            event_ts: e.event_ts.to_string(),
-        }
-    }
-}
-
-fn message_of(item: &SlackReactionsItem) -> Option<(String, String)> {
-    match item {
-        SlackReactionsItem::Message(m) => Some((
-            m.origin.channel.as_ref()?.to_string(),
-            m.origin.ts.to_string(),
-        )),
-        SlackReactionsItem::File(_) => None,
-    }
-}
-
-/// `1732600000.000200` → microseconds, so event times compare exactly.
-fn ts_micros(ts: &str) -> Option<i64> {
-    let (secs, frac) = ts.split_once('.').unwrap_or((ts, ""));
-    if frac.len() > 6 || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let secs: i64 = secs.parse().ok()?;
-    let frac: i64 = format!("{frac:0<6}").parse().ok()?;
-    secs.checked_mul(1_000_000)?.checked_add(frac)
-}
-
-/// `+1::skin-tone-3` and `+1` are the same reaction.
-fn base_emoji(reaction: &str) -> &str {
-    reaction.split("::").next().unwrap_or(reaction)
-}
 
 /// The emoji needful uses when it talks about kudos.
 fn emoji(app: &App) -> &str {
@@ -112,86 +49,6 @@ fn kudos_channel(app: &App) -> Option<String> {
         .map(|c| c.to_string())
 }
 
-pub async fn on_reaction(app: &App, tx: &mut Tx<'_>, input: ReactionInput) -> Result<(), AppError> {
-    let reaction = base_emoji(&input.reaction);
-    if !app
-        .settings
-        .team
-        .kudos
-        .reactions
-        .iter()
-        .any(|r| r == reaction)
-    {
-        return Ok(());
-    }
-    // Files and messages nobody wrote (webhooks) have no one to thank.
-    let (Some((channel, ts)), Some(author)) = (&input.message, &input.author) else {
-        return Ok(());
-    };
-    let (Ok(giver), Ok(receiver)) = (UserId::parse(&input.reactor), UserId::parse(author)) else {
-        return Ok(());
-    };
-    let Some(event_us) = ts_micros(&input.event_ts) else {
-        tracing::warn!(event_ts = %input.event_ts, "a reaction without a readable event_ts; ignored");
-        return Ok(());
-    };
-    // Bots react for their own reasons (needful acks check-ins with reactions).
-    if features::people::is_bot(app, tx, &giver).await? {
-        return Ok(());
-    }
-    let applied = store::record_reaction(
-        tx,
-        giver.as_str(),
-        channel,
-        ts,
-        reaction,
-        input.added,
-        event_us,
-    )
-    .await?;
-    if !applied {
-        tracing::debug!("an older or repeated reaction event; the newer state stands");
-        return Ok(());
-    }
-    let live = store::live_reaction_kudos(tx, giver.as_str(), channel, ts).await?;
-    if input.added {
-        // Another kudos emoji on the same message already thanked them.
-        if live.is_none() {
-            give_by_reaction(app, tx, &giver, &receiver, channel, ts).await?;
-        }
-    } else if let Some((kudos_id, delivery)) = live
-        && !store::any_reaction_present(tx, giver.as_str(), channel, ts).await?
-    {
-        let now = app.clock.now();
-        if store::retract(tx, kudos_id, now).await? {
-            if delivery == "channel" {
-                celebrate_message(app, tx, &giver, channel, ts, false).await?;
-            }
-            features::home::publish(app, tx, &receiver).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Why `giver` may not thank `receiver`, if they may not.
-async fn refusal(
-    app: &App,
-    tx: &mut Tx<'_>,
-    giver: &UserId,
-    receiver: &UserId,
-) -> Result<Option<String>, AppError> {
-    if giver == receiver {
-        return Ok(Some(render::refuse_self()));
-    }
-    if app.bot_user.as_ref() == Some(receiver) {
-        return Ok(Some(render::refuse_needful(emoji(app))));
-    }
-    if features::people::is_bot(app, tx, receiver).await? {
-        return Ok(Some(render::refuse_bot(receiver.as_str())));
-    }
-    Ok(None)
-}
-
 /// The daily allowance: how many `giver` used today and when it resets.
 struct Allowance {
     limit: u32,
@@ -207,13 +64,20 @@ impl Allowance {
         let tz = period::zone_for(&app.settings.team, giver);
         let (start, reset) = period::day_bounds(now, tz);
         let used = store::given_between(tx, giver.as_str(), start, reset).await?;
-        Ok(Self {
+        Ok(Self::new(app, giver, used, now))
+    }
+
+    /// The allowance when `giver` has used `used` of today's kudos.
+    fn new(app: &App, giver: &UserId, used: u32, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let tz = period::zone_for(&app.settings.team, giver);
+        let (_, reset) = period::day_bounds(now, tz);
+        Self {
             limit: app.settings.team.kudos.daily_limit,
             used,
             reset,
             now,
             tz,
-        })
+        }
     }
 
     fn allows(&self, n: u32) -> bool {
@@ -238,142 +102,6 @@ async fn delivery_for(app: &App, tx: &mut Tx<'_>, receiver: &UserId) -> Result<D
     } else {
         Delivery::None
     })
-}
-
-async fn give_by_reaction(
-    app: &App,
-    tx: &mut Tx<'_>,
-    giver: &UserId,
-    receiver: &UserId,
-    channel: &str,
-    ts: &str,
-) -> Result<(), AppError> {
-    if let Some(why) = refusal(app, tx, giver, receiver).await? {
-        return tell_giver(tx, channel, giver, why).await;
-    }
-    let allowance = Allowance::of(app, tx, giver).await?;
-    if !allowance.allows(1) {
-        return tell_giver(tx, channel, giver, allowance.refusal(1)).await;
-    }
-    let delivery = delivery_for(app, tx, receiver).await?;
-    store::insert_given(
-        tx,
-        &NewKudos {
-            at: allowance.now,
-            giver: giver.as_str(),
-            receiver: receiver.as_str(),
-            source: Source::Reaction,
-            channel,
-            message_ts: Some(ts),
-            reason: None,
-            delivery,
-        },
-    )
-    .await?;
-    match delivery {
-        Delivery::Channel => celebrate_message(app, tx, giver, channel, ts, true).await?,
-        Delivery::Dm => {
-            let text = render::dm_for_reaction(giver.as_str(), channel, emoji(app));
-            outbox::enqueue(
-                tx,
-                &Outgoing::DirectMessage {
-                    user: receiver.to_string(),
-                    text,
-                    blocks: None,
-                },
-            )
-            .await?;
-        }
-        Delivery::None => {}
-    }
-    features::home::publish(app, tx, receiver).await?;
-    Ok(())
-}
-
-/// An ephemeral word to the giver where they reacted; as a DM if Slack refuses
-/// that (e.g. needful is not in the channel), so they always learn why.
-async fn tell_giver(
-    tx: &mut Tx<'_>,
-    channel: &str,
-    giver: &UserId,
-    text: String,
-) -> Result<(), AppError> {
-    outbox::enqueue_with_fallback(
-        tx,
-        &Outgoing::Ephemeral {
-            channel: channel.to_string(),
-            user: giver.to_string(),
-            text: text.clone(),
-            blocks: None,
-        },
-        Some(Outgoing::DirectMessage {
-            user: giver.to_string(),
-            text,
-            blocks: None,
-        }),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Posts, grows, shrinks or removes the one celebration of a message, from the
-/// kudos standing on it now. `giver` (who caused this change) hears if Slack
-/// refuses because needful is not in the channel.
-async fn celebrate_message(
-    app: &App,
-    tx: &mut Tx<'_>,
-    giver: &UserId,
-    channel: &str,
-    ts: &str,
-    added: bool,
-) -> Result<(), AppError> {
-    let Some(kudos_channel) = kudos_channel(app) else {
-        return Ok(());
-    };
-    let key = format!("kudos:{channel}:{ts}");
-    let standing = store::celebrated_on(tx, channel, ts).await?;
-    let Some((_, receiver)) = standing.first().cloned() else {
-        outbox::enqueue(
-            tx,
-            &Outgoing::Delete {
-                channel: kudos_channel,
-                key,
-            },
-        )
-        .await?;
-        return Ok(());
-    };
-    let givers: Vec<String> = standing.into_iter().map(|(g, _)| g).collect();
-    let (text, blocks) = render::message_celebration(&givers, &receiver, channel, emoji(app));
-    let link_to = Some(MessageRef {
-        channel: channel.to_string(),
-        ts: ts.to_string(),
-    });
-    let message = if added && givers.len() == 1 {
-        Outgoing::Post {
-            channel: kudos_channel.clone(),
-            text,
-            blocks: Some(blocks),
-            thread_ts: None,
-            key: Some(key),
-            link_to,
-        }
-    } else {
-        Outgoing::Update {
-            channel: kudos_channel.clone(),
-            key,
-            text,
-            blocks: Some(blocks),
-            link_to,
-        }
-    };
-    let refused = Outgoing::DirectMessage {
-        user: giver.to_string(),
-        text: render::not_in_channel(channel, &kudos_channel, &receiver),
-        blocks: None,
-    };
-    outbox::enqueue_with_fallback(tx, &message, Some(refused)).await?;
-    Ok(())
 }
 
 pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
@@ -461,16 +189,14 @@ async fn give_by_command(
     let mut first_id = None;
     for r in &targets {
         let delivery = delivery_for(app, tx, r).await?;
-        let id = store::insert_given(
+        let id = store::insert_command_kudos(
             tx,
-            &NewKudos {
+            &CommandKudos {
                 at: allowance.now,
                 giver: giver.as_str(),
                 receiver: r.as_str(),
-                source: Source::Command,
                 channel: inv.channel.as_str(),
-                message_ts: None,
-                reason: Some(reason),
+                reason,
                 delivery,
             },
         )
@@ -584,25 +310,4 @@ pub async fn export(
     let (start, end) = range.bounds();
     let rows = store::export_rows(db, start, end).await?;
     export::write(&rows, format, out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_ts_orders_exactly() {
-        assert_eq!(ts_micros("1732600000.000200"), Some(1_732_600_000_000_200));
-        assert_eq!(ts_micros("1732600000.2"), Some(1_732_600_000_200_000));
-        assert_eq!(ts_micros("1732600000"), Some(1_732_600_000_000_000));
-        assert!(ts_micros("1732600000.000199") < ts_micros("1732600000.000200"));
-        assert_eq!(ts_micros("soon"), None);
-        assert_eq!(ts_micros("1.1234567"), None);
-    }
-
-    #[test]
-    fn skin_tones_are_the_same_reaction() {
-        assert_eq!(base_emoji("+1::skin-tone-3"), "+1");
-        assert_eq!(base_emoji("trophy"), "trophy");
-    }
 }

@@ -1,24 +1,9 @@
 //! All kudos SQL. Times are Unix milliseconds of the business clock.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::storage::{Db, Tx};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Reaction,
-    Command,
-}
-
-impl Source {
-    fn as_str(self) -> &'static str {
-        match self {
-            Source::Reaction => "reaction",
-            Source::Command => "command",
-        }
-    }
-}
 
 /// How the receiver hears of a kudos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +17,7 @@ pub enum Delivery {
 }
 
 impl Delivery {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Delivery::Channel => "channel",
             Delivery::Dm => "dm",
@@ -41,14 +26,15 @@ impl Delivery {
     }
 }
 
-pub struct NewKudos<'a> {
+/// A kudos given with `/kudos` (reaction kudos are written in batches:
+/// [`write_reactions`]).
+pub struct CommandKudos<'a> {
     pub at: DateTime<Utc>,
     pub giver: &'a str,
     pub receiver: &'a str,
-    pub source: Source,
+    /// Where the command ran.
     pub channel: &'a str,
-    pub message_ts: Option<&'a str>,
-    pub reason: Option<&'a str>,
+    pub reason: &'a str,
     pub delivery: Delivery,
 }
 
@@ -56,124 +42,23 @@ pub struct NewKudos<'a> {
 const LIVE: &str =
     "kind = 'given' AND NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = kudos_log.id)";
 
-/// Records the newest state of one reaction. False when an event at least as
-/// new was already applied (a late or repeated delivery): then nothing changes.
-pub async fn record_reaction(
+pub async fn insert_command_kudos(
     tx: &mut Tx<'_>,
-    giver: &str,
-    channel: &str,
-    ts: &str,
-    reaction: &str,
-    present: bool,
-    event_ts_us: i64,
-) -> Result<bool, sqlx::Error> {
+    k: &CommandKudos<'_>,
+) -> Result<i64, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO kudos_reactions (giver, channel, message_ts, reaction, present, event_ts_us) \
-         VALUES (?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (giver, channel, message_ts, reaction) DO UPDATE \
-         SET present = excluded.present, event_ts_us = excluded.event_ts_us \
-         WHERE excluded.event_ts_us > kudos_reactions.event_ts_us",
-    )
-    .bind(giver)
-    .bind(channel)
-    .bind(ts)
-    .bind(reaction)
-    .bind(present)
-    .bind(event_ts_us)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// True while the giver still has some kudos emoji on the message.
-pub async fn any_reaction_present(
-    tx: &mut Tx<'_>,
-    giver: &str,
-    channel: &str,
-    ts: &str,
-) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM kudos_reactions WHERE giver = ? AND channel = ? AND message_ts = ? AND present = 1",
-    )
-    .bind(giver)
-    .bind(channel)
-    .bind(ts)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(n > 0)
-}
-
-/// The standing reaction kudos of `giver` on a message, if any.
-pub async fn live_reaction_kudos(
-    tx: &mut Tx<'_>,
-    giver: &str,
-    channel: &str,
-    ts: &str,
-) -> Result<Option<(i64, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT l.kudos_id, k.delivery FROM kudos_live l JOIN kudos_log k ON k.id = l.kudos_id \
-         WHERE l.giver = ? AND l.channel = ? AND l.message_ts = ?",
-    )
-    .bind(giver)
-    .bind(channel)
-    .bind(ts)
-    .fetch_optional(&mut **tx)
-    .await
-}
-
-pub async fn insert_given(tx: &mut Tx<'_>, k: &NewKudos<'_>) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO kudos_log (kind, at_ms, giver, receiver, source, channel, message_ts, reason, delivery) \
-         VALUES ('given', ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO kudos_log (kind, at_ms, giver, receiver, source, channel, reason, delivery) \
+         VALUES ('given', ?, ?, ?, 'command', ?, ?, ?)",
     )
     .bind(k.at.timestamp_millis())
     .bind(k.giver)
     .bind(k.receiver)
-    .bind(k.source.as_str())
     .bind(k.channel)
-    .bind(k.message_ts)
     .bind(k.reason)
     .bind(k.delivery.as_str())
     .execute(&mut **tx)
     .await?;
-    let id = done.last_insert_rowid();
-    if let (Source::Reaction, Some(ts)) = (k.source, k.message_ts) {
-        sqlx::query(
-            "INSERT INTO kudos_live (giver, channel, message_ts, kudos_id) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (giver, channel, message_ts) DO NOTHING",
-        )
-        .bind(k.giver)
-        .bind(k.channel)
-        .bind(ts)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(id)
-}
-
-/// Takes a kudos back: a retraction row copying what it retracts. False if it
-/// was already taken back.
-pub async fn retract(
-    tx: &mut Tx<'_>,
-    kudos_id: i64,
-    at: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO kudos_log (kind, retracts, at_ms, giver, receiver, source, channel, message_ts, reason, delivery) \
-         SELECT 'retracted', id, ?, giver, receiver, source, channel, message_ts, reason, delivery \
-         FROM kudos_log WHERE id = ? AND kind = 'given' \
-         ON CONFLICT (retracts) DO NOTHING",
-    )
-    .bind(at.timestamp_millis())
-    .bind(kudos_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM kudos_live WHERE kudos_id = ?")
-        .bind(kudos_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.last_insert_rowid())
 }
 
 /// Standing kudos `giver` gave in `[start, end)`: what the daily limit counts.
@@ -192,22 +77,6 @@ pub async fn given_between(
     .fetch_one(&mut **tx)
     .await?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
-}
-
-/// The standing celebrated kudos on a message, oldest first: (giver, receiver).
-pub async fn celebrated_on(
-    tx: &mut Tx<'_>,
-    channel: &str,
-    ts: &str,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT giver, receiver FROM kudos_log WHERE channel = ? AND message_ts = ? \
-         AND source = 'reaction' AND delivery = 'channel' AND {LIVE} ORDER BY at_ms, id"
-    ))
-    .bind(channel)
-    .bind(ts)
-    .fetch_all(&mut **tx)
-    .await
 }
 
 pub async fn is_private(tx: &mut Tx<'_>, user: &str) -> Result<bool, sqlx::Error> {
@@ -336,4 +205,162 @@ pub async fn export_rows(
             .unwrap_or_default();
     }
     Ok(rows)
+}
+
+/// A value as the JSON text a `json_each(?)` parameter takes.
+fn json_param(value: &impl Serialize) -> Result<String, sqlx::Error> {
+    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+/// What a batch of reaction events needs to look at.
+#[derive(Debug, Default)]
+pub struct ReactionKeys {
+    /// Givers and receivers (are they bots? do they prefer private thanks?).
+    pub people: Vec<String>,
+    /// (giver, channel, ts): the giver's reactions and standing kudos there.
+    pub messages: Vec<(String, String, String)>,
+    /// (giver, start ms, end ms): the giver's current day, for the limit.
+    pub days: Vec<(String, i64, i64)>,
+}
+
+/// A standing reaction kudos.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LiveKudos {
+    pub giver: String,
+    pub channel: String,
+    pub message_ts: String,
+    pub kudos_id: i64,
+    pub delivery: String,
+    pub at_ms: i64,
+}
+
+/// The state behind [`ReactionKeys`], read in one query.
+#[derive(Debug, Deserialize)]
+pub struct ReactionSnapshot {
+    pub bots: Vec<String>,
+    pub private: Vec<String>,
+    /// (giver, channel, ts, emoji, present, event µs)
+    pub reactions: Vec<(String, String, String, String, i64, i64)>,
+    pub live: Vec<LiveKudos>,
+    /// (giver, standing kudos given in their day)
+    pub given: Vec<(String, i64)>,
+    /// (channel, ts, at ms, id, giver, receiver) of the celebrated kudos
+    /// standing on the batch's messages.
+    pub celebrated: Vec<(String, String, i64, i64, String, String)>,
+    /// The id the next kudos_log row gets. Ids are handed out in memory so a
+    /// kudos and its retraction can land in one batch; the write lock held
+    /// since BEGIN IMMEDIATE keeps them ours.
+    pub next_id: i64,
+}
+
+/// Reads everything [`ReactionKeys`] names, in one round trip.
+pub async fn reaction_snapshot(
+    tx: &mut Tx<'_>,
+    keys: &ReactionKeys,
+) -> Result<ReactionSnapshot, sqlx::Error> {
+    // CROSS JOIN keeps json_each as the outer loop, so every lookup is an
+    // index probe whatever the table sizes.
+    let document: String = sqlx::query_scalar(&format!(
+        "SELECT json_object( \
+           'bots', (SELECT json_group_array(b.user_id) FROM json_each(?1) p \
+                    CROSS JOIN known_bots b ON b.user_id = p.value), \
+           'private', (SELECT json_group_array(f.user_id) FROM json_each(?1) p \
+                       CROSS JOIN kudos_prefs f ON f.user_id = p.value WHERE f.private = 1), \
+           'reactions', (SELECT json_group_array(json_array(r.giver, r.channel, r.message_ts, \
+                                r.reaction, r.present, r.event_ts_us)) \
+                         FROM json_each(?2) m CROSS JOIN kudos_reactions r \
+                         ON r.giver = m.value->>0 AND r.channel = m.value->>1 \
+                         AND r.message_ts = m.value->>2), \
+           'live', (SELECT json_group_array(json_object('giver', l.giver, 'channel', l.channel, \
+                           'message_ts', l.message_ts, 'kudos_id', k.id, 'delivery', k.delivery, \
+                           'at_ms', k.at_ms)) \
+                    FROM json_each(?2) m CROSS JOIN kudos_live l \
+                    ON l.giver = m.value->>0 AND l.channel = m.value->>1 \
+                    AND l.message_ts = m.value->>2 \
+                    JOIN kudos_log k ON k.id = l.kudos_id), \
+           'given', (SELECT json_group_array(json_array(d.value->>0, \
+                            (SELECT COUNT(*) FROM kudos_log WHERE giver = d.value->>0 \
+                             AND at_ms >= d.value->>1 AND at_ms < d.value->>2 AND {LIVE}))) \
+                     FROM json_each(?3) d), \
+           'celebrated', (SELECT json_group_array(json_array(kudos_log.channel, kudos_log.message_ts, \
+                                 kudos_log.at_ms, kudos_log.id, kudos_log.giver, kudos_log.receiver)) \
+                          FROM (SELECT DISTINCT value->>1 AS channel, value->>2 AS ts \
+                                FROM json_each(?2)) m \
+                          CROSS JOIN kudos_log ON kudos_log.channel = m.channel \
+                          AND kudos_log.message_ts = m.ts \
+                          WHERE source = 'reaction' AND delivery = 'channel' AND {LIVE}), \
+           'next_id', 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
+                              IFNULL((SELECT MAX(id) FROM kudos_log), 0)))"
+    ))
+    .bind(json_param(&keys.people)?)
+    .bind(json_param(&keys.messages)?)
+    .bind(json_param(&keys.days)?)
+    .fetch_one(&mut **tx)
+    .await?;
+    serde_json::from_str(&document).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// A new reaction kudos row, with the id [`ReactionSnapshot::next_id`] gave it.
+#[derive(Debug, Serialize)]
+pub struct GivenRow {
+    pub id: i64,
+    pub at_ms: i64,
+    pub giver: String,
+    pub receiver: String,
+    pub channel: String,
+    pub message_ts: String,
+    pub delivery: &'static str,
+}
+
+/// A retraction row: its own id, the kudos it takes back, and when.
+#[derive(Debug, Serialize)]
+pub struct Retraction {
+    pub id: i64,
+    pub retracts: i64,
+    pub at_ms: i64,
+}
+
+/// What a batch of reaction events changes.
+#[derive(Debug, Default)]
+pub struct ReactionWrites {
+    /// (giver, channel, ts, emoji, present, event µs), newest state per key.
+    pub reactions: Vec<(String, String, String, String, i64, i64)>,
+    pub given: Vec<GivenRow>,
+    pub retracted: Vec<Retraction>,
+    /// Kudos no longer standing (removed first), then the ones standing anew.
+    pub live_removed: Vec<i64>,
+    pub live_added: Vec<LiveKudos>,
+}
+
+/// Writes a batch's changes with one statement list (one round trip).
+pub async fn write_reactions(tx: &mut Tx<'_>, w: &ReactionWrites) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO kudos_reactions (giver, channel, message_ts, reaction, present, event_ts_us) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 \
+         FROM json_each(?) WHERE true \
+         ON CONFLICT (giver, channel, message_ts, reaction) DO UPDATE \
+         SET present = excluded.present, event_ts_us = excluded.event_ts_us \
+         WHERE excluded.event_ts_us > kudos_reactions.event_ts_us; \
+         INSERT INTO kudos_log (id, kind, at_ms, giver, receiver, source, channel, message_ts, delivery) \
+         SELECT value->>'id', 'given', value->>'at_ms', value->>'giver', value->>'receiver', \
+                'reaction', value->>'channel', value->>'message_ts', value->>'delivery' \
+         FROM json_each(?) ORDER BY key; \
+         INSERT INTO kudos_log (id, kind, retracts, at_ms, giver, receiver, source, channel, \
+                                message_ts, reason, delivery) \
+         SELECT r.value->>'id', 'retracted', k.id, r.value->>'at_ms', k.giver, k.receiver, \
+                k.source, k.channel, k.message_ts, k.reason, k.delivery \
+         FROM json_each(?) r JOIN kudos_log k ON k.id = r.value->>'retracts' ORDER BY r.key; \
+         DELETE FROM kudos_live WHERE kudos_id IN (SELECT value FROM json_each(?)); \
+         INSERT INTO kudos_live (giver, channel, message_ts, kudos_id) \
+         SELECT value->>'giver', value->>'channel', value->>'message_ts', value->>'kudos_id' \
+         FROM json_each(?)",
+    )
+    .bind(json_param(&w.reactions)?)
+    .bind(json_param(&w.given)?)
+    .bind(json_param(&w.retracted)?)
+    .bind(json_param(&w.live_removed)?)
+    .bind(json_param(&w.live_added)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

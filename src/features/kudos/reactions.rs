@@ -1,0 +1,556 @@
+//! Kudos by reaction, a whole batch of events at a time: one query loads
+//! what the batch needs, the rules run in memory in arrival order (each event
+//! sees what the ones before it did), and one statement list writes the
+//! outcome. A batch of one behaves exactly like the event alone.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use slack_morphism::prelude::*;
+
+use super::{
+    Allowance, emoji, kudos_channel, period, render,
+    store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction},
+};
+use crate::{
+    app::App,
+    error::AppError,
+    features,
+    outbox::{self, MessageRef, Outgoing},
+    slack::ids::UserId,
+    storage::Tx,
+};
+
+/// A kudos reaction added or removed, as Slack reported it.
+#[derive(Debug, Clone)]
+pub struct ReactionInput {
+    pub added: bool,
+    pub reactor: String,
+    pub reaction: String,
+    pub author: Option<String>,
+    /// (channel, ts) of the message; None for files.
+    pub message: Option<(String, String)>,
+    /// When Slack says it happened: orders an add and its removal that arrive
+    /// out of order.
+    pub event_ts: String,
+}
+
+impl From<&SlackReactionAddedEvent> for ReactionInput {
+    fn from(e: &SlackReactionAddedEvent) -> Self {
+        Self {
+            added: true,
+            reactor: e.user.to_string(),
+            reaction: e.reaction.to_string(),
+            author: e.item_user.as_ref().map(|u| u.to_string()),
+            message: message_of(&e.item),
+            event_ts: e.event_ts.to_string(),
+        }
+    }
+}
+
+impl From<&SlackReactionRemovedEvent> for ReactionInput {
+    fn from(e: &SlackReactionRemovedEvent) -> Self {
+        Self {
+            added: false,
+            reactor: e.user.to_string(),
+            reaction: e.reaction.to_string(),
+            author: e.item_user.as_ref().map(|u| u.to_string()),
+            message: message_of(&e.item),
+            event_ts: e.event_ts.to_string(),
+        }
+    }
+}
+
+fn message_of(item: &SlackReactionsItem) -> Option<(String, String)> {
+    match item {
+        SlackReactionsItem::Message(m) => Some((
+            m.origin.channel.as_ref()?.to_string(),
+            m.origin.ts.to_string(),
+        )),
+        SlackReactionsItem::File(_) => None,
+    }
+}
+
+/// `1732600000.000200` → microseconds, so event times compare exactly.
+pub(super) fn ts_micros(ts: &str) -> Option<i64> {
+    let (secs, frac) = ts.split_once('.').unwrap_or((ts, ""));
+    if frac.len() > 6 || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let secs: i64 = secs.parse().ok()?;
+    let frac: i64 = format!("{frac:0<6}").parse().ok()?;
+    secs.checked_mul(1_000_000)?.checked_add(frac)
+}
+
+/// `+1::skin-tone-3` and `+1` are the same reaction.
+pub(super) fn base_emoji(reaction: &str) -> &str {
+    reaction.split("::").next().unwrap_or(reaction)
+}
+
+/// A reaction that may mean kudos: a kudos emoji on a message someone wrote.
+struct Reaction {
+    added: bool,
+    giver: UserId,
+    receiver: UserId,
+    channel: String,
+    ts: String,
+    emoji: String,
+    event_us: i64,
+}
+
+impl Reaction {
+    fn of(app: &App, input: &ReactionInput) -> Option<Self> {
+        let emoji = base_emoji(&input.reaction);
+        if !app.settings.team.kudos.reactions.iter().any(|r| r == emoji) {
+            return None;
+        }
+        // Files and messages nobody wrote (webhooks) have no one to thank.
+        let (Some((channel, ts)), Some(author)) = (&input.message, &input.author) else {
+            return None;
+        };
+        let (Ok(giver), Ok(receiver)) = (UserId::parse(&input.reactor), UserId::parse(author))
+        else {
+            return None;
+        };
+        let Some(event_us) = ts_micros(&input.event_ts) else {
+            tracing::warn!(event_ts = %input.event_ts, "a reaction without a readable event_ts; ignored");
+            return None;
+        };
+        Some(Self {
+            added: input.added,
+            giver,
+            receiver,
+            channel: channel.clone(),
+            ts: ts.clone(),
+            emoji: emoji.to_string(),
+            event_us,
+        })
+    }
+
+    fn message(&self) -> (String, String, String) {
+        (
+            self.giver.to_string(),
+            self.channel.clone(),
+            self.ts.clone(),
+        )
+    }
+}
+
+/// Applies reaction events in this order.
+pub async fn on_reactions(
+    app: &App,
+    tx: &mut Tx<'_>,
+    inputs: Vec<ReactionInput>,
+) -> Result<(), AppError> {
+    let reactions: Vec<Reaction> = inputs.iter().filter_map(|i| Reaction::of(app, i)).collect();
+    if reactions.is_empty() {
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)> = reactions
+        .iter()
+        .map(|r| {
+            let tz = period::zone_for(&app.settings.team, &r.giver);
+            (r.giver.clone(), period::day_bounds(now, tz))
+        })
+        .collect();
+    let keys = ReactionKeys {
+        people: reactions
+            .iter()
+            .flat_map(|r| [r.giver.to_string(), r.receiver.to_string()])
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect(),
+        messages: reactions
+            .iter()
+            .map(Reaction::message)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect(),
+        days: days
+            .iter()
+            .map(|(giver, (start, end))| {
+                (
+                    giver.to_string(),
+                    start.timestamp_millis(),
+                    end.timestamp_millis(),
+                )
+            })
+            .collect(),
+    };
+    let snapshot = store::reaction_snapshot(tx, &keys).await?;
+    let mut batch = Batch::new(app, snapshot, days, now);
+    for reaction in &reactions {
+        batch.apply(reaction);
+    }
+    let (writes, outgoing) = batch.finish();
+    store::write_reactions(tx, &writes).await?;
+    outbox::enqueue_many(tx, &outgoing).await?;
+    Ok(())
+}
+
+type MessageKey = (String, String, String);
+
+/// The kudos state a batch touches, kept in memory while its events apply.
+struct Batch<'a> {
+    app: &'a App,
+    now: DateTime<Utc>,
+    days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)>,
+    bots: HashSet<String>,
+    private: HashSet<String>,
+    /// Newest (present, event µs) per (giver, channel, ts, emoji).
+    reactions: HashMap<(String, String, String, String), (bool, i64)>,
+    changed_reactions: HashSet<(String, String, String, String)>,
+    live_before: HashMap<MessageKey, i64>,
+    live: HashMap<MessageKey, LiveKudos>,
+    /// Standing kudos per giver in their current day (the daily limit).
+    used_today: HashMap<String, u32>,
+    /// Standing celebrated kudos per message: (at ms, id, giver, receiver).
+    celebrated: HashMap<(String, String), Vec<(i64, i64, String, String)>>,
+    next_id: i64,
+    given: Vec<GivenRow>,
+    retracted: Vec<Retraction>,
+    outgoing: Vec<(Outgoing, Option<Outgoing>)>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(
+        app: &'a App,
+        snapshot: store::ReactionSnapshot,
+        days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut celebrated: HashMap<_, Vec<_>> = HashMap::new();
+        for (channel, ts, at_ms, id, giver, receiver) in snapshot.celebrated {
+            celebrated
+                .entry((channel, ts))
+                .or_default()
+                .push((at_ms, id, giver, receiver));
+        }
+        let live: HashMap<MessageKey, LiveKudos> = snapshot
+            .live
+            .into_iter()
+            .map(|l| {
+                (
+                    (l.giver.clone(), l.channel.clone(), l.message_ts.clone()),
+                    l,
+                )
+            })
+            .collect();
+        Self {
+            app,
+            now,
+            days,
+            bots: snapshot.bots.into_iter().collect(),
+            private: snapshot.private.into_iter().collect(),
+            reactions: snapshot
+                .reactions
+                .into_iter()
+                .map(|(g, c, ts, e, present, us)| ((g, c, ts, e), (present != 0, us)))
+                .collect(),
+            changed_reactions: HashSet::new(),
+            live_before: live.iter().map(|(k, l)| (k.clone(), l.kudos_id)).collect(),
+            live,
+            used_today: snapshot
+                .given
+                .into_iter()
+                .map(|(giver, n)| (giver, u32::try_from(n).unwrap_or(u32::MAX)))
+                .collect(),
+            celebrated,
+            next_id: snapshot.next_id,
+            given: Vec::new(),
+            retracted: Vec::new(),
+            outgoing: Vec::new(),
+        }
+    }
+
+    fn is_bot(&self, user: &UserId) -> bool {
+        self.app.bot_user.as_ref() == Some(user) || self.bots.contains(user.as_str())
+    }
+
+    fn apply(&mut self, r: &Reaction) {
+        // Bots react for their own reasons (needful acks check-ins with reactions).
+        if self.is_bot(&r.giver) {
+            return;
+        }
+        let key = (
+            r.giver.to_string(),
+            r.channel.clone(),
+            r.ts.clone(),
+            r.emoji.clone(),
+        );
+        if self
+            .reactions
+            .get(&key)
+            .is_some_and(|(_, newest)| *newest >= r.event_us)
+        {
+            tracing::debug!("an older or repeated reaction event; the newer state stands");
+            return;
+        }
+        self.reactions.insert(key.clone(), (r.added, r.event_us));
+        self.changed_reactions.insert(key);
+        let message = r.message();
+        match (r.added, self.live.get(&message).cloned()) {
+            // Another kudos emoji on the same message already thanked them.
+            (true, Some(_)) => {}
+            (true, None) => self.give(r),
+            (false, Some(live)) if !self.any_reaction_present(&message) => self.retract(r, live),
+            (false, _) => {}
+        }
+    }
+
+    /// True while the giver still has some kudos emoji on the message.
+    fn any_reaction_present(&self, (giver, channel, ts): &MessageKey) -> bool {
+        self.reactions
+            .iter()
+            .any(|((g, c, t, _), (present, _))| *present && g == giver && c == channel && t == ts)
+    }
+
+    fn refusal(&self, r: &Reaction) -> Option<String> {
+        if r.giver == r.receiver {
+            return Some(render::refuse_self());
+        }
+        if self.app.bot_user.as_ref() == Some(&r.receiver) {
+            return Some(render::refuse_needful(emoji(self.app)));
+        }
+        if self.is_bot(&r.receiver) {
+            return Some(render::refuse_bot(r.receiver.as_str()));
+        }
+        None
+    }
+
+    fn give(&mut self, r: &Reaction) {
+        if let Some(why) = self.refusal(r) {
+            return self.tell_giver(r, why);
+        }
+        let used = self.used_today.get(r.giver.as_str()).copied().unwrap_or(0);
+        let allowance = Allowance::new(self.app, &r.giver, used, self.now);
+        if !allowance.allows(1) {
+            return self.tell_giver(r, allowance.refusal(1));
+        }
+        let delivery = if self.private.contains(r.receiver.as_str()) {
+            Delivery::Dm
+        } else if kudos_channel(self.app).is_some() {
+            Delivery::Channel
+        } else {
+            Delivery::None
+        };
+        let id = self.take_id();
+        let at_ms = self.now.timestamp_millis();
+        self.given.push(GivenRow {
+            id,
+            at_ms,
+            giver: r.giver.to_string(),
+            receiver: r.receiver.to_string(),
+            channel: r.channel.clone(),
+            message_ts: r.ts.clone(),
+            delivery: delivery.as_str(),
+        });
+        self.live.insert(
+            r.message(),
+            LiveKudos {
+                giver: r.giver.to_string(),
+                channel: r.channel.clone(),
+                message_ts: r.ts.clone(),
+                kudos_id: id,
+                delivery: delivery.as_str().to_string(),
+                at_ms,
+            },
+        );
+        *self.used_today.entry(r.giver.to_string()).or_default() += 1;
+        match delivery {
+            Delivery::Channel => {
+                let standing = self
+                    .celebrated
+                    .entry((r.channel.clone(), r.ts.clone()))
+                    .or_default();
+                standing.push((at_ms, id, r.giver.to_string(), r.receiver.to_string()));
+                standing.sort();
+                self.celebrate(r, true);
+            }
+            Delivery::Dm => self.outgoing.push((
+                Outgoing::DirectMessage {
+                    user: r.receiver.to_string(),
+                    text: render::dm_for_reaction(r.giver.as_str(), &r.channel, emoji(self.app)),
+                    blocks: None,
+                },
+                None,
+            )),
+            Delivery::None => {}
+        }
+        self.outgoing
+            .push((features::home::refresh(&r.receiver), None));
+    }
+
+    fn retract(&mut self, r: &Reaction, live: LiveKudos) {
+        let id = self.take_id();
+        self.retracted.push(Retraction {
+            id,
+            retracts: live.kudos_id,
+            at_ms: self.now.timestamp_millis(),
+        });
+        self.live.remove(&r.message());
+        // Taking a kudos back gives today's allowance back.
+        if let Some((start, end)) = self.days.get(&r.giver)
+            && (start.timestamp_millis()..end.timestamp_millis()).contains(&live.at_ms)
+            && let Some(used) = self.used_today.get_mut(r.giver.as_str())
+        {
+            *used = used.saturating_sub(1);
+        }
+        if live.delivery == Delivery::Channel.as_str() {
+            if let Some(standing) = self.celebrated.get_mut(&(r.channel.clone(), r.ts.clone())) {
+                standing.retain(|(_, kudos, _, _)| *kudos != live.kudos_id);
+            }
+            self.celebrate(r, false);
+        }
+        self.outgoing
+            .push((features::home::refresh(&r.receiver), None));
+    }
+
+    fn take_id(&mut self) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// An ephemeral word to the giver where they reacted; as a DM if Slack
+    /// refuses that (e.g. needful is not in the channel), so they always learn why.
+    fn tell_giver(&mut self, r: &Reaction, text: String) {
+        self.outgoing.push((
+            Outgoing::Ephemeral {
+                channel: r.channel.clone(),
+                user: r.giver.to_string(),
+                text: text.clone(),
+                blocks: None,
+            },
+            Some(Outgoing::DirectMessage {
+                user: r.giver.to_string(),
+                text,
+                blocks: None,
+            }),
+        ));
+    }
+
+    /// Posts, grows, shrinks or removes the one celebration of a message, from
+    /// the kudos standing on it now. The giver (who caused this change) hears
+    /// if Slack refuses because needful is not in the channel.
+    fn celebrate(&mut self, r: &Reaction, added: bool) {
+        let Some(kudos_channel) = kudos_channel(self.app) else {
+            return;
+        };
+        let key = format!("kudos:{}:{}", r.channel, r.ts);
+        let standing = self
+            .celebrated
+            .get(&(r.channel.clone(), r.ts.clone()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let Some((_, _, _, receiver)) = standing.first() else {
+            self.outgoing.push((
+                Outgoing::Delete {
+                    channel: kudos_channel,
+                    key,
+                },
+                None,
+            ));
+            return;
+        };
+        let receiver = receiver.clone();
+        let givers: Vec<String> = standing.iter().map(|(_, _, g, _)| g.clone()).collect();
+        let (text, blocks) =
+            render::message_celebration(&givers, &receiver, &r.channel, emoji(self.app));
+        let link_to = Some(MessageRef {
+            channel: r.channel.clone(),
+            ts: r.ts.clone(),
+        });
+        let message = if added && givers.len() == 1 {
+            Outgoing::Post {
+                channel: kudos_channel.clone(),
+                text,
+                blocks: Some(blocks),
+                thread_ts: None,
+                key: Some(key),
+                link_to,
+            }
+        } else {
+            Outgoing::Update {
+                channel: kudos_channel.clone(),
+                key,
+                text,
+                blocks: Some(blocks),
+                link_to,
+            }
+        };
+        let refused = Outgoing::DirectMessage {
+            user: r.giver.to_string(),
+            text: render::not_in_channel(&r.channel, &kudos_channel, &receiver),
+            blocks: None,
+        };
+        self.outgoing.push((message, Some(refused)));
+    }
+
+    /// What to write: the changed reaction states, the new kudos rows and the
+    /// live-set difference, and the messages in the order they arose.
+    fn finish(self) -> (ReactionWrites, Vec<(Outgoing, Option<Outgoing>)>) {
+        let reactions = self
+            .changed_reactions
+            .iter()
+            .map(|key| {
+                let (present, us) = self.reactions[key];
+                (
+                    key.0.clone(),
+                    key.1.clone(),
+                    key.2.clone(),
+                    key.3.clone(),
+                    i64::from(present),
+                    us,
+                )
+            })
+            .collect();
+        let live_removed = self
+            .live_before
+            .iter()
+            .filter(|(key, id)| self.live.get(*key).is_none_or(|l| l.kudos_id != **id))
+            .map(|(_, id)| *id)
+            .collect();
+        let live_added = self
+            .live
+            .values()
+            .filter(|l| {
+                let key = (l.giver.clone(), l.channel.clone(), l.message_ts.clone());
+                self.live_before.get(&key) != Some(&l.kudos_id)
+            })
+            .cloned()
+            .collect();
+        (
+            ReactionWrites {
+                reactions,
+                given: self.given,
+                retracted: self.retracted,
+                live_removed,
+                live_added,
+            },
+            self.outgoing,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ts_orders_exactly() {
+        assert_eq!(ts_micros("1732600000.000200"), Some(1_732_600_000_000_200));
+        assert_eq!(ts_micros("1732600000.2"), Some(1_732_600_000_200_000));
+        assert_eq!(ts_micros("1732600000"), Some(1_732_600_000_000_000));
+        assert!(ts_micros("1732600000.000199") < ts_micros("1732600000.000200"));
+        assert_eq!(ts_micros("soon"), None);
+        assert_eq!(ts_micros("1.1234567"), None);
+    }
+
+    #[test]
+    fn skin_tones_are_the_same_reaction() {
+        assert_eq!(base_emoji("+1::skin-tone-3"), "+1");
+        assert_eq!(base_emoji("trophy"), "trophy");
+    }
+}
