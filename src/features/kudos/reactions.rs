@@ -190,6 +190,9 @@ pub async fn on_reactions(
 }
 
 type MessageKey = (String, String, String);
+/// The celebrated kudos standing on one message, oldest first:
+/// (at ms, kudos id, giver, receiver).
+type Standing = Vec<(i64, i64, String, String)>;
 
 /// The kudos state a batch touches, kept in memory while its events apply.
 struct Batch<'a> {
@@ -205,8 +208,8 @@ struct Batch<'a> {
     live: HashMap<MessageKey, LiveKudos>,
     /// Standing kudos per giver in their current day (the daily limit).
     used_today: HashMap<String, u32>,
-    /// Standing celebrated kudos per message: (at ms, id, giver, receiver).
-    celebrated: HashMap<(String, String), Vec<(i64, i64, String, String)>>,
+    /// Per (channel, ts).
+    celebrated: HashMap<(String, String), Standing>,
     next_id: i64,
     given: Vec<GivenRow>,
     retracted: Vec<Retraction>,
@@ -220,7 +223,7 @@ impl<'a> Batch<'a> {
         days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)>,
         now: DateTime<Utc>,
     ) -> Self {
-        let mut celebrated: HashMap<_, Vec<_>> = HashMap::new();
+        let mut celebrated: HashMap<_, Standing> = HashMap::new();
         for (channel, ts, at_ms, id, giver, receiver) in snapshot.celebrated {
             celebrated
                 .entry((channel, ts))
