@@ -180,15 +180,9 @@ impl Worker {
         if matches!(
             msg,
             Outgoing::Update { .. } | Outgoing::PublishHome { .. } | Outgoing::RefreshHome { .. }
-        ) && storage::outbox::has_newer(&self.db, row).await?
+        ) && storage::outbox::supersede_if_newer(&self.db, row).await?
         {
-            return storage::outbox::finish(
-                &self.db,
-                row.id,
-                "superseded",
-                "a newer edit is waiting",
-            )
-            .await;
+            return Ok(());
         }
         let started = Instant::now();
         if is_paced(&row.method) {

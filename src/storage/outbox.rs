@@ -148,22 +148,30 @@ pub async fn finish_in(
     Ok(())
 }
 
-/// True when a newer waiting row edits the same message in the same order key.
-pub async fn has_newer(db: &Db, row: &Row) -> Result<bool, sqlx::Error> {
+/// When a newer waiting row edits the same message in the same order key,
+/// marks `row` and every waiting edit between them superseded, in one
+/// statement (a burst of edits collapses at once instead of one per pass),
+/// and returns true. Only the newest edit is then sent, in its own turn.
+pub async fn supersede_if_newer(db: &Db, row: &Row) -> Result<bool, sqlx::Error> {
     let Some(key) = &row.message_key else {
         return Ok(false);
     };
-    let newer: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE order_key = ? AND message_key = ? AND method = ? \
-         AND status = 'pending' AND id > ? LIMIT 1",
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'superseded', last_error = 'a newer edit is waiting', \
+         finished_at = ?1 \
+         WHERE order_key = ?2 AND message_key = ?3 AND method = ?4 AND id >= ?5 \
+         AND (status = 'pending' OR id = ?5) \
+         AND id < (SELECT MAX(id) FROM outbox WHERE order_key = ?2 AND message_key = ?3 \
+                   AND method = ?4 AND status = 'pending' AND id > ?5)",
     )
+    .bind(Utc::now())
     .bind(&row.order_key)
     .bind(key)
     .bind(&row.method)
     .bind(row.id)
-    .fetch_optional(db)
+    .execute(db)
     .await?;
-    Ok(newer.is_some())
+    Ok(done.rows_affected() > 0)
 }
 
 pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String)>, sqlx::Error> {
