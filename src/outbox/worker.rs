@@ -18,6 +18,8 @@ use crate::{
     storage::{self, Db, outbox::Row},
 };
 
+/// The least time between two scans for due rows.
+const MIN_SCAN_GAP: Duration = Duration::from_millis(20);
 /// On shutdown, how long to keep delivering what is already due.
 const FLUSH_FOR: Duration = Duration::from_secs(5);
 
@@ -46,6 +48,14 @@ struct Pacing {
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// The calls a post or edit may make before its own (see `deliver`): the
+/// permalink and quote it shows, the DM channel it goes to.
+const PREPARING_METHODS: [&str; 3] = [
+    "chat.getPermalink",
+    "conversations.history",
+    "conversations.open",
+];
 
 fn is_paced(method: &str) -> bool {
     matches!(method, "chat.postMessage" | "chat.update")
@@ -85,6 +95,7 @@ impl Worker {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         tracing::info!("outbox worker started");
         while !shutdown.is_cancelled() {
+            let scanned = Instant::now();
             let attempted = self.run_once_logged().await;
             if attempted == 0 {
                 tokio::select! {
@@ -93,6 +104,10 @@ impl Worker {
                     _ = shutdown.cancelled() => {}
                 }
             }
+            // Under a stream of commits every one wakes the worker; a scan of
+            // the waiting rows per commit would take the database from the
+            // requests. Deliveries are paced in seconds, so this costs nothing.
+            tokio::time::sleep_until((scanned + MIN_SCAN_GAP).into()).await;
         }
         let deadline = Instant::now() + FLUSH_FOR;
         while Instant::now() < deadline && self.run_once_logged().await > 0 {}
@@ -121,10 +136,15 @@ impl Worker {
                 .into_iter()
                 .filter(|row| row.not_before <= ms)
                 .filter(|row| {
-                    pacing
-                        .method_blocked
-                        .get(row.method.as_str())
-                        .is_none_or(|until| *until <= now)
+                    let blocked = |method: &str| {
+                        pacing
+                            .method_blocked
+                            .get(method)
+                            .is_some_and(|until| *until > now)
+                    };
+                    !blocked(&row.method)
+                        && !(is_paced(&row.method)
+                            && PREPARING_METHODS.iter().any(|m| blocked(m)))
                 })
                 .filter(|row| {
                     !is_paced(&row.method)
@@ -228,7 +248,9 @@ impl Worker {
                 self.pacing()
                     .method_blocked
                     .insert(method, Instant::now() + retry_after);
-                let until = now_ms() + retry_after.as_millis() as i64;
+                // Rounded up: a row due a fraction of a millisecond early
+                // would call before the Retry-After is over.
+                let until = now_ms() + retry_after.as_millis() as i64 + 1;
                 storage::outbox::retry_later(&self.db, row.id, until, "ratelimited", false).await
             }
             deliver::Outcome::Transient(reason) => {
