@@ -137,11 +137,16 @@ fn request(args: &Args, i: u64) -> (&'static str, Vec<u8>, &'static str) {
             "application/x-www-form-urlencoded",
         );
     }
-    let ch = n % args.channels;
-    let msg = (n / args.channels) % args.messages;
+    // Round-robin over every message; each round has other givers, so for
+    // the first USERS × channels × messages events every event is a new
+    // kudos (the expensive case), not a repeat that changes nothing.
+    let messages = args.channels * args.messages;
+    let (round, m) = (n / messages, n % messages);
+    let ch = m % args.channels;
+    let msg = m / args.channels;
     let ts = format!("1732600000.{:06}", msg + 1);
-    let giver = user(n);
-    let author = user(n + 1 + msg % 7);
+    let giver = user(round + m);
+    let author = user(m * 7 + 3);
     let event: Value = payloads::reaction_added(
         &format!("EvL{i:012}"),
         &giver,
@@ -313,32 +318,53 @@ async fn main() -> anyhow::Result<()> {
         })
     });
 
+    // At a fixed rate a thread hands out request numbers at their due
+    // times: tokio's timer rounds sleeps up to whole milliseconds, which
+    // would add our own lateness to every latency measured from the due time.
+    let pacer = (rate > 0).then(|| {
+        let (due, paced) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+        std::thread::spawn(move || {
+            for i in 0..count {
+                let at = started + Duration::from_nanos(i * 1_000_000_000 / rate);
+                if at > deadline {
+                    break;
+                }
+                std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                if due.send((i, at)).is_err() {
+                    break;
+                }
+            }
+        });
+        Arc::new(Mutex::new(paced))
+    });
     let mut workers = Vec::new();
     for _ in 0..args.concurrency {
-        let (target, tally, hist, args, next) = (
+        let (target, tally, hist, args, next, pacer) = (
             target.clone(),
             tally.clone(),
             hist.clone(),
             args.clone(),
             next.clone(),
+            pacer.clone(),
         );
         workers.push(tokio::spawn(async move {
             let mut local =
                 Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
             loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    break;
-                }
                 // At a fixed rate, latency counts from when the request was due,
                 // so time spent queueing behind a slow server is not hidden.
-                let due = match (i * 1_000_000_000).checked_div(rate) {
-                    Some(offset_ns) => {
-                        let at = started + Duration::from_nanos(offset_ns);
-                        tokio::time::sleep_until(at.into()).await;
-                        at
+                let (i, due) = match &pacer {
+                    Some(paced) => match paced.lock().await.recv().await {
+                        Some(job) => job,
+                        None => break,
+                    },
+                    None => {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= count {
+                            break;
+                        }
+                        (i, Instant::now())
                     }
-                    None => Instant::now(),
                 };
                 if Instant::now() > deadline {
                     break;

@@ -230,6 +230,13 @@ pub struct OutboxConfig {
     /// Minimum gap between chat.postMessage/chat.update calls in one channel.
     #[serde(deserialize_with = "de_duration")]
     pub channel_interval: Duration,
+    /// Minimum gap between two App Home publishes, across everyone.
+    /// views.publish is Tier 4 (100+/min) and every publish renders a home
+    /// from the database, so under a flood of kudos homes refresh at this
+    /// pace (a person's waiting refreshes coalesce) instead of competing
+    /// with the requests.
+    #[serde(deserialize_with = "de_duration")]
+    pub home_interval: Duration,
     /// First retry delay after a network error or 5xx; doubles up to `max_backoff`.
     #[serde(deserialize_with = "de_duration")]
     pub base_backoff: Duration,
@@ -257,6 +264,7 @@ impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
             channel_interval: Duration::from_secs(1),
+            home_interval: Duration::from_millis(400),
             base_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
             give_up_after: Duration::from_secs(24 * 3600),

@@ -18,6 +18,8 @@ use crate::{
     storage::{self, Db, outbox::Row},
 };
 
+/// App Home publishes, paced by `home_interval`.
+const HOME_METHOD: &str = "views.publish";
 /// The least time between two scans for due rows.
 const MIN_SCAN_GAP: Duration = Duration::from_millis(20);
 /// On shutdown, how long to keep delivering what is already due.
@@ -43,6 +45,8 @@ struct Pacing {
     channel_next: HashMap<String, Instant>,
     /// Methods Slack told us to leave alone until then.
     method_blocked: HashMap<&'static str, Instant>,
+    /// Earliest next views.publish.
+    home_next: Option<Instant>,
 }
 
 fn now_ms() -> i64 {
@@ -130,6 +134,7 @@ impl Worker {
         let heads = storage::outbox::heads(&self.db, 1000).await?;
         let now = Instant::now();
         let ms = now_ms();
+        let mut home_taken = false;
         let due: Vec<Row> = {
             let pacing = self.pacing.lock().unwrap_or_else(|e| e.into_inner());
             heads
@@ -143,8 +148,7 @@ impl Worker {
                             .is_some_and(|until| *until > now)
                     };
                     !blocked(&row.method)
-                        && !(is_paced(&row.method)
-                            && PREPARING_METHODS.iter().any(|m| blocked(m)))
+                        && !(is_paced(&row.method) && PREPARING_METHODS.iter().any(|m| blocked(m)))
                 })
                 .filter(|row| {
                     !is_paced(&row.method)
@@ -152,6 +156,15 @@ impl Worker {
                             .channel_next
                             .get(&row.order_key)
                             .is_none_or(|next| *next <= now)
+                })
+                // One App Home per pass at most, and not before its turn.
+                .filter(|row| {
+                    if row.method != HOME_METHOD {
+                        return true;
+                    }
+                    let due = !home_taken && pacing.home_next.is_none_or(|next| next <= now);
+                    home_taken |= due;
+                    due
                 })
                 .take(self.config.concurrency)
                 .collect()
@@ -210,6 +223,9 @@ impl Worker {
                 row.order_key.clone(),
                 started + self.config.channel_interval,
             );
+        }
+        if row.method == HOME_METHOD {
+            self.pacing().home_next = Some(started + self.config.home_interval);
         }
         let msg = match msg {
             Outgoing::RefreshHome { user } => match self.render_home(&user).await {

@@ -28,6 +28,7 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         // which is the failure that matters here; FULL only adds power-loss safety.
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
+        .pragma("cache_size", "-16384")
         // Short enough that a request blocked by a lock still answers (503, so
         // Slack retries) inside Slack's 3-second deadline.
         .busy_timeout(Duration::from_secs(2));

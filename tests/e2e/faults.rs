@@ -87,6 +87,7 @@ daily_limit = 5
 
 [outbox]
 channel_interval = "50ms"
+home_interval = "20ms"
 base_backoff = "50ms"
 max_backoff = "400ms"
 poll_interval = "20ms"

@@ -39,6 +39,7 @@ help_channels = ["C0SALES001"]
 
 [outbox]
 channel_interval = "1s"
+home_interval = "20ms"
 base_backoff = "50ms"
 max_backoff = "200ms"
 poll_interval = "20ms"

@@ -167,6 +167,13 @@ pub async fn on_reactions(
             .collect::<HashSet<_>>()
             .into_iter()
             .collect(),
+        celebrated: reactions
+            .iter()
+            .map(|r| (r.channel.clone(), r.ts.clone()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect(),
+        first: NAMED + removals_per_message(&reactions),
         days: days
             .iter()
             .map(|(giver, (start, end))| {
@@ -190,9 +197,26 @@ pub async fn on_reactions(
 }
 
 type MessageKey = (String, String, String);
-/// The celebrated kudos standing on one message, oldest first:
-/// (at ms, kudos id, giver, receiver).
-type Standing = Vec<(i64, i64, String, String)>;
+
+/// How many givers a celebration names ("A, B and C", "A, B and 5 others").
+const NAMED: i64 = 3;
+
+/// The most removals the batch holds for any one message.
+fn removals_per_message(reactions: &[Reaction]) -> i64 {
+    let mut per: HashMap<(&str, &str), i64> = HashMap::new();
+    for r in reactions.iter().filter(|r| !r.added) {
+        *per.entry((&r.channel, &r.ts)).or_default() += 1;
+    }
+    per.into_values().max().unwrap_or(0)
+}
+
+/// The celebrated kudos standing on one message: how many, and the oldest
+/// of them (by id) as far as they were read, enough to name [`NAMED`].
+#[derive(Debug, Default)]
+struct Standing {
+    total: i64,
+    oldest: Vec<(i64, String, String)>,
+}
 
 /// The kudos state a batch touches, kept in memory while its events apply.
 struct Batch<'a> {
@@ -210,6 +234,7 @@ struct Batch<'a> {
     used_today: HashMap<String, u32>,
     /// Per (channel, ts).
     celebrated: HashMap<(String, String), Standing>,
+    counts_changed: HashSet<(String, String)>,
     next_id: i64,
     given: Vec<GivenRow>,
     retracted: Vec<Retraction>,
@@ -224,11 +249,18 @@ impl<'a> Batch<'a> {
         now: DateTime<Utc>,
     ) -> Self {
         let mut celebrated: HashMap<_, Standing> = HashMap::new();
-        for (channel, ts, at_ms, id, giver, receiver) in snapshot.celebrated {
+        for (channel, ts, total) in snapshot.counts {
+            celebrated.entry((channel, ts)).or_default().total = total;
+        }
+        for (channel, ts, id, giver, receiver) in snapshot.first {
             celebrated
                 .entry((channel, ts))
                 .or_default()
-                .push((at_ms, id, giver, receiver));
+                .oldest
+                .push((id, giver, receiver));
+        }
+        for standing in celebrated.values_mut() {
+            standing.oldest.sort();
         }
         let live: HashMap<MessageKey, LiveKudos> = snapshot
             .live
@@ -260,6 +292,7 @@ impl<'a> Batch<'a> {
                 .map(|(giver, n)| (giver, u32::try_from(n).unwrap_or(u32::MAX)))
                 .collect(),
             celebrated,
+            counts_changed: HashSet::new(),
             next_id: snapshot.next_id,
             given: Vec::new(),
             retracted: Vec::new(),
@@ -363,12 +396,16 @@ impl<'a> Batch<'a> {
         *self.used_today.entry(r.giver.to_string()).or_default() += 1;
         match delivery {
             Delivery::Channel => {
-                let standing = self
-                    .celebrated
-                    .entry((r.channel.clone(), r.ts.clone()))
-                    .or_default();
-                standing.push((at_ms, id, r.giver.to_string(), r.receiver.to_string()));
-                standing.sort();
+                let message = (r.channel.clone(), r.ts.clone());
+                let standing = self.celebrated.entry(message.clone()).or_default();
+                // Newest of all: it is among the oldest read only if all were.
+                if standing.oldest.len() as i64 == standing.total {
+                    standing
+                        .oldest
+                        .push((id, r.giver.to_string(), r.receiver.to_string()));
+                }
+                standing.total += 1;
+                self.counts_changed.insert(message);
                 self.celebrate(r, true);
             }
             Delivery::Dm => self.outgoing.push((
@@ -401,9 +438,13 @@ impl<'a> Batch<'a> {
             *used = used.saturating_sub(1);
         }
         if live.delivery == Delivery::Channel.as_str() {
-            if let Some(standing) = self.celebrated.get_mut(&(r.channel.clone(), r.ts.clone())) {
-                standing.retain(|(_, kudos, _, _)| *kudos != live.kudos_id);
-            }
+            let message = (r.channel.clone(), r.ts.clone());
+            let standing = self.celebrated.entry(message.clone()).or_default();
+            standing
+                .oldest
+                .retain(|(kudos, _, _)| *kudos != live.kudos_id);
+            standing.total = (standing.total - 1).max(0);
+            self.counts_changed.insert(message);
             self.celebrate(r, false);
         }
         self.outgoing
@@ -442,12 +483,11 @@ impl<'a> Batch<'a> {
             return;
         };
         let key = format!("kudos:{}:{}", r.channel, r.ts);
-        let standing = self
-            .celebrated
-            .get(&(r.channel.clone(), r.ts.clone()))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let Some((_, _, _, receiver)) = standing.first() else {
+        let standing = self.celebrated.get(&(r.channel.clone(), r.ts.clone()));
+        let Some((total, (_, _, receiver))) = standing
+            .filter(|s| s.total > 0)
+            .and_then(|s| Some((s.total, s.oldest.first()?)))
+        else {
             self.outgoing.push((
                 Outgoing::Delete {
                     channel: kudos_channel,
@@ -458,14 +498,19 @@ impl<'a> Batch<'a> {
             return;
         };
         let receiver = receiver.clone();
-        let givers: Vec<String> = standing.iter().map(|(_, _, g, _)| g.clone()).collect();
+        let named: Vec<String> = standing
+            .into_iter()
+            .flat_map(|s| s.oldest.iter().take(NAMED as usize))
+            .map(|(_, giver, _)| giver.clone())
+            .collect();
+        let total = usize::try_from(total).unwrap_or(usize::MAX);
         let (text, blocks) =
-            render::message_celebration(&givers, &receiver, &r.channel, emoji(self.app));
+            render::message_celebration(&named, total, &receiver, &r.channel, emoji(self.app));
         let link_to = Some(MessageRef {
             channel: r.channel.clone(),
             ts: r.ts.clone(),
         });
-        let message = if added && givers.len() == 1 {
+        let message = if added && total == 1 {
             Outgoing::Post {
                 channel: kudos_channel.clone(),
                 text,
@@ -524,6 +569,14 @@ impl<'a> Batch<'a> {
             })
             .cloned()
             .collect();
+        let counts = self
+            .counts_changed
+            .iter()
+            .map(|message| {
+                let total = self.celebrated.get(message).map_or(0, |s| s.total);
+                (message.0.clone(), message.1.clone(), total)
+            })
+            .collect();
         (
             ReactionWrites {
                 reactions,
@@ -531,6 +584,7 @@ impl<'a> Batch<'a> {
                 retracted: self.retracted,
                 live_removed,
                 live_added,
+                counts,
             },
             self.outgoing,
         )

@@ -12,14 +12,15 @@ fn mention(user: &str) -> String {
 }
 
 /// "<@A>", "<@A> and <@B>", "<@A>, <@B> and <@C>", "<@A>, <@B> and 3 others".
-pub fn people(users: &[String]) -> String {
-    let m: Vec<String> = users.iter().map(|u| mention(u)).collect();
-    match m.len() {
-        0 => String::new(),
-        1 => m[0].clone(),
-        2 => format!("{} and {}", m[0], m[1]),
-        3 => format!("{}, {} and {}", m[0], m[1], m[2]),
-        n => format!("{}, {} and {} others", m[0], m[1], n - 2),
+/// `total` people, of whom `named` are the first (at least the first three).
+fn people_of(named: &[String], total: usize) -> String {
+    let m: Vec<String> = named.iter().take(3).map(|u| mention(u)).collect();
+    match (total, m.as_slice()) {
+        (0, _) | (_, []) => String::new(),
+        (1, [a, ..]) | (_, [a]) => a.clone(),
+        (2, [a, b, ..]) | (_, [a, b]) => format!("{a} and {b}"),
+        (3, [a, b, c, ..]) => format!("{a}, {b} and {c}"),
+        (n, [a, b, ..]) => format!("{a}, {b} and {} others", n - 2),
     }
 }
 
@@ -33,20 +34,22 @@ fn context(text: &str) -> Value {
 
 /// The celebration of a message in the kudos channel. It grows as more people
 /// react; the quote and permalink are filled in by the outbox at delivery.
+/// `named` are the oldest givers (the first three are shown), of `total`.
 pub fn message_celebration(
-    givers: &[String],
+    named: &[String],
+    total: usize,
     receiver: &str,
     channel: &str,
     emoji: &str,
 ) -> (String, Value) {
-    let who = people(givers);
+    let who = people_of(named, total);
     let head = format!(
         ":{emoji}: {who} thanked {} for this message in <#{channel}>",
         mention(receiver)
     );
     let text = format!("{head}: “{QUOTE}” {PERMALINK}");
-    let count = if givers.len() > 1 {
-        format!(" · {} kudos", givers.len())
+    let count = if total > 1 {
+        format!(" · {total} kudos")
     } else {
         String::new()
     };
@@ -403,16 +406,18 @@ mod tests {
 
     #[test]
     fn people_grow_into_others() {
-        assert_eq!(people(&users(1)), "<@U0>");
-        assert_eq!(people(&users(2)), "<@U0> and <@U1>");
-        assert_eq!(people(&users(3)), "<@U0>, <@U1> and <@U2>");
-        assert_eq!(people(&users(5)), "<@U0>, <@U1> and 3 others");
+        assert_eq!(people_of(&users(1), 1), "<@U0>");
+        assert_eq!(people_of(&users(2), 2), "<@U0> and <@U1>");
+        assert_eq!(people_of(&users(3), 3), "<@U0>, <@U1> and <@U2>");
+        assert_eq!(people_of(&users(5), 5), "<@U0>, <@U1> and 3 others");
+        // Only the oldest are read for a long celebration; the count is exact.
+        assert_eq!(people_of(&users(3), 120), "<@U0>, <@U1> and 118 others");
         assert_eq!(people_all(&users(3)), "<@U0>, <@U1> and <@U2>");
     }
 
     #[test]
     fn celebrations_carry_the_placeholders() {
-        let (text, blocks) = message_celebration(&users(2), "U9", "C1", "trophy");
+        let (text, blocks) = message_celebration(&users(2), 2, "U9", "C1", "trophy");
         assert!(text.contains(QUOTE) && text.contains(PERMALINK), "{text}");
         let b = blocks.to_string();
         assert!(

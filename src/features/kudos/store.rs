@@ -61,6 +61,21 @@ pub async fn insert_command_kudos(
     Ok(done.last_insert_rowid())
 }
 
+/// SQL for the standing kudos a giver gave in `[start, end)`, what the daily
+/// limit counts: the day's given rows less those taken back, both counted
+/// from index `kudos_log_giver_kind` (so a prolific giver costs no more). A
+/// kudos is taken back after it is given, so its retraction is in the day or
+/// later.
+fn given_in_day(giver: &str, start: &str, end: &str) -> String {
+    format!(
+        "((SELECT COUNT(*) FROM kudos_log WHERE giver = {giver} AND kind = 'given' \
+           AND at_ms >= {start} AND at_ms < {end}) \
+        - (SELECT COUNT(*) FROM kudos_log r JOIN kudos_log g ON g.id = r.retracts \
+           WHERE r.giver = {giver} AND r.kind = 'retracted' AND r.at_ms >= {start} \
+           AND g.at_ms >= {start} AND g.at_ms < {end}))"
+    )
+}
+
 /// Standing kudos `giver` gave in `[start, end)`: what the daily limit counts.
 pub async fn given_between(
     tx: &mut Tx<'_>,
@@ -68,14 +83,12 @@ pub async fn given_between(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<u32, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM kudos_log WHERE giver = ? AND at_ms >= ? AND at_ms < ? AND {LIVE}"
-    ))
-    .bind(giver)
-    .bind(start.timestamp_millis())
-    .bind(end.timestamp_millis())
-    .fetch_one(&mut **tx)
-    .await?;
+    let n: i64 = sqlx::query_scalar(&format!("SELECT {}", given_in_day("?1", "?2", "?3")))
+        .bind(giver)
+        .bind(start.timestamp_millis())
+        .bind(end.timestamp_millis())
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
@@ -221,6 +234,11 @@ pub struct ReactionKeys {
     pub messages: Vec<(String, String, String)>,
     /// (giver, start ms, end ms): the giver's current day, for the limit.
     pub days: Vec<(String, i64, i64)>,
+    /// (channel, ts): messages whose celebration may change.
+    pub celebrated: Vec<(String, String)>,
+    /// How many of the oldest standing kudos per message to read: the names
+    /// a celebration shows, plus one for each removal the batch may make.
+    pub first: i64,
 }
 
 /// A standing reaction kudos.
@@ -244,9 +262,11 @@ pub struct ReactionSnapshot {
     pub live: Vec<LiveKudos>,
     /// (giver, standing kudos given in their day)
     pub given: Vec<(String, i64)>,
-    /// (channel, ts, at ms, id, giver, receiver) of the celebrated kudos
-    /// standing on the batch's messages.
-    pub celebrated: Vec<(String, String, i64, i64, String, String)>,
+    /// (channel, ts, standing celebrated kudos) per message that has any.
+    pub counts: Vec<(String, String, i64)>,
+    /// (channel, ts, id, giver, receiver): the oldest standing celebrated
+    /// kudos per message, [`ReactionKeys::first`] of them at most.
+    pub first: Vec<(String, String, i64, String, String)>,
     /// The id the next kudos_log row gets. Ids are handed out in memory so a
     /// kudos and its retraction can land in one batch; the write lock held
     /// since BEGIN IMMEDIATE keeps them ours.
@@ -278,23 +298,26 @@ pub async fn reaction_snapshot(
                     ON l.giver = m.value->>0 AND l.channel = m.value->>1 \
                     AND l.message_ts = m.value->>2 \
                     JOIN kudos_log k ON k.id = l.kudos_id), \
-           'given', (SELECT json_group_array(json_array(d.value->>0, \
-                            (SELECT COUNT(*) FROM kudos_log WHERE giver = d.value->>0 \
-                             AND at_ms >= d.value->>1 AND at_ms < d.value->>2 AND {LIVE}))) \
+           'given', (SELECT json_group_array(json_array(d.value->>0, {given})) \
                      FROM json_each(?3) d), \
-           'celebrated', (SELECT json_group_array(json_array(kudos_log.channel, kudos_log.message_ts, \
-                                 kudos_log.at_ms, kudos_log.id, kudos_log.giver, kudos_log.receiver)) \
-                          FROM (SELECT DISTINCT value->>1 AS channel, value->>2 AS ts \
-                                FROM json_each(?2)) m \
-                          CROSS JOIN kudos_log ON kudos_log.channel = m.channel \
-                          AND kudos_log.message_ts = m.ts \
-                          WHERE source = 'reaction' AND delivery = 'channel' AND {LIVE}), \
+           'counts', (SELECT json_group_array(json_array(c.channel, c.message_ts, c.standing)) \
+                      FROM json_each(?4) m CROSS JOIN kudos_message_counts c \
+                      ON c.channel = m.value->>0 AND c.message_ts = m.value->>1), \
+           'first', (SELECT json_group_array(json_array(k.channel, k.message_ts, k.id, k.giver, \
+                            k.receiver)) \
+                     FROM json_each(?4) m CROSS JOIN kudos_log k \
+                     WHERE k.id IN (SELECT id FROM kudos_log WHERE channel = m.value->>0 \
+                                    AND message_ts = m.value->>1 AND source = 'reaction' \
+                                    AND delivery = 'channel' AND {LIVE} ORDER BY id LIMIT ?5)), \
            'next_id', 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
-                              IFNULL((SELECT MAX(id) FROM kudos_log), 0)))"
+                              IFNULL((SELECT MAX(id) FROM kudos_log), 0)))",
+        given = given_in_day("d.value->>0", "d.value->>1", "d.value->>2")
     ))
     .bind(json_param(&keys.people)?)
     .bind(json_param(&keys.messages)?)
     .bind(json_param(&keys.days)?)
+    .bind(json_param(&keys.celebrated)?)
+    .bind(keys.first)
     .fetch_one(&mut **tx)
     .await?;
     serde_json::from_str(&document).map_err(|e| sqlx::Error::Decode(Box::new(e)))
@@ -330,6 +353,8 @@ pub struct ReactionWrites {
     /// Kudos no longer standing (removed first), then the ones standing anew.
     pub live_removed: Vec<i64>,
     pub live_added: Vec<LiveKudos>,
+    /// (channel, ts, standing) for every message whose count changed.
+    pub counts: Vec<(String, String, i64)>,
 }
 
 /// Writes a batch's changes with one statement list (one round trip).
@@ -353,13 +378,17 @@ pub async fn write_reactions(tx: &mut Tx<'_>, w: &ReactionWrites) -> Result<(), 
          DELETE FROM kudos_live WHERE kudos_id IN (SELECT value FROM json_each(?)); \
          INSERT INTO kudos_live (giver, channel, message_ts, kudos_id) \
          SELECT value->>'giver', value->>'channel', value->>'message_ts', value->>'kudos_id' \
-         FROM json_each(?)",
+         FROM json_each(?); \
+         INSERT INTO kudos_message_counts (channel, message_ts, standing) \
+         SELECT value->>0, value->>1, value->>2 FROM json_each(?) WHERE true \
+         ON CONFLICT (channel, message_ts) DO UPDATE SET standing = excluded.standing",
     )
     .bind(json_param(&w.reactions)?)
     .bind(json_param(&w.given)?)
     .bind(json_param(&w.retracted)?)
     .bind(json_param(&w.live_removed)?)
     .bind(json_param(&w.live_added)?)
+    .bind(json_param(&w.counts)?)
     .execute(&mut **tx)
     .await?;
     Ok(())
