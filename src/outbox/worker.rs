@@ -147,8 +147,8 @@ impl Worker {
                             .get(method)
                             .is_some_and(|until| *until > now)
                     };
-                    !blocked(&row.method)
-                        && !(is_paced(&row.method) && PREPARING_METHODS.iter().any(|m| blocked(m)))
+                    let preparing_blocked = || PREPARING_METHODS.iter().any(|m| blocked(m));
+                    !(blocked(&row.method) || is_paced(&row.method) && preparing_blocked())
                 })
                 .filter(|row| {
                     !is_paced(&row.method)
