@@ -868,3 +868,93 @@ async fn export_writes_every_kudos_and_retraction() {
     let until = run(&["export", "kudos", "--until", "2026-11-24"]);
     assert_eq!(until.lines().count(), 0, "nothing before the 25th: {until}");
 }
+
+/// Reactions that arrive at the same moment are applied together (group
+/// commit) and come out exactly as if they had come one by one: each kudos
+/// once, redeliveries ignored, the daily limit exact, one celebration with
+/// the right count.
+#[tokio::test]
+async fn reactions_arriving_together_count_exactly_once() {
+    let app = spawn_app().await;
+    let ts = app.sim.post_as_user(SUPPORT, ALICE, "Answered 40 tickets");
+    let carols: Vec<String> = (0..8)
+        .map(|i| {
+            app.sim
+                .post_as_user(SUPPORT, ALICE, &format!("Fix number {i}"))
+        })
+        .collect();
+    let fan = |i: usize| format!("U0FAN{i:05}");
+    // 30 fans on one message, 5 of them redelivered at the same time, and
+    // Carol thanking Alice for 8 messages with a limit of 5 a day.
+    let mut wave: Vec<Value> = (0..30)
+        .map(|i| reaction(true, &fan(i), Some(ALICE), SUPPORT, &ts))
+        .collect();
+    wave.extend(wave[..5].to_vec());
+    wave.extend(
+        carols
+            .iter()
+            .map(|m| reaction(true, CAROL, Some(ALICE), SUPPORT, m)),
+    );
+    futures::future::join_all(wave.iter().map(|e| send(&app, e))).await;
+
+    assert_eq!(given(&app).await, 35, "30 fans and Carol's 5");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM kudos_log WHERE giver = '{CAROL}' AND kind = 'given'"
+        ))
+        .await,
+        5,
+        "the daily limit holds when the reactions arrive together"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM processed_events").await,
+        38,
+        "each delivery applied once"
+    );
+
+    // Two fans take theirs back while two more arrive.
+    let second: Vec<Value> = vec![
+        reaction(false, &fan(0), Some(ALICE), SUPPORT, &ts),
+        reaction(false, &fan(1), Some(ALICE), SUPPORT, &ts),
+        reaction(true, &fan(30), Some(ALICE), SUPPORT, &ts),
+        reaction(true, &fan(31), Some(ALICE), SUPPORT, &ts),
+    ];
+    futures::future::join_all(second.iter().map(|e| send(&app, e))).await;
+    app.outbox_drained(Duration::from_secs(60)).await;
+
+    let on_message = format!(
+        "SELECT COUNT(*) FROM kudos_log g WHERE message_ts = '{ts}' AND kind = 'given' \
+         AND NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = g.id)"
+    );
+    assert_eq!(app.count(&on_message).await, 30);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT standing FROM kudos_message_counts WHERE message_ts = '{ts}'"
+        ))
+        .await,
+        30,
+        "the kept count matches the kudos standing"
+    );
+    let refusals = ephemerals(&app, CAROL);
+    assert_eq!(refusals.len(), 3, "{refusals:?}");
+    assert!(
+        refusals.iter().all(|(_, text)| text.contains("5")),
+        "{refusals:?}"
+    );
+    // One celebration per message: the fans' and Carol's five.
+    assert_eq!(posted(&app, HUMBLEBRAG).len(), 6);
+    let fans_celebration = app
+        .sim
+        .messages(HUMBLEBRAG)
+        .into_iter()
+        .find(|m| m.text.as_deref().is_some_and(|t| t.contains("others")))
+        .expect("the fans' celebration");
+    let text = fans_celebration.text.unwrap_or_default();
+    assert!(text.contains("and 28 others"), "{text}");
+    assert!(
+        !text.contains(&fan(0)) && !text.contains(&fan(1)),
+        "those who took theirs back are not named: {text}"
+    );
+    let blocks = fans_celebration.blocks.unwrap_or_default().to_string();
+    assert!(blocks.contains("30 kudos"), "{blocks}");
+}
