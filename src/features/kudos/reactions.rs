@@ -228,7 +228,7 @@ struct Batch<'a> {
     /// Newest (present, event µs) per (giver, channel, ts, emoji).
     reactions: HashMap<(String, String, String, String), (bool, i64)>,
     changed_reactions: HashSet<(String, String, String, String)>,
-    live_before: HashMap<MessageKey, i64>,
+    live_before: HashMap<MessageKey, LiveKudos>,
     live: HashMap<MessageKey, LiveKudos>,
     /// Standing kudos per giver in their current day (the daily limit).
     used_today: HashMap<String, u32>,
@@ -284,7 +284,7 @@ impl<'a> Batch<'a> {
                 .map(|(g, c, ts, e, present, us)| ((g, c, ts, e), (present != 0, us)))
                 .collect(),
             changed_reactions: HashSet::new(),
-            live_before: live.iter().map(|(k, l)| (k.clone(), l.kudos_id)).collect(),
+            live_before: live.clone(),
             live,
             used_today: snapshot
                 .given
@@ -554,20 +554,21 @@ impl<'a> Batch<'a> {
                 )
             })
             .collect();
+        let changed =
+            |key: &MessageKey, live: &LiveKudos, other: &HashMap<MessageKey, LiveKudos>| {
+                other.get(key).is_none_or(|l| l.kudos_id != live.kudos_id)
+            };
         let live_removed = self
             .live_before
             .iter()
-            .filter(|(key, id)| self.live.get(*key).is_none_or(|l| l.kudos_id != **id))
-            .map(|(_, id)| *id)
+            .filter(|(key, l)| changed(key, l, &self.live))
+            .map(|(_, l)| l.clone())
             .collect();
         let live_added = self
             .live
-            .values()
-            .filter(|l| {
-                let key = (l.giver.clone(), l.channel.clone(), l.message_ts.clone());
-                self.live_before.get(&key) != Some(&l.kudos_id)
-            })
-            .cloned()
+            .iter()
+            .filter(|(key, l)| changed(key, l, &self.live_before))
+            .map(|(_, l)| l.clone())
             .collect();
         let counts = self
             .counts_changed

@@ -350,8 +350,9 @@ pub struct ReactionWrites {
     pub reactions: Vec<(String, String, String, String, i64, i64)>,
     pub given: Vec<GivenRow>,
     pub retracted: Vec<Retraction>,
-    /// Kudos no longer standing (removed first), then the ones standing anew.
-    pub live_removed: Vec<i64>,
+    /// Kudos no longer standing (removed first, by key), then the ones
+    /// standing anew.
+    pub live_removed: Vec<LiveKudos>,
     pub live_added: Vec<LiveKudos>,
     /// (channel, ts, standing) for every message whose count changed.
     pub counts: Vec<(String, String, i64)>,
@@ -375,7 +376,9 @@ pub async fn write_reactions(tx: &mut Tx<'_>, w: &ReactionWrites) -> Result<(), 
          SELECT r.value->>'id', 'retracted', k.id, r.value->>'at_ms', k.giver, k.receiver, \
                 k.source, k.channel, k.message_ts, k.reason, k.delivery \
          FROM json_each(?) r JOIN kudos_log k ON k.id = r.value->>'retracts' ORDER BY r.key; \
-         DELETE FROM kudos_live WHERE kudos_id IN (SELECT value FROM json_each(?)); \
+         DELETE FROM kudos_live WHERE (giver, channel, message_ts, kudos_id) IN \
+             (SELECT value->>'giver', value->>'channel', value->>'message_ts', value->>'kudos_id' \
+              FROM json_each(?)); \
          INSERT INTO kudos_live (giver, channel, message_ts, kudos_id) \
          SELECT value->>'giver', value->>'channel', value->>'message_ts', value->>'kudos_id' \
          FROM json_each(?); \
