@@ -34,8 +34,9 @@ impl Range {
     }
 }
 
-/// Writes `rows` as CSV (with a header) or as a JSON array.
-pub fn write<T: Serialize>(
+/// Writes `rows` as CSV (with a header, also when there are none) or as a
+/// JSON array.
+pub fn write<T: Serialize + Default>(
     rows: &[T],
     format: Format,
     out: &mut dyn std::io::Write,
@@ -46,6 +47,17 @@ pub fn write<T: Serialize>(
             writeln!(out)?;
         }
         Format::Csv => {
+            if rows.is_empty() {
+                // csv writes the header with the first row; take it from a
+                // blank one so an empty export still says what its columns are.
+                let mut probe = csv::Writer::from_writer(Vec::new());
+                probe.serialize(T::default())?;
+                let probe = probe.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+                let header = probe.split(|b| *b == b'\n').next().unwrap_or_default();
+                out.write_all(header)?;
+                writeln!(out)?;
+                return Ok(());
+            }
             let mut writer = csv::Writer::from_writer(out);
             for row in rows {
                 writer.serialize(row)?;
@@ -54,4 +66,25 @@ pub fn write<T: Serialize>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default, Serialize)]
+    struct Row {
+        when: String,
+        count: i64,
+    }
+
+    #[test]
+    fn an_empty_csv_export_still_has_its_header() {
+        let mut out = Vec::new();
+        write::<Row>(&[], Format::Csv, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "when,count\n");
+        let mut out = Vec::new();
+        write::<Row>(&[], Format::Json, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "[]\n");
+    }
 }

@@ -179,7 +179,7 @@ pub async fn top_receivers(
 }
 
 /// One line of `needful export kudos`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
 pub struct ExportRow {
     pub id: i64,
     #[sqlx(skip)]

@@ -168,7 +168,7 @@ pub async fn posted_ts(tx: &mut Tx<'_>, key: &str) -> Result<Option<String>, sql
 }
 
 /// One understaffed period as exported.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct ExportRow {
     pub pod: String,
     pub reason: String,

@@ -257,7 +257,7 @@ fn nudge_period(since: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> Option<i
 }
 
 /// One row of `needful export trophy`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 struct ExportRow {
     number: i64,
     passed_at: String,
