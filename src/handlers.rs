@@ -94,7 +94,12 @@ fn is_busy(e: &AppError) -> bool {
     };
     match e.downcast_ref::<sqlx::Error>() {
         Some(sqlx::Error::PoolTimedOut) => true,
-        Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some("5" | "6")),
+        // SQLITE_BUSY (5) or SQLITE_LOCKED (6), also as extended codes
+        // (SQLITE_BUSY_TIMEOUT is 773): the primary code is the low byte.
+        Some(sqlx::Error::Database(db)) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
         _ => false,
     }
 }
