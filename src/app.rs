@@ -92,7 +92,13 @@ impl Application {
         let db = storage::connect(&settings.env.database_url).await?;
         let slack = SlackApi::new(&settings.env.slack_api_url, &settings.env.bot_token)
             .context("could not set up the Slack client")?;
-        let outbox = Worker::new(db.clone(), slack.clone(), settings.team.outbox.clone());
+        let reader = storage::connect_reader(&settings.env.database_url, &db).await?;
+        let outbox = Worker::new(
+            db.clone(),
+            reader,
+            slack.clone(),
+            settings.team.outbox.clone(),
+        );
         let listener = TcpListener::bind(settings.env.listen)
             .await
             .with_context(|| {

@@ -27,6 +27,8 @@ const FLUSH_FOR: Duration = Duration::from_secs(5);
 
 pub struct Worker {
     db: Db,
+    /// For the scans: a separate connection, so they never hold up a write.
+    reader: Db,
     api: SlackApi,
     config: OutboxConfig,
     wake: Notify,
@@ -66,9 +68,10 @@ fn is_paced(method: &str) -> bool {
 }
 
 impl Worker {
-    pub fn new(db: Db, api: SlackApi, config: OutboxConfig) -> Arc<Self> {
+    pub fn new(db: Db, reader: Db, api: SlackApi, config: OutboxConfig) -> Arc<Self> {
         Arc::new(Self {
             db,
+            reader,
             api,
             config,
             wake: Notify::new(),
@@ -131,7 +134,7 @@ impl Worker {
 
     /// Attempts every row that may be sent now. Returns how many were attempted.
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let heads = storage::outbox::heads(&self.db, 1000).await?;
+        let heads = storage::outbox::heads(&self.reader, 1000).await?;
         let now = Instant::now();
         let ms = now_ms();
         let mut home_taken = false;

@@ -49,6 +49,24 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
     Ok(pool)
 }
 
+/// A second pool for reads that may be long and need not block the writer
+/// (WAL readers never do): the outbox worker's scans. For an in-memory
+/// database (another connection would see another database) it is `db`.
+pub async fn connect_reader(database_url: &str, db: &Db) -> anyhow::Result<Db> {
+    if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+        return Ok(db.clone());
+    }
+    let options = SqliteConnectOptions::from_str(database_url)?
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(2));
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(2500))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("could not open the database at {database_url} for reading"))
+}
+
 /// Starts a write transaction that takes the write lock at once, so two writers
 /// wait for each other (busy timeout) instead of failing on a lock upgrade.
 pub async fn begin_write(db: &Db) -> Result<Tx<'static>, sqlx::Error> {
