@@ -13,6 +13,7 @@ use slack_morphism::prelude::{
     SlackInteractionResponse, SlackViewSubmissionErrorsResponse, SlackViewSubmissionResponse,
 };
 
+use crate::features::staffing::pods::member_of;
 use crate::{
     app::App,
     config::PodConfig,
@@ -43,13 +44,6 @@ fn pod_named<'a>(app: &'a App, name: &str) -> Option<&'a PodConfig> {
     pods(app).iter().find(|p| p.name == name)
 }
 
-fn member_pods<'a>(app: &'a App, user: &UserId) -> Vec<&'a PodConfig> {
-    pods(app)
-        .iter()
-        .filter(|p| p.members.contains(user))
-        .collect()
-}
-
 /// "support:2026-11-25" → (pod, day), as buttons and modals carry it.
 fn parse_pod_day<'a>(app: &'a App, raw: &str) -> Option<(&'a PodConfig, NaiveDate)> {
     let (pod, day) = raw.rsplit_once(':')?;
@@ -64,7 +58,7 @@ fn clean_note(text: &str) -> Option<String> {
 
 pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
     let now = app.clock.now();
-    let mine = member_pods(app, &inv.user);
+    let mine = member_of(app, &inv.user);
     let today = mine
         .first()
         .map(|p| schedule::local_date(p, now))
@@ -289,7 +283,7 @@ async fn status(
         .filter(|p| p.managers.contains(user))
         .collect();
     if managed.is_empty() {
-        let mut managers: Vec<String> = member_pods(app, user)
+        let mut managers: Vec<String> = member_of(app, user)
             .iter()
             .flat_map(|p| p.managers.iter().map(|m| m.to_string()))
             .collect();
@@ -337,7 +331,7 @@ pub async fn on_message(
         // Managers and others chat in the thread too; only tell those who
         // look like they meant to check in (not the pod's managers).
         if !pod.managers.contains(&message.user) {
-            let own: Vec<String> = member_pods(app, &message.user)
+            let own: Vec<String> = member_of(app, &message.user)
                 .iter()
                 .map(|p| p.name.clone())
                 .collect();
@@ -393,7 +387,7 @@ pub async fn on_block_action(
     let refusal = match parse_pod_day(app, &action.value) {
         None => Some((None, render::pod_gone())),
         Some((pod, _)) if !pod.members.contains(&action.user) => {
-            let own: Vec<String> = member_pods(app, &action.user)
+            let own: Vec<String> = member_of(app, &action.user)
                 .iter()
                 .map(|p| p.name.clone())
                 .collect();
@@ -456,7 +450,7 @@ pub async fn on_view_submission(
         return refuse(render::pod_gone());
     };
     if !pod.members.contains(&view.user) {
-        let own: Vec<String> = member_pods(app, &view.user)
+        let own: Vec<String> = member_of(app, &view.user)
             .iter()
             .map(|p| p.name.clone())
             .collect();
@@ -500,7 +494,7 @@ pub async fn home_blocks(
 ) -> Result<Vec<Value>, AppError> {
     let now = app.clock.now();
     let mut lines = Vec::new();
-    for pod in member_pods(app, user) {
+    for pod in member_of(app, user) {
         match schedule::checkin_day(pod, now) {
             Ok(window) => {
                 let mine = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await?;

@@ -37,37 +37,56 @@ pub struct ReactionInput {
 
 impl From<&SlackReactionAddedEvent> for ReactionInput {
     fn from(e: &SlackReactionAddedEvent) -> Self {
-        Self {
-            added: true,
-            reactor: e.user.to_string(),
-            reaction: e.reaction.to_string(),
-            author: e.item_user.as_ref().map(|u| u.to_string()),
-            message: message_of(&e.item),
-            event_ts: e.event_ts.to_string(),
-        }
+        Self::new(
+            true,
+            &e.user,
+            &e.reaction,
+            e.item_user.as_ref(),
+            &e.item,
+            &e.event_ts,
+        )
     }
 }
 
 impl From<&SlackReactionRemovedEvent> for ReactionInput {
     fn from(e: &SlackReactionRemovedEvent) -> Self {
-        Self {
-            added: false,
-            reactor: e.user.to_string(),
-            reaction: e.reaction.to_string(),
-            author: e.item_user.as_ref().map(|u| u.to_string()),
-            message: message_of(&e.item),
-            event_ts: e.event_ts.to_string(),
-        }
+        Self::new(
+            false,
+            &e.user,
+            &e.reaction,
+            e.item_user.as_ref(),
+            &e.item,
+            &e.event_ts,
+        )
     }
 }
 
-fn message_of(item: &SlackReactionsItem) -> Option<(String, String)> {
-    match item {
-        SlackReactionsItem::Message(m) => Some((
-            m.origin.channel.as_ref()?.to_string(),
-            m.origin.ts.to_string(),
-        )),
-        SlackReactionsItem::File(_) => None,
+impl ReactionInput {
+    /// Slack's added and removed events carry the same fields.
+    fn new(
+        added: bool,
+        reactor: &SlackUserId,
+        reaction: &SlackReactionName,
+        author: Option<&SlackUserId>,
+        item: &SlackReactionsItem,
+        event_ts: &SlackTs,
+    ) -> Self {
+        let message = match item {
+            SlackReactionsItem::Message(m) => m
+                .origin
+                .channel
+                .as_ref()
+                .map(|c| (c.to_string(), m.origin.ts.to_string())),
+            SlackReactionsItem::File(_) => None,
+        };
+        Self {
+            added,
+            reactor: reactor.to_string(),
+            reaction: reaction.to_string(),
+            author: author.map(|u| u.to_string()),
+            message,
+            event_ts: event_ts.to_string(),
+        }
     }
 }
 

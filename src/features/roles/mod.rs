@@ -220,13 +220,7 @@ pub async fn home_blocks(
 ) -> Result<Vec<Value>, AppError> {
     let now = app.clock.now();
     let mut blocks = Vec::new();
-    for pod in app
-        .settings
-        .team
-        .pods
-        .iter()
-        .filter(|p| pods::is_member(p, user))
-    {
+    for pod in pods::member_of(app, user) {
         let (roster, moves) = effective_roster(tx, pod, week_at(pod, now)).await?;
         let role = role_in(&roster, user);
         let moved_from = moves

@@ -305,13 +305,7 @@ pub async fn home_blocks(
 ) -> Result<Vec<Value>, AppError> {
     let now = app.clock.now();
     let mut blocks = Vec::new();
-    for pod in app
-        .settings
-        .team
-        .pods
-        .iter()
-        .filter(|p| pods::is_member(p, user) || pods::is_manager(p, user))
-    {
+    for pod in pods::involving(app, user) {
         if let Some(switch) = store::open_switch(tx, &pod.name).await? {
             blocks.push(render::home_section(pod, &switch, now));
         }

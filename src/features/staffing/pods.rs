@@ -33,6 +33,26 @@ pub(crate) fn is_member(pod: &PodConfig, user: &UserId) -> bool {
     pod.members.contains(user)
 }
 
+/// The pods `user` works in.
+pub(crate) fn member_of<'a>(app: &'a App, user: &UserId) -> Vec<&'a PodConfig> {
+    app.settings
+        .team
+        .pods
+        .iter()
+        .filter(|p| is_member(p, user))
+        .collect()
+}
+
+/// The pods `user` works in or manages.
+pub(crate) fn involving<'a>(app: &'a App, user: &UserId) -> Vec<&'a PodConfig> {
+    app.settings
+        .team
+        .pods
+        .iter()
+        .filter(|p| is_member(p, user) || is_manager(p, user))
+        .collect()
+}
+
 /// The managers as mentions, for refusals that say whom to ask.
 pub(crate) fn managers_text(pod: &PodConfig) -> String {
     if pod.managers.is_empty() {
