@@ -45,6 +45,8 @@ pub struct Application {
     listener: TcpListener,
     state: App,
     mode: Mode,
+    /// The WAL checkpoints' own connection (none for an in-memory database).
+    checkpointer: Option<storage::Db>,
     shutdown: CancellationToken,
 }
 
@@ -93,6 +95,7 @@ impl Application {
         let slack = SlackApi::new(&settings.env.slack_api_url, &settings.env.bot_token)
             .context("could not set up the Slack client")?;
         let reader = storage::connect_reader(&settings.env.database_url, &db).await?;
+        let checkpointer = storage::connect_checkpointer(&settings.env.database_url).await?;
         let outbox = Worker::new(
             db.clone(),
             reader,
@@ -125,6 +128,7 @@ impl Application {
                 ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,
             }),
             mode,
+            checkpointer,
             shutdown: CancellationToken::new(),
         };
         // The batch writer ends when the state (and so its queue) is dropped.
@@ -177,9 +181,13 @@ impl Application {
             listener,
             state,
             mode,
+            checkpointer,
             shutdown,
         } = self;
         let worker = tokio::spawn(state.outbox.clone().run(shutdown.clone()));
+        let checkpoints = checkpointer
+            .clone()
+            .map(|db| tokio::spawn(storage::checkpoint::run(db, shutdown.clone())));
         let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), shutdown.clone()));
         let socket = match mode {
             Mode::SocketMode => Some(crate::slack::socket::start(state.clone()).await?),
@@ -198,6 +206,14 @@ impl Application {
         shutdown.cancel();
         let _ = scheduler.await;
         let _ = worker.await;
+        if let Some(checkpoints) = checkpoints {
+            let _ = checkpoints.await;
+        }
+        if let Some(db) = checkpointer
+            && let Err(e) = storage::checkpoint::last(&db).await
+        {
+            tracing::warn!(error = %e, "the last WAL checkpoint failed; the log is kept and replayed at the next start");
+        }
         tracing::info!("needful stopped");
         Ok(())
     }

@@ -61,9 +61,10 @@ fn event_kind(event: &SlackEventCallbackBody) -> Option<&'static str> {
 /// hold back the others.
 pub async fn apply_events(
     app: &App,
+    conn: &mut sqlx::SqliteConnection,
     events: Vec<SlackPushEventCallback>,
 ) -> Vec<Result<Handled, AppError>> {
-    match apply_together(app, &events).await {
+    match apply_together(app, conn, &events).await {
         Ok(handled) => handled.into_iter().map(Ok).collect(),
         Err(e) if events.len() == 1 || is_busy(&e) => {
             let why = format!("{e:#}");
@@ -76,7 +77,7 @@ pub async fn apply_events(
             let mut results = Vec::with_capacity(events.len());
             for event in &events {
                 results.push(
-                    apply_together(app, std::slice::from_ref(event))
+                    apply_together(app, conn, std::slice::from_ref(event))
                         .await
                         .map(|handled| handled[0]),
                 );
@@ -106,6 +107,7 @@ fn is_busy(e: &AppError) -> bool {
 
 async fn apply_together(
     app: &App,
+    conn: &mut sqlx::SqliteConnection,
     events: &[SlackPushEventCallback],
 ) -> Result<Vec<Handled>, AppError> {
     let kinds: Vec<Option<&str>> = events.iter().map(|e| event_kind(&e.event)).collect();
@@ -117,7 +119,7 @@ async fn apply_together(
     if applicable.is_empty() {
         return Ok(vec![Handled::Ignored; events.len()]);
     }
-    let mut tx = storage::begin_write(&app.db).await?;
+    let mut tx = storage::begin_write_on(conn).await?;
     let mut fresh = storage::events::mark_applied(&mut tx, &applicable, app.clock.now())
         .await?
         .into_iter();

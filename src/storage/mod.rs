@@ -1,5 +1,6 @@
 //! The database: SQLite in WAL mode by default. All SQL lives under this module.
 
+pub mod checkpoint;
 pub mod events;
 pub mod outbox;
 
@@ -17,24 +18,13 @@ pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Opens (creating if missing) the database and applies pending migrations.
+/// Commits never run a WAL checkpoint: [`checkpoint::run`] does them on a
+/// connection of its own, and the last connection to close does a final one.
 pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
-    let options = SqliteConnectOptions::from_str(database_url)
-        .with_context(|| {
-            format!("DATABASE_URL {database_url:?} is not a SQLite URL (e.g. sqlite://needful.db)")
-        })?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // NORMAL in WAL mode keeps every commit durable against a process crash,
-        // which is the failure that matters here; FULL only adds power-loss safety.
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        // 16 MB of page cache instead of SQLite's 2 MB: every kudos touches
-        // index pages all over the file (measured 1,442 → 1,833 events/s;
-        // peak RSS stays under 50 MB).
-        .pragma("cache_size", "-16384")
-        // Short enough that a request blocked by a lock still answers (503, so
-        // Slack retries) inside Slack's 3-second deadline.
-        .busy_timeout(Duration::from_secs(2));
+    let options = writer_options(database_url)?
+        // A checkpoint in a commit held every event behind it for up to 15 ms
+        // (an fsync): p99 at 1,000 events/s was 17 ms. See BENCHMARKS.md.
+        .pragma("wal_autocheckpoint", "0");
     // One connection: SQLite has one writer anyway, and waiting in sqlx's
     // FIFO queue is cheaper and fairer than SQLite's sleeping busy handler
     // (measured with examples/loadgen: 1,800 → 2,000 events/s, peak RSS
@@ -52,11 +42,52 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
     Ok(pool)
 }
 
+/// How every connection that may write opens the database.
+fn writer_options(database_url: &str) -> anyhow::Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(database_url)
+        .with_context(|| {
+            format!("DATABASE_URL {database_url:?} is not a SQLite URL (e.g. sqlite://needful.db)")
+        })?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL in WAL mode keeps every commit durable against a process crash,
+        // which is the failure that matters here; FULL only adds power-loss safety.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        // 16 MB of page cache instead of SQLite's 2 MB: every kudos touches
+        // index pages all over the file (measured 1,442 → 1,833 events/s;
+        // peak RSS stays under 50 MB).
+        .pragma("cache_size", "-16384")
+        // Short enough that a request blocked by a lock still answers (503, so
+        // Slack retries) inside Slack's 3-second deadline.
+        .busy_timeout(Duration::from_secs(2)))
+}
+
+/// True for a database that lives in this process only: another connection
+/// would open another database.
+fn in_memory(database_url: &str) -> bool {
+    database_url.contains(":memory:") || database_url.contains("mode=memory")
+}
+
+/// A pool of one for [`checkpoint::run`]; None for an in-memory database,
+/// which has no WAL.
+pub async fn connect_checkpointer(database_url: &str) -> anyhow::Result<Option<Db>> {
+    if in_memory(database_url) {
+        return Ok(None);
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(writer_options(database_url)?)
+        .await
+        .with_context(|| format!("could not open the database at {database_url}"))?;
+    Ok(Some(pool))
+}
+
 /// A second pool for reads that may be long and need not block the writer
 /// (WAL readers never do): the outbox worker's scans. For an in-memory
 /// database (another connection would see another database) it is `db`.
 pub async fn connect_reader(database_url: &str, db: &Db) -> anyhow::Result<Db> {
-    if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+    if in_memory(database_url) {
         return Ok(db.clone());
     }
     let options = SqliteConnectOptions::from_str(database_url)?
@@ -74,6 +105,11 @@ pub async fn connect_reader(database_url: &str, db: &Db) -> anyhow::Result<Db> {
 /// wait for each other (busy timeout) instead of failing on a lock upgrade.
 pub async fn begin_write(db: &Db) -> Result<Tx<'static>, sqlx::Error> {
     db.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// [`begin_write`] on a connection the caller holds (the event writer's).
+pub async fn begin_write_on(conn: &mut sqlx::SqliteConnection) -> Result<Tx<'_>, sqlx::Error> {
+    sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await
 }
 
 /// True when the database answers a trivial query.
