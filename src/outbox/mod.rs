@@ -184,7 +184,15 @@ pub async fn enqueue_many(
     if messages.is_empty() {
         return Ok(());
     }
-    let rows = messages
+    storage::outbox::insert(tx, &rows(messages)?).await
+}
+
+/// The outbox rows [`enqueue_many`] writes, for a caller that writes them
+/// with its own statements (see [`storage::outbox::INSERT`]).
+pub fn rows(
+    messages: &[(Outgoing, Option<Outgoing>)],
+) -> Result<Vec<storage::outbox::NewRow>, sqlx::Error> {
+    messages
         .iter()
         .map(|(msg, on_refusal)| {
             let stored = Stored {
@@ -199,6 +207,5 @@ pub async fn enqueue_many(
                 message_key: msg.message_key(),
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    storage::outbox::insert(tx, &rows).await
+        .collect()
 }

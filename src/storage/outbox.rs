@@ -26,18 +26,25 @@ pub struct NewRow {
     pub message_key: Option<String>,
 }
 
+/// The statement [`insert`] runs, for a caller that sends it together with
+/// its own writes (one round trip). Its parameters: the creation time, then
+/// [`rows_param`].
+pub const INSERT: &str = "INSERT INTO outbox (order_key, method, payload, message_key, created_at) \
+     SELECT value->>'order_key', value->>'method', value->>'payload', value->>'message_key', ? \
+     FROM json_each(?) ORDER BY key";
+
+/// `rows` as [`INSERT`]'s second parameter.
+pub fn rows_param(rows: &[NewRow]) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
 /// Adds `rows` in this order (ids ascend with it) with a single statement.
 pub async fn insert(tx: &mut Tx<'_>, rows: &[NewRow]) -> Result<(), sqlx::Error> {
-    let rows = serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-        "INSERT INTO outbox (order_key, method, payload, message_key, created_at) \
-         SELECT value->>'order_key', value->>'method', value->>'payload', value->>'message_key', ?1 \
-         FROM json_each(?2) ORDER BY key",
-    )
-    .bind(Utc::now())
-    .bind(rows)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query(INSERT)
+        .bind(Utc::now())
+        .bind(rows_param(rows)?)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -210,8 +210,7 @@ pub async fn on_reactions(
         batch.apply(reaction);
     }
     let (writes, outgoing) = batch.finish();
-    store::write_reactions(tx, &writes).await?;
-    outbox::enqueue_many(tx, &outgoing).await?;
+    store::write_reactions(tx, &writes, &outbox::rows(&outgoing)?).await?;
     Ok(())
 }
 
@@ -258,6 +257,7 @@ struct Batch<'a> {
     given: Vec<GivenRow>,
     retracted: Vec<Retraction>,
     outgoing: Vec<(Outgoing, Option<Outgoing>)>,
+    homes_refreshed: HashSet<UserId>,
 }
 
 impl<'a> Batch<'a> {
@@ -316,6 +316,7 @@ impl<'a> Batch<'a> {
             given: Vec::new(),
             retracted: Vec::new(),
             outgoing: Vec::new(),
+            homes_refreshed: HashSet::new(),
         }
     }
 
@@ -437,8 +438,7 @@ impl<'a> Batch<'a> {
             )),
             Delivery::None => {}
         }
-        self.outgoing
-            .push((features::home::refresh(&r.receiver), None));
+        self.refresh_home(&r.receiver);
     }
 
     fn retract(&mut self, r: &Reaction, live: LiveKudos) {
@@ -466,8 +466,15 @@ impl<'a> Batch<'a> {
             self.counts_changed.insert(message);
             self.celebrate(r, false);
         }
-        self.outgoing
-            .push((features::home::refresh(&r.receiver), None));
+        self.refresh_home(&r.receiver);
+    }
+
+    /// One App Home refresh per person and batch: it renders at delivery,
+    /// so one shows everything the batch did.
+    fn refresh_home(&mut self, user: &UserId) {
+        if self.homes_refreshed.insert(user.clone()) {
+            self.outgoing.push((features::home::refresh(user), None));
+        }
     }
 
     fn take_id(&mut self) -> i64 {

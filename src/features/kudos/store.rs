@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::storage::{Db, Tx};
+use crate::storage::{self, Db, Tx, outbox::NewRow};
 
 /// How the receiver hears of a kudos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,9 +358,14 @@ pub struct ReactionWrites {
     pub counts: Vec<(String, String, i64)>,
 }
 
-/// Writes a batch's changes with one statement list (one round trip).
-pub async fn write_reactions(tx: &mut Tx<'_>, w: &ReactionWrites) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Writes a batch's changes and the outbox rows they cause with one
+/// statement list (one round trip).
+pub async fn write_reactions(
+    tx: &mut Tx<'_>,
+    w: &ReactionWrites,
+    outbox: &[NewRow],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
         "INSERT INTO kudos_reactions (giver, channel, message_ts, reaction, present, event_ts_us) \
          SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 \
          FROM json_each(?) WHERE true \
@@ -384,14 +389,18 @@ pub async fn write_reactions(tx: &mut Tx<'_>, w: &ReactionWrites) -> Result<(), 
          FROM json_each(?); \
          INSERT INTO kudos_message_counts (channel, message_ts, standing) \
          SELECT value->>0, value->>1, value->>2 FROM json_each(?) WHERE true \
-         ON CONFLICT (channel, message_ts) DO UPDATE SET standing = excluded.standing",
-    )
+         ON CONFLICT (channel, message_ts) DO UPDATE SET standing = excluded.standing; \
+         {INSERT}",
+        INSERT = storage::outbox::INSERT
+    ))
     .bind(json_param(&w.reactions)?)
     .bind(json_param(&w.given)?)
     .bind(json_param(&w.retracted)?)
     .bind(json_param(&w.live_removed)?)
     .bind(json_param(&w.live_added)?)
     .bind(json_param(&w.counts)?)
+    .bind(chrono::Utc::now())
+    .bind(storage::outbox::rows_param(outbox)?)
     .execute(&mut **tx)
     .await?;
     Ok(())
