@@ -12,6 +12,9 @@ use serde_json::Value;
 
 use crate::storage::{self, Tx};
 
+/// How every App Home's order key (and message key) starts.
+pub(crate) const HOME_KEYS: &str = "home:";
+
 /// One thing to tell Slack. Blocks are Block Kit JSON (rendered by the feature).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -118,6 +121,7 @@ impl Outgoing {
     }
 
     /// Rows with the same order key are delivered strictly one after another.
+    /// (Every App Home's key starts with [`HOME_KEYS`].)
     pub fn order_key(&self) -> String {
         match self {
             Outgoing::Post { channel, .. }
@@ -127,7 +131,7 @@ impl Outgoing {
             Outgoing::DirectMessage { user, .. } => format!("dm:{user}"),
             Outgoing::React { channel, .. } => format!("reactions:{channel}"),
             Outgoing::PublishHome { user, .. } | Outgoing::RefreshHome { user } => {
-                format!("home:{user}")
+                format!("{HOME_KEYS}{user}")
             }
             Outgoing::OpenView { trigger_id, .. } => format!("view:{trigger_id}"),
         }
@@ -152,7 +156,7 @@ impl Outgoing {
             Outgoing::Post { key, .. } => key.clone(),
             Outgoing::Update { key, .. } | Outgoing::Delete { key, .. } => Some(key.clone()),
             Outgoing::PublishHome { user, .. } | Outgoing::RefreshHome { user } => {
-                Some(format!("home:{user}"))
+                Some(format!("{HOME_KEYS}{user}"))
             }
             _ => None,
         }

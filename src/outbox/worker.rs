@@ -134,7 +134,14 @@ impl Worker {
 
     /// Attempts every row that may be sent now. Returns how many were attempted.
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let heads = storage::outbox::heads(&self.reader, 1000).await?;
+        // App Homes go one per `home_interval`: until the next one's turn,
+        // the scan jumps over the (possibly hundreds of) people waiting.
+        let homes_due = self
+            .pacing()
+            .home_next
+            .is_none_or(|next| next <= Instant::now());
+        let skip = (!homes_due).then_some(super::HOME_KEYS);
+        let heads = storage::outbox::heads(&self.reader, 1000, skip).await?;
         let now = Instant::now();
         let ms = now_ms();
         let mut home_taken = false;

@@ -51,13 +51,21 @@ pub async fn insert(tx: &mut Tx<'_>, rows: &[NewRow]) -> Result<(), sqlx::Error>
 /// The oldest unfinished row of every order key: only these may be sent now.
 /// It skips from key to key through index `outbox_pending` (two probes per
 /// key), so a long queue behind a paced channel does not slow the scan.
-pub async fn heads(db: &Db, limit: i64) -> Result<Vec<Row>, sqlx::Error> {
+/// Keys starting with `skip` (whose turn has not come) are jumped over whole.
+pub async fn heads(db: &Db, limit: i64, skip: Option<&str>) -> Result<Vec<Row>, sqlx::Error> {
+    // [skip, skip_end) is every key with the prefix; an empty range skips nothing.
+    let (skip, skip_end) = match skip {
+        Some(prefix) => (prefix.to_string(), prefix_end(prefix)),
+        None => (String::new(), String::new()),
+    };
     sqlx::query_as::<_, Row>(
         "WITH RECURSIVE waiting (order_key) AS ( \
              SELECT MIN(order_key) FROM outbox WHERE status IN ('pending', 'sending') \
              UNION ALL \
              SELECT (SELECT MIN(order_key) FROM outbox WHERE status IN ('pending', 'sending') \
-                     AND order_key > waiting.order_key) \
+                     AND order_key > CASE WHEN waiting.order_key >= ?1 \
+                                          AND waiting.order_key < ?2 \
+                                          THEN ?2 ELSE waiting.order_key END) \
              FROM waiting WHERE waiting.order_key IS NOT NULL \
          ) \
          SELECT o.id, o.order_key, o.method, o.payload, o.message_key, o.status, o.attempts, \
@@ -65,11 +73,28 @@ pub async fn heads(db: &Db, limit: i64) -> Result<Vec<Row>, sqlx::Error> {
          FROM waiting CROSS JOIN outbox o ON o.id = ( \
              SELECT MIN(id) FROM outbox WHERE status IN ('pending', 'sending') \
              AND order_key = waiting.order_key) \
-         ORDER BY o.id LIMIT ?",
+         WHERE NOT (waiting.order_key >= ?1 AND waiting.order_key < ?2) \
+         ORDER BY o.id LIMIT ?3",
     )
+    .bind(skip)
+    .bind(skip_end)
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+/// The first string after every string that starts with `prefix`
+/// (`home:` → `home;`).
+fn prefix_end(prefix: &str) -> String {
+    let mut end: Vec<char> = prefix.chars().collect();
+    while let Some(last) = end.pop() {
+        if let Some(next) = char::from_u32(u32::from(last) + 1) {
+            end.push(next);
+            return end.into_iter().collect();
+        }
+    }
+    // Only possible for a prefix of char::MAX: nothing sorts after it.
+    String::new()
 }
 
 /// Claims a row for delivery. A row left 'sending' by a crashed process can be
@@ -235,4 +260,67 @@ pub async fn summary(db: &Db) -> Result<Vec<Summary>, sqlx::Error> {
     sqlx::query_as("SELECT status, COUNT(*) AS count FROM outbox GROUP BY status ORDER BY status")
         .fetch_all(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(order_key: &str) -> NewRow {
+        NewRow {
+            order_key: order_key.to_string(),
+            method: "chat.postMessage",
+            payload: "{}".to_string(),
+            message_key: None,
+        }
+    }
+
+    #[test]
+    fn a_prefix_ends_at_the_next_character() {
+        assert_eq!(prefix_end("home:"), "home;");
+        assert_eq!(prefix_end(""), "");
+    }
+
+    #[tokio::test]
+    async fn heads_are_the_oldest_per_key_and_skip_a_prefix_whole() {
+        let db = crate::storage::connect("sqlite::memory:").await.unwrap();
+        let mut tx = crate::storage::begin_write(&db).await.unwrap();
+        let keys = [
+            "channel:C1",
+            "home:U1",
+            "channel:C1",
+            "home:U2",
+            "dm:U1",
+            "home:U1",
+            "reactions:C1",
+        ];
+        insert(&mut tx, &keys.map(row)).await.unwrap();
+        tx.commit().await.unwrap();
+        let order = |rows: Vec<Row>| {
+            rows.into_iter()
+                .map(|r| (r.id, r.order_key))
+                .collect::<Vec<_>>()
+        };
+        let all = order(heads(&db, 100, None).await.unwrap());
+        assert_eq!(
+            all,
+            [
+                (1, "channel:C1".to_string()),
+                (2, "home:U1".to_string()),
+                (4, "home:U2".to_string()),
+                (5, "dm:U1".to_string()),
+                (7, "reactions:C1".to_string()),
+            ]
+        );
+        let without_homes = order(heads(&db, 100, Some("home:")).await.unwrap());
+        assert_eq!(
+            without_homes,
+            [
+                (1, "channel:C1".to_string()),
+                (5, "dm:U1".to_string()),
+                (7, "reactions:C1".to_string()),
+            ]
+        );
+        assert_eq!(order(heads(&db, 2, None).await.unwrap()).len(), 2);
+    }
 }
