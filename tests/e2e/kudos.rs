@@ -962,3 +962,38 @@ async fn reactions_arriving_together_count_exactly_once() {
     let blocks = fans_celebration.blocks.unwrap_or_default().to_string();
     assert!(blocks.contains("30 kudos"), "{blocks}");
 }
+
+/// Kudos for someone whose App Home refresh is still waiting add no second
+/// refresh: the waiting one renders at delivery and shows them all.
+#[tokio::test]
+async fn kudos_while_a_home_refresh_waits_share_it() {
+    let app = spawn_app_with(TestOptions {
+        config: DEFAULT_CONFIG.replace("home_interval = \"20ms\"", "home_interval = \"2s\""),
+        ..TestOptions::default()
+    })
+    .await;
+    let messages: Vec<String> = (0..3)
+        .map(|i| {
+            app.sim
+                .post_as_user(SUPPORT, ALICE, &format!("Escalation {i} closed"))
+        })
+        .collect();
+    // The first refresh goes out at once and starts the 2-second pacing.
+    react(&app, BOB, ALICE, SUPPORT, &messages[0]).await;
+    app.sim.wait_for("views.publish", 1, WAIT).await;
+    react(&app, CAROL, ALICE, SUPPORT, &messages[1]).await;
+    react(&app, MANAGER, ALICE, SUPPORT, &messages[2]).await;
+    let waiting = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND order_key = 'home:{ALICE}'"
+        ))
+        .await;
+    assert_eq!(waiting, 1, "one refresh waits for both kudos");
+    app.sim.wait_for("views.publish", 2, WAIT).await;
+    let home = app
+        .sim
+        .home_view(ALICE)
+        .expect("home published")
+        .to_string();
+    assert!(home.contains("Received: 3 this week"), "{home}");
+}

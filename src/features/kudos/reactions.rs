@@ -257,7 +257,8 @@ struct Batch<'a> {
     given: Vec<GivenRow>,
     retracted: Vec<Retraction>,
     outgoing: Vec<(Outgoing, Option<Outgoing>)>,
-    homes_refreshed: HashSet<UserId>,
+    /// People whose App Home will be refreshed after this batch anyway.
+    homes_refreshed: HashSet<String>,
 }
 
 impl<'a> Batch<'a> {
@@ -316,7 +317,7 @@ impl<'a> Batch<'a> {
             given: Vec::new(),
             retracted: Vec::new(),
             outgoing: Vec::new(),
-            homes_refreshed: HashSet::new(),
+            homes_refreshed: snapshot.homes_waiting.into_iter().collect(),
         }
     }
 
@@ -469,10 +470,10 @@ impl<'a> Batch<'a> {
         self.refresh_home(&r.receiver);
     }
 
-    /// One App Home refresh per person and batch: it renders at delivery,
-    /// so one shows everything the batch did.
+    /// At most one App Home refresh waiting per person: it renders at
+    /// delivery, so one shows everything before it.
     fn refresh_home(&mut self, user: &UserId) {
-        if self.homes_refreshed.insert(user.clone()) {
+        if self.homes_refreshed.insert(user.to_string()) {
             self.outgoing.push((features::home::refresh(user), None));
         }
     }

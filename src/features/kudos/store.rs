@@ -267,6 +267,10 @@ pub struct ReactionSnapshot {
     /// (channel, ts, id, giver, receiver): the oldest standing celebrated
     /// kudos per message, [`ReactionKeys::first`] of them at most.
     pub first: Vec<(String, String, i64, String, String)>,
+    /// People among [`ReactionKeys::people`] whose App Home refresh is still
+    /// waiting in the outbox: it renders at delivery, after this commit, so
+    /// it will show this batch too.
+    pub homes_waiting: Vec<String>,
     /// The id the next kudos_log row gets. Ids are handed out in memory so a
     /// kudos and its retraction can land in one batch; the write lock held
     /// since BEGIN IMMEDIATE keeps them ours.
@@ -309,6 +313,9 @@ pub async fn reaction_snapshot(
                      WHERE k.id IN (SELECT id FROM kudos_log WHERE channel = m.value->>0 \
                                     AND message_ts = m.value->>1 AND source = 'reaction' \
                                     AND delivery = 'channel' AND {LIVE} ORDER BY id LIMIT ?5)), \
+           'homes_waiting', (SELECT json_group_array(p.value) FROM json_each(?1) p \
+                             WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.status = 'pending' \
+                                           AND o.order_key = ?6 || p.value)), \
            'next_id', 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
                               IFNULL((SELECT MAX(id) FROM kudos_log), 0)))",
         given = given_in_day("d.value->>0", "d.value->>1", "d.value->>2")
@@ -318,6 +325,7 @@ pub async fn reaction_snapshot(
     .bind(json_param(&keys.days)?)
     .bind(json_param(&keys.celebrated)?)
     .bind(keys.first)
+    .bind(crate::outbox::HOME_KEYS)
     .fetch_one(&mut **tx)
     .await?;
     serde_json::from_str(&document).map_err(|e| sqlx::Error::Decode(Box::new(e)))
