@@ -269,7 +269,8 @@ pub struct ReactionSnapshot {
     pub first: Vec<(String, String, i64, String, String)>,
     /// People among [`ReactionKeys::people`] whose App Home refresh is still
     /// waiting in the outbox: it renders at delivery, after this commit, so
-    /// it will show this batch too.
+    /// it will show this batch too. A refresh already 'sending' does not
+    /// count: its render may have read the state before this batch.
     pub homes_waiting: Vec<String>,
     /// The id the next kudos_log row gets. Ids are handed out in memory so a
     /// kudos and its retraction can land in one batch; the write lock held
