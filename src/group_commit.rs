@@ -83,7 +83,13 @@ pub async fn run(Receiver(mut receiver): Receiver, app: Weak<AppState>) {
         let results = match connection(&app, held.take()).await {
             Ok((mut conn, since)) => {
                 let results = apply(&app, &mut conn, events).await;
-                held = Some((conn, since));
+                if results.iter().all(Result::is_ok) {
+                    held = Some((conn, since));
+                } else {
+                    // A failure (or a panic) may have left a transaction open
+                    // on it; closing the connection rolls that back for sure.
+                    conn.close_on_drop();
+                }
                 results
             }
             // The database is locked or gone: these fail (Slack retries them).

@@ -10,7 +10,7 @@ use slack_morphism::prelude::*;
 use crate::{
     app::App,
     error::{AppError, INTERNAL_ERROR_TEXT},
-    features::{self, Invocation, Reply},
+    features::{self, Invocation, Reply, kudos::ReactionInput},
     slack::ids::{ChannelId, UserId},
     storage,
 };
@@ -55,29 +55,81 @@ fn event_kind(event: &SlackEventCallbackBody) -> Option<&'static str> {
     })
 }
 
-/// Applies a batch of deliveries in one transaction, each exactly once, and
-/// answers for each in order. If the batch fails for a reason other than a
-/// busy database, each delivery is tried on its own, so one bad event cannot
+/// Applies a batch of deliveries, each exactly once, and answers for each in
+/// order. Reactions (nearly all of the load) go in one transaction of their
+/// own with two round trips ([`features::kudos::apply_reactions`]); the rest
+/// in another. If a transaction fails for a reason other than a busy
+/// database, its deliveries are tried one by one, so one bad event cannot
 /// hold back the others.
 pub async fn apply_events(
     app: &App,
     conn: &mut sqlx::SqliteConnection,
     events: Vec<SlackPushEventCallback>,
 ) -> Vec<Result<Handled, AppError>> {
-    match apply_together(app, conn, &events).await {
+    let mut reactions = Vec::new();
+    let mut others = Vec::new();
+    let mut order = Vec::with_capacity(events.len());
+    for event in &events {
+        let reaction: Option<ReactionInput> = match &event.event {
+            SlackEventCallbackBody::ReactionAdded(e) => Some(e.into()),
+            SlackEventCallbackBody::ReactionRemoved(e) => Some(e.into()),
+            _ => None,
+        };
+        order.push(reaction.is_some());
+        match reaction {
+            Some(input) => reactions.push(Delivery::Reaction(event, input)),
+            None => others.push(Delivery::Other(event)),
+        }
+    }
+    let mut from_reactions = apply_or_split(app, conn, &reactions).await.into_iter();
+    let mut from_others = apply_or_split(app, conn, &others).await.into_iter();
+    order
+        .into_iter()
+        .map(|is_reaction| {
+            let next = if is_reaction {
+                from_reactions.next()
+            } else {
+                from_others.next()
+            };
+            next.unwrap_or_else(|| {
+                Err(AppError::Internal(anyhow::anyhow!(
+                    "a delivery got no answer"
+                )))
+            })
+        })
+        .collect()
+}
+
+/// A delivery as the batch writer applies it: one list holds one kind.
+enum Delivery<'a> {
+    Reaction(&'a SlackPushEventCallback, ReactionInput),
+    Other(&'a SlackPushEventCallback),
+}
+
+/// [`apply_together`], or one by one if that fails for a reason other than a
+/// busy database.
+async fn apply_or_split(
+    app: &App,
+    conn: &mut sqlx::SqliteConnection,
+    deliveries: &[Delivery<'_>],
+) -> Vec<Result<Handled, AppError>> {
+    match apply_together(app, conn, deliveries).await {
         Ok(handled) => handled.into_iter().map(Ok).collect(),
-        Err(e) if events.len() == 1 || is_busy(&e) => {
+        Err(e) if deliveries.len() == 1 || is_busy(&e) => {
             let why = format!("{e:#}");
             std::iter::once(Err(e))
-                .chain((1..events.len()).map(|_| Err(AppError::Internal(anyhow::anyhow!("{why}")))))
+                .chain(
+                    (1..deliveries.len())
+                        .map(|_| Err(AppError::Internal(anyhow::anyhow!("{why}")))),
+                )
                 .collect()
         }
         Err(e) => {
-            tracing::warn!(error = ?e, count = events.len(), "a batch of events failed; applying them one by one");
-            let mut results = Vec::with_capacity(events.len());
-            for event in &events {
+            tracing::warn!(error = ?e, count = deliveries.len(), "a batch of events failed; applying them one by one");
+            let mut results = Vec::with_capacity(deliveries.len());
+            for delivery in deliveries {
                 results.push(
-                    apply_together(app, conn, std::slice::from_ref(event))
+                    apply_together(app, conn, std::slice::from_ref(delivery))
                         .await
                         .map(|handled| handled[0]),
                 );
@@ -105,10 +157,50 @@ fn is_busy(e: &AppError) -> bool {
     }
 }
 
+/// One transaction for deliveries of one kind (see [`Delivery`]).
 async fn apply_together(
     app: &App,
     conn: &mut sqlx::SqliteConnection,
-    events: &[SlackPushEventCallback],
+    deliveries: &[Delivery<'_>],
+) -> Result<Vec<Handled>, AppError> {
+    let mut ids = Vec::new();
+    let mut inputs = Vec::new();
+    let mut others = Vec::new();
+    for delivery in deliveries {
+        match delivery {
+            Delivery::Reaction(callback, input) => {
+                ids.push((
+                    callback.event_id.as_ref(),
+                    event_kind(&callback.event).unwrap_or("reaction"),
+                ));
+                inputs.push(input.clone());
+            }
+            Delivery::Other(callback) => others.push(*callback),
+        }
+    }
+    if !inputs.is_empty() {
+        let fresh = features::kudos::apply_reactions(app, conn, &ids, &inputs).await?;
+        app.outbox.wake();
+        return Ok(fresh
+            .into_iter()
+            .map(|new| {
+                if new {
+                    Handled::Applied
+                } else {
+                    Handled::Duplicate
+                }
+            })
+            .collect());
+    }
+    apply_others(app, conn, &others).await
+}
+
+/// Deliveries other than reactions, in one sqlx transaction: each feature
+/// writes through it.
+async fn apply_others(
+    app: &App,
+    conn: &mut sqlx::SqliteConnection,
+    events: &[&SlackPushEventCallback],
 ) -> Result<Vec<Handled>, AppError> {
     let kinds: Vec<Option<&str>> = events.iter().map(|e| event_kind(&e.event)).collect();
     let applicable: Vec<(&str, &str)> = events
@@ -124,7 +216,6 @@ async fn apply_together(
         .await?
         .into_iter();
     let mut handled = Vec::with_capacity(events.len());
-    let mut reactions = Vec::new();
     for (callback, kind) in events.iter().zip(&kinds) {
         if kind.is_none() {
             handled.push(Handled::Ignored);
@@ -137,9 +228,6 @@ async fn apply_together(
         }
         handled.push(Handled::Applied);
         match &callback.event {
-            // Reactions go together: the kudos rules load once for the batch.
-            SlackEventCallbackBody::ReactionAdded(e) => reactions.push(e.into()),
-            SlackEventCallbackBody::ReactionRemoved(e) => reactions.push(e.into()),
             SlackEventCallbackBody::AppHomeOpened(e) => {
                 if let Ok(user) = UserId::parse(e.user.as_ref()) {
                     features::home::publish(app, &mut tx, &user).await?;
@@ -152,7 +240,6 @@ async fn apply_together(
             _ => {}
         }
     }
-    features::kudos::on_reactions(app, &mut tx, reactions).await?;
     tx.commit().await?;
     app.outbox.wake();
     Ok(handled)

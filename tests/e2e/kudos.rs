@@ -899,6 +899,8 @@ async fn reactions_arriving_together_count_exactly_once() {
             .iter()
             .map(|m| reaction(true, CAROL, Some(ALICE), SUPPORT, m)),
     );
+    // Other events among them go in a transaction of their own.
+    wave.insert(17, payloads::app_home_opened(&event_id(), BOB));
     futures::future::join_all(wave.iter().map(|e| send(&app, e))).await;
 
     assert_eq!(given(&app).await, 35, "30 fans and Carol's 5");
@@ -912,7 +914,7 @@ async fn reactions_arriving_together_count_exactly_once() {
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM processed_events").await,
-        38,
+        39,
         "each delivery applied once"
     );
 
@@ -925,6 +927,7 @@ async fn reactions_arriving_together_count_exactly_once() {
     ];
     futures::future::join_all(second.iter().map(|e| send(&app, e))).await;
     app.outbox_drained(Duration::from_secs(60)).await;
+    assert!(app.sim.home_view(BOB).is_some(), "Bob's home was published");
 
     let on_message = format!(
         "SELECT COUNT(*) FROM kudos_log g WHERE message_ts = '{ts}' AND kind = 'given' \

@@ -7,7 +7,7 @@ mod reactions;
 mod render;
 mod store;
 
-pub use reactions::{ReactionInput, on_reactions};
+pub use reactions::{ReactionInput, apply_reactions};
 
 use serde_json::Value;
 use slack_morphism::prelude::*;

@@ -1,12 +1,14 @@
-//! Kudos by reaction, a whole batch of events at a time: one query loads
-//! what the batch needs, the rules run in memory in arrival order (each event
-//! sees what the ones before it did), and one statement list writes the
-//! outcome. A batch of one behaves exactly like the event alone.
+//! Kudos by reaction, a whole batch of events at a time, in two round trips:
+//! one statement list begins the transaction, records the deliveries and
+//! loads what the batch needs; the rules run in memory in arrival order (each
+//! event sees what the ones before it did); one statement list writes the
+//! outcome and commits. A batch of one behaves exactly like the event alone.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use slack_morphism::prelude::*;
+use sqlx::SqliteConnection;
 
 use super::{
     Allowance, emoji, kudos_channel, period, render,
@@ -18,7 +20,6 @@ use crate::{
     features,
     outbox::{self, MessageRef, Outgoing},
     slack::ids::UserId,
-    storage::Tx,
 };
 
 /// A kudos reaction added or removed, as Slack reported it.
@@ -155,18 +156,42 @@ impl Reaction {
     }
 }
 
-/// Applies reaction events in this order.
-pub async fn on_reactions(
+/// Applies a batch of reaction deliveries in one transaction of two round
+/// trips, each delivery exactly once: `deliveries[i]` is the
+/// `(event_id, kind)` of `inputs[i]`. Returns whether each was new (false: a
+/// redelivery, which changed nothing).
+pub async fn apply_reactions(
     app: &App,
-    tx: &mut Tx<'_>,
-    inputs: Vec<ReactionInput>,
-) -> Result<(), AppError> {
-    let reactions: Vec<Reaction> = inputs.iter().filter_map(|i| Reaction::of(app, i)).collect();
-    if reactions.is_empty() {
-        return Ok(());
+    conn: &mut SqliteConnection,
+    deliveries: &[(&str, &str)],
+    inputs: &[ReactionInput],
+) -> Result<Vec<bool>, AppError> {
+    let result = apply_in_transaction(app, conn, deliveries, inputs).await;
+    if let Err(e) = &result {
+        // The batch writer keeps this connection: whichever step failed,
+        // the transaction must not stay open on it.
+        if let Err(rollback) = store::rollback(conn).await {
+            tracing::error!(error = %rollback, failed = %e, "could not roll back a failed batch");
+            return Err(AppError::Internal(anyhow::Error::new(rollback).context(
+                "rolling back a failed batch failed; the connection must be closed",
+            )));
+        }
     }
+    result
+}
+
+async fn apply_in_transaction(
+    app: &App,
+    conn: &mut SqliteConnection,
+    deliveries: &[(&str, &str)],
+    inputs: &[ReactionInput],
+) -> Result<Vec<bool>, AppError> {
     let now = app.clock.now();
-    let days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)> = reactions
+    // Redeliveries are read for too: which are new is known only once the
+    // transaction has begun, and reading a little more costs nothing.
+    let reactions: Vec<Option<Reaction>> = inputs.iter().map(|i| Reaction::of(app, i)).collect();
+    let all: Vec<&Reaction> = reactions.iter().flatten().collect();
+    let days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)> = all
         .iter()
         .map(|r| {
             let tz = period::zone_for(&app.settings.team, &r.giver);
@@ -174,25 +199,25 @@ pub async fn on_reactions(
         })
         .collect();
     let keys = ReactionKeys {
-        people: reactions
+        people: all
             .iter()
             .flat_map(|r| [r.giver.to_string(), r.receiver.to_string()])
             .collect::<HashSet<_>>()
             .into_iter()
             .collect(),
-        messages: reactions
+        messages: all
             .iter()
-            .map(Reaction::message)
+            .map(|r| r.message())
             .collect::<HashSet<_>>()
             .into_iter()
             .collect(),
-        celebrated: reactions
+        celebrated: all
             .iter()
             .map(|r| (r.channel.clone(), r.ts.clone()))
             .collect::<HashSet<_>>()
             .into_iter()
             .collect(),
-        first: NAMED + removals_per_message(&reactions),
+        first: NAMED + removals_per_message(&all),
         days: days
             .iter()
             .map(|(giver, (start, end))| {
@@ -204,14 +229,16 @@ pub async fn on_reactions(
             })
             .collect(),
     };
-    let snapshot = store::reaction_snapshot(tx, &keys).await?;
+    let (fresh, snapshot) = store::begin_batch(conn, deliveries, now, &keys).await?;
     let mut batch = Batch::new(app, snapshot, days, now);
-    for reaction in &reactions {
-        batch.apply(reaction);
+    for (reaction, is_new) in reactions.iter().zip(&fresh) {
+        if let (Some(reaction), true) = (reaction, is_new) {
+            batch.apply(reaction);
+        }
     }
     let (writes, outgoing) = batch.finish();
-    store::write_reactions(tx, &writes, &outbox::rows(&outgoing)?).await?;
-    Ok(())
+    store::write_and_commit(conn, &writes, &outbox::rows(&outgoing)?).await?;
+    Ok(fresh)
 }
 
 type MessageKey = (String, String, String);
@@ -220,7 +247,7 @@ type MessageKey = (String, String, String);
 const NAMED: i64 = 3;
 
 /// The most removals the batch holds for any one message.
-fn removals_per_message(reactions: &[Reaction]) -> i64 {
+fn removals_per_message(reactions: &[&Reaction]) -> i64 {
     let mut per: HashMap<(&str, &str), i64> = HashMap::new();
     for r in reactions.iter().filter(|r| !r.added) {
         *per.entry((&r.channel, &r.ts)).or_default() += 1;

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use sqlx::{Row as _, SqliteConnection};
+
 use crate::storage::{self, Db, Tx, outbox::NewRow};
 
 /// How the receiver hears of a kudos.
@@ -278,15 +280,23 @@ pub struct ReactionSnapshot {
     pub next_id: i64,
 }
 
-/// Reads everything [`ReactionKeys`] names, in one round trip.
-pub async fn reaction_snapshot(
-    tx: &mut Tx<'_>,
+/// Starts a batch's write transaction, records its deliveries as applied
+/// and reads everything [`ReactionKeys`] names: one round trip. Returns
+/// whether each delivery is new (see [`storage::events::mark_applied`]) and
+/// the state. The caller ends the transaction with [`write_and_commit`], or
+/// [`rollback`] on any error.
+pub async fn begin_batch(
+    conn: &mut SqliteConnection,
+    deliveries: &[(&str, &str)],
+    at: DateTime<Utc>,
     keys: &ReactionKeys,
-) -> Result<ReactionSnapshot, sqlx::Error> {
+) -> Result<(Vec<bool>, ReactionSnapshot), sqlx::Error> {
     // CROSS JOIN keeps json_each as the outer loop, so every lookup is an
-    // index probe whatever the table sizes.
-    let document: String = sqlx::query_scalar(&format!(
-        "SELECT json_object( \
+    // index probe whatever the table sizes. The snapshot is the first row
+    // back; the ids of the new deliveries follow.
+    let rows = sqlx::query(&format!(
+        "BEGIN IMMEDIATE; \
+         SELECT json_object( \
            'bots', (SELECT json_group_array(b.user_id) FROM json_each(?1) p \
                     CROSS JOIN known_bots b ON b.user_id = p.value), \
            'private', (SELECT json_group_array(f.user_id) FROM json_each(?1) p \
@@ -318,8 +328,10 @@ pub async fn reaction_snapshot(
                              WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.status = 'pending' \
                                            AND o.order_key = ?6 || p.value)), \
            'next_id', 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
-                              IFNULL((SELECT MAX(id) FROM kudos_log), 0)))",
-        given = given_in_day("d.value->>0", "d.value->>1", "d.value->>2")
+                              IFNULL((SELECT MAX(id) FROM kudos_log), 0))); \
+         {mark}",
+        given = given_in_day("d.value->>0", "d.value->>1", "d.value->>2"),
+        mark = storage::events::mark_statement(7, 8),
     ))
     .bind(json_param(&keys.people)?)
     .bind(json_param(&keys.messages)?)
@@ -327,9 +339,29 @@ pub async fn reaction_snapshot(
     .bind(json_param(&keys.celebrated)?)
     .bind(keys.first)
     .bind(crate::outbox::HOME_KEYS)
-    .fetch_one(&mut **tx)
+    .bind(at)
+    .bind(storage::events::events_param(deliveries)?)
+    .fetch_all(&mut *conn)
     .await?;
-    serde_json::from_str(&document).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    let mut rows = rows.into_iter();
+    let document: String = rows
+        .next()
+        .ok_or_else(|| sqlx::Error::RowNotFound)?
+        .try_get(0)?;
+    let inserted = rows
+        .map(|row| row.try_get::<String, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let snapshot = serde_json::from_str(&document).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok((storage::events::fresh(deliveries, inserted), snapshot))
+}
+
+/// Ends [`begin_batch`]'s transaction without a trace. Safe when it never
+/// began (SQLite's complaint that nothing is open is the expected answer).
+pub async fn rollback(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+        Err(sqlx::Error::Database(e)) if e.message().contains("no transaction is active") => Ok(()),
+        other => other.map(|_| ()),
+    }
 }
 
 /// A new reaction kudos row, with the id [`ReactionSnapshot::next_id`] gave it.
@@ -367,10 +399,10 @@ pub struct ReactionWrites {
     pub counts: Vec<(String, String, i64)>,
 }
 
-/// Writes a batch's changes and the outbox rows they cause with one
-/// statement list (one round trip).
-pub async fn write_reactions(
-    tx: &mut Tx<'_>,
+/// Writes a batch's changes and the outbox rows they cause, and commits
+/// [`begin_batch`]'s transaction: one round trip.
+pub async fn write_and_commit(
+    conn: &mut SqliteConnection,
     w: &ReactionWrites,
     outbox: &[NewRow],
 ) -> Result<(), sqlx::Error> {
@@ -399,7 +431,8 @@ pub async fn write_reactions(
          INSERT INTO kudos_message_counts (channel, message_ts, standing) \
          SELECT value->>0, value->>1, value->>2 FROM json_each(?) WHERE true \
          ON CONFLICT (channel, message_ts) DO UPDATE SET standing = excluded.standing; \
-         {INSERT}",
+         {INSERT}; \
+         COMMIT",
         INSERT = storage::outbox::INSERT
     ))
     .bind(json_param(&w.reactions)?)
@@ -410,7 +443,7 @@ pub async fn write_reactions(
     .bind(json_param(&w.counts)?)
     .bind(chrono::Utc::now())
     .bind(storage::outbox::rows_param(outbox)?)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
