@@ -173,7 +173,7 @@ async fn apply_together(
                     callback.event_id.as_ref(),
                     event_kind(&callback.event).unwrap_or("reaction"),
                 ));
-                inputs.push(input.clone());
+                inputs.push(input);
             }
             Delivery::Other(callback) => others.push(*callback),
         }

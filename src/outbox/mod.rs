@@ -192,12 +192,19 @@ pub async fn enqueue_many(
 }
 
 /// The outbox rows [`enqueue_many`] writes, for a caller that writes them
-/// with its own statements (see [`storage::outbox::INSERT`]).
+/// with its own statements (see [`storage::outbox::INSERT`]). An App Home
+/// refresh renders at delivery, so one waiting per person is enough: later
+/// ones in the list, or while one is pending, are left out.
 pub fn rows(
     messages: &[(Outgoing, Option<Outgoing>)],
 ) -> Result<Vec<storage::outbox::NewRow>, sqlx::Error> {
+    let mut refreshes = std::collections::HashSet::new();
     messages
         .iter()
+        .filter(|(msg, _)| match msg {
+            Outgoing::RefreshHome { user } => refreshes.insert(user.as_str()),
+            _ => true,
+        })
         .map(|(msg, on_refusal)| {
             let stored = Stored {
                 message: msg.clone(),
@@ -209,6 +216,7 @@ pub fn rows(
                 payload: serde_json::to_string(&stored)
                     .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
                 message_key: msg.message_key(),
+                covered_by_waiting: matches!(msg, Outgoing::RefreshHome { .. }),
             })
         })
         .collect()

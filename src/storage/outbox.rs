@@ -24,6 +24,10 @@ pub struct NewRow {
     pub method: &'static str,
     pub payload: String,
     pub message_key: Option<String>,
+    /// Not added while a row of the same order key is still pending: that
+    /// row renders at delivery, after this commit, so it covers this one.
+    /// (Rows already 'sending' may have rendered; they don't count.)
+    pub covered_by_waiting: bool,
 }
 
 /// The statement [`insert`] runs, for a caller that sends it together with
@@ -31,7 +35,10 @@ pub struct NewRow {
 /// [`rows_param`].
 pub const INSERT: &str = "INSERT INTO outbox (order_key, method, payload, message_key, created_at) \
      SELECT value->>'order_key', value->>'method', value->>'payload', value->>'message_key', ? \
-     FROM json_each(?) ORDER BY key";
+     FROM json_each(?) \
+     WHERE NOT (value->>'covered_by_waiting' AND EXISTS (SELECT 1 FROM outbox o \
+                WHERE o.status = 'pending' AND o.order_key = value->>'order_key')) \
+     ORDER BY key";
 
 /// `rows` as [`INSERT`]'s second parameter.
 pub fn rows_param(rows: &[NewRow]) -> Result<String, sqlx::Error> {
@@ -272,6 +279,7 @@ mod tests {
             method: "chat.postMessage",
             payload: "{}".to_string(),
             message_key: None,
+            covered_by_waiting: false,
         }
     }
 
@@ -322,5 +330,28 @@ mod tests {
             ]
         );
         assert_eq!(order(heads(&db, 2, None).await.unwrap()).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_covered_row_is_not_added_while_its_key_waits() {
+        let db = crate::storage::connect("sqlite::memory:").await.unwrap();
+        let covered = |key: &str| NewRow {
+            covered_by_waiting: true,
+            ..row(key)
+        };
+        let mut tx = crate::storage::begin_write(&db).await.unwrap();
+        insert(&mut tx, &[covered("home:U1")]).await.unwrap();
+        insert(
+            &mut tx,
+            &[covered("home:U1"), covered("home:U2"), row("home:U1")],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let keys: Vec<String> = sqlx::query_scalar("SELECT order_key FROM outbox ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(keys, ["home:U1", "home:U2", "home:U1"]);
     }
 }

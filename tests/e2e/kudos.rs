@@ -971,7 +971,7 @@ async fn reactions_arriving_together_count_exactly_once() {
 #[tokio::test]
 async fn kudos_while_a_home_refresh_waits_share_it() {
     let app = spawn_app_with(TestOptions {
-        config: DEFAULT_CONFIG.replace("home_interval = \"20ms\"", "home_interval = \"2s\""),
+        config: config_with("home_interval = \"20ms\"", "home_interval = \"2s\""),
         ..TestOptions::default()
     })
     .await;

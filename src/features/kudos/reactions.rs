@@ -164,7 +164,7 @@ pub async fn apply_reactions(
     app: &App,
     conn: &mut SqliteConnection,
     deliveries: &[(&str, &str)],
-    inputs: &[ReactionInput],
+    inputs: &[&ReactionInput],
 ) -> Result<Vec<bool>, AppError> {
     let result = apply_in_transaction(app, conn, deliveries, inputs).await;
     if let Err(e) = &result {
@@ -184,7 +184,7 @@ async fn apply_in_transaction(
     app: &App,
     conn: &mut SqliteConnection,
     deliveries: &[(&str, &str)],
-    inputs: &[ReactionInput],
+    inputs: &[&ReactionInput],
 ) -> Result<Vec<bool>, AppError> {
     let now = app.clock.now();
     // Redeliveries are read for too: which are new is known only once the
@@ -284,8 +284,6 @@ struct Batch<'a> {
     given: Vec<GivenRow>,
     retracted: Vec<Retraction>,
     outgoing: Vec<(Outgoing, Option<Outgoing>)>,
-    /// People whose App Home will be refreshed after this batch anyway.
-    homes_refreshed: HashSet<String>,
 }
 
 impl<'a> Batch<'a> {
@@ -344,7 +342,6 @@ impl<'a> Batch<'a> {
             given: Vec::new(),
             retracted: Vec::new(),
             outgoing: Vec::new(),
-            homes_refreshed: snapshot.homes_waiting.into_iter().collect(),
         }
     }
 
@@ -466,7 +463,8 @@ impl<'a> Batch<'a> {
             )),
             Delivery::None => {}
         }
-        self.refresh_home(&r.receiver);
+        self.outgoing
+            .push((features::home::refresh(&r.receiver), None));
     }
 
     fn retract(&mut self, r: &Reaction, live: LiveKudos) {
@@ -494,15 +492,8 @@ impl<'a> Batch<'a> {
             self.counts_changed.insert(message);
             self.celebrate(r, false);
         }
-        self.refresh_home(&r.receiver);
-    }
-
-    /// At most one App Home refresh waiting per person: it renders at
-    /// delivery, so one shows everything before it.
-    fn refresh_home(&mut self, user: &UserId) {
-        if self.homes_refreshed.insert(user.to_string()) {
-            self.outgoing.push((features::home::refresh(user), None));
-        }
+        self.outgoing
+            .push((features::home::refresh(&r.receiver), None));
     }
 
     fn take_id(&mut self) -> i64 {
@@ -608,22 +599,15 @@ impl<'a> Batch<'a> {
                 )
             })
             .collect();
-        let changed =
-            |key: &MessageKey, live: &LiveKudos, other: &HashMap<MessageKey, LiveKudos>| {
-                other.get(key).is_none_or(|l| l.kudos_id != live.kudos_id)
-            };
-        let live_removed = self
-            .live_before
-            .iter()
-            .filter(|(key, l)| changed(key, l, &self.live))
-            .map(|(_, l)| l.clone())
-            .collect();
-        let live_added = self
-            .live
-            .iter()
-            .filter(|(key, l)| changed(key, l, &self.live_before))
-            .map(|(_, l)| l.clone())
-            .collect();
+        // The kudos standing in `a` but not (as the same kudos) in `b`.
+        let only_in = |a: &HashMap<MessageKey, LiveKudos>, b: &HashMap<MessageKey, LiveKudos>| {
+            a.iter()
+                .filter(|(key, l)| b.get(*key).is_none_or(|o| o.kudos_id != l.kudos_id))
+                .map(|(_, l)| l.clone())
+                .collect()
+        };
+        let live_removed = only_in(&self.live_before, &self.live);
+        let live_added = only_in(&self.live, &self.live_before);
         let counts = self
             .counts_changed
             .iter()

@@ -269,11 +269,6 @@ pub struct ReactionSnapshot {
     /// (channel, ts, id, giver, receiver): the oldest standing celebrated
     /// kudos per message, [`ReactionKeys::first`] of them at most.
     pub first: Vec<(String, String, i64, String, String)>,
-    /// People among [`ReactionKeys::people`] whose App Home refresh is still
-    /// waiting in the outbox: it renders at delivery, after this commit, so
-    /// it will show this batch too. A refresh already 'sending' does not
-    /// count: its render may have read the state before this batch.
-    pub homes_waiting: Vec<String>,
     /// The id the next kudos_log row gets. Ids are handed out in memory so a
     /// kudos and its retraction can land in one batch; the write lock held
     /// since BEGIN IMMEDIATE keeps them ours.
@@ -324,21 +319,17 @@ pub async fn begin_batch(
                      WHERE k.id IN (SELECT id FROM kudos_log WHERE channel = m.value->>0 \
                                     AND message_ts = m.value->>1 AND source = 'reaction' \
                                     AND delivery = 'channel' AND {LIVE} ORDER BY id LIMIT ?5)), \
-           'homes_waiting', (SELECT json_group_array(p.value) FROM json_each(?1) p \
-                             WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.status = 'pending' \
-                                           AND o.order_key = ?6 || p.value)), \
            'next_id', 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
                               IFNULL((SELECT MAX(id) FROM kudos_log), 0))); \
          {mark}",
         given = given_in_day("d.value->>0", "d.value->>1", "d.value->>2"),
-        mark = storage::events::mark_statement(7, 8),
+        mark = storage::events::mark_statement(6, 7),
     ))
     .bind(json_param(&keys.people)?)
     .bind(json_param(&keys.messages)?)
     .bind(json_param(&keys.days)?)
     .bind(json_param(&keys.celebrated)?)
     .bind(keys.first)
-    .bind(crate::outbox::HOME_KEYS)
     .bind(at)
     .bind(storage::events::events_param(deliveries)?)
     .fetch_all(&mut *conn)
