@@ -188,16 +188,17 @@ pub async fn enqueue_many(
     if messages.is_empty() {
         return Ok(());
     }
-    storage::outbox::insert(tx, &rows(messages)?).await
+    let rows = rows(messages).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    storage::outbox::insert(tx, &rows).await
 }
 
 /// The outbox rows [`enqueue_many`] writes, for a caller that writes them
-/// with its own statements (see [`storage::outbox::INSERT`]). An App Home
+/// in a transaction of its own ([`storage::outbox::insert_on`]). An App Home
 /// refresh renders at delivery, so one waiting per person is enough: later
 /// ones in the list, or while one is pending, are left out.
 pub fn rows(
     messages: &[(Outgoing, Option<Outgoing>)],
-) -> Result<Vec<storage::outbox::NewRow>, sqlx::Error> {
+) -> serde_json::Result<Vec<storage::outbox::NewRow>> {
     let mut refreshes = std::collections::HashSet::new();
     messages
         .iter()
@@ -213,8 +214,7 @@ pub fn rows(
             Ok(storage::outbox::NewRow {
                 order_key: msg.order_key(),
                 method: msg.method(),
-                payload: serde_json::to_string(&stored)
-                    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+                payload: serde_json::to_string(&stored)?,
                 message_key: msg.message_key(),
                 covered_by_waiting: matches!(msg, Outgoing::RefreshHome { .. }),
             })

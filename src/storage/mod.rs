@@ -1,6 +1,7 @@
 //! The database: SQLite in WAL mode by default. All SQL lives under this module.
 
 pub mod checkpoint;
+pub mod direct;
 pub mod events;
 pub mod outbox;
 

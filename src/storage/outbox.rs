@@ -18,7 +18,7 @@ pub struct Row {
 }
 
 /// A row to add, as [`insert`] takes it.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug)]
 pub struct NewRow {
     pub order_key: String,
     pub method: &'static str,
@@ -30,29 +30,36 @@ pub struct NewRow {
     pub covered_by_waiting: bool,
 }
 
-/// The statement [`insert`] runs, for a caller that sends it together with
-/// its own writes (one round trip). Its parameters: the creation time, then
-/// [`rows_param`].
-pub const INSERT: &str = "INSERT INTO outbox (order_key, method, payload, message_key, created_at) \
-     SELECT value->>'order_key', value->>'method', value->>'payload', value->>'message_key', ? \
-     FROM json_each(?) \
-     WHERE NOT (value->>'covered_by_waiting' AND EXISTS (SELECT 1 FROM outbox o \
-                WHERE o.status = 'pending' AND o.order_key = value->>'order_key')) \
-     ORDER BY key";
-
-/// `rows` as [`INSERT`]'s second parameter.
-pub fn rows_param(rows: &[NewRow]) -> Result<String, sqlx::Error> {
-    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+/// Adds `rows` in this order (ids ascend with it), inside the transaction
+/// open on `db`, created at `at`.
+pub fn insert_on(
+    db: &rusqlite::Connection,
+    rows: &[NewRow],
+    at: chrono::DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let mut insert = db.prepare_cached(
+        "INSERT INTO outbox (order_key, method, payload, message_key, created_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5 \
+         WHERE NOT (?6 AND EXISTS (SELECT 1 FROM outbox \
+                    WHERE status = 'pending' AND order_key = ?1))",
+    )?;
+    let at = super::direct::time_text(at);
+    for row in rows {
+        insert.execute((
+            &row.order_key,
+            row.method,
+            &row.payload,
+            &row.message_key,
+            &at,
+            row.covered_by_waiting,
+        ))?;
+    }
+    Ok(())
 }
 
-/// Adds `rows` in this order (ids ascend with it) with a single statement.
+/// [`insert_on`] in a sqlx transaction.
 pub async fn insert(tx: &mut Tx<'_>, rows: &[NewRow]) -> Result<(), sqlx::Error> {
-    sqlx::query(INSERT)
-        .bind(Utc::now())
-        .bind(rows_param(rows)?)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    super::direct::run(tx, |db| insert_on(db, rows, Utc::now())).await
 }
 
 /// The oldest unfinished row of every order key: only these may be sent now.

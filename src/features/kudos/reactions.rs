@@ -1,8 +1,8 @@
-//! Kudos by reaction, a whole batch of events at a time, in two round trips:
-//! one statement list begins the transaction, records the deliveries and
-//! loads what the batch needs; the rules run in memory in arrival order (each
-//! event sees what the ones before it did); one statement list writes the
-//! outcome and commits. A batch of one behaves exactly like the event alone.
+//! Kudos by reaction, a whole batch of events at a time, in one transaction:
+//! it records the deliveries and loads what the batch needs; the rules run in
+//! memory in arrival order (each event sees what the ones before it did);
+//! then it writes the outcome and commits. A batch of one behaves exactly
+//! like the event alone.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,6 +20,7 @@ use crate::{
     features,
     outbox::{self, MessageRef, Outgoing},
     slack::ids::UserId,
+    storage,
 };
 
 /// A kudos reaction added or removed, as Slack reported it.
@@ -156,31 +157,12 @@ impl Reaction {
     }
 }
 
-/// Applies a batch of reaction deliveries in one transaction of two round
-/// trips, each delivery exactly once: `deliveries[i]` is the
-/// `(event_id, kind)` of `inputs[i]`. Returns whether each was new (false: a
-/// redelivery, which changed nothing).
+/// Applies a batch of reaction deliveries in one transaction, each delivery
+/// exactly once: `deliveries[i]` is the `(event_id, kind)` of `inputs[i]`.
+/// Returns whether each was new (false: a redelivery, which changed
+/// nothing). The whole transaction runs as direct SQLite calls
+/// ([`storage::direct`]); any error rolls it back.
 pub async fn apply_reactions(
-    app: &App,
-    conn: &mut SqliteConnection,
-    deliveries: &[(&str, &str)],
-    inputs: &[&ReactionInput],
-) -> Result<Vec<bool>, AppError> {
-    let result = apply_in_transaction(app, conn, deliveries, inputs).await;
-    if let Err(e) = &result {
-        // The batch writer keeps this connection: whichever step failed,
-        // the transaction must not stay open on it.
-        if let Err(rollback) = store::rollback(conn).await {
-            tracing::error!(error = %rollback, failed = %e, "could not roll back a failed batch");
-            return Err(AppError::Internal(anyhow::Error::new(rollback).context(
-                "rolling back a failed batch failed; the connection must be closed",
-            )));
-        }
-    }
-    result
-}
-
-async fn apply_in_transaction(
     app: &App,
     conn: &mut SqliteConnection,
     deliveries: &[(&str, &str)],
@@ -229,15 +211,25 @@ async fn apply_in_transaction(
             })
             .collect(),
     };
-    let (fresh, snapshot) = store::begin_batch(conn, deliveries, now, &keys).await?;
-    let mut batch = Batch::new(app, snapshot, days, now);
-    for (reaction, is_new) in reactions.iter().zip(&fresh) {
-        if let (Some(reaction), true) = (reaction, is_new) {
-            batch.apply(reaction);
+    let created = Utc::now();
+    let fresh = storage::direct::run(conn, |db| {
+        let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let fresh = storage::events::mark_applied_on(&tx, deliveries, now)?;
+        let mut batch = Batch::new(app, store::snapshot(&tx, &keys)?, days, now);
+        for (reaction, is_new) in reactions.iter().zip(&fresh) {
+            if let (Some(reaction), true) = (reaction, is_new) {
+                batch.apply(reaction);
+            }
         }
-    }
-    let (writes, outgoing) = batch.finish();
-    store::write_and_commit(conn, &writes, &outbox::rows(&outgoing)?).await?;
+        let (writes, outgoing) = batch.finish();
+        store::write(&tx, &writes)?;
+        let rows = outbox::rows(&outgoing)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        storage::outbox::insert_on(&tx, &rows, created)?;
+        tx.commit()?;
+        Ok(fresh)
+    })
+    .await?;
     Ok(fresh)
 }
 

@@ -1,11 +1,9 @@
 //! All kudos SQL. Times are Unix milliseconds of the business clock.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use sqlx::{Row as _, SqliteConnection};
-
-use crate::storage::{self, Db, Tx, outbox::NewRow};
+use crate::storage::{Db, Tx};
 
 /// How the receiver hears of a kudos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,11 +220,6 @@ pub async fn export_rows(
     Ok(rows)
 }
 
-/// A value as the JSON text a `json_each(?)` parameter takes.
-fn json_param(value: &impl Serialize) -> Result<String, sqlx::Error> {
-    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
-}
-
 /// What a batch of reaction events needs to look at.
 #[derive(Debug, Default)]
 pub struct ReactionKeys {
@@ -244,7 +237,7 @@ pub struct ReactionKeys {
 }
 
 /// A standing reaction kudos.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct LiveKudos {
     pub giver: String,
     pub channel: String,
@@ -254,8 +247,8 @@ pub struct LiveKudos {
     pub at_ms: i64,
 }
 
-/// The state behind [`ReactionKeys`], read in one query.
-#[derive(Debug, Deserialize)]
+/// The state behind [`ReactionKeys`].
+#[derive(Debug, Default)]
 pub struct ReactionSnapshot {
     pub bots: Vec<String>,
     pub private: Vec<String>,
@@ -275,88 +268,95 @@ pub struct ReactionSnapshot {
     pub next_id: i64,
 }
 
-/// Starts a batch's write transaction, records its deliveries as applied
-/// and reads everything [`ReactionKeys`] names: one round trip. Returns
-/// whether each delivery is new (see [`storage::events::mark_applied`]) and
-/// the state. The caller ends the transaction with [`write_and_commit`], or
-/// [`rollback`] on any error.
-pub async fn begin_batch(
-    conn: &mut SqliteConnection,
-    deliveries: &[(&str, &str)],
-    at: DateTime<Utc>,
+/// Reads everything `keys` names, inside the batch's write transaction: one
+/// index probe per key.
+pub fn snapshot(
+    db: &rusqlite::Connection,
     keys: &ReactionKeys,
-) -> Result<(Vec<bool>, ReactionSnapshot), sqlx::Error> {
-    // CROSS JOIN keeps json_each as the outer loop, so every lookup is an
-    // index probe whatever the table sizes. The snapshot is the first row
-    // back; the ids of the new deliveries follow.
-    let rows = sqlx::query(&format!(
-        "BEGIN IMMEDIATE; \
-         SELECT json_object( \
-           'bots', (SELECT json_group_array(b.user_id) FROM json_each(?1) p \
-                    CROSS JOIN known_bots b ON b.user_id = p.value), \
-           'private', (SELECT json_group_array(f.user_id) FROM json_each(?1) p \
-                       CROSS JOIN kudos_prefs f ON f.user_id = p.value WHERE f.private = 1), \
-           'reactions', (SELECT json_group_array(json_array(r.giver, r.channel, r.message_ts, \
-                                r.reaction, r.present, r.event_ts_us)) \
-                         FROM json_each(?2) m CROSS JOIN kudos_reactions r \
-                         ON r.giver = m.value->>0 AND r.channel = m.value->>1 \
-                         AND r.message_ts = m.value->>2), \
-           'live', (SELECT json_group_array(json_object('giver', l.giver, 'channel', l.channel, \
-                           'message_ts', l.message_ts, 'kudos_id', k.id, 'delivery', k.delivery, \
-                           'at_ms', k.at_ms)) \
-                    FROM json_each(?2) m CROSS JOIN kudos_live l \
-                    ON l.giver = m.value->>0 AND l.channel = m.value->>1 \
-                    AND l.message_ts = m.value->>2 \
-                    JOIN kudos_log k ON k.id = l.kudos_id), \
-           'given', (SELECT json_group_array(json_array(d.value->>0, {given})) \
-                     FROM json_each(?3) d), \
-           'counts', (SELECT json_group_array(json_array(c.channel, c.message_ts, c.standing)) \
-                      FROM json_each(?4) m CROSS JOIN kudos_message_counts c \
-                      ON c.channel = m.value->>0 AND c.message_ts = m.value->>1), \
-           'first', (SELECT json_group_array(json_array(k.channel, k.message_ts, k.id, k.giver, \
-                            k.receiver)) \
-                     FROM json_each(?4) m CROSS JOIN kudos_log k \
-                     WHERE k.id IN (SELECT id FROM kudos_log WHERE channel = m.value->>0 \
-                                    AND message_ts = m.value->>1 AND source = 'reaction' \
-                                    AND delivery = 'channel' AND {LIVE} ORDER BY id LIMIT ?5)), \
-           'next_id', 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
-                              IFNULL((SELECT MAX(id) FROM kudos_log), 0))); \
-         {mark}",
-        given = given_in_day("d.value->>0", "d.value->>1", "d.value->>2"),
-        mark = storage::events::mark_statement(6, 7),
-    ))
-    .bind(json_param(&keys.people)?)
-    .bind(json_param(&keys.messages)?)
-    .bind(json_param(&keys.days)?)
-    .bind(json_param(&keys.celebrated)?)
-    .bind(keys.first)
-    .bind(at)
-    .bind(storage::events::events_param(deliveries)?)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut rows = rows.into_iter();
-    let document: String = rows
-        .next()
-        .ok_or_else(|| sqlx::Error::RowNotFound)?
-        .try_get(0)?;
-    let inserted = rows
-        .map(|row| row.try_get::<String, _>(0))
-        .collect::<Result<Vec<_>, _>>()?;
-    let snapshot = serde_json::from_str(&document).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    Ok((storage::events::fresh(deliveries, inserted), snapshot))
-}
-
-/// Ends [`begin_batch`]'s transaction without a trace. Safe when it never
-/// began (SQLite's complaint that nothing is open is the expected answer).
-pub async fn rollback(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
-        Err(sqlx::Error::Database(e)) if e.message().contains("no transaction is active") => Ok(()),
-        other => other.map(|_| ()),
+) -> rusqlite::Result<ReactionSnapshot> {
+    let mut s = ReactionSnapshot::default();
+    let mut bot = db.prepare_cached("SELECT 1 FROM known_bots WHERE user_id = ?1")?;
+    let mut private =
+        db.prepare_cached("SELECT 1 FROM kudos_prefs WHERE user_id = ?1 AND private = 1")?;
+    for person in &keys.people {
+        if bot.exists([person])? {
+            s.bots.push(person.clone());
+        }
+        if private.exists([person])? {
+            s.private.push(person.clone());
+        }
     }
+    let mut reactions = db.prepare_cached(
+        "SELECT reaction, present, event_ts_us FROM kudos_reactions \
+         WHERE giver = ?1 AND channel = ?2 AND message_ts = ?3",
+    )?;
+    let mut live = db.prepare_cached(
+        "SELECT k.id, k.delivery, k.at_ms FROM kudos_live l JOIN kudos_log k ON k.id = l.kudos_id \
+         WHERE l.giver = ?1 AND l.channel = ?2 AND l.message_ts = ?3",
+    )?;
+    for (giver, channel, ts) in &keys.messages {
+        let mut rows = reactions.query((giver, channel, ts))?;
+        while let Some(row) = rows.next()? {
+            s.reactions.push((
+                giver.clone(),
+                channel.clone(),
+                ts.clone(),
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+            ));
+        }
+        let mut rows = live.query((giver, channel, ts))?;
+        while let Some(row) = rows.next()? {
+            s.live.push(LiveKudos {
+                giver: giver.clone(),
+                channel: channel.clone(),
+                message_ts: ts.clone(),
+                kudos_id: row.get(0)?,
+                delivery: row.get(1)?,
+                at_ms: row.get(2)?,
+            });
+        }
+    }
+    let mut given = db.prepare_cached(&format!("SELECT {}", given_in_day("?1", "?2", "?3")))?;
+    for (giver, start, end) in &keys.days {
+        let n: i64 = given.query_row((giver, start, end), |row| row.get(0))?;
+        s.given.push((giver.clone(), n));
+    }
+    let mut count = db.prepare_cached(
+        "SELECT standing FROM kudos_message_counts WHERE channel = ?1 AND message_ts = ?2",
+    )?;
+    let mut first = db.prepare_cached(&format!(
+        "SELECT id, giver, receiver FROM kudos_log WHERE channel = ?1 AND message_ts = ?2 \
+         AND source = 'reaction' AND delivery = 'channel' AND {LIVE} ORDER BY id LIMIT ?3"
+    ))?;
+    for (channel, ts) in &keys.celebrated {
+        let mut rows = count.query((channel, ts))?;
+        if let Some(row) = rows.next()? {
+            s.counts.push((channel.clone(), ts.clone(), row.get(0)?));
+        }
+        let mut rows = first.query((channel, ts, keys.first))?;
+        while let Some(row) = rows.next()? {
+            s.first.push((
+                channel.clone(),
+                ts.clone(),
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+            ));
+        }
+    }
+    s.next_id = db.query_row(
+        "SELECT 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
+                        IFNULL((SELECT MAX(id) FROM kudos_log), 0))",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(s)
 }
 
 /// A new reaction kudos row, with the id [`ReactionSnapshot::next_id`] gave it.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct GivenRow {
     pub id: i64,
     pub at_ms: i64,
@@ -368,7 +368,7 @@ pub struct GivenRow {
 }
 
 /// A retraction row: its own id, the kudos it takes back, and when.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Retraction {
     pub id: i64,
     pub retracts: i64,
@@ -390,51 +390,61 @@ pub struct ReactionWrites {
     pub counts: Vec<(String, String, i64)>,
 }
 
-/// Writes a batch's changes and the outbox rows they cause, and commits
-/// [`begin_batch`]'s transaction: one round trip.
-pub async fn write_and_commit(
-    conn: &mut SqliteConnection,
-    w: &ReactionWrites,
-    outbox: &[NewRow],
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+/// Writes a batch's changes inside its write transaction.
+pub fn write(db: &rusqlite::Connection, w: &ReactionWrites) -> rusqlite::Result<()> {
+    let mut reaction = db.prepare_cached(
         "INSERT INTO kudos_reactions (giver, channel, message_ts, reaction, present, event_ts_us) \
-         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 \
-         FROM json_each(?) WHERE true \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
          ON CONFLICT (giver, channel, message_ts, reaction) DO UPDATE \
          SET present = excluded.present, event_ts_us = excluded.event_ts_us \
-         WHERE excluded.event_ts_us > kudos_reactions.event_ts_us; \
-         INSERT INTO kudos_log (id, kind, at_ms, giver, receiver, source, channel, message_ts, delivery) \
-         SELECT value->>'id', 'given', value->>'at_ms', value->>'giver', value->>'receiver', \
-                'reaction', value->>'channel', value->>'message_ts', value->>'delivery' \
-         FROM json_each(?) ORDER BY key; \
-         INSERT INTO kudos_log (id, kind, retracts, at_ms, giver, receiver, source, channel, \
+         WHERE excluded.event_ts_us > kudos_reactions.event_ts_us",
+    )?;
+    for r in &w.reactions {
+        reaction.execute((&r.0, &r.1, &r.2, &r.3, r.4, r.5))?;
+    }
+    let mut given = db.prepare_cached(
+        "INSERT INTO kudos_log (id, kind, at_ms, giver, receiver, source, channel, message_ts, delivery) \
+         VALUES (?1, 'given', ?2, ?3, ?4, 'reaction', ?5, ?6, ?7)",
+    )?;
+    for g in &w.given {
+        given.execute((
+            g.id,
+            g.at_ms,
+            &g.giver,
+            &g.receiver,
+            &g.channel,
+            &g.message_ts,
+            g.delivery,
+        ))?;
+    }
+    let mut retracted = db.prepare_cached(
+        "INSERT INTO kudos_log (id, kind, retracts, at_ms, giver, receiver, source, channel, \
                                 message_ts, reason, delivery) \
-         SELECT r.value->>'id', 'retracted', k.id, r.value->>'at_ms', k.giver, k.receiver, \
-                k.source, k.channel, k.message_ts, k.reason, k.delivery \
-         FROM json_each(?) r JOIN kudos_log k ON k.id = r.value->>'retracts' ORDER BY r.key; \
-         DELETE FROM kudos_live WHERE (giver, channel, message_ts, kudos_id) IN \
-             (SELECT value->>'giver', value->>'channel', value->>'message_ts', value->>'kudos_id' \
-              FROM json_each(?)); \
-         INSERT INTO kudos_live (giver, channel, message_ts, kudos_id) \
-         SELECT value->>'giver', value->>'channel', value->>'message_ts', value->>'kudos_id' \
-         FROM json_each(?); \
-         INSERT INTO kudos_message_counts (channel, message_ts, standing) \
-         SELECT value->>0, value->>1, value->>2 FROM json_each(?) WHERE true \
-         ON CONFLICT (channel, message_ts) DO UPDATE SET standing = excluded.standing; \
-         {INSERT}; \
-         COMMIT",
-        INSERT = storage::outbox::INSERT
-    ))
-    .bind(json_param(&w.reactions)?)
-    .bind(json_param(&w.given)?)
-    .bind(json_param(&w.retracted)?)
-    .bind(json_param(&w.live_removed)?)
-    .bind(json_param(&w.live_added)?)
-    .bind(json_param(&w.counts)?)
-    .bind(chrono::Utc::now())
-    .bind(storage::outbox::rows_param(outbox)?)
-    .execute(&mut *conn)
-    .await?;
+         SELECT ?1, 'retracted', id, ?3, giver, receiver, source, channel, message_ts, reason, delivery \
+         FROM kudos_log WHERE id = ?2",
+    )?;
+    for r in &w.retracted {
+        retracted.execute((r.id, r.retracts, r.at_ms))?;
+    }
+    let mut unlive = db.prepare_cached(
+        "DELETE FROM kudos_live WHERE giver = ?1 AND channel = ?2 AND message_ts = ?3 \
+         AND kudos_id = ?4",
+    )?;
+    for l in &w.live_removed {
+        unlive.execute((&l.giver, &l.channel, &l.message_ts, l.kudos_id))?;
+    }
+    let mut live = db.prepare_cached(
+        "INSERT INTO kudos_live (giver, channel, message_ts, kudos_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for l in &w.live_added {
+        live.execute((&l.giver, &l.channel, &l.message_ts, l.kudos_id))?;
+    }
+    let mut count = db.prepare_cached(
+        "INSERT INTO kudos_message_counts (channel, message_ts, standing) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (channel, message_ts) DO UPDATE SET standing = excluded.standing",
+    )?;
+    for c in &w.counts {
+        count.execute((&c.0, &c.1, c.2))?;
+    }
     Ok(())
 }

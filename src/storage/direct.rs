@@ -1,0 +1,149 @@
+//! Direct SQLite calls on a connection sqlx owns, for the event writer's
+//! hot path.
+//!
+//! sqlx runs every SQLite connection on a thread of its own: each statement
+//! is a message to that thread and a wake-up back, about 0.1 ms each on a
+//! busy two-core machine, and bulk writes had to go through `json_each` to
+//! keep the round trips few. Here the connection's handle is borrowed from
+//! its thread for one short, synchronous piece of work (prepared statements,
+//! one row at a time, no JSON), then given back. sqlx still opens, pools,
+//! migrates and closes every connection. See BENCHMARKS.md, round 4.
+
+use std::borrow::Cow;
+
+use sqlx::{SqliteConnection, error::ErrorKind};
+
+/// Runs `work` on `conn`'s SQLite handle, on this thread. `work` must be
+/// short: it blocks the task that calls it. A transaction it opens must end
+/// inside it ([`rusqlite::Transaction`] rolls back when dropped).
+pub async fn run<T>(
+    conn: &mut SqliteConnection,
+    work: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T>,
+) -> Result<T, sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is an open connection that sqlx's worker thread
+    // cannot touch while `handle` (its lock) lives. A `Connection` made with
+    // `from_handle` never closes the handle, and it is dropped (finalizing
+    // the statements it prepared) before the lock is given back.
+    let mut db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+        .map_err(into_sqlx)?;
+    let result = work(&mut db);
+    drop(db);
+    drop(handle);
+    result.map_err(into_sqlx)
+}
+
+/// A time as sqlx writes a `DateTime<Utc>` parameter, so rows written here
+/// read back like the others.
+pub fn time_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
+/// SQLite's own failures keep their code (the writer tells a busy database
+/// from a broken batch by it); anything else is a decoding error.
+fn into_sqlx(e: rusqlite::Error) -> sqlx::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(error, message) => {
+            sqlx::Error::Database(Box::new(SqliteFailure {
+                message: message.unwrap_or_else(|| error.to_string()),
+                code: error.extended_code,
+            }))
+        }
+        other => sqlx::Error::Decode(Box::new(other)),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message} (SQLite code {code})")]
+struct SqliteFailure {
+    message: String,
+    code: i32,
+}
+
+impl sqlx::error::DatabaseError for SqliteFailure {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(self.code.to_string().into())
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> ErrorKind {
+        // Extended result codes of SQLITE_CONSTRAINT (19).
+        match self.code {
+            2067 | 1555 => ErrorKind::UniqueViolation,
+            787 => ErrorKind::ForeignKeyViolation,
+            1299 => ErrorKind::NotNullViolation,
+            275 => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection as _;
+
+    #[tokio::test]
+    async fn works_on_the_sqlx_connection_and_keeps_sqlite_codes() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let inserted = run(&mut conn, |db| {
+            let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let n = tx.execute("INSERT INTO t (k) VALUES ('a'), ('b')", [])?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+        .unwrap();
+        assert_eq!(inserted, 2);
+        // sqlx sees what the direct calls wrote, on the same connection.
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+
+        // A failure rolls its transaction back and keeps SQLite's code.
+        let err = run(&mut conn, |db| {
+            let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute("INSERT INTO t (k) VALUES ('c')", [])?;
+            tx.execute("INSERT INTO t (k) VALUES ('a')", [])?;
+            tx.commit()
+        })
+        .await
+        .unwrap_err();
+        let sqlx::Error::Database(db) = err else {
+            panic!("expected a database error, got {err:?}");
+        };
+        assert_eq!(db.code().as_deref(), Some("1555"));
+        assert!(db.is_unique_violation());
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 2, "the failed transaction left nothing behind");
+        // And the connection is free for the next transaction.
+        sqlx::query("INSERT INTO t (k) VALUES ('d')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
