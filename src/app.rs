@@ -92,6 +92,7 @@ impl Application {
             );
         }
         let db = storage::connect(&settings.env.database_url).await?;
+        let event_writer = storage::connect_event_writer(&settings.env.database_url).await?;
         let slack = SlackApi::new(&settings.env.slack_api_url, &settings.env.bot_token)
             .context("could not set up the Slack client")?;
         let reader = storage::connect_reader(&settings.env.database_url, &db).await?;
@@ -132,10 +133,13 @@ impl Application {
             shutdown: CancellationToken::new(),
         };
         // The batch writer ends when the state (and so its queue) is dropped.
-        tokio::spawn(crate::group_commit::run(
+        crate::group_commit::start(
             batches,
+            event_writer,
+            application.state.settings.env.database_url.clone(),
             Arc::downgrade(&application.state),
-        ));
+        )
+        .context("could not start the event writer")?;
         // The worker renders App Homes at delivery; it reaches the features
         // through a weak handle so the two don't keep each other alive.
         let weak = Arc::downgrade(&application.state);

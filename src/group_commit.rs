@@ -1,39 +1,41 @@
 //! Group commit for Events API deliveries.
 //!
 //! Deliveries that arrive while a batch is being written wait and go
-//! together in the next one: one transaction and a handful of statements for
-//! all of them, and each is still acknowledged only after its commit. Under
-//! light load a batch is a single event and nothing waits for company.
-//! (With sqlx every statement is a hand-off to the connection's thread; doing
-//! a dozen per event capped needful near 2,000 events/s. See BENCHMARKS.md.)
+//! together in the next one: one transaction for all of them, and each is
+//! still acknowledged only after its commit. Under light load a batch is a
+//! single event and nothing waits for company.
+//!
+//! The writer has a thread and a database connection of its own. Its SQLite
+//! calls are direct ([`crate::storage::direct`]) and block, so they stay off
+//! the threads that serve HTTP, and its statements stay prepared from one
+//! batch to the next. The pool's connection is the other writer (commands,
+//! the outbox worker); the two take turns at SQLite's write lock. See
+//! BENCHMARKS.md for what each step bought.
 
-use std::{
-    sync::Weak,
-    time::{Duration, Instant},
-};
+use std::{sync::Weak, time::Duration};
 
 use futures::FutureExt as _;
 use slack_morphism::prelude::SlackPushEventCallback;
-use sqlx::{Sqlite, pool::PoolConnection};
+use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     app::AppState,
     error::AppError,
     handlers::{self, Handled},
+    storage::{self, direct::Borrowed},
 };
 
-/// The most events one transaction takes. Big enough that the statement
-/// hand-offs stop mattering, small enough that a batch stays well under a
-/// millisecond of SQLite work.
+/// The most events one transaction takes. Big enough that the per-batch
+/// costs stop mattering, small enough that a batch stays a few milliseconds.
 const MAX_BATCH: usize = 256;
 /// Deliveries waiting for a batch; beyond this, senders wait (backpressure).
 const QUEUE: usize = 8192;
-/// How long the writer keeps the database connection while deliveries keep
-/// coming. Giving it back to the pool costs a round trip to SQLite's thread
-/// and a wait for the runtime to run the hand-back (1.9 ms p50 per batch,
-/// flat out); keeping it for good would starve commands and the outbox.
-const HOLD: Duration = Duration::from_millis(20);
+/// How long the writer waits between looks at a write lock the pool's
+/// connection holds, and how many looks before the batch fails (about two
+/// seconds: Slack retries what fails, and its deadline is three).
+const LOCK_POLL: Duration = Duration::from_micros(50);
+const LOCK_POLLS: i32 = 20_000;
 
 type Reply = oneshot::Sender<Result<Handled, AppError>>;
 type Job = (SlackPushEventCallback, Reply);
@@ -43,7 +45,7 @@ pub struct EventQueue {
     sender: mpsc::Sender<Job>,
 }
 
-/// The batch writer's end; give it to [`run`].
+/// The batch writer's end; give it to [`start`].
 pub struct Receiver(mpsc::Receiver<Job>);
 
 impl EventQueue {
@@ -65,74 +67,120 @@ impl EventQueue {
     }
 }
 
-/// Writes batches until the app state is gone (its [`EventQueue`] with it).
-pub async fn run(Receiver(mut receiver): Receiver, app: Weak<AppState>) {
+/// Starts the writer on a thread of its own, writing through `conn` (from
+/// [`storage::connect_event_writer`]; reopened from `database_url` if a
+/// failure leaves it unusable). It stops once the app state, and with it
+/// the [`EventQueue`], is gone.
+pub fn start(
+    receiver: Receiver,
+    conn: SqliteConnection,
+    database_url: String,
+    app: Weak<AppState>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("needful-writer".into())
+        .spawn(move || runtime.block_on(run(receiver, conn, database_url, app)))?;
+    Ok(())
+}
+
+/// Why [`write_batches`] returned.
+enum Ended {
+    Stopped,
+    /// The connection may hold a transaction it could not end.
+    Broken(String),
+}
+
+async fn run(
+    Receiver(mut receiver): Receiver,
+    mut conn: SqliteConnection,
+    database_url: String,
+    app: Weak<AppState>,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    let mut held: Option<(PoolConnection<Sqlite>, Instant)> = None;
     loop {
-        if receiver.is_empty() {
-            // Nothing waiting: give the connection back before sleeping.
-            held = None;
-        }
-        if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
-            break;
-        }
-        let Some(app) = app.upgrade() else { break };
-        let (events, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
-        let count = events.len();
-        let results = match connection(&app, held.take()).await {
-            Ok((mut conn, since)) => {
-                let results = apply(&app, &mut conn, events).await;
-                if results.iter().all(Result::is_ok) {
-                    held = Some((conn, since));
-                } else {
-                    // A failure (or a panic) may have left a transaction open
-                    // on it; closing the connection rolls that back for sure.
-                    conn.close_on_drop();
+        let why = match write_batches(&mut receiver, &mut jobs, &mut conn, &app).await {
+            Ended::Stopped => return,
+            Ended::Broken(why) => why,
+        };
+        tracing::warn!(error = %why, "reopening the event writer's database connection");
+        // Dropping the old connection closes it, which rolls back whatever
+        // it still held.
+        conn = loop {
+            match storage::connect_event_writer(&database_url).await {
+                Ok(conn) => break conn,
+                Err(e) => {
+                    // Deliveries fail until it opens again (Slack retries them).
+                    if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+                        return;
+                    }
+                    let why = format!("{e:#}");
+                    tracing::warn!(error = %why, count = jobs.len(), "no database connection for a batch of events");
+                    for (_, reply) in jobs.drain(..) {
+                        let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!("{why}"))));
+                    }
                 }
-                results
-            }
-            // The database is locked or gone: these fail (Slack retries them).
-            Err(e) => {
-                let why = format!("{e:#}");
-                tracing::warn!(error = %why, count, "no database connection for a batch of events");
-                (0..count)
-                    .map(|_| Err(AppError::Internal(anyhow::anyhow!("{why}"))))
-                    .collect()
             }
         };
+    }
+}
+
+/// Writes batches on `conn` until the app stops or the connection breaks.
+async fn write_batches(
+    receiver: &mut mpsc::Receiver<Job>,
+    jobs: &mut Vec<Job>,
+    conn: &mut SqliteConnection,
+    app: &Weak<AppState>,
+) -> Ended {
+    let mut db = match Borrowed::lock(conn).await {
+        Ok(db) => db,
+        Err(e) => return Ended::Broken(format!("{e:#}")),
+    };
+    if let Err(e) = db.busy_handler(Some(wait_for_lock)) {
+        return Ended::Broken(format!("{e:#}"));
+    }
+    loop {
+        if receiver.recv_many(jobs, MAX_BATCH).await == 0 {
+            return Ended::Stopped;
+        }
+        let Some(app) = app.upgrade() else {
+            return Ended::Stopped;
+        };
+        let (events, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
+        let count = events.len();
+        let results = apply(&app, &mut db, events).await;
         metrics::histogram!("needful_event_batch_size").record(count as f64);
         for (reply, result) in replies.into_iter().zip(results) {
             // The request may have given up (deadline); the commit stands.
             let _ = reply.send(result);
         }
+        if !db.is_autocommit() {
+            return Ended::Broken("a failed batch left its transaction open".into());
+        }
     }
 }
 
-/// The connection the writer holds, or a fresh one once it has held it for
-/// [`HOLD`]: handing it back lets whoever waits in the pool's queue go first.
-async fn connection(
-    app: &AppState,
-    held: Option<(PoolConnection<Sqlite>, Instant)>,
-) -> Result<(PoolConnection<Sqlite>, Instant), sqlx::Error> {
-    match held {
-        Some((conn, since)) if since.elapsed() < HOLD => Ok((conn, since)),
-        held => {
-            drop(held);
-            Ok((app.db.acquire().await?, Instant::now()))
-        }
+/// SQLite's own busy handler sleeps 1, 2, 5, 10… ms between looks, while
+/// the pool's writes hold the lock for well under a millisecond.
+fn wait_for_lock(polls: i32) -> bool {
+    if polls >= LOCK_POLLS {
+        return false;
     }
+    std::thread::sleep(LOCK_POLL);
+    true
 }
 
 /// Applies one batch; a bug must not take the writer down with it: the batch
 /// fails (Slack retries it) and the next one goes on.
 async fn apply(
     app: &crate::app::App,
-    conn: &mut PoolConnection<Sqlite>,
+    db: &mut rusqlite::Connection,
     events: Vec<SlackPushEventCallback>,
 ) -> Vec<Result<Handled, AppError>> {
     let count = events.len();
-    std::panic::AssertUnwindSafe(handlers::apply_events(app, conn, events))
+    std::panic::AssertUnwindSafe(handlers::apply_events(app, db, events))
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {

@@ -56,14 +56,14 @@ fn event_kind(event: &SlackEventCallbackBody) -> Option<&'static str> {
 }
 
 /// Applies a batch of deliveries, each exactly once, and answers for each in
-/// order. Reactions (nearly all of the load) go in one transaction of their
-/// own with two round trips ([`features::kudos::apply_reactions`]); the rest
-/// in another. If a transaction fails for a reason other than a busy
+/// order. Reactions (nearly all of the load) go in one transaction on the
+/// event writer's connection `db` ([`features::kudos::apply_reactions`]); the
+/// rest in another, through the pool, as every other change does. If a transaction fails for a reason other than a busy
 /// database, its deliveries are tried one by one, so one bad event cannot
 /// hold back the others.
 pub async fn apply_events(
     app: &App,
-    conn: &mut sqlx::SqliteConnection,
+    db: &mut rusqlite::Connection,
     events: Vec<SlackPushEventCallback>,
 ) -> Vec<Result<Handled, AppError>> {
     let mut reactions = Vec::new();
@@ -81,8 +81,8 @@ pub async fn apply_events(
             None => others.push(Delivery::Other(event)),
         }
     }
-    let mut from_reactions = apply_or_split(app, conn, &reactions).await.into_iter();
-    let mut from_others = apply_or_split(app, conn, &others).await.into_iter();
+    let mut from_reactions = apply_or_split(app, db, &reactions).await.into_iter();
+    let mut from_others = apply_or_split(app, db, &others).await.into_iter();
     order
         .into_iter()
         .map(|is_reaction| {
@@ -110,10 +110,10 @@ enum Delivery<'a> {
 /// busy database.
 async fn apply_or_split(
     app: &App,
-    conn: &mut sqlx::SqliteConnection,
+    db: &mut rusqlite::Connection,
     deliveries: &[Delivery<'_>],
 ) -> Vec<Result<Handled, AppError>> {
-    match apply_together(app, conn, deliveries).await {
+    match apply_together(app, db, deliveries).await {
         Ok(handled) => handled.into_iter().map(Ok).collect(),
         Err(e) if deliveries.len() == 1 || is_busy(&e) => {
             let why = format!("{e:#}");
@@ -129,7 +129,7 @@ async fn apply_or_split(
             let mut results = Vec::with_capacity(deliveries.len());
             for delivery in deliveries {
                 results.push(
-                    apply_together(app, conn, std::slice::from_ref(delivery))
+                    apply_together(app, db, std::slice::from_ref(delivery))
                         .await
                         .map(|handled| handled[0]),
                 );
@@ -160,7 +160,7 @@ fn is_busy(e: &AppError) -> bool {
 /// One transaction for deliveries of one kind (see [`Delivery`]).
 async fn apply_together(
     app: &App,
-    conn: &mut sqlx::SqliteConnection,
+    db: &mut rusqlite::Connection,
     deliveries: &[Delivery<'_>],
 ) -> Result<Vec<Handled>, AppError> {
     let mut ids = Vec::new();
@@ -179,7 +179,7 @@ async fn apply_together(
         }
     }
     if !inputs.is_empty() {
-        let fresh = features::kudos::apply_reactions(app, conn, &ids, &inputs).await?;
+        let fresh = features::kudos::apply_reactions(app, db, &ids, &inputs)?;
         app.outbox.wake();
         return Ok(fresh
             .into_iter()
@@ -192,14 +192,13 @@ async fn apply_together(
             })
             .collect());
     }
-    apply_others(app, conn, &others).await
+    apply_others(app, &others).await
 }
 
 /// Deliveries other than reactions, in one sqlx transaction: each feature
 /// writes through it.
 async fn apply_others(
     app: &App,
-    conn: &mut sqlx::SqliteConnection,
     events: &[&SlackPushEventCallback],
 ) -> Result<Vec<Handled>, AppError> {
     let kinds: Vec<Option<&str>> = events.iter().map(|e| event_kind(&e.event)).collect();
@@ -211,7 +210,7 @@ async fn apply_others(
     if applicable.is_empty() {
         return Ok(vec![Handled::Ignored; events.len()]);
     }
-    let mut tx = storage::begin_write_on(conn).await?;
+    let mut tx = storage::begin_write(&app.db).await?;
     let mut fresh = storage::events::mark_applied(&mut tx, &applicable, app.clock.now())
         .await?
         .into_iter();

@@ -4,33 +4,60 @@
 //! sqlx runs every SQLite connection on a thread of its own: each statement
 //! is a message to that thread and a wake-up back, about 0.1 ms each on a
 //! busy two-core machine, and bulk writes had to go through `json_each` to
-//! keep the round trips few. Here the connection's handle is borrowed from
-//! its thread for one short, synchronous piece of work (prepared statements,
-//! one row at a time, no JSON), then given back. sqlx still opens, pools,
-//! migrates and closes every connection. See BENCHMARKS.md, round 4.
+//! keep the round trips few. Here a connection's handle is borrowed from its
+//! thread for synchronous work (prepared statements, one row at a time, no
+//! JSON): for good by the event writer, which has a connection of its own
+//! ([`crate::group_commit`]), and briefly from a sqlx transaction. sqlx still
+//! opens, migrates and closes every connection. See BENCHMARKS.md, round 4.
 
 use std::borrow::Cow;
 
-use sqlx::{SqliteConnection, error::ErrorKind};
+use sqlx::{SqliteConnection, error::ErrorKind, sqlite::LockedSqliteHandle};
 
-/// Runs `work` on `conn`'s SQLite handle, on this thread. `work` must be
-/// short: it blocks the task that calls it. A transaction it opens must end
-/// inside it ([`rusqlite::Transaction`] rolls back when dropped).
+/// `conn`'s SQLite handle, taken from sqlx's thread until this is dropped,
+/// as a [`rusqlite::Connection`]. Holding it keeps the statements it
+/// prepared ([`rusqlite::Connection::prepare_cached`]) from one use to the
+/// next. Nothing may be left open in it across an `.await` that others wait
+/// for: a transaction must end before the next await point.
+pub struct Borrowed<'c> {
+    // Dropped first: its statements are finalized while the lock is held.
+    db: rusqlite::Connection,
+    _lock: LockedSqliteHandle<'c>,
+}
+
+impl<'c> Borrowed<'c> {
+    pub async fn lock(conn: &'c mut SqliteConnection) -> Result<Self, sqlx::Error> {
+        let mut lock = conn.lock_handle().await?;
+        // SAFETY: the handle is an open connection that sqlx's thread cannot
+        // touch while `lock` lives. A `Connection` made with `from_handle`
+        // never closes the handle, and `db` is dropped before `lock`.
+        let db = unsafe { rusqlite::Connection::from_handle(lock.as_raw_handle().as_ptr()) }
+            .map_err(into_sqlx)?;
+        Ok(Self { db, _lock: lock })
+    }
+}
+
+impl std::ops::Deref for Borrowed<'_> {
+    type Target = rusqlite::Connection;
+    fn deref(&self) -> &Self::Target {
+        &self.db
+    }
+}
+
+impl std::ops::DerefMut for Borrowed<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.db
+    }
+}
+
+/// Runs `work` on `conn`'s SQLite handle, on this thread, for a caller in a
+/// sqlx transaction. `work` must be short: it blocks the task that calls it.
 pub async fn run<T>(
     conn: &mut SqliteConnection,
     work: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T>,
 ) -> Result<T, sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    // SAFETY: the handle is an open connection that sqlx's worker thread
-    // cannot touch while `handle` (its lock) lives. A `Connection` made with
-    // `from_handle` never closes the handle, and it is dropped (finalizing
-    // the statements it prepared) before the lock is given back.
-    let mut db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
-        .map_err(into_sqlx)?;
-    let result = work(&mut db);
-    drop(db);
-    drop(handle);
-    result.map_err(into_sqlx)
+    let mut db = Borrowed::lock(conn).await?;
+    work(&mut db).map_err(into_sqlx)
 }
 
 /// A time as sqlx writes a `DateTime<Utc>` parameter, so rows written here
@@ -41,7 +68,7 @@ pub fn time_text(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// SQLite's own failures keep their code (the writer tells a busy database
 /// from a broken batch by it); anything else is a decoding error.
-fn into_sqlx(e: rusqlite::Error) -> sqlx::Error {
+pub fn into_sqlx(e: rusqlite::Error) -> sqlx::Error {
     match e {
         rusqlite::Error::SqliteFailure(error, message) => {
             sqlx::Error::Database(Box::new(SqliteFailure {

@@ -9,7 +9,7 @@ use std::{str::FromStr, time::Duration};
 
 use anyhow::Context as _;
 use sqlx::{
-    SqlitePool,
+    SqliteConnection, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -22,10 +22,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Commits never run a WAL checkpoint: [`checkpoint::run`] does them on a
 /// connection of its own, and the last connection to close does a final one.
 pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
-    let options = writer_options(database_url)?
-        // A checkpoint in a commit held every event behind it for up to 15 ms
-        // (an fsync): p99 at 1,000 events/s was 17 ms. See BENCHMARKS.md.
-        .pragma("wal_autocheckpoint", "0");
+    let options = writer_options(database_url)?;
     // One connection: SQLite has one writer anyway, and waiting in sqlx's
     // FIFO queue is cheaper and fairer than SQLite's sleeping busy handler
     // (measured with examples/loadgen: 1,800 → 2,000 events/s, peak RSS
@@ -51,6 +48,9 @@ fn writer_options(database_url: &str) -> anyhow::Result<SqliteConnectOptions> {
         })?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
+        // A checkpoint in a commit held every event behind it for up to 15 ms
+        // (an fsync): p99 at 1,000 events/s was 17 ms. See BENCHMARKS.md.
+        .pragma("wal_autocheckpoint", "0")
         // NORMAL in WAL mode keeps every commit durable against a process crash,
         // which is the failure that matters here; FULL only adds power-loss safety.
         .synchronous(SqliteSynchronous::Normal)
@@ -68,6 +68,22 @@ fn writer_options(database_url: &str) -> anyhow::Result<SqliteConnectOptions> {
 /// would open another database.
 fn in_memory(database_url: &str) -> bool {
     database_url.contains(":memory:") || database_url.contains("mode=memory")
+}
+
+/// The event writer's own connection ([`crate::group_commit`]), next to the
+/// pool's. Refused for an in-memory database: another connection would open
+/// another database (and a bot that forgets every kudos at restart is not
+/// one to run).
+pub async fn connect_event_writer(database_url: &str) -> anyhow::Result<SqliteConnection> {
+    if in_memory(database_url) {
+        anyhow::bail!(
+            "DATABASE_URL {database_url:?} is an in-memory database; needful keeps its data in a file (e.g. sqlite://needful.db)"
+        );
+    }
+    let options = writer_options(database_url)?;
+    sqlx::ConnectOptions::connect(&options)
+        .await
+        .with_context(|| format!("could not open the database at {database_url}"))
 }
 
 /// A pool of one for [`checkpoint::run`]; None for an in-memory database,
@@ -106,11 +122,6 @@ pub async fn connect_reader(database_url: &str, db: &Db) -> anyhow::Result<Db> {
 /// wait for each other (busy timeout) instead of failing on a lock upgrade.
 pub async fn begin_write(db: &Db) -> Result<Tx<'static>, sqlx::Error> {
     db.begin_with("BEGIN IMMEDIATE").await
-}
-
-/// [`begin_write`] on a connection the caller holds (the event writer's).
-pub async fn begin_write_on(conn: &mut sqlx::SqliteConnection) -> Result<Tx<'_>, sqlx::Error> {
-    sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await
 }
 
 /// True when the database answers a trivial query.

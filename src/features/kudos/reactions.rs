@@ -8,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use slack_morphism::prelude::*;
-use sqlx::SqliteConnection;
 
 use super::{
     Allowance, emoji, kudos_channel, period, render,
@@ -160,11 +159,11 @@ impl Reaction {
 /// Applies a batch of reaction deliveries in one transaction, each delivery
 /// exactly once: `deliveries[i]` is the `(event_id, kind)` of `inputs[i]`.
 /// Returns whether each was new (false: a redelivery, which changed
-/// nothing). The whole transaction runs as direct SQLite calls
-/// ([`storage::direct`]); any error rolls it back.
-pub async fn apply_reactions(
+/// nothing). It runs as direct SQLite calls on the event writer's
+/// connection ([`storage::direct`]); any error rolls it back.
+pub fn apply_reactions(
     app: &App,
-    conn: &mut SqliteConnection,
+    db: &mut rusqlite::Connection,
     deliveries: &[(&str, &str)],
     inputs: &[&ReactionInput],
 ) -> Result<Vec<bool>, AppError> {
@@ -212,7 +211,7 @@ pub async fn apply_reactions(
             .collect(),
     };
     let created = Utc::now();
-    let fresh = storage::direct::run(conn, |db| {
+    let write = || {
         let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fresh = storage::events::mark_applied_on(&tx, deliveries, now)?;
         let mut batch = Batch::new(app, store::snapshot(&tx, &keys)?, days, now);
@@ -228,9 +227,8 @@ pub async fn apply_reactions(
         storage::outbox::insert_on(&tx, &rows, created)?;
         tx.commit()?;
         Ok(fresh)
-    })
-    .await?;
-    Ok(fresh)
+    };
+    Ok(write().map_err(storage::direct::into_sqlx)?)
 }
 
 type MessageKey = (String, String, String);
