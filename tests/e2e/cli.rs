@@ -178,6 +178,36 @@ fn serve_against(sim: &needful::slack_sim::SlackSim, dir: &std::path::Path) -> C
 }
 
 #[tokio::test]
+async fn serve_refuses_an_in_memory_database() {
+    let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = serve_against(&sim, dir.path())
+        .env("DATABASE_URL", "sqlite::memory:")
+        .arg("serve")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("needful starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("needful served from an in-memory database");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!exit.success());
+    assert!(
+        err.contains("in-memory database") && err.contains("sqlite://needful.db"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn sigterm_stops_the_bot_cleanly() {
     use std::io::{BufRead, BufReader};
     let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
