@@ -36,6 +36,8 @@ const QUEUE: usize = 8192;
 /// seconds: Slack retries what fails, and its deadline is three).
 const LOCK_POLL: Duration = Duration::from_micros(50);
 const LOCK_POLLS: i32 = 20_000;
+/// Prepared statements the writer keeps (a reaction batch runs 16).
+const STATEMENTS: usize = 64;
 
 type Reply = oneshot::Sender<Result<Handled, AppError>>;
 type Job = (SlackPushEventCallback, Reply);
@@ -141,6 +143,8 @@ async fn write_batches(
     if let Err(e) = db.busy_handler(Some(wait_for_lock)) {
         return Ended::Broken(format!("{e:#}"));
     }
+    // Room for every statement a batch runs (rusqlite keeps 16 by default).
+    db.set_prepared_statement_cache_capacity(STATEMENTS);
     loop {
         if receiver.recv_many(jobs, MAX_BATCH).await == 0 {
             return Ended::Stopped;

@@ -346,12 +346,12 @@ pub fn snapshot(
             ));
         }
     }
-    s.next_id = db.query_row(
-        "SELECT 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
-                        IFNULL((SELECT MAX(id) FROM kudos_log), 0))",
-        [],
-        |row| row.get(0),
-    )?;
+    s.next_id = db
+        .prepare_cached(
+            "SELECT 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
+                            IFNULL((SELECT MAX(id) FROM kudos_log), 0))",
+        )?
+        .query_row([], |row| row.get(0))?;
     Ok(s)
 }
 
