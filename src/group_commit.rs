@@ -9,10 +9,11 @@
 //! calls are direct ([`crate::storage::direct`]) and block, so they stay off
 //! the threads that serve HTTP, and its statements stay prepared from one
 //! batch to the next. The pool's connection is the other writer (commands,
-//! the outbox worker); the two take turns at SQLite's write lock. See
+//! the outbox worker); the two take turns at SQLite's write lock
+//! ([`storage::write_lock`]). See
 //! BENCHMARKS.md for what each step bought.
 
-use std::{sync::Weak, time::Duration};
+use std::sync::Weak;
 
 use futures::FutureExt as _;
 use slack_morphism::prelude::SlackPushEventCallback;
@@ -23,7 +24,7 @@ use crate::{
     app::AppState,
     error::AppError,
     handlers::{self, Handled},
-    storage::{self, direct::Borrowed},
+    storage::{self, direct::Borrowed, write_lock},
 };
 
 /// The most events one transaction takes. Big enough that the per-batch
@@ -31,11 +32,6 @@ use crate::{
 const MAX_BATCH: usize = 256;
 /// Deliveries waiting for a batch; beyond this, senders wait (backpressure).
 const QUEUE: usize = 8192;
-/// How long the writer waits between looks at a write lock the pool's
-/// connection holds, and how many looks before the batch fails (about two
-/// seconds: Slack retries what fails, and its deadline is three).
-const LOCK_POLL: Duration = Duration::from_micros(50);
-const LOCK_POLLS: i32 = 20_000;
 /// Prepared statements the writer keeps (a reaction batch runs 16).
 const STATEMENTS: usize = 64;
 
@@ -140,7 +136,7 @@ async fn write_batches(
         Ok(db) => db,
         Err(e) => return Ended::Broken(format!("{e:#}")),
     };
-    if let Err(e) = db.busy_handler(Some(wait_for_lock)) {
+    if let Err(e) = db.busy_handler(Some(write_lock::wait)) {
         return Ended::Broken(format!("{e:#}"));
     }
     // Room for every statement a batch runs (rusqlite keeps 16 by default).
@@ -152,6 +148,10 @@ async fn write_batches(
         let Some(app) = app.upgrade() else {
             return Ended::Stopped;
         };
+        if write_lock::pool_is_waiting() {
+            // A command or the outbox worker waits for the lock: let it in.
+            std::thread::sleep(write_lock::STEP_ASIDE);
+        }
         let (events, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
         let count = events.len();
         let results = apply(&app, &mut db, events).await;
@@ -164,16 +164,6 @@ async fn write_batches(
             return Ended::Broken("a failed batch left its transaction open".into());
         }
     }
-}
-
-/// SQLite's own busy handler sleeps 1, 2, 5, 10… ms between looks, while
-/// the pool's writes hold the lock for well under a millisecond.
-fn wait_for_lock(polls: i32) -> bool {
-    if polls >= LOCK_POLLS {
-        return false;
-    }
-    std::thread::sleep(LOCK_POLL);
-    true
 }
 
 /// Applies one batch; a bug must not take the writer down with it: the batch

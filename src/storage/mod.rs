@@ -4,6 +4,7 @@ pub mod checkpoint;
 pub mod direct;
 pub mod events;
 pub mod outbox;
+pub mod write_lock;
 
 use std::{str::FromStr, time::Duration};
 
@@ -30,6 +31,11 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_millis(2500))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                direct::run(conn, |db| db.busy_handler(Some(write_lock::pool_waits))).await
+            })
+        })
         .connect_with(options)
         .await
         .with_context(|| format!("could not open the database at {database_url}"))?;
