@@ -284,6 +284,7 @@ pub async fn on_command(
 }
 
 async fn run_command(app: &App, inv: &Invocation) -> Result<Reply, AppError> {
+    let _turn = app.events.write_turn().await;
     let mut tx = storage::begin_write(&app.db).await?;
     let reply = match inv.command.as_str() {
         "/kudos" => features::kudos::command(app, &mut tx, inv).await?,
@@ -318,6 +319,7 @@ pub async fn on_interaction(
     event: SlackInteractionEvent,
 ) -> (SlackInteractionResponse, Handled) {
     let result = async {
+        let _turn = app.events.write_turn().await;
         let mut tx = storage::begin_write(&app.db).await?;
         let response = features::on_interaction(app, &mut tx, &event).await?;
         tx.commit().await?;
