@@ -7,6 +7,8 @@
 //! two batches: with 5 % slash commands flat out, p99 went to 460 ms. Here
 //! both look again every [`POLL`], and the event writer steps aside for
 //! [`STEP_ASIDE`] before its next batch whenever the pool is waiting.
+//! (Commands and interactions also queue for their turn with the batches:
+//! [`crate::group_commit::EventQueue::write_turn`].)
 
 use std::{
     sync::{
