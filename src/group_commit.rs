@@ -127,8 +127,8 @@ async fn run(
             Ended::Broken(why) => why,
         };
         tracing::warn!(error = %why, "reopening the event writer's database connection");
-        // Dropping the old connection closes it, which rolls back whatever
-        // it still held.
+        // Closing the old connection rolls back whatever it still held.
+        drop(conn);
         conn = loop {
             match storage::connect_event_writer(&database_url).await {
                 Ok(conn) => break conn,
