@@ -160,9 +160,6 @@ async fn write_batches(
         Ok(db) => db,
         Err(e) => return Ended::Broken(format!("{e:#}")),
     };
-    if let Err(e) = db.busy_handler(Some(write_lock::wait)) {
-        return Ended::Broken(format!("{e:#}"));
-    }
     // Room for every statement a batch runs (rusqlite keeps 16 by default).
     db.set_prepared_statement_cache_capacity(STATEMENTS);
     loop {

@@ -57,10 +57,11 @@ fn event_kind(event: &SlackEventCallbackBody) -> Option<&'static str> {
 
 /// Applies a batch of deliveries, each exactly once, and answers for each in
 /// order. Reactions (nearly all of the load) go in one transaction on the
-/// event writer's connection `db` ([`features::kudos::apply_reactions`]); the
-/// rest in another, through the pool, as every other change does. If a transaction fails for a reason other than a busy
-/// database, its deliveries are tried one by one, so one bad event cannot
-/// hold back the others.
+/// event writer's connection `db` ([`features::kudos::apply_reactions`]);
+/// the rest in another, through the pool, as every other change does. If a
+/// transaction fails for a reason other than a busy database, its
+/// deliveries are tried one by one, so one bad event cannot hold back the
+/// others.
 pub async fn apply_events(
     app: &App,
     db: &mut rusqlite::Connection,

@@ -50,8 +50,9 @@ impl std::ops::DerefMut for Borrowed<'_> {
     }
 }
 
-/// Runs `work` on `conn`'s SQLite handle, on this thread, for a caller in a
-/// sqlx transaction. `work` must be short: it blocks the task that calls it.
+/// Runs `work` on `conn`'s SQLite handle, on this thread, and gives the
+/// handle back: for a caller in a sqlx transaction, or setting up a
+/// connection. `work` must be short: it blocks the task that calls it.
 pub async fn run<T>(
     conn: &mut SqliteConnection,
     work: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T>,

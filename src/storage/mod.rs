@@ -27,7 +27,8 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
     // One connection: SQLite has one writer anyway, and waiting in sqlx's
     // FIFO queue is cheaper and fairer than SQLite's sleeping busy handler
     // (measured with examples/loadgen: 1,800 → 2,000 events/s, peak RSS
-    // 34 → 26 MB). Waiting stays inside Slack's 3-second deadline.
+    // 34 → 26 MB). Waiting stays inside Slack's 3-second deadline. The
+    // event writer's connection is the one other writer ([`write_lock`]).
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_millis(2500))
@@ -87,9 +88,11 @@ pub async fn connect_event_writer(database_url: &str) -> anyhow::Result<SqliteCo
         );
     }
     let options = writer_options(database_url)?;
-    sqlx::ConnectOptions::connect(&options)
+    let mut conn: SqliteConnection = sqlx::ConnectOptions::connect(&options)
         .await
-        .with_context(|| format!("could not open the database at {database_url}"))
+        .with_context(|| format!("could not open the database at {database_url}"))?;
+    direct::run(&mut conn, |db| db.busy_handler(Some(write_lock::wait))).await?;
+    Ok(conn)
 }
 
 /// A pool of one for [`checkpoint::run`]; None for an in-memory database,

@@ -177,6 +177,24 @@ fn serve_against(sim: &needful::slack_sim::SlackSim, dir: &std::path::Path) -> C
     cmd
 }
 
+/// How `child` exited, if it did within `within`; otherwise it is killed.
+async fn exit_within(
+    child: &mut std::process::Child,
+    within: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            return Some(exit);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn serve_refuses_an_in_memory_database() {
     let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
@@ -187,17 +205,9 @@ async fn serve_refuses_an_in_memory_database() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("needful starts");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("needful served from an in-memory database");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let exit = exit_within(&mut child, std::time::Duration::from_secs(20))
+        .await
+        .expect("needful served from an in-memory database");
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!exit.success());
@@ -238,17 +248,9 @@ async fn sigterm_stops_the_bot_cleanly() {
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "needful did not stop within 20 s of SIGTERM"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let exit = exit_within(&mut child, std::time::Duration::from_secs(20))
+        .await
+        .expect("needful did not stop within 20 s of SIGTERM");
     assert!(exit.success(), "exit status {exit:?}");
     // The last checkpoint leaves everything (the migrations, at least) in the
     // database file itself, so copying that file alone is a full backup.
