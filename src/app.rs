@@ -140,22 +140,19 @@ impl Application {
             Arc::downgrade(&application.state),
         )
         .context("could not start the event writer")?;
-        // The worker renders App Homes at delivery; it reaches the features
-        // through a weak handle so the two don't keep each other alive.
+        // The worker renders App Homes and celebrations at delivery; it
+        // reaches the features through a weak handle so the two don't keep
+        // each other alive.
         let weak = Arc::downgrade(&application.state);
-        application
-            .state
-            .outbox
-            .set_home_renderer(Arc::new(move |user: String| {
-                let weak = weak.clone();
-                Box::pin(async move {
-                    let app = weak.upgrade().context("needful is stopping")?;
-                    let user = crate::slack::ids::UserId::parse(&user)?;
-                    crate::features::home::render(&app, &user)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))
-                })
-            }));
+        application.state.outbox.set_renderer(Arc::new(move |msg| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                let app = weak.upgrade().context("needful is stopping")?;
+                crate::features::render_for_delivery(&app, msg)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            })
+        }));
         Ok(application)
     }
 

@@ -17,6 +17,7 @@ use slack_morphism::prelude::*;
 use crate::{
     app::App,
     error::AppError,
+    outbox::Outgoing,
     slack::ids::{ChannelId, UserId},
     storage::Tx,
 };
@@ -119,6 +120,25 @@ pub async fn on_message(app: &App, tx: &mut Tx<'_>, m: &SlackMessageEvent) -> Re
         ),
     };
     checkin::on_message(app, tx, &input).await
+}
+
+/// Renders a message the outbox stored as a marker (an App Home, a
+/// celebration) from the state as it is now, just before it is delivered.
+pub async fn render_for_delivery(
+    app: &App,
+    msg: Outgoing,
+) -> Result<crate::outbox::worker::Rendered, AppError> {
+    match msg {
+        Outgoing::RefreshHome { user } => {
+            let view =
+                home::render(app, &UserId::parse(&user).map_err(anyhow::Error::from)?).await?;
+            Ok(Some((Outgoing::PublishHome { user, view }, None)))
+        }
+        Outgoing::RefreshCelebration { channel, of, giver } => {
+            kudos::render_celebration(app, &channel, &of, &giver).await
+        }
+        other => Ok(Some((other, None))),
+    }
 }
 
 /// Buttons and modals, routed by the prefix of their action or callback id.

@@ -183,6 +183,11 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
             };
             let req = SlackApiChatDeleteRequest::new(channel.into(), ts.into());
             call!("chat.delete", session.chat_delete(&req), timeout);
+            // A message gone from Slack is forgotten, so a later post under
+            // its key (a celebration that comes back) is posted anew.
+            if let Err(e) = storage::outbox::forget_message(db, key).await {
+                return Outcome::Transient(format!("database: {e}"));
+            }
             Outcome::Sent { posted: None }
         }
         Outgoing::Ephemeral {
@@ -258,10 +263,10 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
             call!("views.open", session.views_open(&req), timeout);
             Outcome::Sent { posted: None }
         }
-        // Rendered into PublishHome by the worker before delivery.
-        Outgoing::RefreshHome { user } => {
-            Outcome::Permanent(format!("the home of {user} was not rendered"))
-        }
+        // Rendered by the worker before delivery.
+        Outgoing::RefreshHome { .. } | Outgoing::RefreshCelebration { .. } => Outcome::Permanent(
+            format!("{} was not rendered", msg.render_key().unwrap_or_default()),
+        ),
         Outgoing::PublishHome { user, view } => {
             let view: SlackView = match serde_json::from_value(view.clone()) {
                 Ok(v) => v,

@@ -77,6 +77,21 @@ pub enum Outgoing {
     /// views.open of a modal. Slack's trigger_id lives 3 s, so the worker is
     /// woken as soon as the row commits.
     OpenView { trigger_id: String, view: Value },
+    /// The one celebration in `channel` of the kudos standing on message
+    /// `of`, rendered from the database when it is delivered: posted, edited
+    /// to the new count, or deleted once none stand. `giver` (whose kudos
+    /// wrote this row) hears if Slack refuses it. One waiting per message
+    /// is enough, so a flood of kudos on a message writes one row.
+    RefreshCelebration {
+        channel: String,
+        of: MessageRef,
+        giver: String,
+    },
+}
+
+/// The key a message's celebration is posted under (see [`Outgoing::Post`]).
+pub fn celebration_key(of: &MessageRef) -> String {
+    format!("kudos:{}:{}", of.channel, of.ts)
 }
 
 /// The placeholder a [`Outgoing::Post`] or [`Outgoing::Update`] with `link_to`
@@ -126,7 +141,8 @@ impl Outgoing {
         match self {
             Outgoing::Post { channel, .. }
             | Outgoing::Update { channel, .. }
-            | Outgoing::Delete { channel, .. } => format!("channel:{channel}"),
+            | Outgoing::Delete { channel, .. }
+            | Outgoing::RefreshCelebration { channel, .. } => format!("channel:{channel}"),
             Outgoing::Ephemeral { user, .. } => format!("ephemeral:{user}"),
             Outgoing::DirectMessage { user, .. } => format!("dm:{user}"),
             Outgoing::React { channel, .. } => format!("reactions:{channel}"),
@@ -141,7 +157,8 @@ impl Outgoing {
     pub fn method(&self) -> &'static str {
         match self {
             Outgoing::Post { .. } | Outgoing::DirectMessage { .. } => "chat.postMessage",
-            Outgoing::Update { .. } => "chat.update",
+            // A celebration is posted once and then edited.
+            Outgoing::Update { .. } | Outgoing::RefreshCelebration { .. } => "chat.update",
             Outgoing::Delete { .. } => "chat.delete",
             Outgoing::Ephemeral { .. } => "chat.postEphemeral",
             Outgoing::React { .. } => "reactions.add",
@@ -157,6 +174,18 @@ impl Outgoing {
             Outgoing::Update { key, .. } | Outgoing::Delete { key, .. } => Some(key.clone()),
             Outgoing::PublishHome { user, .. } | Outgoing::RefreshHome { user } => {
                 Some(format!("{HOME_KEYS}{user}"))
+            }
+            Outgoing::RefreshCelebration { of, .. } => Some(celebration_key(of)),
+            _ => None,
+        }
+    }
+
+    /// What a message rendered at delivery renders; None for the others,
+    /// which carry their content.
+    pub fn render_key(&self) -> Option<String> {
+        match self {
+            Outgoing::RefreshHome { .. } | Outgoing::RefreshCelebration { .. } => {
+                self.message_key()
             }
             _ => None,
         }
@@ -193,20 +222,22 @@ pub async fn enqueue_many(
 }
 
 /// The outbox rows [`enqueue_many`] writes, for a caller that writes them
-/// in a transaction of its own ([`storage::outbox::insert_on`]). An App Home
-/// refresh renders at delivery, so one waiting per person is enough: later
-/// ones in the list, or while one is pending, are left out.
+/// in a transaction of its own ([`storage::outbox::insert_on`]). App Homes
+/// and celebrations render at delivery, so one waiting of each is enough:
+/// later ones in the list, or while one is pending, are left out.
 pub fn rows(
     messages: &[(Outgoing, Option<Outgoing>)],
 ) -> serde_json::Result<Vec<storage::outbox::NewRow>> {
-    let mut refreshes = std::collections::HashSet::new();
+    let mut rendered = std::collections::HashSet::new();
     messages
         .iter()
-        .filter(|(msg, _)| match msg {
-            Outgoing::RefreshHome { user } => refreshes.insert(user.as_str()),
-            _ => true,
+        .map(|(msg, on_refusal)| (msg, on_refusal, msg.render_key()))
+        .filter(|(_, _, render_key)| {
+            render_key
+                .as_ref()
+                .is_none_or(|k| rendered.insert(k.clone()))
         })
-        .map(|(msg, on_refusal)| {
+        .map(|(msg, on_refusal, render_key)| {
             let stored = Stored {
                 message: msg.clone(),
                 on_refusal: on_refusal.clone().map(Box::new),
@@ -216,7 +247,7 @@ pub fn rows(
                 method: msg.method(),
                 payload: serde_json::to_string(&stored)?,
                 message_key: msg.message_key(),
-                covered_by_waiting: matches!(msg, Outgoing::RefreshHome { .. }),
+                render_key,
             })
         })
         .collect()

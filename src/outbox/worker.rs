@@ -33,13 +33,19 @@ pub struct Worker {
     config: OutboxConfig,
     wake: Notify,
     pacing: Mutex<Pacing>,
-    home: OnceLock<HomeRenderer>,
+    renderer: OnceLock<Renderer>,
 }
 
-/// Renders a person's App Home view from the current state (set by the app,
-/// which knows the features; the worker only knows Slack).
-pub type HomeRenderer =
-    Arc<dyn Fn(String) -> BoxFuture<'static, anyhow::Result<serde_json::Value>> + Send + Sync>;
+/// What a message rendered at delivery becomes: the message to send and
+/// what to send instead if Slack refuses it; None when there is nothing to
+/// say any more.
+pub type Rendered = Option<(Outgoing, Option<Outgoing>)>;
+
+/// Renders a message stored as a marker ([`Outgoing::render_key`]) from the
+/// current state. Set by the app, which knows the features; the worker only
+/// knows Slack.
+pub type Renderer =
+    Arc<dyn Fn(Outgoing) -> BoxFuture<'static, anyhow::Result<Rendered>> + Send + Sync>;
 
 #[derive(Default)]
 struct Pacing {
@@ -76,21 +82,21 @@ impl Worker {
             config,
             wake: Notify::new(),
             pacing: Mutex::new(Pacing::default()),
-            home: OnceLock::new(),
+            renderer: OnceLock::new(),
         })
     }
 
-    /// Sets how App Homes are rendered for [`Outgoing::RefreshHome`].
-    pub fn set_home_renderer(&self, renderer: HomeRenderer) {
-        let _ = self.home.set(renderer);
+    /// Sets how the messages stored as markers are rendered.
+    pub fn set_renderer(&self, renderer: Renderer) {
+        let _ = self.renderer.set(renderer);
     }
 
-    async fn render_home(&self, user: &str) -> anyhow::Result<serde_json::Value> {
+    async fn render(&self, msg: Outgoing) -> anyhow::Result<Rendered> {
         let render = self
-            .home
+            .renderer
             .get()
-            .ok_or_else(|| anyhow::anyhow!("no App Home renderer is set"))?;
-        render(user.to_string()).await
+            .ok_or_else(|| anyhow::anyhow!("no renderer is set"))?;
+        render(msg).await
     }
 
     /// Tells the worker new rows were committed.
@@ -237,23 +243,33 @@ impl Worker {
         if row.method == HOME_METHOD {
             self.pacing().home_next = Some(started + self.config.home_interval);
         }
-        let msg = match msg {
-            Outgoing::RefreshHome { user } => match self.render_home(&user).await {
-                Ok(view) => Outgoing::PublishHome { user, view },
+        let (msg, on_refusal) = if msg.render_key().is_some() {
+            match self.render(msg).await {
+                Ok(Some(rendered)) => rendered,
+                Ok(None) => {
+                    return storage::outbox::finish(
+                        &self.db,
+                        row.id,
+                        "superseded",
+                        "nothing to show any more",
+                    )
+                    .await;
+                }
                 Err(e) => {
-                    tracing::warn!(id = row.id, error = %e, "outbox: could not render an App Home; will retry");
+                    tracing::warn!(id = row.id, error = %e, "outbox: could not render a message; will retry");
                     let backoff = self.backoff(row.attempts + 1);
                     return storage::outbox::retry_later(
                         &self.db,
                         row.id,
                         now_ms() + backoff.as_millis() as i64,
-                        &format!("rendering the home: {e}"),
+                        &format!("rendering: {e}"),
                         true,
                     )
                     .await;
                 }
-            },
-            other => other,
+            }
+        } else {
+            (msg, on_refusal.map(|b| *b))
         };
         match deliver::deliver(&self.api, &self.db, &msg, self.config.call_timeout).await {
             deliver::Outcome::Sent { posted } => {

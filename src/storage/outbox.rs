@@ -24,10 +24,11 @@ pub struct NewRow {
     pub method: &'static str,
     pub payload: String,
     pub message_key: Option<String>,
-    /// Not added while a row of the same order key is still pending: that
-    /// row renders at delivery, after this commit, so it covers this one.
-    /// (Rows already 'sending' may have rendered; they don't count.)
-    pub covered_by_waiting: bool,
+    /// For a row rendered at delivery: what it renders. It is not added
+    /// while a row with the same render key is still pending: that row
+    /// renders after this commit, so it covers this one. (Rows already
+    /// 'sending' may have rendered; they don't count.)
+    pub render_key: Option<String>,
 }
 
 /// Adds `rows` in this order (ids ascend with it), inside the transaction
@@ -38,10 +39,10 @@ pub fn insert_on(
     at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     let mut insert = db.prepare_cached(
-        "INSERT INTO outbox (order_key, method, payload, message_key, created_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5 \
-         WHERE NOT (?6 AND EXISTS (SELECT 1 FROM outbox \
-                    WHERE status = 'pending' AND order_key = ?1))",
+        "INSERT INTO outbox (order_key, method, payload, message_key, created_at, render_key) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+         WHERE ?6 IS NULL OR NOT EXISTS (SELECT 1 FROM outbox \
+                    WHERE status = 'pending' AND render_key IS NOT NULL AND render_key = ?6)",
     )?;
     let at = super::direct::time_text(at);
     for row in rows {
@@ -51,7 +52,7 @@ pub fn insert_on(
             &row.payload,
             &row.message_key,
             &at,
-            row.covered_by_waiting,
+            &row.render_key,
         ))?;
     }
     Ok(())
@@ -238,6 +239,15 @@ pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String
         .await
 }
 
+/// Forgets where a deleted message was.
+pub async fn forget_message(db: &Db, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM slack_messages WHERE message_key = ?")
+        .bind(key)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn dm_channel(db: &Db, user: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT channel FROM dm_channels WHERE user_id = ?")
         .bind(user)
@@ -286,7 +296,7 @@ mod tests {
             method: "chat.postMessage",
             payload: "{}".to_string(),
             message_key: None,
-            covered_by_waiting: false,
+            render_key: None,
         }
     }
 
@@ -343,7 +353,7 @@ mod tests {
     async fn a_covered_row_is_not_added_while_its_key_waits() {
         let db = crate::storage::connect("sqlite::memory:").await.unwrap();
         let covered = |key: &str| NewRow {
-            covered_by_waiting: true,
+            render_key: Some(key.to_string()),
             ..row(key)
         };
         let mut tx = crate::storage::begin_write(&db).await.unwrap();

@@ -1,12 +1,14 @@
 //! Kudos by reaction and by command: recorded as rows, celebrated in the kudos
 //! channel (or sent privately), limited per day, and exported.
 
+mod celebration;
 mod parse;
 mod period;
 mod reactions;
 mod render;
 mod store;
 
+pub use celebration::render_for_delivery as render_celebration;
 pub use reactions::{ReactionInput, apply_reactions};
 
 use serde_json::Value;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use slack_morphism::prelude::*;
 
 use super::{
-    Allowance, emoji, kudos_channel, period, render,
+    Allowance, celebration, emoji, kudos_channel, period, render,
     store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction},
 };
 use crate::{
@@ -192,13 +192,6 @@ pub fn apply_reactions(
             .collect::<HashSet<_>>()
             .into_iter()
             .collect(),
-        celebrated: all
-            .iter()
-            .map(|r| (r.channel.clone(), r.ts.clone()))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect(),
-        first: NAMED + removals_per_message(&all),
         days: days
             .iter()
             .map(|(giver, (start, end))| {
@@ -233,26 +226,6 @@ pub fn apply_reactions(
 
 type MessageKey = (String, String, String);
 
-/// How many givers a celebration names ("A, B and C", "A, B and 5 others").
-const NAMED: i64 = 3;
-
-/// The most removals the batch holds for any one message.
-fn removals_per_message(reactions: &[&Reaction]) -> i64 {
-    let mut per: HashMap<(&str, &str), i64> = HashMap::new();
-    for r in reactions.iter().filter(|r| !r.added) {
-        *per.entry((&r.channel, &r.ts)).or_default() += 1;
-    }
-    per.into_values().max().unwrap_or(0)
-}
-
-/// The celebrated kudos standing on one message: how many, and the oldest
-/// of them (by id) as far as they were read, enough to name [`NAMED`].
-#[derive(Debug, Default)]
-struct Standing {
-    total: i64,
-    oldest: Vec<(i64, String, String)>,
-}
-
 /// The kudos state a batch touches, kept in memory while its events apply.
 struct Batch<'a> {
     app: &'a App,
@@ -263,13 +236,10 @@ struct Batch<'a> {
     /// Newest (present, event µs) per (giver, channel, ts, emoji).
     reactions: HashMap<(String, String, String, String), (bool, i64)>,
     changed_reactions: HashSet<(String, String, String, String)>,
-    live_before: HashMap<MessageKey, LiveKudos>,
+    /// The kudos standing per (giver, channel, ts).
     live: HashMap<MessageKey, LiveKudos>,
     /// Standing kudos per giver in their current day (the daily limit).
     used_today: HashMap<String, u32>,
-    /// Per (channel, ts).
-    celebrated: HashMap<(String, String), Standing>,
-    counts_changed: HashSet<(String, String)>,
     next_id: i64,
     given: Vec<GivenRow>,
     retracted: Vec<Retraction>,
@@ -283,20 +253,6 @@ impl<'a> Batch<'a> {
         days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)>,
         now: DateTime<Utc>,
     ) -> Self {
-        let mut celebrated: HashMap<_, Standing> = HashMap::new();
-        for (channel, ts, total) in snapshot.counts {
-            celebrated.entry((channel, ts)).or_default().total = total;
-        }
-        for (channel, ts, id, giver, receiver) in snapshot.first {
-            celebrated
-                .entry((channel, ts))
-                .or_default()
-                .oldest
-                .push((id, giver, receiver));
-        }
-        for standing in celebrated.values_mut() {
-            standing.oldest.sort();
-        }
         let live: HashMap<MessageKey, LiveKudos> = snapshot
             .live
             .into_iter()
@@ -319,15 +275,12 @@ impl<'a> Batch<'a> {
                 .map(|(g, c, ts, e, present, us)| ((g, c, ts, e), (present != 0, us)))
                 .collect(),
             changed_reactions: HashSet::new(),
-            live_before: live.clone(),
             live,
             used_today: snapshot
                 .given
                 .into_iter()
                 .map(|(giver, n)| (giver, u32::try_from(n).unwrap_or(u32::MAX)))
                 .collect(),
-            celebrated,
-            counts_changed: HashSet::new(),
             next_id: snapshot.next_id,
             given: Vec::new(),
             retracted: Vec::new(),
@@ -430,19 +383,7 @@ impl<'a> Batch<'a> {
         );
         *self.used_today.entry(r.giver.to_string()).or_default() += 1;
         match delivery {
-            Delivery::Channel => {
-                let message = (r.channel.clone(), r.ts.clone());
-                let standing = self.celebrated.entry(message.clone()).or_default();
-                // Newest of all: it is among the oldest read only if all were.
-                if standing.oldest.len() as i64 == standing.total {
-                    standing
-                        .oldest
-                        .push((id, r.giver.to_string(), r.receiver.to_string()));
-                }
-                standing.total += 1;
-                self.counts_changed.insert(message);
-                self.celebrate(r, true);
-            }
+            Delivery::Channel => self.celebrate(r),
             Delivery::Dm => self.outgoing.push((
                 Outgoing::DirectMessage {
                     user: r.receiver.to_string(),
@@ -473,14 +414,7 @@ impl<'a> Batch<'a> {
             *used = used.saturating_sub(1);
         }
         if live.delivery == Delivery::Channel.as_str() {
-            let message = (r.channel.clone(), r.ts.clone());
-            let standing = self.celebrated.entry(message.clone()).or_default();
-            standing
-                .oldest
-                .retain(|(kudos, _, _)| *kudos != live.kudos_id);
-            standing.total = (standing.total - 1).max(0);
-            self.counts_changed.insert(message);
-            self.celebrate(r, false);
+            self.celebrate(r);
         }
         self.outgoing
             .push((features::home::refresh(&r.receiver), None));
@@ -510,69 +444,22 @@ impl<'a> Batch<'a> {
         ));
     }
 
-    /// Posts, grows, shrinks or removes the one celebration of a message, from
-    /// the kudos standing on it now. The giver (who caused this change) hears
-    /// if Slack refuses because needful is not in the channel.
-    fn celebrate(&mut self, r: &Reaction, added: bool) {
-        let Some(kudos_channel) = kudos_channel(self.app) else {
-            return;
-        };
-        let key = format!("kudos:{}:{}", r.channel, r.ts);
-        let standing = self.celebrated.get(&(r.channel.clone(), r.ts.clone()));
-        let Some((total, (_, _, receiver))) = standing
-            .filter(|s| s.total > 0)
-            .and_then(|s| Some((s.total, s.oldest.first()?)))
-        else {
-            self.outgoing.push((
-                Outgoing::Delete {
-                    channel: kudos_channel,
-                    key,
-                },
-                None,
-            ));
-            return;
-        };
-        let receiver = receiver.clone();
-        let named: Vec<String> = standing
-            .into_iter()
-            .flat_map(|s| s.oldest.iter().take(NAMED as usize))
-            .map(|(_, giver, _)| giver.clone())
-            .collect();
-        let total = usize::try_from(total).unwrap_or(usize::MAX);
-        let (text, blocks) =
-            render::message_celebration(&named, total, &receiver, &r.channel, emoji(self.app));
-        let link_to = Some(MessageRef {
-            channel: r.channel.clone(),
-            ts: r.ts.clone(),
-        });
-        let message = if added && total == 1 {
-            Outgoing::Post {
-                channel: kudos_channel.clone(),
-                text,
-                blocks: Some(blocks),
-                thread_ts: None,
-                key: Some(key),
-                link_to,
-            }
-        } else {
-            Outgoing::Update {
-                channel: kudos_channel.clone(),
-                key,
-                text,
-                blocks: Some(blocks),
-                link_to,
-            }
-        };
-        let refused = Outgoing::DirectMessage {
-            user: r.giver.to_string(),
-            text: render::not_in_channel(&r.channel, &kudos_channel, &receiver),
-            blocks: None,
-        };
-        self.outgoing.push((message, Some(refused)));
+    /// The message's celebration shows the kudos standing on it when it is
+    /// delivered ([`celebration`]); the giver, who caused this change,
+    /// hears if Slack refuses it.
+    fn celebrate(&mut self, r: &Reaction) {
+        if let Some(kudos_channel) = kudos_channel(self.app) {
+            let of = MessageRef {
+                channel: r.channel.clone(),
+                ts: r.ts.clone(),
+            };
+            self.outgoing
+                .push((celebration::refresh(kudos_channel, of, &r.giver), None));
+        }
     }
 
-    /// What to write: the changed reaction states, the new kudos rows and the
-    /// live-set difference, and the messages in the order they arose.
+    /// What to write: the changed reaction states and the new kudos rows,
+    /// and the messages in the order they arose.
     fn finish(self) -> (ReactionWrites, Vec<(Outgoing, Option<Outgoing>)>) {
         let reactions = self
             .changed_reactions
@@ -589,31 +476,11 @@ impl<'a> Batch<'a> {
                 )
             })
             .collect();
-        // The kudos standing in `a` but not (as the same kudos) in `b`.
-        let only_in = |a: &HashMap<MessageKey, LiveKudos>, b: &HashMap<MessageKey, LiveKudos>| {
-            a.iter()
-                .filter(|(key, l)| b.get(*key).is_none_or(|o| o.kudos_id != l.kudos_id))
-                .map(|(_, l)| l.clone())
-                .collect()
-        };
-        let live_removed = only_in(&self.live_before, &self.live);
-        let live_added = only_in(&self.live, &self.live_before);
-        let counts = self
-            .counts_changed
-            .iter()
-            .map(|message| {
-                let total = self.celebrated.get(message).map_or(0, |s| s.total);
-                (message.0.clone(), message.1.clone(), total)
-            })
-            .collect();
         (
             ReactionWrites {
                 reactions,
                 given: self.given,
                 retracted: self.retracted,
-                live_removed,
-                live_added,
-                counts,
             },
             self.outgoing,
         )

@@ -178,6 +178,23 @@ pub async fn top_receivers(
     .await
 }
 
+/// The celebrated reaction kudos standing on a message, oldest first:
+/// (giver, receiver). What its celebration shows.
+pub async fn standing_on(
+    db: &Db,
+    channel: &str,
+    ts: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT giver, receiver FROM kudos_log WHERE channel = ? AND message_ts = ? \
+         AND source = 'reaction' AND delivery = 'channel' AND {LIVE} ORDER BY id"
+    ))
+    .bind(channel)
+    .bind(ts)
+    .fetch_all(db)
+    .await
+}
+
 /// One line of `needful export kudos`.
 #[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
 pub struct ExportRow {
@@ -229,11 +246,6 @@ pub struct ReactionKeys {
     pub messages: Vec<(String, String, String)>,
     /// (giver, start ms, end ms): the giver's current day, for the limit.
     pub days: Vec<(String, i64, i64)>,
-    /// (channel, ts): messages whose celebration may change.
-    pub celebrated: Vec<(String, String)>,
-    /// How many of the oldest standing kudos per message to read: the names
-    /// a celebration shows, plus one for each removal the batch may make.
-    pub first: i64,
 }
 
 /// A standing reaction kudos.
@@ -257,11 +269,6 @@ pub struct ReactionSnapshot {
     pub live: Vec<LiveKudos>,
     /// (giver, standing kudos given in their day)
     pub given: Vec<(String, i64)>,
-    /// (channel, ts, standing celebrated kudos) per message that has any.
-    pub counts: Vec<(String, String, i64)>,
-    /// (channel, ts, id, giver, receiver): the oldest standing celebrated
-    /// kudos per message, [`ReactionKeys::first`] of them at most.
-    pub first: Vec<(String, String, i64, String, String)>,
     /// The id the next kudos_log row gets. Ids are handed out in memory so a
     /// kudos and its retraction can land in one batch; the write lock held
     /// since BEGIN IMMEDIATE keeps them ours.
@@ -290,10 +297,10 @@ pub fn snapshot(
         "SELECT reaction, present, event_ts_us FROM kudos_reactions \
          WHERE giver = ?1 AND channel = ?2 AND message_ts = ?3",
     )?;
-    let mut live = db.prepare_cached(
-        "SELECT k.id, k.delivery, k.at_ms FROM kudos_live l JOIN kudos_log k ON k.id = l.kudos_id \
-         WHERE l.giver = ?1 AND l.channel = ?2 AND l.message_ts = ?3",
-    )?;
+    let mut live = db.prepare_cached(&format!(
+        "SELECT id, delivery, at_ms FROM kudos_log INDEXED BY kudos_log_message \
+         WHERE channel = ?2 AND message_ts = ?3 AND giver = ?1 AND source = 'reaction' AND {LIVE}"
+    ))?;
     for (giver, channel, ts) in &keys.messages {
         let mut rows = reactions.query((giver, channel, ts))?;
         while let Some(row) = rows.next()? {
@@ -322,29 +329,6 @@ pub fn snapshot(
     for (giver, start, end) in &keys.days {
         let n: i64 = given.query_row((giver, start, end), |row| row.get(0))?;
         s.given.push((giver.clone(), n));
-    }
-    let mut count = db.prepare_cached(
-        "SELECT standing FROM kudos_message_counts WHERE channel = ?1 AND message_ts = ?2",
-    )?;
-    let mut first = db.prepare_cached(&format!(
-        "SELECT id, giver, receiver FROM kudos_log WHERE channel = ?1 AND message_ts = ?2 \
-         AND source = 'reaction' AND delivery = 'channel' AND {LIVE} ORDER BY id LIMIT ?3"
-    ))?;
-    for (channel, ts) in &keys.celebrated {
-        let mut rows = count.query((channel, ts))?;
-        if let Some(row) = rows.next()? {
-            s.counts.push((channel.clone(), ts.clone(), row.get(0)?));
-        }
-        let mut rows = first.query((channel, ts, keys.first))?;
-        while let Some(row) = rows.next()? {
-            s.first.push((
-                channel.clone(),
-                ts.clone(),
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-            ));
-        }
     }
     s.next_id = db
         .prepare_cached(
@@ -382,12 +366,6 @@ pub struct ReactionWrites {
     pub reactions: Vec<(String, String, String, String, i64, i64)>,
     pub given: Vec<GivenRow>,
     pub retracted: Vec<Retraction>,
-    /// Kudos no longer standing (removed first, by key), then the ones
-    /// standing anew.
-    pub live_removed: Vec<LiveKudos>,
-    pub live_added: Vec<LiveKudos>,
-    /// (channel, ts, standing) for every message whose count changed.
-    pub counts: Vec<(String, String, i64)>,
 }
 
 /// Writes a batch's changes inside its write transaction.
@@ -425,26 +403,6 @@ pub fn write(db: &rusqlite::Connection, w: &ReactionWrites) -> rusqlite::Result<
     )?;
     for r in &w.retracted {
         retracted.execute((r.id, r.retracts, r.at_ms))?;
-    }
-    let mut unlive = db.prepare_cached(
-        "DELETE FROM kudos_live WHERE giver = ?1 AND channel = ?2 AND message_ts = ?3 \
-         AND kudos_id = ?4",
-    )?;
-    for l in &w.live_removed {
-        unlive.execute((&l.giver, &l.channel, &l.message_ts, l.kudos_id))?;
-    }
-    let mut live = db.prepare_cached(
-        "INSERT INTO kudos_live (giver, channel, message_ts, kudos_id) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for l in &w.live_added {
-        live.execute((&l.giver, &l.channel, &l.message_ts, l.kudos_id))?;
-    }
-    let mut count = db.prepare_cached(
-        "INSERT INTO kudos_message_counts (channel, message_ts, standing) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (channel, message_ts) DO UPDATE SET standing = excluded.standing",
-    )?;
-    for c in &w.counts {
-        count.execute((&c.0, &c.1, c.2))?;
     }
     Ok(())
 }

@@ -1,0 +1,88 @@
+//! The one celebration of a kudos'd message in the kudos channel. A
+//! reaction only marks it for a refresh ([`refresh`]); it is rendered when
+//! the outbox delivers it ([`render_for_delivery`]), from the kudos standing
+//! then. So a burst of kudos on one message writes one small outbox row and
+//! costs one post or edit, and the reaction's transaction reads and writes
+//! no counts.
+
+use super::{emoji, render, store};
+use crate::{
+    app::App,
+    error::AppError,
+    outbox::{MessageRef, Outgoing, celebration_key, worker::Rendered},
+    slack::ids::UserId,
+    storage,
+};
+
+/// How many givers a celebration names ("A, B and C", "A, B and 5 others").
+const NAMED: usize = 3;
+
+/// The marker a reaction writes: `of`'s celebration in `kudos_channel` is to
+/// show the kudos standing when it is delivered.
+pub(super) fn refresh(kudos_channel: String, of: MessageRef, giver: &UserId) -> Outgoing {
+    Outgoing::RefreshCelebration {
+        channel: kudos_channel,
+        of,
+        giver: giver.to_string(),
+    }
+}
+
+/// Posts, grows, shrinks or removes the celebration of `of` in `channel`,
+/// from the kudos standing on it now: posted if it is not yet, deleted once
+/// none stand, nothing if it never was. If Slack refuses it (needful is not
+/// in a channel), `giver` is told why and what to do.
+pub async fn render_for_delivery(
+    app: &App,
+    channel: &str,
+    of: &MessageRef,
+    giver: &str,
+) -> Result<Rendered, AppError> {
+    let standing = store::standing_on(&app.db, &of.channel, &of.ts).await?;
+    let key = celebration_key(of);
+    let posted = storage::outbox::posted_message(&app.db, &key)
+        .await?
+        .is_some();
+    let Some((_, receiver)) = standing.first() else {
+        return Ok(posted.then(|| {
+            (
+                Outgoing::Delete {
+                    channel: channel.to_string(),
+                    key,
+                },
+                None,
+            )
+        }));
+    };
+    let named: Vec<String> = standing
+        .iter()
+        .take(NAMED)
+        .map(|(giver, _)| giver.clone())
+        .collect();
+    let (text, blocks) =
+        render::message_celebration(&named, standing.len(), receiver, &of.channel, emoji(app));
+    let link_to = Some(of.clone());
+    let message = if posted {
+        Outgoing::Update {
+            channel: channel.to_string(),
+            key,
+            text,
+            blocks: Some(blocks),
+            link_to,
+        }
+    } else {
+        Outgoing::Post {
+            channel: channel.to_string(),
+            text,
+            blocks: Some(blocks),
+            thread_ts: None,
+            key: Some(key),
+            link_to,
+        }
+    };
+    let refused = Outgoing::DirectMessage {
+        user: giver.to_string(),
+        text: render::not_in_channel(&of.channel, channel, receiver),
+        blocks: None,
+    };
+    Ok(Some((message, Some(refused))))
+}
