@@ -25,7 +25,7 @@ use std::{
 
 use clap::Parser;
 use hdrhistogram::Histogram;
-use needful::slack_sim::{SimConfig, SlackSim, payloads};
+use needful::slack_sim::{SimConfig, SimUser, SlackSim, payloads};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -122,8 +122,25 @@ impl Target {
     }
 }
 
+/// The messages kudos are given for, `channels × messages` of them: message
+/// `m` is in channel `m % channels`, written by [`author`]`(m)`.
+fn message_count(args: &Args) -> usize {
+    args.channels * args.messages
+}
+
+fn author(m: usize) -> String {
+    user(m * 7 + 3)
+}
+
+/// The ts of message `m` when there is no simulator to post it in (with
+/// `--target`, the running needful's Slack is someone else's).
+fn synthetic_ts(m: usize, channels: usize) -> String {
+    format!("1732600000.{:06}", m / channels + 1)
+}
+
 /// The i-th request of the run: a kudos reaction or a slash command.
-fn request(args: &Args, i: u64) -> (&'static str, Vec<u8>, &'static str) {
+/// `message_ts[m]` is the ts of message `m`.
+fn request(args: &Args, message_ts: &[String], i: u64) -> (&'static str, Vec<u8>, &'static str) {
     let n = i as usize;
     if args.command_pct > 0 && i % 100 < args.command_pct {
         let fields =
@@ -140,20 +157,16 @@ fn request(args: &Args, i: u64) -> (&'static str, Vec<u8>, &'static str) {
     // Round-robin over every message; each round has other givers, so for
     // the first USERS × channels × messages events every event is a new
     // kudos (the expensive case), not a repeat that changes nothing.
-    let messages = args.channels * args.messages;
+    let messages = message_count(args);
     let (round, m) = (n / messages, n % messages);
-    let ch = m % args.channels;
-    let msg = m / args.channels;
-    let ts = format!("1732600000.{:06}", msg + 1);
     let giver = user(round + m);
-    let author = user(m * 7 + 3);
     let event: Value = payloads::reaction_added(
         &format!("EvL{i:012}"),
         &giver,
         "trophy",
-        Some(&author),
-        &channel(ch),
-        &ts,
+        Some(&author(m)),
+        &channel(m % args.channels),
+        &message_ts[m],
     );
     (
         "/slack/events",
@@ -185,6 +198,8 @@ struct Spawned {
     _sim: SlackSim,
     _dir: tempfile::TempDir,
     sim: SlackSim,
+    /// The ts of each message kudos are given for, posted in the simulator.
+    message_ts: Vec<String>,
 }
 
 async fn spawn(
@@ -195,6 +210,25 @@ async fn spawn(
     for c in 0..args.channels {
         sim.add_channel(&channel(c), &format!("load-{c}"), true);
     }
+    // The people and messages exist, as in Slack: celebrations quote and
+    // link the messages, App Homes and notes reach the people.
+    for u in 0..USERS {
+        let id = user(u);
+        sim.add_user(SimUser::human(
+            &id,
+            &format!("agent{u}"),
+            &format!("Agent {u}"),
+        ));
+    }
+    let message_ts = (0..message_count(args))
+        .map(|m| {
+            sim.post_as_user(
+                &channel(m % args.channels),
+                &author(m),
+                &format!("Closed ticket #{m} with a customer who was very happy"),
+            )
+        })
+        .collect();
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("needful.toml");
     std::fs::write(
@@ -241,6 +275,7 @@ async fn spawn(
             _sim: sim.clone(),
             _dir: dir,
             sim,
+            message_ts,
         },
         base,
         secret,
@@ -271,6 +306,12 @@ async fn main() -> anyhow::Result<()> {
         None => (None, args.target.clone(), args.secret.clone(), None),
     };
     let pid = spawned.as_ref().map(|s| s.child.id());
+    let message_ts: Arc<Vec<String>> = Arc::new(match &spawned {
+        Some(s) => s.message_ts.clone(),
+        None => (0..message_count(&args))
+            .map(|m| synthetic_ts(m, args.channels))
+            .collect(),
+    });
     if let Some(ready) = ready_after {
         println!(
             "ready after        {:.1} ms (spawn to first 200 from /healthz, migrations included)",
@@ -339,13 +380,14 @@ async fn main() -> anyhow::Result<()> {
     });
     let mut workers = Vec::new();
     for _ in 0..args.concurrency {
-        let (target, tally, hist, args, next, pacer) = (
+        let (target, tally, hist, args, next, pacer, message_ts) = (
             target.clone(),
             tally.clone(),
             hist.clone(),
             args.clone(),
             next.clone(),
             pacer.clone(),
+            message_ts.clone(),
         );
         workers.push(tokio::spawn(async move {
             let mut local =
@@ -369,7 +411,7 @@ async fn main() -> anyhow::Result<()> {
                 if Instant::now() > deadline {
                     break;
                 }
-                let (path, body, ct) = request(&args, i);
+                let (path, body, ct) = request(&args, &message_ts, i);
                 let redeliver = args.burst.is_none() && i % 100 < args.redeliver_pct;
                 let first = target.send(path, body.clone(), ct, false).await;
                 let _ = local.record(due.elapsed().as_micros().max(1) as u64);
