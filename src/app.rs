@@ -186,9 +186,15 @@ impl Application {
             shutdown,
         } = self;
         let worker = tokio::spawn(state.outbox.clone().run(shutdown.clone()));
-        let checkpoints = checkpointer
-            .clone()
-            .map(|db| tokio::spawn(storage::checkpoint::run(db, shutdown.clone())));
+        let checkpoints = checkpointer.clone().map(|db| {
+            let turns = state.events.turns();
+            tokio::spawn(storage::checkpoint::run(
+                db,
+                turns,
+                storage::checkpoint::RESTART_AFTER,
+                shutdown.clone(),
+            ))
+        });
         let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), shutdown.clone()));
         let socket = match mode {
             Mode::SocketMode => Some(crate::slack::socket::start(state.clone()).await?),

@@ -72,6 +72,12 @@ impl EventQueue {
         self.turn.lock().await
     }
 
+    /// The same turns, for a task that outlives a borrow of the queue (the
+    /// checkpointer takes one to let the log start again).
+    pub fn turns(&self) -> Arc<Mutex<()>> {
+        self.turn.clone()
+    }
+
     /// Applies one delivery (with whatever else is waiting) and returns once
     /// it is committed, or why it was not.
     pub async fn apply(&self, callback: SlackPushEventCallback) -> Result<Handled, AppError> {
