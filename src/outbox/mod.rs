@@ -5,6 +5,7 @@
 //! retried until Slack takes them or says no for good.
 
 mod deliver;
+pub mod waiting;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};

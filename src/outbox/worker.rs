@@ -11,7 +11,7 @@ use futures::future::{BoxFuture, join_all};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Outgoing, Stored, deliver};
+use super::{Outgoing, Stored, deliver, waiting::Waiting};
 use crate::{
     config::OutboxConfig,
     slack::client::SlackApi,
@@ -34,6 +34,7 @@ pub struct Worker {
     wake: Notify,
     pacing: Mutex<Pacing>,
     renderer: OnceLock<Renderer>,
+    waiting: Waiting,
 }
 
 /// What a message rendered at delivery becomes: the message to send and
@@ -83,7 +84,13 @@ impl Worker {
             wake: Notify::new(),
             pacing: Mutex::new(Pacing::default()),
             renderer: OnceLock::new(),
+            waiting: Waiting::default(),
         })
+    }
+
+    /// The markers the event writer knows to be waiting.
+    pub fn waiting(&self) -> &Waiting {
+        &self.waiting
     }
 
     /// Sets how the messages stored as markers are rendered.
@@ -191,6 +198,9 @@ impl Worker {
     }
 
     async fn attempt(&self, row: Row) {
+        if let Some(key) = &row.render_key {
+            self.waiting.claiming(key);
+        }
         let ms = now_ms();
         match storage::outbox::claim(&self.db, row.id, ms, self.config.lease.as_millis() as i64)
             .await

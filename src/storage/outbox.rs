@@ -15,6 +15,7 @@ pub struct Row {
     pub attempts: i64,
     pub not_before: i64,
     pub created_at: chrono::DateTime<Utc>,
+    pub render_key: Option<String>,
 }
 
 /// A row to add, as [`insert`] takes it.
@@ -32,12 +33,13 @@ pub struct NewRow {
 }
 
 /// Adds `rows` in this order (ids ascend with it), inside the transaction
-/// open on `db`, created at `at`.
-pub fn insert_on(
+/// open on `db`, created at `at`. Returns the render keys of the markers
+/// it added (the others were covered).
+pub fn insert_on<'r>(
     db: &rusqlite::Connection,
-    rows: &[NewRow],
+    rows: &'r [NewRow],
     at: chrono::DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Vec<&'r str>> {
     let mut insert = db.prepare_cached(
         "INSERT INTO outbox (order_key, method, payload, message_key, created_at, render_key) \
          SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
@@ -45,8 +47,9 @@ pub fn insert_on(
                     WHERE status = 'pending' AND render_key IS NOT NULL AND render_key = ?6)",
     )?;
     let at = super::direct::time_text(at);
+    let mut added = Vec::new();
     for row in rows {
-        insert.execute((
+        let inserted = insert.execute((
             &row.order_key,
             row.method,
             &row.payload,
@@ -54,13 +57,16 @@ pub fn insert_on(
             &at,
             &row.render_key,
         ))?;
+        if let (1, Some(key)) = (inserted, &row.render_key) {
+            added.push(key.as_str());
+        }
     }
-    Ok(())
+    Ok(added)
 }
 
 /// [`insert_on`] in a sqlx transaction.
 pub async fn insert(tx: &mut Tx<'_>, rows: &[NewRow]) -> Result<(), sqlx::Error> {
-    super::direct::run(tx, |db| insert_on(db, rows, Utc::now())).await
+    super::direct::run(tx, |db| insert_on(db, rows, Utc::now()).map(drop)).await
 }
 
 /// The oldest unfinished row of every order key: only these may be sent now.
@@ -84,7 +90,7 @@ pub async fn heads(db: &Db, limit: i64, skip: Option<&str>) -> Result<Vec<Row>, 
              FROM waiting WHERE waiting.order_key IS NOT NULL \
          ) \
          SELECT o.id, o.order_key, o.method, o.payload, o.message_key, o.status, o.attempts, \
-                o.not_before, o.created_at \
+                o.not_before, o.created_at, o.render_key \
          FROM waiting CROSS JOIN outbox o ON o.id = ( \
              SELECT MIN(id) FROM outbox WHERE status IN ('pending', 'sending') \
              AND order_key = waiting.order_key) \

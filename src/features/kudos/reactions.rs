@@ -213,12 +213,18 @@ pub fn apply_reactions(
                 batch.apply(reaction);
             }
         }
-        let (writes, outgoing) = batch.finish();
+        let (writes, mut outgoing) = batch.finish();
         store::write(&tx, &writes)?;
+        let waiting = app.outbox.waiting();
+        waiting.drop_covered(&mut outgoing);
         let rows = outbox::rows(&outgoing)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        storage::outbox::insert_on(&tx, &rows, created)?;
-        tx.commit()?;
+        let added = storage::outbox::insert_on(&tx, &rows, created)?;
+        waiting.inserted(added.iter().copied());
+        if let Err(e) = tx.commit() {
+            waiting.rolled_back(added);
+            return Err(e);
+        }
         Ok(fresh)
     };
     Ok(write().map_err(storage::direct::into_sqlx)?)

@@ -331,10 +331,7 @@ pub fn snapshot(
         s.given.push((giver.clone(), n));
     }
     s.next_id = db
-        .prepare_cached(
-            "SELECT 1 + MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'kudos_log'), 0), \
-                            IFNULL((SELECT MAX(id) FROM kudos_log), 0))",
-        )?
+        .prepare_cached("SELECT 1 + IFNULL(MAX(id), 0) FROM kudos_log")?
         .query_row([], |row| row.get(0))?;
     Ok(s)
 }
