@@ -17,10 +17,16 @@
 //! ([`crate::group_commit::EventQueue::turns`]) and copies the rest with a
 //! RESTART checkpoint: a millisecond or two in which no batch begins, after
 //! which the next commit writes from the start of the log again.
+//!
+//! The PASSIVE copies run on a thread of their own at a lower CPU priority
+//! ([`Copier`]): at 1,000 kudos a second each one is a burst of several
+//! milliseconds of copying, and on two cores it took the CPU from the event
+//! writer and the requests (p99 2.8 → 2.1 ms with it lowered). The RESTART,
+//! during which the event writer waits, runs at normal priority.
 
-use std::{sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::Db;
@@ -39,15 +45,22 @@ pub const RESTART_AFTER: i64 = 16_384;
 /// writer's. The log starts again past `restart_after` frames
 /// ([`RESTART_AFTER`] in the app).
 pub async fn run(db: Db, turns: Arc<Mutex<()>>, restart_after: i64, shutdown: CancellationToken) {
+    let copier = Copier::start(db.connect_options().get_filename().to_path_buf())
+        .inspect_err(|e| tracing::warn!(error = %e, "checkpoints run at normal priority"))
+        .ok();
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(EVERY) => {}
         }
-        let result = match passive(&db).await {
+        let copied = match &copier {
+            Some(copier) => copier.passive().await,
+            None => passive(&db).await.map_err(anyhow::Error::from),
+        };
+        let result = match copied {
             Ok(log) if log.frames > restart_after => {
                 let _turn = turns.lock().await;
-                restart(&db).await
+                restart(&db).await.map_err(anyhow::Error::from)
             }
             other => other,
         };
@@ -55,7 +68,63 @@ pub async fn run(db: Db, turns: Arc<Mutex<()>>, restart_after: i64, shutdown: Ca
             Ok(log) => metrics::gauge!("needful_wal_frames_waiting").set(log.waiting() as f64),
             // A busy or failing disk shows here and in the writers' errors;
             // the next round tries again.
-            Err(e) => tracing::warn!(error = %e, "a WAL checkpoint failed"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "a WAL checkpoint failed"),
+        }
+    }
+}
+
+/// Runs PASSIVE checkpoints on a thread of its own, with a connection of its
+/// own, at a lower CPU priority than the rest of needful.
+struct Copier(std::sync::mpsc::Sender<oneshot::Sender<anyhow::Result<Log>>>);
+
+impl Copier {
+    fn start(database: PathBuf) -> std::io::Result<Self> {
+        let (requests, incoming) = std::sync::mpsc::channel::<oneshot::Sender<_>>();
+        std::thread::Builder::new()
+            .name("needful-checkpoint".into())
+            .spawn(move || {
+                lower_priority();
+                let db = rusqlite::Connection::open(&database);
+                // Ends when `run` (holding the sender) does.
+                for reply in incoming {
+                    let copied = match &db {
+                        Ok(db) => db
+                            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                                Ok(Log {
+                                    frames: row.get(1)?,
+                                    copied: row.get(2)?,
+                                })
+                            })
+                            .map_err(anyhow::Error::from),
+                        Err(e) => Err(anyhow::anyhow!("opening {}: {e}", database.display())),
+                    };
+                    let _ = reply.send(copied);
+                }
+            })?;
+        Ok(Self(requests))
+    }
+
+    async fn passive(&self) -> anyhow::Result<Log> {
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .send(reply)
+            .map_err(|_| anyhow::anyhow!("the checkpoint thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the checkpoint thread has stopped"))?
+    }
+}
+
+/// Lowers the calling thread's CPU priority (nice 10): it then runs when the
+/// event writer and the requests leave a core free.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority only reads its integer arguments. On Linux,
+        // PRIO_PROCESS with 0 names the calling thread, not the process.
+        let failed = unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, 10) } != 0;
+        if failed {
+            tracing::debug!("could not lower the checkpoint thread's priority");
         }
     }
 }
