@@ -253,7 +253,8 @@ impl Worker {
         if row.method == HOME_METHOD {
             self.pacing().home_next = Some(started + self.config.home_interval);
         }
-        let (msg, on_refusal) = if msg.render_key().is_some() {
+        let rendered = msg.render_key().is_some();
+        let (msg, on_refusal) = if rendered {
             match self.render(msg).await {
                 Ok(Some(rendered)) => rendered,
                 Ok(None) => {
@@ -329,6 +330,20 @@ impl Worker {
                     true,
                 )
                 .await
+            }
+            // Someone deleted the message in Slack: forget it and render
+            // again at once (a celebration is posted anew, or is gone). An
+            // edit's quoted message gone says the same code; then the new
+            // post is refused in turn and the giver told why.
+            deliver::Outcome::Permanent(reason)
+                if rendered
+                    && reason == "message_not_found"
+                    && matches!(msg, Outgoing::Update { .. } | Outgoing::Delete { .. }) =>
+            {
+                if let Some(key) = msg.message_key() {
+                    storage::outbox::forget_message(&self.db, &key).await?;
+                }
+                storage::outbox::retry_later(&self.db, row.id, now_ms(), &reason, false).await
             }
             deliver::Outcome::Permanent(reason) => {
                 tracing::warn!(id = row.id, method = %row.method, %reason, "outbox: Slack refused a message; not retrying");

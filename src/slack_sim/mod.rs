@@ -269,6 +269,14 @@ impl SlackSim {
         self.shared().world().messages_in(channel)
     }
 
+    /// Deletes a message as a person in Slack would (an admin tidying a
+    /// channel); later calls about it get `message_not_found`.
+    pub fn delete_by_hand(&self, channel: &str, ts: &str) {
+        if let Some(m) = self.shared().world().find_message(channel, ts) {
+            m.deleted = true;
+        }
+    }
+
     /// The last view `views.publish` sent for `user`, as the bot sent it.
     pub fn home_view(&self, user: &str) -> Option<Value> {
         self.shared().world().home_views.get(user).cloned()

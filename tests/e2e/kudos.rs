@@ -232,6 +232,45 @@ async fn more_reactions_grow_one_celebration_and_removals_shrink_then_delete_it(
     assert_eq!(app.sim.rate_limited_count(), 0);
 }
 
+/// Someone deletes the celebration by hand in Slack: the next kudos on the
+/// message posts it anew (no misleading note to the giver), and taking the
+/// last one back needs nothing deleted.
+#[tokio::test]
+async fn a_celebration_deleted_by_hand_is_posted_anew() {
+    let app = spawn_app().await;
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.outbox_drained(WAIT).await;
+    let first = app.sim.messages(HUMBLEBRAG);
+    assert_eq!(first.len(), 1);
+    app.sim.delete_by_hand(HUMBLEBRAG, &first[0].ts);
+
+    react(&app, CAROL, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.outbox_drained(WAIT).await;
+    let live = celebrations(&app);
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert!(
+        live[0].contains(&format!("<@{BOB}> and <@{CAROL}>")),
+        "{}",
+        live[0]
+    );
+    assert!(
+        app.sim.messages(&app.sim.dm_channel(CAROL)).is_empty(),
+        "Carol gets no note: nothing was refused"
+    );
+
+    let second = app.sim.messages(HUMBLEBRAG)[1].ts.clone();
+    app.sim.delete_by_hand(HUMBLEBRAG, &second);
+    unreact(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    unreact(&app, CAROL, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    app.outbox_drained(WAIT).await;
+    assert!(celebrations(&app).is_empty());
+    let failed = app
+        .count("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
+        .await;
+    assert_eq!(failed, 0, "nothing was given up");
+    assert!(app.sim.messages(&app.sim.dm_channel(BOB)).is_empty());
+}
+
 #[tokio::test]
 async fn a_removal_delivered_before_its_add_leaves_no_kudos() {
     let app = spawn_app().await;
