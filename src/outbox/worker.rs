@@ -253,8 +253,8 @@ impl Worker {
         if row.method == HOME_METHOD {
             self.pacing().home_next = Some(started + self.config.home_interval);
         }
-        let rendered = msg.render_key().is_some();
-        let (msg, on_refusal) = if rendered {
+        let marker = msg.render_key().is_some();
+        let (msg, on_refusal) = if marker {
             match self.render(msg).await {
                 Ok(Some(rendered)) => rendered,
                 Ok(None) => {
@@ -336,7 +336,7 @@ impl Worker {
             // edit's quoted message gone says the same code; then the new
             // post is refused in turn and the giver told why.
             deliver::Outcome::Permanent(reason)
-                if rendered
+                if marker
                     && reason == "message_not_found"
                     && matches!(msg, Outgoing::Update { .. } | Outgoing::Delete { .. }) =>
             {
