@@ -137,7 +137,10 @@ pub async fn render_for_delivery(
         Outgoing::RefreshCelebration { channel, of, giver } => {
             kudos::render_celebration(app, &channel, &of, &giver).await
         }
-        other => Ok(Some((other, None))),
+        other => Err(AppError::Internal(anyhow::anyhow!(
+            "{} is not rendered at delivery",
+            other.method()
+        ))),
     }
 }
 

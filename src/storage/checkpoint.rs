@@ -176,8 +176,8 @@ async fn checkpoint(db: &Db, mode: &str) -> Result<Log, sqlx::Error> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn commits_leave_checkpoints_to_the_checkpointer() {
+    /// A fresh file database: its directory, the app's pool, the checkpointer's.
+    async fn fresh() -> (tempfile::TempDir, Db, Db) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("needful.db").display());
         let db = super::super::connect(&url).await.unwrap();
@@ -185,6 +185,12 @@ mod tests {
             .await
             .unwrap()
             .expect("a file database gets a checkpointer");
+        (dir, db, checkpointer)
+    }
+
+    #[tokio::test]
+    async fn commits_leave_checkpoints_to_the_checkpointer() {
+        let (_dir, db, checkpointer) = fresh().await;
         // Well past SQLite's automatic threshold of 1,000 pages.
         for round in 0..100 {
             sqlx::query(
@@ -198,16 +204,12 @@ mod tests {
             .unwrap();
         }
         // Had a commit checkpointed, the log would have started again.
-        let (_busy, log, copied): (i64, i64, i64) =
-            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&checkpointer)
-                .await
-                .unwrap();
+        let Log { frames, copied } = passive(&checkpointer).await.unwrap();
         assert!(
-            log > 1000,
-            "commits checkpointed: the log holds only {log} frames"
+            frames > 1000,
+            "commits checkpointed: the log holds only {frames} frames"
         );
-        assert_eq!(copied, log);
+        assert_eq!(copied, frames);
         assert_eq!(passive(&checkpointer).await.unwrap().waiting(), 0);
     }
 
@@ -217,13 +219,7 @@ mod tests {
     // Several threads, as in the app: the checkpoints run beside the writes.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn under_steady_writes_the_log_starts_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("needful.db").display());
-        let db = super::super::connect(&url).await.unwrap();
-        let checkpointer = super::super::connect_checkpointer(&url)
-            .await
-            .unwrap()
-            .expect("a file database gets a checkpointer");
+        let (dir, db, checkpointer) = fresh().await;
         let turns = Arc::new(Mutex::new(()));
         let stop = CancellationToken::new();
         let checkpoints = tokio::spawn(run(checkpointer, turns.clone(), 400, stop.clone()));
