@@ -1,7 +1,9 @@
 //! Clock-driven jobs: check-in prompts and summaries, rotation, expiries,
-//! nudges. Each job is idempotent by construction: it claims a unique
+//! nudges, and housekeeping. Each job is idempotent by construction: it claims a unique
 //! `(kind, key)` row in the same transaction as its effect, so running twice,
 //! after a restart or with two instances on one database, does it once.
+
+mod housekeeping;
 
 use std::time::Duration;
 
@@ -34,9 +36,13 @@ async fn run_jobs(app: &App, now: DateTime<Utc>) {
 /// Runs the jobs on every tick and whenever the clock is moved, until shutdown.
 pub async fn run(app: App, shutdown: CancellationToken) {
     let mut jumps = app.clock.jumps();
+    let mut housekeeping = housekeeping::Housekeeping::default();
     loop {
         let now = app.clock.now();
         run_jobs(&app, now).await;
+        if let Err(e) = housekeeping.tick(&app, now).await {
+            tracing::warn!(error = ?e, "housekeeping failed; it will be tried again on the next tick");
+        }
         app.outbox.wake();
         app.ticks.send_replace(now);
         tokio::select! {

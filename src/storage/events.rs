@@ -1,6 +1,6 @@
 //! Which Slack deliveries have been applied: the key to applying each exactly once.
 
-use super::{Tx, direct};
+use super::{Db, Tx, direct};
 
 /// Records each `(event_id, kind)` as applied, inside the transaction open on
 /// `db`. Returns, in the same order, whether it is new: false if it was
@@ -30,4 +30,30 @@ pub async fn mark_applied(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<bool>, sqlx::Error> {
     direct::run(tx, |db| mark_applied_on(db, events, at)).await
+}
+
+/// Ids of deliveries applied before `before`, at most `limit` of them. A
+/// scan: an index on the time would cost every event one more b-tree write,
+/// and housekeeping keeps the table to about a week of deliveries.
+pub async fn applied_before(
+    db: &Db,
+    before: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT event_id FROM processed_events WHERE received_at < ? LIMIT ?")
+        .bind(direct::time_text(before))
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// Forgets these deliveries, in one transaction; returns how many there were.
+pub async fn forget(db: &Db, ids: &[String]) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM processed_events WHERE event_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(serde_json::Value::from(ids).to_string())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -238,6 +238,32 @@ pub async fn supersede_if_newer(db: &Db, row: &Row) -> Result<bool, sqlx::Error>
     Ok(done.rows_affected() > 0)
 }
 
+/// Rows finished (sent, superseded or given up) before `before`, at most
+/// `limit` of them.
+pub async fn finished_before(
+    db: &Db,
+    before: chrono::DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE status IN ('sent', 'superseded', 'failed') \
+         AND finished_at < ? LIMIT ?",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Deletes these rows, in one transaction; returns how many there were.
+pub async fn delete(db: &Db, ids: &[i64]) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))")
+        .bind(serde_json::Value::from(ids).to_string())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String)>, sqlx::Error> {
     sqlx::query_as("SELECT channel, ts FROM slack_messages WHERE message_key = ?")
         .bind(key)
@@ -376,5 +402,50 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(keys, ["home:U1", "home:U2", "home:U1"]);
+    }
+
+    #[tokio::test]
+    async fn only_rows_finished_before_the_cutoff_are_deleted() {
+        let db = crate::storage::connect("sqlite::memory:").await.unwrap();
+        let mut tx = crate::storage::begin_write(&db).await.unwrap();
+        insert(&mut tx, &["a", "b", "c", "d", "e"].map(row))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // 1 sent, 2 superseded, 3 given up; 4 is being sent; 5 waits.
+        mark_sent(&db, 1, None).await.unwrap();
+        finish(&db, 2, "superseded", "a newer edit is waiting")
+            .await
+            .unwrap();
+        finish(&db, 3, "failed", "channel_not_found").await.unwrap();
+        assert!(claim(&db, 4, 0, 60_000).await.unwrap());
+        let later = Utc::now() + chrono::Duration::seconds(1);
+        let before_any = Utc::now() - chrono::Duration::days(1);
+
+        assert!(
+            finished_before(&db, before_any, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let mut old = finished_before(&db, later, 100).await.unwrap();
+        old.sort_unstable();
+        assert_eq!(old, [1, 2, 3]);
+        assert_eq!(finished_before(&db, later, 2).await.unwrap().len(), 2);
+
+        assert_eq!(delete(&db, &old).await.unwrap(), 3);
+        let left: Vec<(i64, String)> = sqlx::query_as("SELECT id, status FROM outbox ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(
+            left,
+            [(4, "sending".to_string()), (5, "pending".to_string())]
+        );
+        assert_eq!(
+            delete(&db, &old).await.unwrap(),
+            0,
+            "deleting twice is harmless"
+        );
     }
 }

@@ -597,3 +597,52 @@ async fn a_signing_secret_can_be_rotated() {
     assert_eq!(neither.event(&event("U0CAROL001")).await.status(), 401);
     assert_eq!(app.count("SELECT COUNT(*) FROM processed_events").await, 2);
 }
+
+#[tokio::test]
+async fn delivery_ids_are_forgotten_after_a_week_and_waiting_messages_never() {
+    let app = spawn_app_with(TestOptions::without_pods()).await;
+    let start = needful::clock::Clock::now(app.clock.as_ref());
+    let ids = || async {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT event_id FROM processed_events ORDER BY event_id")
+                .fetch_all(&app.db)
+                .await
+                .unwrap();
+        ids
+    };
+    let first = event_id();
+    let event = payloads::app_home_opened(&first, "U0ALICE001");
+    assert_eq!(app.slack.event(&event).await.status(), 200);
+    app.sim.wait_for("views.publish", 1, WAIT).await;
+    app.outbox_drained(WAIT).await;
+    // Slack is down: this post waits, whatever housekeeping does.
+    app.sim.fail(FailRule {
+        method: Some("chat.postMessage".into()),
+        times: None,
+        failure: Failure::Status(500),
+    });
+    enqueue_all(&app, &[post("C0SUPPORT1", "waiting out the outage")]).await;
+    let waiting = "SELECT COUNT(*) FROM outbox \
+                   WHERE method = 'chat.postMessage' AND status IN ('pending', 'sending')";
+    let sent = "SELECT COUNT(*) FROM outbox WHERE status = 'sent'";
+    assert_eq!(app.count(waiting).await, 1);
+    assert_eq!(app.count(sent).await, 1);
+
+    app.advance_to(start + chrono::Duration::days(6)).await;
+    assert_eq!(ids().await, std::slice::from_ref(&first), "kept for a week");
+    let second = event_id();
+    let event = payloads::app_home_opened(&second, "U0BOB00001");
+    assert_eq!(app.slack.event(&event).await.status(), 200);
+    assert_eq!(ids().await, [first, second.clone()]);
+
+    app.advance_to(start + chrono::Duration::days(8)).await;
+    assert_eq!(ids().await, [second], "only the older id is forgotten");
+    assert_eq!(app.count(waiting).await, 1, "a waiting message stays");
+    // Finished rows are kept a month by the wall clock, which has not moved.
+    assert!(app.count(sent).await >= 1);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("needful_pruned_rows_total{table=\"processed_events\"}"),
+        "{metrics}"
+    );
+}

@@ -1,0 +1,85 @@
+//! Housekeeping: forgetting what needful no longer needs, so the database
+//! grows with the team's history and not with its traffic.
+//!
+//! Two tables gain a row with nearly everything needful does:
+//! - `processed_events`, which makes each Slack delivery apply once. Slack
+//!   retries a delivery three times, the last about five minutes after the
+//!   first, so a week of ids is ample.
+//! - finished `outbox` rows (sent, superseded or given up), kept a month for
+//!   anyone looking into a delivery. Rows still waiting are never touched.
+//!
+//! Rows go in small chunks, each its own transaction taken in turn with the
+//! event batches ([`crate::group_commit::EventQueue::write_turn`]), so even
+//! the first run after an upgrade, with months to forget, holds Slack's
+//! requests off for a millisecond or two at a time.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::{app::App, storage};
+
+/// How long a delivery's id is remembered (Slack's retries end within minutes).
+pub const KEEP_EVENT_IDS: Duration = Duration::days(7);
+/// How long a finished outbox row is kept.
+pub const KEEP_FINISHED: Duration = Duration::days(30);
+/// How often housekeeping runs.
+const EVERY: Duration = Duration::hours(1);
+/// Rows deleted per transaction.
+const CHUNK: usize = 500;
+/// Rows read per run: a longer backlog is worked off over the next ticks,
+/// without holding it all in memory.
+const MOST_PER_RUN: i64 = 20_000;
+
+/// When housekeeping runs next; kept by the scheduler's loop.
+#[derive(Debug, Default)]
+pub struct Housekeeping {
+    next: Option<DateTime<Utc>>,
+}
+
+/// What one run forgot.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub event_ids: u64,
+    pub outbox_rows: u64,
+}
+
+impl Housekeeping {
+    /// Runs when due at `now` (the business clock, which stamps deliveries).
+    /// Outbox rows are stamped with the wall clock when Slack answers, so
+    /// they are aged by it.
+    pub async fn tick(&mut self, app: &App, now: DateTime<Utc>) -> anyhow::Result<Pruned> {
+        if self.next.is_some_and(|next| now < next) {
+            return Ok(Pruned::default());
+        }
+        let events =
+            storage::events::applied_before(&app.db, now - KEEP_EVENT_IDS, MOST_PER_RUN).await?;
+        let rows =
+            storage::outbox::finished_before(&app.db, Utc::now() - KEEP_FINISHED, MOST_PER_RUN)
+                .await?;
+        // A full read means more is waiting: look again at the next tick.
+        let more = [events.len(), rows.len()]
+            .iter()
+            .any(|n| i64::try_from(*n).unwrap_or(i64::MAX) >= MOST_PER_RUN);
+        let mut pruned = Pruned::default();
+        for chunk in events.chunks(CHUNK) {
+            let _turn = app.events.write_turn().await;
+            pruned.event_ids += storage::events::forget(&app.db, chunk).await?;
+        }
+        for chunk in rows.chunks(CHUNK) {
+            let _turn = app.events.write_turn().await;
+            pruned.outbox_rows += storage::outbox::delete(&app.db, chunk).await?;
+        }
+        metrics::counter!("needful_pruned_rows_total", "table" => "processed_events")
+            .increment(pruned.event_ids);
+        metrics::counter!("needful_pruned_rows_total", "table" => "outbox")
+            .increment(pruned.outbox_rows);
+        if pruned != Pruned::default() {
+            tracing::info!(
+                event_ids = pruned.event_ids,
+                outbox_rows = pruned.outbox_rows,
+                "housekeeping: forgot old delivery ids and finished messages"
+            );
+        }
+        self.next = (!more).then_some(now + EVERY);
+        Ok(pruned)
+    }
+}
