@@ -1,7 +1,9 @@
 //! Clock-driven jobs: check-in prompts and summaries, rotation, expiries,
-//! nudges, and housekeeping. Each job is idempotent by construction: it claims a unique
-//! `(kind, key)` row in the same transaction as its effect, so running twice,
-//! after a restart or with two instances on one database, does it once.
+//! nudges, and housekeeping. Each team job is idempotent by construction: it
+//! claims a unique `(kind, key)` row in the same transaction as its effect,
+//! so running twice, after a restart or with two instances on one database,
+//! does it once. Housekeeping claims nothing: deleting what is old twice is
+//! harmless, so it only remembers in memory when it is next due.
 
 mod housekeeping;
 
