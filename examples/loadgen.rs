@@ -247,7 +247,6 @@ fn rss_kib(pid: u32, field: &str) -> Option<u64> {
 
 struct Spawned {
     child: Child,
-    _sim: SlackSim,
     _dir: tempfile::TempDir,
     sim: SlackSim,
     /// The ts of each message kudos are given for, posted in the simulator.
@@ -324,7 +323,6 @@ async fn spawn(
     Ok((
         Spawned {
             child,
-            _sim: sim.clone(),
             _dir: dir,
             sim,
             message_ts,
@@ -358,12 +356,12 @@ async fn main() -> anyhow::Result<()> {
         None => (None, args.target.clone(), args.secret.clone(), None),
     };
     let pid = spawned.as_ref().map(|s| s.child.id());
-    let message_ts: Arc<Vec<String>> = Arc::new(match &spawned {
+    let message_ts: Vec<String> = match &spawned {
         Some(s) => s.message_ts.clone(),
         None => (0..message_count(&args))
             .map(|m| synthetic_ts(m, args.channels))
             .collect(),
-    });
+    };
     if let Some(ready) = ready_after {
         println!(
             "ready after        {:.1} ms (spawn to first 200 from /healthz, migrations included)",

@@ -56,22 +56,17 @@ impl Housekeeping {
             storage::outbox::finished_before(&app.db, Utc::now() - KEEP_FINISHED, MOST_PER_RUN)
                 .await?;
         // A full read means more is waiting: look again at the next tick.
-        let more = [events.len(), rows.len()]
-            .iter()
-            .any(|n| i64::try_from(*n).unwrap_or(i64::MAX) >= MOST_PER_RUN);
-        let mut pruned = Pruned::default();
-        for chunk in events.chunks(CHUNK) {
-            let _turn = app.events.write_turn().await;
-            pruned.event_ids += storage::events::forget(&app.db, chunk).await?;
+        let more = events.len().max(rows.len()) >= MOST_PER_RUN as usize;
+        let pruned = Pruned {
+            event_ids: in_turns(app, &events, |ids| storage::events::forget(&app.db, ids)).await?,
+            outbox_rows: in_turns(app, &rows, |ids| storage::outbox::delete(&app.db, ids)).await?,
+        };
+        for (table, count) in [
+            ("processed_events", pruned.event_ids),
+            ("outbox", pruned.outbox_rows),
+        ] {
+            metrics::counter!("needful_pruned_rows_total", "table" => table).increment(count);
         }
-        for chunk in rows.chunks(CHUNK) {
-            let _turn = app.events.write_turn().await;
-            pruned.outbox_rows += storage::outbox::delete(&app.db, chunk).await?;
-        }
-        metrics::counter!("needful_pruned_rows_total", "table" => "processed_events")
-            .increment(pruned.event_ids);
-        metrics::counter!("needful_pruned_rows_total", "table" => "outbox")
-            .increment(pruned.outbox_rows);
         if pruned != Pruned::default() {
             tracing::info!(
                 event_ids = pruned.event_ids,
@@ -82,4 +77,22 @@ impl Housekeeping {
         self.next = (!more).then_some(now + EVERY);
         Ok(pruned)
     }
+}
+
+/// Deletes `ids` [`CHUNK`] at a time with `delete`, each chunk in its turn
+/// with the event batches; returns how many rows went.
+async fn in_turns<'a, T, Deleted>(
+    app: &App,
+    ids: &'a [T],
+    delete: impl Fn(&'a [T]) -> Deleted,
+) -> Result<u64, sqlx::Error>
+where
+    Deleted: std::future::Future<Output = Result<u64, sqlx::Error>>,
+{
+    let mut deleted = 0;
+    for chunk in ids.chunks(CHUNK) {
+        let _turn = app.events.write_turn().await;
+        deleted += delete(chunk).await?;
+    }
+    Ok(deleted)
 }
