@@ -97,9 +97,11 @@ impl Application {
             .context("could not set up the Slack client")?;
         let reader = storage::connect_reader(&settings.env.database_url, &db).await?;
         let checkpointer = storage::connect_checkpointer(&settings.env.database_url).await?;
+        let (events, batches) = crate::group_commit::EventQueue::new();
         let outbox = Worker::new(
             db.clone(),
             reader,
+            events.writer(),
             slack.clone(),
             settings.team.outbox.clone(),
         );
@@ -114,7 +116,6 @@ impl Application {
         let verifier = Verifier::new(&settings.env.signing_secrets);
         let bot_user = slack.whoami().await;
         crate::telemetry::metrics_handle();
-        let (events, batches) = crate::group_commit::EventQueue::new();
         let application = Self {
             listener,
             state: Arc::new(AppState {

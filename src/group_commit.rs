@@ -8,12 +8,16 @@
 //! The writer has a thread and a database connection of its own. Its SQLite
 //! calls are direct ([`crate::storage::direct`]) and block, so they stay off
 //! the threads that serve HTTP, and its statements stay prepared from one
-//! batch to the next. The pool's connection is the other writer (commands,
-//! the outbox worker); the two take turns at SQLite's write lock
-//! ([`storage::write_lock`]). See
+//! batch to the next. The outbox worker writes through it too ([`Writer`]):
+//! each commit by another connection makes SQLite drop this connection's
+//! page cache and read it back, and hands the write lock over and back.
+//! The pool's connection is the one other writer (commands, interactions);
+//! the two take turns at SQLite's write lock ([`storage::write_lock`]). See
 //! BENCHMARKS.md for what each step bought.
 
 use std::sync::{Arc, Weak};
+#[cfg(test)]
+use std::time::Duration;
 
 use futures::FutureExt as _;
 use slack_morphism::prelude::SlackPushEventCallback;
@@ -36,12 +40,56 @@ const QUEUE: usize = 8192;
 const STATEMENTS: usize = 64;
 
 type Reply = oneshot::Sender<Result<Handled, AppError>>;
-type Job = (SlackPushEventCallback, Reply);
+/// A write other than events: one short transaction of its own, between
+/// batches. It answers through a channel it holds, so dropping it unrun
+/// tells its caller the writer is gone.
+type Work = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+
+enum Job {
+    Event(SlackPushEventCallback, Reply),
+    Write(Work),
+}
 
 /// The door to the batch writer (held by the app state).
 pub struct EventQueue {
-    sender: mpsc::Sender<Job>,
+    writer: Writer,
     turn: Arc<Mutex<()>>,
+}
+
+/// Writes on the event writer's connection, for the outbox worker.
+#[derive(Clone)]
+pub struct Writer {
+    sender: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Runs `work` on the writer's connection, in its turn between event
+    /// batches, and returns what it returned. `work` must end any
+    /// transaction it begins, and be short: every event waits for it.
+    pub async fn write<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Work = Box::new(move |db| {
+            let result = work(db).map_err(|e| anyhow::Error::from(storage::direct::into_sqlx(e)));
+            // The writer rolls such a write back by reopening its connection.
+            let result = match db.is_autocommit() {
+                true => result,
+                false => Err(anyhow::anyhow!(
+                    "a write left its transaction open; it was rolled back"
+                )),
+            };
+            let _ = reply.send(result);
+        });
+        let gone = || anyhow::anyhow!("the database writer is stopping or reconnecting");
+        self.sender
+            .send(Job::Write(job))
+            .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
 }
 
 /// The batch writer's end; give it to [`start`].
@@ -56,11 +104,16 @@ impl EventQueue {
         let turn = Arc::new(Mutex::new(()));
         (
             Self {
-                sender,
+                writer: Writer { sender },
                 turn: turn.clone(),
             },
             Receiver { jobs, turn },
         )
+    }
+
+    /// A handle for writes other than events.
+    pub fn writer(&self) -> Writer {
+        self.writer.clone()
     }
 
     /// Waits for the batch being written, then holds the next one off until
@@ -82,9 +135,9 @@ impl EventQueue {
     /// it is committed, or why it was not.
     pub async fn apply(&self, callback: SlackPushEventCallback) -> Result<Handled, AppError> {
         let (reply, answer) = oneshot::channel();
-        let stopping = || AppError::Internal(anyhow::anyhow!("needful is stopping"));
-        self.sender
-            .send((callback, reply))
+        self.writer
+            .sender
+            .send(Job::Event(callback, reply))
             .await
             .map_err(|_| stopping())?;
         answer.await.map_err(|_| stopping())?
@@ -93,8 +146,8 @@ impl EventQueue {
 
 /// Starts the writer on a thread of its own, writing through `conn` (from
 /// [`storage::connect_event_writer`]; reopened from `database_url` if a
-/// failure leaves it unusable). It stops once the app state, and with it
-/// the [`EventQueue`], is gone.
+/// failure leaves it unusable). It stops once the [`EventQueue`] and every
+/// [`Writer`] are gone.
 pub fn start(
     receiver: Receiver,
     conn: SqliteConnection,
@@ -144,9 +197,12 @@ async fn run(
                         return;
                     }
                     let why = format!("{e:#}");
-                    tracing::warn!(error = %why, count = jobs.len(), "no database connection for a batch of events");
-                    for (_, reply) in jobs.drain(..) {
-                        let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!("{why}"))));
+                    tracing::warn!(error = %why, count = jobs.len(), "no database connection for a batch of writes");
+                    for job in jobs.drain(..) {
+                        // A dropped write tells its caller the writer is gone.
+                        if let Job::Event(_, reply) = job {
+                            let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!("{why}"))));
+                        }
                     }
                 }
             }
@@ -172,27 +228,52 @@ async fn write_batches(
         if receiver.recv_many(jobs, MAX_BATCH).await == 0 {
             return Ended::Stopped;
         }
-        let Some(app) = app.upgrade() else {
-            return Ended::Stopped;
-        };
         let turn = turn.lock().await;
         if write_lock::pool_is_waiting() {
-            // The outbox worker waits for the lock: let it in.
+            // A command waits for the lock: let it in.
             std::thread::sleep(write_lock::STEP_ASIDE);
         }
-        let (events, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
-        let count = events.len();
-        let results = apply(&app, &mut db, events).await;
-        metrics::histogram!("needful_event_batch_size").record(count as f64);
-        for (reply, result) in replies.into_iter().zip(results) {
-            // The request may have given up (deadline); the commit stands.
-            let _ = reply.send(result);
+        let mut events = Vec::with_capacity(jobs.len());
+        let mut replies = Vec::with_capacity(jobs.len());
+        let mut writes = Vec::new();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Event(event, reply) => {
+                    events.push(event);
+                    replies.push(reply);
+                }
+                Job::Write(work) => writes.push(work),
+            }
+        }
+        if !events.is_empty() {
+            let count = events.len();
+            let results = match app.upgrade() {
+                Some(app) => apply(&app, &mut db, events).await,
+                None => (0..count).map(|_| Err(stopping())).collect(),
+            };
+            metrics::histogram!("needful_event_batch_size").record(count as f64);
+            for (reply, result) in replies.into_iter().zip(results) {
+                // The request may have given up (deadline); the commit stands.
+                let _ = reply.send(result);
+            }
+        }
+        for work in writes {
+            if !db.is_autocommit() {
+                break; // dropped unrun: their callers hear the writer is gone
+            }
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut db))).is_err() {
+                tracing::error!("a write on the event writer's connection panicked");
+            }
         }
         drop(turn);
         if !db.is_autocommit() {
-            return Ended::Broken("a failed batch left its transaction open".into());
+            return Ended::Broken("a failed write left its transaction open".into());
         }
     }
+}
+
+fn stopping() -> AppError {
+    AppError::Internal(anyhow::anyhow!("needful is stopping"))
 }
 
 /// Applies one batch; a bug must not take the writer down with it: the batch
@@ -216,4 +297,74 @@ async fn apply(
                 })
                 .collect()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn started() -> (EventQueue, Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        drop(storage::connect(&url).await.unwrap()); // migrated
+        let conn = storage::connect_event_writer(&url).await.unwrap();
+        let (queue, receiver) = EventQueue::new();
+        start(receiver, conn, url, Weak::new()).unwrap();
+        let writer = queue.writer();
+        (queue, writer, dir)
+    }
+
+    fn remember(db: &mut rusqlite::Connection, user: &str) -> rusqlite::Result<i64> {
+        storage::outbox::remember_dm_channel(db, user, "D1")?;
+        db.query_row("SELECT COUNT(*) FROM dm_channels", [], |r| r.get(0))
+    }
+
+    #[tokio::test]
+    async fn writes_run_on_the_writer_and_a_broken_one_does_not_stop_it() {
+        let (_queue, writer, _dir) = started().await;
+        assert_eq!(writer.write(|db| remember(db, "U1")).await.unwrap(), 1);
+
+        // SQLite's code comes back with a failed write.
+        let err = writer
+            .write(|db| db.execute("INSERT INTO no_such_table VALUES (1)", []))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("no_such_table"), "{err:#}");
+
+        // A write that leaves its transaction open: the writer starts again
+        // on a new connection, and what it left is rolled back.
+        let err = writer
+            .write(|db| {
+                db.execute_batch("BEGIN IMMEDIATE")?;
+                remember(db, "U2")
+            })
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("rolled back"), "{err:#}");
+        let after = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Ok(n) = writer.write(|db| remember(db, "U3")).await {
+                    break n;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the writer came back");
+        assert_eq!(after, 2, "U1 and U3; U2's transaction was rolled back");
+    }
+
+    #[tokio::test]
+    async fn events_without_an_app_are_refused_and_writes_still_run() {
+        let (queue, writer, _dir) = started().await;
+        let callback: SlackPushEventCallback = serde_json::from_value(serde_json::json!({
+            "team_id": "T1", "api_app_id": "A1", "event_id": "Ev1", "event_time": 1,
+            "type": "event_callback",
+            "event": {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}
+        }))
+        .unwrap();
+        let refused = queue.apply(callback).await.unwrap_err();
+        assert!(refused.to_string().contains("stopping"), "{refused}");
+        assert_eq!(writer.write(|db| remember(db, "U1")).await.unwrap(), 1);
+    }
 }

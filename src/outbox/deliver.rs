@@ -6,6 +6,7 @@ use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 
 use super::Outgoing;
+use crate::group_commit::Writer;
 use crate::slack::client::SlackApi;
 use crate::storage::{self, Db};
 
@@ -120,8 +121,15 @@ fn record(method: &'static str, outcome: &'static str) {
         .increment(1);
 }
 
-/// Sends one message. Database trouble while looking things up is transient.
-pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Duration) -> Outcome {
+/// Sends one message, reading from `db` and writing through `writer`.
+/// Database trouble on the way is transient.
+pub(super) async fn deliver(
+    api: &SlackApi,
+    db: &Db,
+    writer: &Writer,
+    msg: &Outgoing,
+    timeout: Duration,
+) -> Outcome {
     let session = api.session();
     match msg {
         Outgoing::Post {
@@ -185,7 +193,11 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
             call!("chat.delete", session.chat_delete(&req), timeout);
             // A message gone from Slack is forgotten, so a later post under
             // its key (a celebration that comes back) is posted anew.
-            if let Err(e) = storage::outbox::forget_message(db, key).await {
+            let forgotten = key.clone();
+            if let Err(e) = writer
+                .write(move |db| storage::outbox::forget_message(db, &forgotten))
+                .await
+            {
                 return Outcome::Transient(format!("database: {e}"));
             }
             Outcome::Sent { posted: None }
@@ -228,7 +240,11 @@ pub(super) async fn deliver(api: &SlackApi, db: &Db, msg: &Outgoing, timeout: Du
                         timeout
                     );
                     let channel = resp.channel.id.to_string();
-                    if let Err(e) = storage::outbox::remember_dm_channel(db, user, &channel).await {
+                    let (user, opened) = (user.clone(), channel.clone());
+                    if let Err(e) = writer
+                        .write(move |db| storage::outbox::remember_dm_channel(db, &user, &opened))
+                        .await
+                    {
                         return Outcome::Transient(format!("database: {e}"));
                     }
                     channel

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Outgoing, Stored, deliver, waiting::Waiting};
 use crate::{
     config::OutboxConfig,
+    group_commit::Writer,
     slack::client::SlackApi,
     storage::{self, Db, outbox::Row},
 };
@@ -26,9 +27,13 @@ const MIN_SCAN_GAP: Duration = Duration::from_millis(20);
 const FLUSH_FOR: Duration = Duration::from_secs(5);
 
 pub struct Worker {
+    /// For what deliveries read.
     db: Db,
     /// For the scans: a separate connection, so they never hold up a write.
     reader: Db,
+    /// Every write goes through the event writer's connection (see
+    /// [`crate::group_commit`] for why).
+    writer: Writer,
     api: SlackApi,
     config: OutboxConfig,
     wake: Notify,
@@ -75,10 +80,17 @@ fn is_paced(method: &str) -> bool {
 }
 
 impl Worker {
-    pub fn new(db: Db, reader: Db, api: SlackApi, config: OutboxConfig) -> Arc<Self> {
+    pub fn new(
+        db: Db,
+        reader: Db,
+        writer: Writer,
+        api: SlackApi,
+        config: OutboxConfig,
+    ) -> Arc<Self> {
         Arc::new(Self {
             db,
             reader,
+            writer,
             api,
             config,
             wake: Notify::new(),
@@ -201,8 +213,10 @@ impl Worker {
         if let Some(key) = &row.render_key {
             self.waiting.claiming(key);
         }
-        let ms = now_ms();
-        match storage::outbox::claim(&self.db, row.id, ms, self.config.lease.as_millis() as i64)
+        let (id, ms, lease) = (row.id, now_ms(), self.config.lease.as_millis() as i64);
+        match self
+            .writer
+            .write(move |db| storage::outbox::claim(db, id, ms, lease))
             .await
         {
             Ok(true) => {}
@@ -218,7 +232,29 @@ impl Worker {
         }
     }
 
-    async fn attempt_claimed(&self, row: &Row) -> Result<(), sqlx::Error> {
+    /// Writes `status` and `reason` on the row for good.
+    async fn finish(&self, id: i64, status: &'static str, reason: String) -> anyhow::Result<()> {
+        self.writer
+            .write(move |db| storage::outbox::finish(db, id, status, &reason))
+            .await
+    }
+
+    /// Puts the row back to wait until `not_before_ms`.
+    async fn retry_later(
+        &self,
+        id: i64,
+        not_before_ms: i64,
+        error: String,
+        count_attempt: bool,
+    ) -> anyhow::Result<()> {
+        self.writer
+            .write(move |db| {
+                storage::outbox::retry_later(db, id, not_before_ms, &error, count_attempt)
+            })
+            .await
+    }
+
+    async fn attempt_claimed(&self, row: &Row) -> anyhow::Result<()> {
         let Stored {
             message: msg,
             on_refusal,
@@ -226,22 +262,30 @@ impl Worker {
             Ok(stored) => stored,
             Err(e) => {
                 tracing::error!(id = row.id, error = %e, "outbox: a stored message does not parse");
-                return storage::outbox::finish(
-                    &self.db,
-                    row.id,
-                    "failed",
-                    &format!("unreadable: {e}"),
-                )
-                .await;
+                return self
+                    .finish(row.id, "failed", format!("unreadable: {e}"))
+                    .await;
             }
         };
         // Edits of one message coalesce: only the newest waiting one is sent.
-        if matches!(
-            msg,
-            Outgoing::Update { .. } | Outgoing::PublishHome { .. } | Outgoing::RefreshHome { .. }
-        ) && storage::outbox::supersede_if_newer(&self.db, row).await?
+        if let Some(message_key) = row.message_key.clone()
+            && matches!(
+                msg,
+                Outgoing::Update { .. }
+                    | Outgoing::PublishHome { .. }
+                    | Outgoing::RefreshHome { .. }
+            )
         {
-            return Ok(());
+            let (id, order_key, method) = (row.id, row.order_key.clone(), row.method.clone());
+            let superseded = self
+                .writer
+                .write(move |db| {
+                    storage::outbox::supersede_if_newer(db, id, &order_key, &message_key, &method)
+                })
+                .await?;
+            if superseded {
+                return Ok(());
+            }
         }
         let started = Instant::now();
         if is_paced(&row.method) {
@@ -258,36 +302,45 @@ impl Worker {
             match self.render(msg).await {
                 Ok(Some(rendered)) => rendered,
                 Ok(None) => {
-                    return storage::outbox::finish(
-                        &self.db,
-                        row.id,
-                        "superseded",
-                        "nothing to show any more",
-                    )
-                    .await;
+                    return self
+                        .finish(row.id, "superseded", "nothing to show any more".into())
+                        .await;
                 }
                 Err(e) => {
                     tracing::warn!(id = row.id, error = %e, "outbox: could not render a message; will retry");
                     let backoff = self.backoff(row.attempts + 1);
-                    return storage::outbox::retry_later(
-                        &self.db,
-                        row.id,
-                        now_ms() + backoff.as_millis() as i64,
-                        &format!("rendering: {e}"),
-                        true,
-                    )
-                    .await;
+                    return self
+                        .retry_later(
+                            row.id,
+                            now_ms() + backoff.as_millis() as i64,
+                            format!("rendering: {e}"),
+                            true,
+                        )
+                        .await;
                 }
             }
         } else {
             (msg, on_refusal.map(|b| *b))
         };
-        match deliver::deliver(&self.api, &self.db, &msg, self.config.call_timeout).await {
+        let outcome = deliver::deliver(
+            &self.api,
+            &self.db,
+            &self.writer,
+            &msg,
+            self.config.call_timeout,
+        )
+        .await;
+        match outcome {
             deliver::Outcome::Sent { posted } => {
-                let posted = posted
-                    .as_ref()
-                    .map(|(k, c, t)| (k.as_str(), c.as_str(), t.as_str()));
-                storage::outbox::mark_sent(&self.db, row.id, posted).await
+                let id = row.id;
+                self.writer
+                    .write(move |db| {
+                        let posted = posted
+                            .as_ref()
+                            .map(|(k, c, t)| (k.as_str(), c.as_str(), t.as_str()));
+                        storage::outbox::mark_sent(db, id, posted)
+                    })
+                    .await
             }
             deliver::Outcome::RateLimited {
                 method,
@@ -304,7 +357,8 @@ impl Worker {
                 // Rounded up: a row due a fraction of a millisecond early
                 // would call before the Retry-After is over.
                 let until = now_ms() + retry_after.as_millis() as i64 + 1;
-                storage::outbox::retry_later(&self.db, row.id, until, "ratelimited", false).await
+                self.retry_later(row.id, until, "ratelimited".into(), false)
+                    .await
             }
             deliver::Outcome::Transient(reason) => {
                 let age = chrono::Utc::now() - row.created_at;
@@ -312,24 +366,14 @@ impl Worker {
                     tracing::error!(id = row.id, %reason, "outbox: giving up after retrying too long");
                     metrics::counter!("needful_outbox_given_up_total", "reason" => "expired")
                         .increment(1);
-                    return storage::outbox::finish(
-                        &self.db,
-                        row.id,
-                        "failed",
-                        &format!("gave up retrying: {reason}"),
-                    )
-                    .await;
+                    return self
+                        .finish(row.id, "failed", format!("gave up retrying: {reason}"))
+                        .await;
                 }
                 let backoff = self.backoff(row.attempts + 1);
                 tracing::warn!(id = row.id, %reason, attempt = row.attempts + 1, backoff_ms = backoff.as_millis() as u64, "outbox: Slack call failed; will retry");
-                storage::outbox::retry_later(
-                    &self.db,
-                    row.id,
-                    now_ms() + backoff.as_millis() as i64,
-                    &reason,
-                    true,
-                )
-                .await
+                self.retry_later(row.id, now_ms() + backoff.as_millis() as i64, reason, true)
+                    .await
             }
             // Someone deleted the message in Slack: forget it and render
             // again at once (a celebration is posted anew, or is gone). An
@@ -340,21 +384,39 @@ impl Worker {
                     && reason == "message_not_found"
                     && matches!(msg, Outgoing::Update { .. } | Outgoing::Delete { .. }) =>
             {
-                if let Some(key) = msg.message_key() {
-                    storage::outbox::forget_message(&self.db, &key).await?;
-                }
-                storage::outbox::retry_later(&self.db, row.id, now_ms(), &reason, false).await
+                let (id, key, now) = (row.id, msg.message_key(), now_ms());
+                self.writer
+                    .write(move |db| {
+                        let tx =
+                            db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                        if let Some(key) = key {
+                            storage::outbox::forget_message(&tx, &key)?;
+                        }
+                        storage::outbox::retry_later(&tx, id, now, &reason, false)?;
+                        tx.commit()
+                    })
+                    .await
             }
             deliver::Outcome::Permanent(reason) => {
                 tracing::warn!(id = row.id, method = %row.method, %reason, "outbox: Slack refused a message; not retrying");
                 metrics::counter!("needful_outbox_given_up_total", "reason" => "refused")
                     .increment(1);
-                let mut tx = storage::begin_write(&self.db).await?;
-                if let Some(fallback) = on_refusal {
-                    super::enqueue(&mut tx, &fallback).await?;
-                }
-                storage::outbox::finish_in(&mut tx, row.id, "failed", &reason).await?;
-                tx.commit().await?;
+                let fallback = super::rows(
+                    &on_refusal
+                        .into_iter()
+                        .map(|m| (m, None))
+                        .collect::<Vec<_>>(),
+                )?;
+                let id = row.id;
+                self.writer
+                    .write(move |db| {
+                        let tx =
+                            db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                        storage::outbox::insert_on(&tx, &fallback, chrono::Utc::now())?;
+                        storage::outbox::finish(&tx, id, "failed", &reason)?;
+                        tx.commit()
+                    })
+                    .await?;
                 self.wake();
                 Ok(())
             }

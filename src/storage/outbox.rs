@@ -118,97 +118,77 @@ fn prefix_end(prefix: &str) -> String {
     String::new()
 }
 
+// The writes below run on the event writer's connection
+// ([`crate::group_commit::Writer`]), each one statement or one transaction.
+
 /// Claims a row for delivery. A row left 'sending' by a crashed process can be
 /// claimed again once its lease (kept in not_before) has run out.
-pub async fn claim(db: &Db, id: i64, now_ms: i64, lease_ms: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, not_before = ? \
-         WHERE id = ? AND not_before <= ? AND status IN ('pending', 'sending')",
-    )
-    .bind(now_ms + lease_ms)
-    .bind(id)
-    .bind(now_ms)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+pub fn claim(
+    db: &rusqlite::Connection,
+    id: i64,
+    now_ms: i64,
+    lease_ms: i64,
+) -> rusqlite::Result<bool> {
+    let done = db
+        .prepare_cached(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, not_before = ?1 \
+             WHERE id = ?2 AND not_before <= ?3 AND status IN ('pending', 'sending')",
+        )?
+        .execute((now_ms + lease_ms, id, now_ms))?;
+    Ok(done == 1)
 }
 
 /// Marks a row delivered; for a keyed post, remembers where it landed.
-pub async fn mark_sent(
-    db: &Db,
+pub fn mark_sent(
+    db: &mut rusqlite::Connection,
     id: i64,
     posted: Option<(&str, &str, &str)>,
-) -> Result<(), sqlx::Error> {
-    let mut tx = super::begin_write(db).await?;
-    sqlx::query(
-        "UPDATE outbox SET status = 'sent', finished_at = ?, last_error = NULL WHERE id = ?",
-    )
-    .bind(Utc::now())
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+) -> rusqlite::Result<()> {
+    let now = super::direct::time_text(Utc::now());
+    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.prepare_cached(
+        "UPDATE outbox SET status = 'sent', finished_at = ?1, last_error = NULL WHERE id = ?2",
+    )?
+    .execute((&now, id))?;
     if let Some((key, channel, ts)) = posted {
-        sqlx::query(
-            "INSERT INTO slack_messages (message_key, channel, ts, posted_at) VALUES (?, ?, ?, ?) \
+        tx.prepare_cached(
+            "INSERT INTO slack_messages (message_key, channel, ts, posted_at) \
+             VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (message_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
-        )
-        .bind(key)
-        .bind(channel)
-        .bind(ts)
-        .bind(Utc::now())
-        .execute(&mut *tx)
-        .await?;
+        )?
+        .execute((key, channel, ts, &now))?;
     }
-    tx.commit().await
+    tx.commit()
 }
 
 /// Puts a row back to wait until `not_before_ms`.
-pub async fn retry_later(
-    db: &Db,
+pub fn retry_later(
+    db: &rusqlite::Connection,
     id: i64,
     not_before_ms: i64,
     error: &str,
     count_attempt: bool,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ?, \
-         attempts = attempts - ? WHERE id = ?",
-    )
-    .bind(not_before_ms)
-    .bind(error)
-    .bind(if count_attempt { 0 } else { 1 })
-    .bind(id)
-    .execute(db)
-    .await?;
+) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "UPDATE outbox SET status = 'pending', not_before = ?1, last_error = ?2, \
+         attempts = attempts - ?3 WHERE id = ?4",
+    )?
+    .execute((not_before_ms, error, if count_attempt { 0 } else { 1 }, id))?;
     Ok(())
 }
 
-/// Gives a row up for good ('failed') or skips it ('superseded'), with the reason.
-pub async fn finish(db: &Db, id: i64, status: &str, reason: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?")
-        .bind(status)
-        .bind(reason)
-        .bind(Utc::now())
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// [`finish`] as part of a larger transaction.
-pub async fn finish_in(
-    tx: &mut Tx<'_>,
+/// Gives a row up for good ('failed') or skips it ('superseded'), with the
+/// reason; alone or as part of a transaction open on `db`.
+pub fn finish(
+    db: &rusqlite::Connection,
     id: i64,
     status: &str,
     reason: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?")
-        .bind(status)
-        .bind(reason)
-        .bind(Utc::now())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "UPDATE outbox SET status = ?1, last_error = ?2, finished_at = ?3 WHERE id = ?4",
+    )?
+    .execute((status, reason, super::direct::time_text(Utc::now()), id))?;
     Ok(())
 }
 
@@ -216,26 +196,30 @@ pub async fn finish_in(
 /// marks `row` and every waiting edit between them superseded, in one
 /// statement (a burst of edits collapses at once instead of one per pass),
 /// and returns true. Only the newest edit is then sent, in its own turn.
-pub async fn supersede_if_newer(db: &Db, row: &Row) -> Result<bool, sqlx::Error> {
-    let Some(key) = &row.message_key else {
-        return Ok(false);
-    };
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'superseded', last_error = 'a newer edit is waiting', \
-         finished_at = ?1 \
-         WHERE order_key = ?2 AND message_key = ?3 AND method = ?4 AND id >= ?5 \
-         AND (status = 'pending' OR id = ?5) \
-         AND id < (SELECT MAX(id) FROM outbox WHERE order_key = ?2 AND message_key = ?3 \
-                   AND method = ?4 AND status = 'pending' AND id > ?5)",
-    )
-    .bind(Utc::now())
-    .bind(&row.order_key)
-    .bind(key)
-    .bind(&row.method)
-    .bind(row.id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() > 0)
+pub fn supersede_if_newer(
+    db: &rusqlite::Connection,
+    id: i64,
+    order_key: &str,
+    message_key: &str,
+    method: &str,
+) -> rusqlite::Result<bool> {
+    let done = db
+        .prepare_cached(
+            "UPDATE outbox SET status = 'superseded', last_error = 'a newer edit is waiting', \
+             finished_at = ?1 \
+             WHERE order_key = ?2 AND message_key = ?3 AND method = ?4 AND id >= ?5 \
+             AND (status = 'pending' OR id = ?5) \
+             AND id < (SELECT MAX(id) FROM outbox WHERE order_key = ?2 AND message_key = ?3 \
+                       AND method = ?4 AND status = 'pending' AND id > ?5)",
+        )?
+        .execute((
+            super::direct::time_text(Utc::now()),
+            order_key,
+            message_key,
+            method,
+            id,
+        ))?;
+    Ok(done > 0)
 }
 
 /// Rows finished (sent, superseded or given up) before `before`, at most
@@ -272,11 +256,9 @@ pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String
 }
 
 /// Forgets where a deleted message was.
-pub async fn forget_message(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM slack_messages WHERE message_key = ?")
-        .bind(key)
-        .execute(db)
-        .await?;
+pub fn forget_message(db: &rusqlite::Connection, key: &str) -> rusqlite::Result<()> {
+    db.prepare_cached("DELETE FROM slack_messages WHERE message_key = ?1")?
+        .execute([key])?;
     Ok(())
 }
 
@@ -287,15 +269,16 @@ pub async fn dm_channel(db: &Db, user: &str) -> Result<Option<String>, sqlx::Err
         .await
 }
 
-pub async fn remember_dm_channel(db: &Db, user: &str, channel: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO dm_channels (user_id, channel) VALUES (?, ?) \
+pub fn remember_dm_channel(
+    db: &rusqlite::Connection,
+    user: &str,
+    channel: &str,
+) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "INSERT INTO dm_channels (user_id, channel) VALUES (?1, ?2) \
          ON CONFLICT (user_id) DO UPDATE SET channel = excluded.channel",
-    )
-    .bind(user)
-    .bind(channel)
-    .execute(db)
-    .await?;
+    )?
+    .execute((user, channel))?;
     Ok(())
 }
 
@@ -413,12 +396,17 @@ mod tests {
             .unwrap();
         tx.commit().await.unwrap();
         // 1 sent, 2 superseded, 3 given up; 4 is being sent; 5 waits.
-        mark_sent(&db, 1, None).await.unwrap();
-        finish(&db, 2, "superseded", "a newer edit is waiting")
-            .await
-            .unwrap();
-        finish(&db, 3, "failed", "channel_not_found").await.unwrap();
-        assert!(claim(&db, 4, 0, 60_000).await.unwrap());
+        let mut conn = db.acquire().await.unwrap();
+        let claimed = crate::storage::direct::run(&mut conn, |db| {
+            mark_sent(db, 1, None)?;
+            finish(db, 2, "superseded", "a newer edit is waiting")?;
+            finish(db, 3, "failed", "channel_not_found")?;
+            claim(db, 4, 0, 60_000)
+        })
+        .await
+        .unwrap();
+        assert!(claimed);
+        drop(conn);
         let later = Utc::now() + chrono::Duration::seconds(1);
         let before_any = Utc::now() - chrono::Duration::days(1);
 

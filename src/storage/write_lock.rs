@@ -1,7 +1,8 @@
 //! Taking turns at SQLite's write lock.
 //!
 //! Two connections write: the event writer's own ([`crate::group_commit`])
-//! and the pool's (commands, interactions, the outbox worker). SQLite's
+//! (events, and the outbox worker's claims and results) and the pool's
+//! (commands, interactions, scheduled jobs). SQLite's
 //! default busy handler sleeps 1, 2, 5, 10… up to 100 ms between looks, so
 //! under a stream of events a command kept missing the microseconds between
 //! two batches: with 5 % slash commands flat out, p99 went to 460 ms. Here
