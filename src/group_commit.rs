@@ -45,6 +45,10 @@ type Reply = oneshot::Sender<Result<Handled, AppError>>;
 /// tells its caller the writer is gone.
 type Work = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every job is an event: boxing it would cost each one an allocation"
+)]
 enum Job {
     Event(SlackPushEventCallback, Reply),
     Write(Work),
