@@ -1,9 +1,9 @@
 //! Load generator: sends signed Slack requests over loopback to a running
 //! `needful serve`, the way Slack does, and reports throughput, ack latency,
 //! errors, memory and the time until the outbox has delivered everything.
-//! Requests are built and signed before the clock starts, and sent with
-//! hyper's own client: on a two-core machine every microsecond the generator
-//! spends is one the server does not get.
+//! Requests are built and signed before the clock starts, and written as
+//! bytes on keep-alive connections: on a two-core machine every microsecond
+//! the generator spends is one the server does not get.
 //!
 //! With `--spawn PATH` it starts the Slack simulator in-process, starts the
 //! needful binary at PATH against it with a fresh database, and measures
@@ -26,14 +26,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{body::Bytes, http::Request};
+use anyhow::Context as _;
 use clap::Parser;
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::{client::legacy::connect::HttpConnector, rt::TokioExecutor};
 use needful::slack_sim::{SimConfig, SimUser, SlackSim, payloads};
 use serde_json::Value;
-use tokio::sync::Mutex;
+use tokio::{
+    io::{AsyncReadExt as _, AsyncWriteExt as _},
+    net::TcpStream,
+    sync::Mutex,
+};
 
 #[derive(Debug, Parser)]
 #[command(about = "Signed Slack load against needful over loopback")]
@@ -99,30 +101,38 @@ const RESIGN_AFTER_SECS: i64 = 240;
 /// cores, the generator's CPU is taken from the server's).
 struct Prepared {
     path: &'static str,
-    body: Bytes,
+    body: Vec<u8>,
     content_type: &'static str,
     signed_at: i64,
-    signature: String,
+    /// The whole request as it goes on the wire (without retry headers).
+    wire: Vec<u8>,
 }
 
-type Client = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
-
+/// Where requests go, and how they are signed.
 struct Target {
-    base: String,
+    /// host:port of needful's HTTP listener.
+    address: String,
     secret: String,
-    client: Client,
+}
+
+/// One keep-alive connection, owned by one sender task. The request is
+/// written as prepared bytes and the answer read with `httparse`: with
+/// hyper's pooled client each request also crossed to a connection task and
+/// back, and the generator took CPU the server would otherwise have had.
+#[derive(Default)]
+struct Connection {
+    stream: Option<TcpStream>,
+    buffer: Vec<u8>,
 }
 
 impl Target {
-    fn new(base: String, secret: String, concurrency: usize) -> Self {
-        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(concurrency)
-            .build_http();
-        Self {
-            base,
-            secret,
-            client,
-        }
+    fn new(base: &str, secret: String) -> anyhow::Result<Self> {
+        let address = base
+            .strip_prefix("http://")
+            .context("the target must be an http:// URL")?
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Self { address, secret })
     }
 
     fn prepare(
@@ -130,47 +140,110 @@ impl Target {
         (path, body, content_type): (&'static str, Vec<u8>, &'static str),
     ) -> Prepared {
         let signed_at = chrono::Utc::now().timestamp();
+        let wire = self.wire(path, content_type, &body, signed_at, false);
         Prepared {
             path,
-            signature: needful::slack_sim::sign(&self.secret, signed_at, &body),
-            body: Bytes::from(body),
+            body,
             content_type,
             signed_at,
+            wire,
         }
     }
 
-    async fn send(&self, req: &Prepared, retry: bool) -> Result<u16, String> {
-        let now = chrono::Utc::now().timestamp();
-        let (signed_at, signature) = if now - req.signed_at > RESIGN_AFTER_SECS {
-            (now, needful::slack_sim::sign(&self.secret, now, &req.body))
+    /// A signed HTTP/1.1 request, headers and body.
+    fn wire(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        signed_at: i64,
+        retry: bool,
+    ) -> Vec<u8> {
+        let signature = needful::slack_sim::sign(&self.secret, signed_at, body);
+        let retry = if retry {
+            "x-slack-retry-num: 1\r\nx-slack-retry-reason: http_timeout\r\n"
         } else {
-            (req.signed_at, req.signature.clone())
+            ""
         };
-        let mut builder = Request::post(format!("{}{}", self.base, req.path))
-            .header("content-type", req.content_type)
-            .header("x-slack-request-timestamp", signed_at)
-            .header("x-slack-signature", signature);
-        if retry {
-            builder = builder
-                .header("x-slack-retry-num", "1")
-                .header("x-slack-retry-reason", "http_timeout");
+        let mut wire = format!(
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: {content_type}\r\n\
+             content-length: {}\r\nx-slack-request-timestamp: {signed_at}\r\n\
+             x-slack-signature: {signature}\r\n{retry}\r\n",
+            self.address,
+            body.len()
+        )
+        .into_bytes();
+        wire.extend_from_slice(body);
+        wire
+    }
+
+    /// Sends `req` on `conn` (connecting first if need be) and returns the
+    /// status of the answer. After an error the connection is dropped.
+    async fn send(
+        &self,
+        conn: &mut Connection,
+        req: &Prepared,
+        retry: bool,
+    ) -> Result<u16, String> {
+        let now = chrono::Utc::now().timestamp();
+        let fresh;
+        let wire = if retry || now - req.signed_at > RESIGN_AFTER_SECS {
+            fresh = self.wire(req.path, req.content_type, &req.body, now, retry);
+            &fresh
+        } else {
+            &req.wire
+        };
+        let answer = self.exchange(conn, wire).await;
+        if answer.is_err() {
+            conn.stream = None;
         }
-        let request = builder
-            .body(Full::new(req.body.clone()))
-            .map_err(|e| e.to_string())?;
-        let response = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        // Read the answer to its end, so the connection is reused.
-        response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(status)
+        answer
+    }
+
+    async fn exchange(&self, conn: &mut Connection, wire: &[u8]) -> Result<u16, String> {
+        if conn.stream.is_none() {
+            let stream = TcpStream::connect(&self.address)
+                .await
+                .map_err(|e| e.to_string())?;
+            stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            conn.stream = Some(stream);
+        }
+        let Connection { stream, buffer } = conn;
+        let stream = stream.as_mut().ok_or("not connected")?;
+        stream.write_all(wire).await.map_err(|e| e.to_string())?;
+        buffer.clear();
+        loop {
+            if stream.read_buf(buffer).await.map_err(|e| e.to_string())? == 0 {
+                return Err("the server closed the connection".into());
+            }
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut response = httparse::Response::new(&mut headers);
+            let httparse::Status::Complete(head) =
+                response.parse(buffer).map_err(|e| e.to_string())?
+            else {
+                continue;
+            };
+            let length = response
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                .and_then(|h| {
+                    std::str::from_utf8(h.value)
+                        .ok()?
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                })
+                .ok_or("an answer without content-length")?;
+            let status = response.code.ok_or("an answer without a status")?;
+            // Read the body to its end, so the next answer starts clean.
+            while buffer.len() < head + length {
+                if stream.read_buf(buffer).await.map_err(|e| e.to_string())? == 0 {
+                    return Err("the server closed the connection".into());
+                }
+            }
+            return Ok(status);
+        }
     }
 }
 
@@ -377,7 +450,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
-    let target = Arc::new(Target::new(base.clone(), secret, args.concurrency));
+    let target = Arc::new(Target::new(&base, secret)?);
     let tally = Arc::new(Tally::default());
     let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
         1, 60_000_000, 3,
@@ -446,6 +519,7 @@ async fn main() -> anyhow::Result<()> {
         workers.push(tokio::spawn(async move {
             let mut local =
                 Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+            let mut conn = Connection::default();
             loop {
                 // At a fixed rate, latency counts from when the request was due,
                 // so time spent queueing behind a slow server is not hidden.
@@ -469,7 +543,7 @@ async fn main() -> anyhow::Result<()> {
                     break;
                 };
                 let redeliver = args.burst.is_none() && i % 100 < args.redeliver_pct;
-                let first = target.send(req, false).await;
+                let first = target.send(&mut conn, req, false).await;
                 let _ = local.record(due.elapsed().as_micros().max(1) as u64);
                 match first {
                     Ok(s) if (200..300).contains(&s) => tally.ok.fetch_add(1, Ordering::Relaxed),
@@ -477,7 +551,7 @@ async fn main() -> anyhow::Result<()> {
                     Err(_) => tally.failed.fetch_add(1, Ordering::Relaxed),
                 };
                 if redeliver {
-                    match target.send(req, true).await {
+                    match target.send(&mut conn, req, true).await {
                         Ok(s) if (200..300).contains(&s) => {
                             tally.ok.fetch_add(1, Ordering::Relaxed)
                         }
