@@ -23,6 +23,8 @@ pub struct AppState {
     pub outbox: Arc<Worker>,
     /// Events API deliveries wait here to be applied in batches.
     pub events: crate::group_commit::EventQueue,
+    /// Each giver's kudos in their day, kept by the event writer.
+    pub kudos_today: crate::features::kudos::DailyCounts,
     pub verifier: Verifier,
     /// needful's own user id (from auth.test at start), when Slack answered.
     pub bot_user: Option<crate::slack::ids::UserId>,
@@ -125,6 +127,7 @@ impl Application {
                 slack,
                 outbox,
                 events,
+                kudos_today: Default::default(),
                 verifier,
                 bot_user,
                 ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,

@@ -2,6 +2,7 @@
 //! channel (or sent privately), limited per day, and exported.
 
 mod celebration;
+mod daily;
 mod parse;
 mod period;
 mod reactions;
@@ -9,6 +10,7 @@ mod render;
 mod store;
 
 pub use celebration::render_for_delivery as render_celebration;
+pub use daily::DailyCounts;
 pub use reactions::{ReactionInput, apply_reactions};
 
 use serde_json::Value;

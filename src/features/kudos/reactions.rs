@@ -207,7 +207,12 @@ pub fn apply_reactions(
     let write = || {
         let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fresh = storage::events::mark_applied_on(&tx, deliveries, now)?;
-        let mut batch = Batch::new(app, store::snapshot(&tx, &keys)?, days, now);
+        let mut batch = Batch::new(
+            app,
+            store::snapshot(&tx, &keys, &app.kudos_today, now.timestamp_millis())?,
+            days,
+            now,
+        );
         for (reaction, is_new) in reactions.iter().zip(&fresh) {
             if let (Some(reaction), true) = (reaction, is_new) {
                 batch.apply(reaction);

@@ -63,9 +63,9 @@ pub async fn insert_command_kudos(
 
 /// SQL for the standing kudos a giver gave in `[start, end)`, what the daily
 /// limit counts: the day's given rows less those taken back, both counted
-/// from index `kudos_log_giver_kind` (so a prolific giver costs no more). A
-/// kudos is taken back after it is given, so its retraction is in the day or
-/// later.
+/// from index `kudos_log_giver_kind`, one step per kudos (the event writer
+/// reads it once per giver's day and keeps it: [`super::daily`]). A kudos is
+/// taken back after it is given, so its retraction is in the day or later.
 fn given_in_day(giver: &str, start: &str, end: &str) -> String {
     format!(
         "((SELECT COUNT(*) FROM kudos_log WHERE giver = {giver} AND kind = 'given' \
@@ -280,6 +280,8 @@ pub struct ReactionSnapshot {
 pub fn snapshot(
     db: &rusqlite::Connection,
     keys: &ReactionKeys,
+    daily: &super::daily::DailyCounts,
+    now_ms: i64,
 ) -> rusqlite::Result<ReactionSnapshot> {
     let mut s = ReactionSnapshot::default();
     let mut bot = db.prepare_cached("SELECT 1 FROM known_bots WHERE user_id = ?1")?;
@@ -325,15 +327,52 @@ pub fn snapshot(
             });
         }
     }
-    let mut given = db.prepare_cached(&format!("SELECT {}", given_in_day("?1", "?2", "?3")))?;
-    for (giver, start, end) in &keys.days {
-        let n: i64 = given.query_row((giver, start, end), |row| row.get(0))?;
-        s.given.push((giver.clone(), n));
-    }
     s.next_id = db
         .prepare_cached("SELECT 1 + IFNULL(MAX(id), 0) FROM kudos_log")?
         .query_row([], |row| row.get(0))?;
+    s.given = daily.given(db, &keys.days, s.next_id - 1, now_ms)?;
     Ok(s)
+}
+
+/// [`given_between`] on a direct connection: the count read from the log.
+pub fn given_in_day_on(
+    db: &rusqlite::Connection,
+    giver: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> rusqlite::Result<i64> {
+    db.prepare_cached(&format!("SELECT {}", given_in_day("?1", "?2", "?3")))?
+        .query_row((giver, start_ms, end_ms), |row| row.get(0))
+}
+
+/// A `kudos_log` row as the daily counts see it.
+pub struct Added {
+    pub giver: String,
+    pub at_ms: i64,
+    /// For a retraction: when the kudos it takes back was given.
+    pub retracted_at_ms: Option<i64>,
+}
+
+/// The rows with ids in `(after, upto]`, oldest first.
+pub fn added_between(
+    db: &rusqlite::Connection,
+    after: i64,
+    upto: i64,
+) -> rusqlite::Result<Vec<Added>> {
+    db.prepare_cached(
+        "SELECT r.giver, r.at_ms, g.at_ms FROM kudos_log r \
+         LEFT JOIN kudos_log g ON g.id = r.retracts AND r.kind = 'retracted' \
+         WHERE r.id > ?1 AND r.id <= ?2 AND (r.kind = 'given' OR g.id IS NOT NULL) \
+         ORDER BY r.id",
+    )?
+    .query_map((after, upto), |row| {
+        Ok(Added {
+            giver: row.get(0)?,
+            at_ms: row.get(1)?,
+            retracted_at_ms: row.get(2)?,
+        })
+    })?
+    .collect()
 }
 
 /// A new reaction kudos row, with the id [`ReactionSnapshot::next_id`] gave it.

@@ -1,0 +1,181 @@
+//! What each giver has given in their day, kept in memory by the event
+//! writer from one batch to the next.
+//!
+//! The daily limit needs, for every giver in a batch, their standing kudos
+//! in their day. Counting them from `kudos_log` walks one index entry per
+//! kudos, so a giver's hundredth kudos of the day cost a hundred steps, and
+//! over a long run at full load that count took most of the writer's time.
+//! Here a count is read from the log once and then kept up to date from the
+//! rows added since: `kudos_log` is only ever appended to (a retraction is a
+//! row of its own) and its ids only grow, so the rows after the last one
+//! seen are exactly what changed, whichever connection wrote them.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use super::store;
+
+/// A giver's day: (giver, start ms, end ms).
+pub type DayKey = (String, i64, i64);
+
+/// Past this many days kept, all are dropped (read again when next needed).
+const MAX_DAYS: usize = 100_000;
+
+#[derive(Debug, Default)]
+pub struct DailyCounts(Mutex<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    /// Standing kudos per giver's day, exact up to `seen`.
+    days: HashMap<DayKey, i64>,
+    /// The last `kudos_log` id the counts include.
+    seen: i64,
+}
+
+impl DailyCounts {
+    /// The standing kudos given in each of `days`, as the log holds them up
+    /// to id `last_id` (the newest row; the caller holds the write lock, so
+    /// every row up to it is committed or its own). Runs inside the
+    /// caller's transaction.
+    pub fn given(
+        &self,
+        db: &rusqlite::Connection,
+        days: &[DayKey],
+        last_id: i64,
+        now_ms: i64,
+    ) -> rusqlite::Result<Vec<(String, i64)>> {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if counts.days.len() > MAX_DAYS || last_id < counts.seen {
+            // Too many, or a log that went back (a database restored under
+            // a running writer): start again from the log.
+            counts.days.clear();
+        }
+        if counts.days.is_empty() {
+            counts.seen = last_id;
+        }
+        if counts.seen < last_id {
+            counts.catch_up(db, last_id)?;
+            // Days that are over are not asked for again.
+            counts.days.retain(|(_, _, end), _| *end > now_ms);
+        }
+        let mut given = Vec::with_capacity(days.len());
+        for key in days {
+            let n = match counts.days.get(key) {
+                Some(n) => *n,
+                None => {
+                    let (giver, start, end) = key;
+                    let n = store::given_in_day_on(db, giver, *start, *end)?;
+                    counts.days.insert(key.clone(), n);
+                    n
+                }
+            };
+            given.push((key.0.clone(), n));
+        }
+        Ok(given)
+    }
+}
+
+impl Counts {
+    /// Applies the rows after `seen` up to `last_id` to the days they fall in,
+    /// with the same rules as the count from the log
+    /// ([`store::given_in_day_on`]).
+    fn catch_up(&mut self, db: &rusqlite::Connection, last_id: i64) -> rusqlite::Result<()> {
+        for row in store::added_between(db, self.seen, last_id)? {
+            for ((giver, start, end), n) in self.days.iter_mut() {
+                if *giver != row.giver {
+                    continue;
+                }
+                match row.retracted_at_ms {
+                    None if row.at_ms >= *start && row.at_ms < *end => *n += 1,
+                    Some(given_at)
+                        if row.at_ms >= *start && given_at >= *start && given_at < *end =>
+                    {
+                        *n -= 1
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.seen = last_id;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(
+        db: &rusqlite::Connection,
+        kind: &str,
+        retracts: Option<i64>,
+        at: i64,
+        giver: &str,
+    ) -> i64 {
+        db.execute(
+            "INSERT INTO kudos_log (kind, retracts, at_ms, giver, receiver, source, channel) \
+             VALUES (?1, ?2, ?3, ?4, 'UR', 'reaction', 'C1')",
+            (kind, retracts, at, giver),
+        )
+        .unwrap();
+        db.last_insert_rowid()
+    }
+
+    fn last_id(db: &rusqlite::Connection) -> i64 {
+        db.query_row("SELECT IFNULL(MAX(id), 0) FROM kudos_log", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Kudos and retractions in a seeded shuffle, from givers in two days
+    /// (and one day asked for in two time zones): after every step the
+    /// counts kept equal the counts read from the log.
+    #[tokio::test]
+    async fn counts_kept_equal_counts_read_from_the_log() {
+        let pool = crate::storage::connect("sqlite::memory:").await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        crate::storage::direct::run(&mut conn, |db| {
+            let counts = DailyCounts::default();
+            let days: Vec<DayKey> = vec![
+                ("UA".into(), 0, 100),
+                ("UA".into(), 100, 200),
+                ("UA".into(), 50, 150),
+                ("UB".into(), 0, 100),
+            ];
+            let mut given: Vec<(i64, String)> = Vec::new();
+            let mut seed: u64 = 20261127;
+            let mut next = || {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                seed >> 33
+            };
+            for step in 0..400 {
+                let at = (step / 2) as i64; // the clock moves on through both days
+                let giver = if next() % 3 == 0 { "UB" } else { "UA" };
+                let take_back = next() % 4 == 0;
+                let open: Vec<usize> = given
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, g))| g == giver)
+                    .map(|(i, _)| i)
+                    .collect();
+                if take_back && !open.is_empty() {
+                    let (id, g) = given.remove(open[next() as usize % open.len()]);
+                    log(db, "retracted", Some(id), at, &g);
+                } else {
+                    let id = log(db, "given", None, at, giver);
+                    given.push((id, giver.to_string()));
+                }
+                // Ask for a varying part of the days, as batches do.
+                let asked: Vec<DayKey> = days.iter().filter(|_| next() % 2 == 0).cloned().collect();
+                let kept = counts.given(db, &asked, last_id(db), at)?;
+                for ((giver, start, end), (_, n)) in asked.iter().zip(&kept) {
+                    let read = store::given_in_day_on(db, giver, *start, *end)?;
+                    assert_eq!(*n, read, "step {step}: {giver} in [{start}, {end})");
+                }
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+}
