@@ -101,11 +101,18 @@ const RESIGN_AFTER_SECS: i64 = 240;
 /// cores, the generator's CPU is taken from the server's).
 struct Prepared {
     path: &'static str,
-    body: Vec<u8>,
     content_type: &'static str,
     signed_at: i64,
     /// The whole request as it goes on the wire (without retry headers).
     wire: Vec<u8>,
+    /// Where the body starts in `wire` (it is signed again from there).
+    body_at: usize,
+}
+
+impl Prepared {
+    fn body(&self) -> &[u8] {
+        &self.wire[self.body_at..]
+    }
 }
 
 /// Where requests go, and how they are signed.
@@ -143,9 +150,9 @@ impl Target {
         let wire = self.wire(path, content_type, &body, signed_at, false);
         Prepared {
             path,
-            body,
             content_type,
             signed_at,
+            body_at: wire.len() - body.len(),
             wire,
         }
     }
@@ -188,7 +195,7 @@ impl Target {
         let now = chrono::Utc::now().timestamp();
         let fresh;
         let wire = if retry || now - req.signed_at > RESIGN_AFTER_SECS {
-            fresh = self.wire(req.path, req.content_type, &req.body, now, retry);
+            fresh = self.wire(req.path, req.content_type, req.body(), now, retry);
             &fresh
         } else {
             &req.wire
