@@ -60,7 +60,8 @@ pub struct EventQueue {
     turn: Arc<Mutex<()>>,
 }
 
-/// Writes on the event writer's connection, for the outbox worker.
+/// Writes on the event writer's connection, for the outbox worker and
+/// housekeeping.
 #[derive(Clone)]
 pub struct Writer {
     sender: mpsc::Sender<Job>,

@@ -8,8 +8,8 @@
 //! - finished `outbox` rows (sent, superseded or given up), kept a month for
 //!   anyone looking into a delivery. Rows still waiting are never touched.
 //!
-//! Rows go in small chunks, each its own transaction taken in turn with the
-//! event batches ([`crate::group_commit::EventQueue::write_turn`]), so even
+//! Rows go in small chunks, each its own transaction on the event writer's
+//! connection between two batches ([`crate::group_commit::Writer`]), so even
 //! the first run after an upgrade, with months to forget, holds Slack's
 //! requests off for a millisecond or two at a time.
 
@@ -58,8 +58,8 @@ impl Housekeeping {
         // A full read means more is waiting: look again at the next tick.
         let more = events.len().max(rows.len()) >= MOST_PER_RUN as usize;
         let pruned = Pruned {
-            event_ids: in_turns(app, &events, |ids| storage::events::forget(&app.db, ids)).await?,
-            outbox_rows: in_turns(app, &rows, |ids| storage::outbox::delete(&app.db, ids)).await?,
+            event_ids: in_chunks(app, &events, storage::events::forget).await?,
+            outbox_rows: in_chunks(app, &rows, storage::outbox::delete).await?,
         };
         for (table, count) in [
             ("processed_events", pruned.event_ids),
@@ -79,20 +79,25 @@ impl Housekeeping {
     }
 }
 
-/// Deletes `ids` [`CHUNK`] at a time with `delete`, each chunk in its turn
-/// with the event batches; returns how many rows went.
-async fn in_turns<'a, T, Deleted>(
+/// Deletes `ids` [`CHUNK`] at a time with `delete`, each chunk a transaction
+/// of its own on the event writer's connection; returns how many rows went.
+async fn in_chunks<T: Clone + Send + 'static>(
     app: &App,
-    ids: &'a [T],
-    delete: impl Fn(&'a [T]) -> Deleted,
-) -> Result<u64, sqlx::Error>
-where
-    Deleted: std::future::Future<Output = Result<u64, sqlx::Error>>,
-{
+    ids: &[T],
+    delete: fn(&rusqlite::Connection, &[T]) -> rusqlite::Result<u64>,
+) -> anyhow::Result<u64> {
+    let writer = app.events.writer();
     let mut deleted = 0;
     for chunk in ids.chunks(CHUNK) {
-        let _turn = app.events.write_turn().await;
-        deleted += delete(chunk).await?;
+        let chunk = chunk.to_vec();
+        deleted += writer
+            .write(move |db| {
+                let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let deleted = delete(&tx, &chunk)?;
+                tx.commit()?;
+                Ok(deleted)
+            })
+            .await?;
     }
     Ok(deleted)
 }

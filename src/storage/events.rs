@@ -47,13 +47,13 @@ pub async fn applied_before(
         .await
 }
 
-/// Forgets these deliveries, in one transaction; returns how many there were.
-pub async fn forget(db: &Db, ids: &[String]) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "DELETE FROM processed_events WHERE event_id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(serde_json::Value::from(ids).to_string())
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
+/// Forgets these deliveries (in the caller's transaction); returns how many
+/// there were.
+pub fn forget(db: &rusqlite::Connection, ids: &[String]) -> rusqlite::Result<u64> {
+    let mut forget = db.prepare_cached("DELETE FROM processed_events WHERE event_id = ?1")?;
+    let mut forgotten = 0;
+    for id in ids {
+        forgotten += forget.execute([id])? as u64;
+    }
+    Ok(forgotten)
 }

@@ -61,21 +61,6 @@ pub async fn insert_command_kudos(
     Ok(done.last_insert_rowid())
 }
 
-/// SQL for the standing kudos a giver gave in `[start, end)`, what the daily
-/// limit counts: the day's given rows less those taken back, both counted
-/// from index `kudos_log_giver_kind`, one step per kudos (the event writer
-/// reads it once per giver's day and keeps it: [`super::daily`]). A kudos is
-/// taken back after it is given, so its retraction is in the day or later.
-fn given_in_day(giver: &str, start: &str, end: &str) -> String {
-    format!(
-        "((SELECT COUNT(*) FROM kudos_log WHERE giver = {giver} AND kind = 'given' \
-           AND at_ms >= {start} AND at_ms < {end}) \
-        - (SELECT COUNT(*) FROM kudos_log r JOIN kudos_log g ON g.id = r.retracts \
-           WHERE r.giver = {giver} AND r.kind = 'retracted' AND r.at_ms >= {start} \
-           AND g.at_ms >= {start} AND g.at_ms < {end}))"
-    )
-}
-
 /// Standing kudos `giver` gave in `[start, end)`: what the daily limit counts.
 pub async fn given_between(
     tx: &mut Tx<'_>,
@@ -83,12 +68,8 @@ pub async fn given_between(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<u32, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(&format!("SELECT {}", given_in_day("?1", "?2", "?3")))
-        .bind(giver)
-        .bind(start.timestamp_millis())
-        .bind(end.timestamp_millis())
-        .fetch_one(&mut **tx)
-        .await?;
+    let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
+    let n = crate::storage::direct::run(tx, |db| given_in_day_on(db, giver, start, end)).await?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
@@ -334,15 +315,25 @@ pub fn snapshot(
     Ok(s)
 }
 
-/// [`given_between`] on a direct connection: the count read from the log.
+/// The standing kudos `giver` gave in `[start_ms, end_ms)`, what the daily
+/// limit counts: the day's given rows less those taken back, both counted
+/// from index `kudos_log_giver_kind`, one step per kudos (the event writer
+/// reads it once per giver's day and keeps it: [`super::daily`]). A kudos is
+/// taken back after it is given, so its retraction is in the day or later.
 pub fn given_in_day_on(
     db: &rusqlite::Connection,
     giver: &str,
     start_ms: i64,
     end_ms: i64,
 ) -> rusqlite::Result<i64> {
-    db.prepare_cached(&format!("SELECT {}", given_in_day("?1", "?2", "?3")))?
-        .query_row((giver, start_ms, end_ms), |row| row.get(0))
+    db.prepare_cached(
+        "SELECT (SELECT COUNT(*) FROM kudos_log WHERE giver = ?1 AND kind = 'given' \
+                 AND at_ms >= ?2 AND at_ms < ?3) \
+              - (SELECT COUNT(*) FROM kudos_log r JOIN kudos_log g ON g.id = r.retracts \
+                 WHERE r.giver = ?1 AND r.kind = 'retracted' AND r.at_ms >= ?2 \
+                 AND g.at_ms >= ?2 AND g.at_ms < ?3)",
+    )?
+    .query_row((giver, start_ms, end_ms), |row| row.get(0))
 }
 
 /// A `kudos_log` row as the daily counts see it.
