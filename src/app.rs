@@ -17,12 +17,17 @@ use crate::{
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
+    /// Read-only connection for reads that must never wait behind a write
+    /// (`/healthz`, the outbox's scans); `db` itself for an in-memory database.
+    pub reader: Db,
     pub settings: Settings,
     pub clock: SharedClock,
     pub slack: SlackApi,
     pub outbox: Arc<Worker>,
     /// Events API deliveries wait here to be applied in batches.
     pub events: crate::group_commit::EventQueue,
+    /// Whether writes are getting through, for `/healthz`.
+    pub writes: Arc<storage::health::WriteHealth>,
     /// Each giver's kudos in their day, kept by the event writer.
     pub kudos_today: crate::features::kudos::DailyCounts,
     pub verifier: Verifier,
@@ -99,10 +104,11 @@ impl Application {
             .context("could not set up the Slack client")?;
         let reader = storage::connect_reader(&settings.env.database_url, &db).await?;
         let checkpointer = storage::connect_checkpointer(&settings.env.database_url).await?;
-        let (events, batches) = crate::group_commit::EventQueue::new();
+        let writes = Arc::new(storage::health::WriteHealth::default());
+        let (events, batches) = crate::group_commit::EventQueue::new(writes.clone());
         let outbox = Worker::new(
             db.clone(),
-            reader,
+            reader.clone(),
             events.writer(),
             slack.clone(),
             settings.team.outbox.clone(),
@@ -122,11 +128,13 @@ impl Application {
             listener,
             state: Arc::new(AppState {
                 db,
+                reader,
                 settings,
                 clock,
                 slack,
                 outbox,
                 events,
+                writes,
                 kudos_today: Default::default(),
                 verifier,
                 bot_user,

@@ -28,7 +28,12 @@ use crate::{
     app::AppState,
     error::AppError,
     handlers::{self, Handled},
-    storage::{self, direct::Borrowed, write_lock},
+    storage::{
+        self,
+        direct::Borrowed,
+        health::{InFlight, WriteHealth},
+        write_lock,
+    },
 };
 
 /// The most events one transaction takes. Big enough that the per-batch
@@ -50,7 +55,7 @@ type Work = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
     reason = "nearly every job is an event: boxing it would cost each one an allocation"
 )]
 enum Job {
-    Event(SlackPushEventCallback, Reply),
+    Event(SlackPushEventCallback, Reply, InFlight),
     Write(Work),
 }
 
@@ -65,6 +70,7 @@ pub struct EventQueue {
 #[derive(Clone)]
 pub struct Writer {
     sender: mpsc::Sender<Job>,
+    health: Arc<WriteHealth>,
 }
 
 impl Writer {
@@ -77,8 +83,12 @@ impl Writer {
         F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
+        let in_flight = self.health.start();
+        let health = self.health.clone();
         let job: Work = Box::new(move |db| {
+            let _in_flight = in_flight;
             let result = work(db).map_err(|e| anyhow::Error::from(storage::direct::into_sqlx(e)));
+            let result = health.record(result);
             // The writer rolls such a write back by reopening its connection.
             let result = match db.is_autocommit() {
                 true => result,
@@ -104,12 +114,13 @@ pub struct Receiver {
 }
 
 impl EventQueue {
-    pub fn new() -> (Self, Receiver) {
+    /// `health` hears how every write through the queue went.
+    pub fn new(health: Arc<WriteHealth>) -> (Self, Receiver) {
         let (sender, jobs) = mpsc::channel(QUEUE);
         let turn = Arc::new(Mutex::new(()));
         (
             Self {
-                writer: Writer { sender },
+                writer: Writer { sender, health },
                 turn: turn.clone(),
             },
             Receiver { jobs, turn },
@@ -140,9 +151,12 @@ impl EventQueue {
     /// it is committed, or why it was not.
     pub async fn apply(&self, callback: SlackPushEventCallback) -> Result<Handled, AppError> {
         let (reply, answer) = oneshot::channel();
+        // Under way until the writer has answered it, even if the request
+        // that asked stops waiting.
+        let in_flight = self.writer.health.start();
         self.writer
             .sender
-            .send(Job::Event(callback, reply))
+            .send(Job::Event(callback, reply, in_flight))
             .await
             .map_err(|_| stopping())?;
         answer.await.map_err(|_| stopping())?
@@ -205,7 +219,7 @@ async fn run(
                     tracing::warn!(error = %why, count = jobs.len(), "no database connection for a batch of writes");
                     for job in jobs.drain(..) {
                         // A dropped write tells its caller the writer is gone.
-                        if let Job::Event(_, reply) = job {
+                        if let Job::Event(_, reply, _) = job {
                             let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!("{why}"))));
                         }
                     }
@@ -240,12 +254,14 @@ async fn write_batches(
         }
         let mut events = Vec::with_capacity(jobs.len());
         let mut replies = Vec::with_capacity(jobs.len());
+        let mut in_flight = Vec::with_capacity(jobs.len());
         let mut writes = Vec::new();
         for job in jobs.drain(..) {
             match job {
-                Job::Event(event, reply) => {
+                Job::Event(event, reply, counted) => {
                     events.push(event);
                     replies.push(reply);
+                    in_flight.push(counted);
                 }
                 Job::Write(work) => writes.push(work),
             }
@@ -257,6 +273,13 @@ async fn write_batches(
                 None => (0..count).map(|_| Err(stopping())).collect(),
             };
             metrics::histogram!("needful_event_batch_size").record(count as f64);
+            if let Some(app) = app.upgrade() {
+                match results.iter().find_map(|r| r.as_ref().err()) {
+                    Some(e) => app.writes.failed(&format!("{e:#}")),
+                    None => app.writes.succeeded(),
+                }
+            }
+            drop(in_flight);
             for (reply, result) in replies.into_iter().zip(results) {
                 // The request may have given up (deadline); the commit stands.
                 let _ = reply.send(result);
@@ -313,7 +336,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
         drop(storage::connect(&url).await.unwrap()); // migrated
         let conn = storage::connect_event_writer(&url).await.unwrap();
-        let (queue, receiver) = EventQueue::new();
+        let (queue, receiver) = EventQueue::new(Default::default());
         start(receiver, conn, url, Weak::new()).unwrap();
         let writer = queue.writer();
         (queue, writer, dir)

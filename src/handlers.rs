@@ -270,7 +270,10 @@ pub async fn on_command(
         text: command.text.clone().unwrap_or_default().trim().to_string(),
         trigger_id: command.trigger_id.to_string(),
     };
-    let result = run_command(app, &invocation).await;
+    let result = owned_write(app, move |app| async move {
+        run_command(&app, &invocation).await
+    })
+    .await;
     match result {
         Ok(r) => (reply(r), Handled::Applied),
         Err(AppError::User(message)) => (reply(Reply::ephemeral(message)), Handled::Applied),
@@ -300,6 +303,32 @@ async fn run_command(app: &App, inv: &Invocation) -> Result<Reply, AppError> {
     Ok(reply)
 }
 
+/// Runs a command's or an interaction's transaction to its end whatever
+/// happens to the request that asked for it ([`storage::detached`]), and
+/// tells `/healthz` how it went.
+async fn owned_write<T, F, Fut>(app: &App, work: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let in_flight = app.writes.start();
+    let writes = app.writes.clone();
+    let write = work(app.clone());
+    storage::detached(async move {
+        let _in_flight = in_flight;
+        let result = write.await;
+        match &result {
+            Ok(_) => writes.succeeded(),
+            Err(AppError::Internal(e)) => writes.failed(&format!("{e:#}")),
+            // The person's mistake: the write was never meant to happen.
+            Err(AppError::User(_)) => {}
+        }
+        result
+    })
+    .await?
+}
+
 fn unknown_command(name: &str) -> String {
     let list: Vec<String> = COMMANDS
         .iter()
@@ -319,14 +348,15 @@ pub async fn on_interaction(
     app: &App,
     event: SlackInteractionEvent,
 ) -> (SlackInteractionResponse, Handled) {
-    let result = async {
+    let owned = event.clone();
+    let result = owned_write(app, move |app| async move {
         let _turn = app.events.write_turn().await;
         let mut tx = storage::begin_write(&app.db).await?;
-        let response = features::on_interaction(app, &mut tx, &event).await?;
+        let response = features::on_interaction(&app, &mut tx, &owned).await?;
         tx.commit().await?;
         app.outbox.wake();
         Ok::<_, AppError>(response)
-    }
+    })
     .await;
     match result {
         Ok(Some(response)) => (response, Handled::Applied),

@@ -31,6 +31,9 @@ async fn run_jobs(app: &App, now: DateTime<Utc>) {
     for (job, result) in results {
         if let Err(e) = result {
             tracing::warn!(job, error = ?e, "a scheduled job failed; it will be tried again on the next tick");
+            // Only failures count: a job with nothing to do writes nothing,
+            // so its success says nothing about writes.
+            app.writes.failed(&format!("{job}: {e:#}"));
         }
     }
 }

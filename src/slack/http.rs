@@ -224,15 +224,21 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
     }
 }
 
+/// For load balancers and operators. It reads on the read-only connection
+/// and asks [`storage::health`] how writes went, so it never waits behind a
+/// write, even a stuck one.
 async fn healthz(State(app): State<App>) -> Response {
-    let database = storage::is_healthy(&app.db).await;
-    let pending = storage::outbox::depth(&app.db).await.ok();
+    let database = storage::is_healthy(&app.reader).await;
+    let writes = app.writes.problem(ACK_BUDGET);
+    let pending = storage::outbox::depth(&app.reader).await.ok();
+    let ok = database && writes.is_none();
     let body = Json(json!({
-        "status": if database { "ok" } else { "unavailable" },
+        "status": if ok { "ok" } else { "unavailable" },
         "database": if database { "ok" } else { "not answering" },
+        "writes": writes.as_deref().unwrap_or("ok"),
         "outbox_pending": pending,
     }));
-    if database {
+    if ok {
         (StatusCode::OK, body).into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, body).into_response()

@@ -248,6 +248,61 @@ impl SlackSender {
         .await
     }
 
+    /// The bytes of a signed request, exactly as Slack would write them on a
+    /// fresh connection: for tests that drop the connection part-way, which
+    /// an HTTP client cannot do.
+    pub fn wire(&self, path: &str, body: &[u8], content_type: &str) -> Vec<u8> {
+        let ts = unix_now();
+        let host = self
+            .base
+            .trim_start_matches("http://")
+            .trim_start_matches("https://");
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\nuser-agent: {USER_AGENT}\r\ncontent-length: {}\r\nx-slack-request-timestamp: {ts}\r\nx-slack-signature: {}\r\n\r\n",
+            body.len(),
+            self.sign(ts, body),
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        request
+    }
+
+    /// [`Self::wire`] for an event.
+    pub fn wire_event(&self, body: &Value) -> Vec<u8> {
+        self.wire(
+            "/slack/events",
+            body.to_string().as_bytes(),
+            "application/json",
+        )
+    }
+
+    /// [`Self::wire`] for a slash command, with the fields [`Self::command`] sends.
+    pub fn wire_command(&self, command: &str, user: &str, channel: &str, text: &str) -> Vec<u8> {
+        let fields = self.shared.command_fields(command, user, channel, text);
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.wire(
+            "/slack/commands",
+            body.as_bytes(),
+            "application/x-www-form-urlencoded",
+        )
+    }
+
+    /// [`Self::wire`] for an interaction payload, readied as [`Self::interaction`] does.
+    pub fn wire_interaction(&self, payload: &Value) -> Vec<u8> {
+        let mut payload = payload.clone();
+        self.shared.prepare_delivery(&mut payload);
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("payload", &payload.to_string())
+            .finish();
+        self.wire(
+            "/slack/interactions",
+            body.as_bytes(),
+            "application/x-www-form-urlencoded",
+        )
+    }
+
     /// Unsigned request with exactly these bytes and headers (forged or odd requests).
     pub async fn raw(
         &self,

@@ -3,6 +3,7 @@
 pub mod checkpoint;
 pub mod direct;
 pub mod events;
+pub mod health;
 pub mod outbox;
 pub mod write_lock;
 
@@ -37,6 +38,10 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
                 direct::run(conn, |db| db.busy_handler(Some(write_lock::pool_waits))).await
             })
         })
+        // A connection is never handed out inside a transaction, whatever the
+        // last user left behind: see [`fit_for_use`].
+        .before_acquire(|conn, _| Box::pin(async move { Ok(fit_for_use(conn).await) }))
+        .after_release(|conn, _| Box::pin(async move { Ok(fit_for_use(conn).await) }))
         .connect_with(options)
         .await
         .with_context(|| format!("could not open the database at {database_url}"))?;
@@ -45,6 +50,27 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         .await
         .context("could not apply database migrations")?;
     Ok(pool)
+}
+
+/// False for a pooled connection still inside a transaction, by SQLite's
+/// account or sqlx's: the pool then closes it, which rolls back whatever it
+/// held, and opens a fresh one. Two things leave one behind in sqlx 0.8: a
+/// task dropped between `BEGIN IMMEDIATE` and its transaction being handed
+/// over (a client hanging up mid-request), and a COMMIT that failed (disk
+/// full), after which sqlx may go on counting a transaction.
+async fn fit_for_use(conn: &mut SqliteConnection) -> bool {
+    use sqlx::Connection as _;
+    // Through the connection's own thread first, so any rollback still
+    // queued for it has run before we look.
+    let autocommit = direct::run(conn, |db| Ok(db.is_autocommit())).await;
+    let fit = matches!(autocommit, Ok(true)) && !conn.is_in_transaction();
+    if !fit {
+        metrics::counter!("needful_db_connections_replaced_total").increment(1);
+        tracing::warn!(
+            "a database connection was left inside a transaction; closing it (which rolls the transaction back) and opening a fresh one"
+        );
+    }
+    fit
 }
 
 /// How every connection that may write opens the database.
@@ -139,8 +165,24 @@ pub async fn connect_reader(database_url: &str, db: &Db) -> anyhow::Result<Db> {
 
 /// Starts a write transaction that takes the write lock at once, so two writers
 /// wait for each other (busy timeout) instead of failing on a lock upgrade.
+/// Call it inside [`detached`] work, so that the request waiting for the
+/// write can go away without taking the write with it.
 pub async fn begin_write(db: &Db) -> Result<Tx<'static>, sqlx::Error> {
     db.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// Runs `write` to its end on a task of its own and waits for its result.
+/// A caller that is dropped (Slack gave up, a proxy reset the connection)
+/// stops waiting, but the write still commits or rolls back as a whole: it
+/// is never cut off between two awaits.
+pub async fn detached<T, F>(write: F) -> anyhow::Result<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    tokio::spawn(write)
+        .await
+        .map_err(|e| anyhow::anyhow!("a write stopped part-way: {e}"))
 }
 
 /// True when the database answers a trivial query.
@@ -164,4 +206,66 @@ pub async fn backup(db: &Db, path: &std::path::Path) -> anyhow::Result<()> {
         .execute(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sqlx::Connection as _;
+
+    use super::*;
+
+    async fn one_write(db: &Db) -> Result<(), sqlx::Error> {
+        let mut tx = tokio::time::timeout(Duration::from_secs(5), begin_write(db))
+            .await
+            .expect("a write does not hang")?;
+        sqlx::query(
+            "INSERT INTO dm_channels (user_id, channel) VALUES ('U1', 'D1') ON CONFLICT DO NOTHING",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// What a request dropped mid-`BEGIN` or a failed COMMIT leaves behind,
+    /// made on purpose: the pool must not hand that connection out again.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+
+        // sqlx counts a transaction that nothing will ever end (its
+        // `Transaction` is gone without a rollback).
+        let mut conn = db.acquire().await.unwrap();
+        std::mem::forget(conn.begin().await.unwrap());
+        assert!(conn.is_in_transaction());
+        drop(conn);
+        one_write(&db)
+            .await
+            .expect("a fresh connection after sqlx's leftover");
+
+        // SQLite holds a transaction sqlx does not know of.
+        let mut conn = db.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES ('U9', 'D9')")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        one_write(&db)
+            .await
+            .expect("a fresh connection after SQLite's leftover");
+        // What the leftover held was rolled back, never committed by chance.
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dm_channels WHERE user_id = 'U9'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(kept, 0);
+    }
 }

@@ -21,7 +21,19 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
         "answered after {:?}",
         started.elapsed()
     );
-    // Reads still work in WAL mode, so health stays up: only writes wait.
+    // Health says so at once, without waiting behind the lock: the write is
+    // stuck past the ack budget, or has failed with none succeeding since.
+    let started = Instant::now();
+    let health = app.get("/healthz").await;
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(health.status(), 503);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["database"], "ok", "reads still work in WAL mode");
+    let writes = health["writes"].as_str().unwrap_or_default();
+    assert!(
+        writes.contains("failing") || writes.contains("stuck"),
+        "{health}"
+    );
 
     sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
     // Slack's retry of the same event now goes through, once.

@@ -3,6 +3,7 @@
 mod authorization;
 mod checkin;
 mod cli;
+mod dropped;
 mod faults;
 mod fuzz;
 mod helpers;
