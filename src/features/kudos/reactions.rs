@@ -237,6 +237,15 @@ pub fn apply_reactions(
 
 type MessageKey = (String, String, String);
 
+/// How many times a giver's kudos on one message may be given. Removing a
+/// reaction gives the day's allowance back, so without a bound a person
+/// toggling one reaction would add kudos rows and messages without end;
+/// after this many, their kudos there stays as it is.
+const GIVES_PER_MESSAGE: u32 = 3;
+
+/// At most one refusal notice per person and reason in this time.
+const NOTICE_EVERY_MS: i64 = 10 * 60 * 1000;
+
 /// The kudos state a batch touches, kept in memory while its events apply.
 struct Batch<'a> {
     app: &'a App,
@@ -251,6 +260,11 @@ struct Batch<'a> {
     live: HashMap<MessageKey, LiveKudos>,
     /// Standing kudos per giver in their current day (the daily limit).
     used_today: HashMap<String, u32>,
+    /// Kudos ever given per (giver, channel, ts), taken back or not.
+    gives: HashMap<MessageKey, u32>,
+    /// When each (person, reason) was last sent a refusal notice.
+    notices: HashMap<(String, Notice), i64>,
+    sent_notices: Vec<(String, String, i64)>,
     next_id: i64,
     given: Vec<GivenRow>,
     retracted: Vec<Retraction>,
@@ -292,6 +306,17 @@ impl<'a> Batch<'a> {
                 .into_iter()
                 .map(|(giver, n)| (giver, u32::try_from(n).unwrap_or(u32::MAX)))
                 .collect(),
+            gives: snapshot
+                .gives
+                .into_iter()
+                .map(|(g, c, ts, n)| ((g, c, ts), n))
+                .collect(),
+            notices: snapshot
+                .notices
+                .into_iter()
+                .filter_map(|(user, reason, at)| Some(((user, Notice::of(&reason)?), at)))
+                .collect(),
+            sent_notices: Vec::new(),
             next_id: snapshot.next_id,
             given: Vec::new(),
             retracted: Vec::new(),
@@ -329,7 +354,14 @@ impl<'a> Batch<'a> {
             // Another kudos emoji on the same message already thanked them.
             (true, Some(_)) => {}
             (true, None) => self.give(r),
-            (false, Some(live)) if !self.any_reaction_present(&message) => self.retract(r, live),
+            (false, Some(live)) if !self.any_reaction_present(&message) => {
+                if self.gives.get(&message).copied().unwrap_or(0) < GIVES_PER_MESSAGE {
+                    self.retract(r, live);
+                } else {
+                    let text = render::kudos_settled(emoji(self.app));
+                    self.tell_giver(r, Notice::Settled, text);
+                }
+            }
             (false, _) => {}
         }
     }
@@ -341,27 +373,27 @@ impl<'a> Batch<'a> {
             .any(|((g, c, t, _), (present, _))| *present && g == giver && c == channel && t == ts)
     }
 
-    fn refusal(&self, r: &Reaction) -> Option<String> {
+    fn refusal(&self, r: &Reaction) -> Option<(Notice, String)> {
         if r.giver == r.receiver {
-            return Some(render::refuse_self());
+            return Some((Notice::OwnMessage, render::refuse_self()));
         }
         if self.app.bot_user.as_ref() == Some(&r.receiver) {
-            return Some(render::refuse_needful(emoji(self.app)));
+            return Some((Notice::Needful, render::refuse_needful(emoji(self.app))));
         }
         if self.is_bot(&r.receiver) {
-            return Some(render::refuse_bot(r.receiver.as_str()));
+            return Some((Notice::Bot, render::refuse_bot(r.receiver.as_str())));
         }
         None
     }
 
     fn give(&mut self, r: &Reaction) {
-        if let Some(why) = self.refusal(r) {
-            return self.tell_giver(r, why);
+        if let Some((notice, why)) = self.refusal(r) {
+            return self.tell_giver(r, notice, why);
         }
         let used = self.used_today.get(r.giver.as_str()).copied().unwrap_or(0);
         let allowance = Allowance::new(self.app, &r.giver, used, self.now);
         if !allowance.allows(1) {
-            return self.tell_giver(r, allowance.refusal(1));
+            return self.tell_giver(r, Notice::DailyLimit, allowance.refusal(1));
         }
         let delivery = if self.private.contains(r.receiver.as_str()) {
             Delivery::Dm
@@ -393,6 +425,7 @@ impl<'a> Batch<'a> {
             },
         );
         *self.used_today.entry(r.giver.to_string()).or_default() += 1;
+        *self.gives.entry(r.message()).or_default() += 1;
         match delivery {
             Delivery::Channel => self.celebrate(r),
             Delivery::Dm => self.outgoing.push((
@@ -438,8 +471,22 @@ impl<'a> Batch<'a> {
     }
 
     /// An ephemeral word to the giver where they reacted; as a DM if Slack
-    /// refuses that (e.g. needful is not in the channel), so they always learn why.
-    fn tell_giver(&mut self, r: &Reaction, text: String) {
+    /// refuses that (e.g. needful is not in the channel), so they always learn
+    /// why. Once per person and reason every ten minutes: a hundred refused
+    /// reactions are one notice, not a hundred.
+    fn tell_giver(&mut self, r: &Reaction, notice: Notice, text: String) {
+        let key = (r.giver.to_string(), notice);
+        let now_ms = self.now.timestamp_millis();
+        if self
+            .notices
+            .get(&key)
+            .is_some_and(|last| now_ms - last < NOTICE_EVERY_MS)
+        {
+            return;
+        }
+        self.notices.insert(key, now_ms);
+        self.sent_notices
+            .push((r.giver.to_string(), notice.as_str().to_string(), now_ms));
         self.outgoing.push((
             Outgoing::Ephemeral {
                 channel: r.channel.clone(),
@@ -492,9 +539,45 @@ impl<'a> Batch<'a> {
                 reactions,
                 given: self.given,
                 retracted: self.retracted,
+                notices: self.sent_notices,
             },
             self.outgoing,
         )
+    }
+}
+
+/// Why a reaction did not count, as far as telling the giver goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Notice {
+    OwnMessage,
+    Needful,
+    Bot,
+    DailyLimit,
+    /// Their kudos on the message stays as it is ([`GIVES_PER_MESSAGE`]).
+    Settled,
+}
+
+impl Notice {
+    const ALL: [Notice; 5] = [
+        Notice::OwnMessage,
+        Notice::Needful,
+        Notice::Bot,
+        Notice::DailyLimit,
+        Notice::Settled,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Notice::OwnMessage => "own_message",
+            Notice::Needful => "needful",
+            Notice::Bot => "bot",
+            Notice::DailyLimit => "daily_limit",
+            Notice::Settled => "settled",
+        }
+    }
+
+    fn of(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|n| n.as_str() == name)
     }
 }
 

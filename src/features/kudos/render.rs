@@ -108,6 +108,14 @@ pub fn refuse_self() -> String {
     "That's your own message, so no kudos this time: kudos are for thanking someone else. If a teammate helped you with it, react on their message or use `/kudos @them what they did`.".into()
 }
 
+/// A giver who has given and taken back their kudos on one message a few
+/// times: it stays given.
+pub fn kudos_settled(emoji: &str) -> String {
+    format!(
+        "You've added and removed :{emoji}: on that message a few times, so I'm keeping your kudos there as it stands: it still counts."
+    )
+}
+
 pub fn refuse_needful(emoji: &str) -> String {
     format!(
         "That's kind, but I'm needful, the bot: I can't take kudos. Thank a colleague instead: react with :{emoji}: on their message or use `/kudos @colleague what they did`."

@@ -250,6 +250,11 @@ pub struct ReactionSnapshot {
     pub live: Vec<LiveKudos>,
     /// (giver, standing kudos given in their day)
     pub given: Vec<(String, i64)>,
+    /// (giver, channel, ts, reaction kudos ever given there by the giver,
+    /// taken back or not): what bounds a giver toggling one reaction.
+    pub gives: Vec<(String, String, String, u32)>,
+    /// (person, reason, ms) of the last refusal notice each was sent.
+    pub notices: Vec<(String, String, i64)>,
     /// The id the next kudos_log row gets. Ids are handed out in memory so a
     /// kudos and its retraction can land in one batch; the write lock held
     /// since BEGIN IMMEDIATE keeps them ours.
@@ -280,10 +285,16 @@ pub fn snapshot(
         "SELECT reaction, present, event_ts_us FROM kudos_reactions \
          WHERE giver = ?1 AND channel = ?2 AND message_ts = ?3",
     )?;
-    let mut live = db.prepare_cached(&format!(
-        "SELECT id, delivery, at_ms FROM kudos_log INDEXED BY kudos_log_message \
-         WHERE channel = ?2 AND message_ts = ?3 AND giver = ?1 AND source = 'reaction' AND {LIVE}"
-    ))?;
+    // Every reaction kudos the giver gave on the message, standing or not:
+    // the standing one is the live kudos, and how many there were bounds
+    // how often they may change it.
+    let mut gives = db.prepare_cached(
+        "SELECT id, delivery, at_ms, \
+                NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = kudos_log.id) \
+         FROM kudos_log INDEXED BY kudos_log_message \
+         WHERE channel = ?2 AND message_ts = ?3 AND giver = ?1 AND source = 'reaction' \
+           AND kind = 'given'",
+    )?;
     for (giver, channel, ts) in &keys.messages {
         let mut rows = reactions.query((giver, channel, ts))?;
         while let Some(row) = rows.next()? {
@@ -296,16 +307,32 @@ pub fn snapshot(
                 row.get(2)?,
             ));
         }
-        let mut rows = live.query((giver, channel, ts))?;
+        let mut rows = gives.query((giver, channel, ts))?;
+        let mut count = 0;
         while let Some(row) = rows.next()? {
-            s.live.push(LiveKudos {
-                giver: giver.clone(),
-                channel: channel.clone(),
-                message_ts: ts.clone(),
-                kudos_id: row.get(0)?,
-                delivery: row.get(1)?,
-                at_ms: row.get(2)?,
-            });
+            count += 1;
+            if row.get::<_, bool>(3)? {
+                s.live.push(LiveKudos {
+                    giver: giver.clone(),
+                    channel: channel.clone(),
+                    message_ts: ts.clone(),
+                    kudos_id: row.get(0)?,
+                    delivery: row.get(1)?,
+                    at_ms: row.get(2)?,
+                });
+            }
+        }
+        if count > 0 {
+            s.gives
+                .push((giver.clone(), channel.clone(), ts.clone(), count));
+        }
+    }
+    let mut notices =
+        db.prepare_cached("SELECT reason, last_at_ms FROM refusal_notices WHERE user_id = ?1")?;
+    for person in &keys.people {
+        let mut rows = notices.query([person])?;
+        while let Some(row) = rows.next()? {
+            s.notices.push((person.clone(), row.get(0)?, row.get(1)?));
         }
     }
     s.next_id = db
@@ -393,6 +420,8 @@ pub struct ReactionWrites {
     pub reactions: Vec<(String, String, String, String, i64, i64)>,
     pub given: Vec<GivenRow>,
     pub retracted: Vec<Retraction>,
+    /// (person, reason, ms): refusal notices sent.
+    pub notices: Vec<(String, String, i64)>,
 }
 
 /// Writes a batch's changes inside its write transaction.
@@ -430,6 +459,13 @@ pub fn write(db: &rusqlite::Connection, w: &ReactionWrites) -> rusqlite::Result<
     )?;
     for r in &w.retracted {
         retracted.execute((r.id, r.retracts, r.at_ms))?;
+    }
+    let mut notice = db.prepare_cached(
+        "INSERT INTO refusal_notices (user_id, reason, last_at_ms) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (user_id, reason) DO UPDATE SET last_at_ms = excluded.last_at_ms",
+    )?;
+    for (user, reason, at_ms) in &w.notices {
+        notice.execute((user, reason, at_ms))?;
     }
     Ok(())
 }
