@@ -80,6 +80,11 @@ struct Args {
     /// Give up waiting for the outbox after this many seconds.
     #[arg(long, default_value_t = 300)]
     drain_timeout: u64,
+    /// Before the measured run: this many kudos flat out, each on a message
+    /// of its own, so that as many celebrations wait in the outbox behind
+    /// the kudos channel's pacing while the run is measured.
+    #[arg(long, default_value_t = 0)]
+    backlog: u64,
 }
 
 const USERS: usize = 200;
@@ -270,6 +275,54 @@ fn synthetic_ts(m: usize, channels: usize) -> String {
     format!("1732600000.{:06}", m / channels + 1)
 }
 
+/// The i-th kudos of the backlog: a message of its own in a channel of its own.
+fn backlog_request(i: u64) -> (&'static str, Vec<u8>, &'static str) {
+    let n = i as usize;
+    let event: Value = payloads::reaction_added(
+        &format!("EvB{i:012}"),
+        &user(n),
+        "trophy",
+        Some(&user(n + 1)),
+        "C0BACKLOG1",
+        &format!("{}.{:06}", 1_700_000_000 + n / 1_000_000, n % 1_000_000),
+    );
+    (
+        "/slack/events",
+        serde_json::to_vec(&event).unwrap_or_default(),
+        "application/json",
+    )
+}
+
+/// Sends every request in `prepared` flat out on `concurrency` connections
+/// and returns how many were answered 2xx.
+async fn send_all(target: Arc<Target>, prepared: Vec<Prepared>, concurrency: usize) -> u64 {
+    let prepared = Arc::new(prepared);
+    let next = Arc::new(AtomicU64::new(0));
+    let ok = Arc::new(AtomicU64::new(0));
+    let senders: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (target, prepared, next, ok) =
+                (target.clone(), prepared.clone(), next.clone(), ok.clone());
+            tokio::spawn(async move {
+                let mut conn = Connection::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(req) = usize::try_from(i).ok().and_then(|i| prepared.get(i)) else {
+                        break;
+                    };
+                    if let Ok(200..=299) = target.send(&mut conn, req, false).await {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for sender in senders {
+        let _ = sender.await;
+    }
+    ok.load(Ordering::Relaxed)
+}
+
 /// The i-th request of the run: a kudos reaction or a slash command.
 /// `message_ts[m]` is the ts of message `m`.
 fn request(args: &Args, message_ts: &[String], i: u64) -> (&'static str, Vec<u8>, &'static str) {
@@ -458,6 +511,21 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let target = Arc::new(Target::new(&base, secret)?);
+    if args.backlog > 0 {
+        let prepared = (0..args.backlog)
+            .map(|i| target.prepare(backlog_request(i)))
+            .collect();
+        let started = Instant::now();
+        let ok = send_all(target.clone(), prepared, args.concurrency).await;
+        let client = reqwest::Client::new();
+        println!(
+            "backlog            {ok} of {} kudos in {:.1} s; {} messages waiting; RSS {:.1} MB",
+            args.backlog,
+            started.elapsed().as_secs_f64(),
+            outbox_pending(&client, &base).await.unwrap_or(0),
+            pid.and_then(|pid| rss_kib(pid, "VmRSS:")).unwrap_or(0) as f64 / 1024.0
+        );
+    }
     let tally = Arc::new(Tally::default());
     let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
         1, 60_000_000, 3,

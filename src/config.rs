@@ -258,6 +258,11 @@ pub struct OutboxConfig {
     /// this runs out. At least three call timeouts (a delivery makes up to three calls).
     #[serde(deserialize_with = "de_duration")]
     pub lease: Duration,
+    /// A celebration still waiting this long after its kudos is dropped
+    /// unsent (the kudos stays recorded and in the App Home): after a long
+    /// Slack outage, hours-old celebrations would only bury today's.
+    #[serde(deserialize_with = "de_duration")]
+    pub celebrations_expire_after: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -272,6 +277,7 @@ impl Default for OutboxConfig {
             concurrency: 8,
             call_timeout: Duration::from_secs(10),
             lease: Duration::from_secs(30),
+            celebrations_expire_after: Duration::from_secs(3600),
         }
     }
 }

@@ -137,6 +137,9 @@ pub async fn render_for_delivery(
         Outgoing::RefreshCelebration { channel, of, giver } => {
             kudos::render_celebration(app, &channel, &of, &giver).await
         }
+        Outgoing::CelebrationRoundup { channel, of } => {
+            kudos::render_roundup(app, &channel, &of).await
+        }
         other => Err(AppError::Internal(anyhow::anyhow!(
             "{} is not rendered at delivery",
             other.method()

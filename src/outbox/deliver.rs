@@ -280,9 +280,11 @@ pub(super) async fn deliver(
             Outcome::Sent { posted: None }
         }
         // Rendered by the worker before delivery.
-        Outgoing::RefreshHome { .. } | Outgoing::RefreshCelebration { .. } => Outcome::Permanent(
-            format!("{} was not rendered", msg.render_key().unwrap_or_default()),
-        ),
+        Outgoing::RefreshHome { .. }
+        | Outgoing::RefreshCelebration { .. }
+        | Outgoing::CelebrationRoundup { .. } => {
+            Outcome::Permanent(format!("{} was not rendered", msg.method()))
+        }
         Outgoing::PublishHome { user, view } => {
             let view: SlackView = match serde_json::from_value(view.clone()) {
                 Ok(v) => v,

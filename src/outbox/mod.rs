@@ -88,11 +88,21 @@ pub enum Outgoing {
         of: MessageRef,
         giver: String,
     },
+    /// Several waiting celebrations in `channel`, merged by the worker into
+    /// one post when the channel's queue is long (see
+    /// [`worker`]'s backlog policy); rendered at delivery like them.
+    CelebrationRoundup {
+        channel: String,
+        of: Vec<MessageRef>,
+    },
 }
+
+/// How every celebration's render key starts (see [`celebration_key`]).
+pub(crate) const CELEBRATION_KEYS: &str = "kudos:";
 
 /// The key a message's celebration is posted under (see [`Outgoing::Post`]).
 pub fn celebration_key(of: &MessageRef) -> String {
-    format!("kudos:{}:{}", of.channel, of.ts)
+    format!("{CELEBRATION_KEYS}{}:{}", of.channel, of.ts)
 }
 
 /// The placeholder a [`Outgoing::Post`] or [`Outgoing::Update`] with `link_to`
@@ -143,7 +153,8 @@ impl Outgoing {
             Outgoing::Post { channel, .. }
             | Outgoing::Update { channel, .. }
             | Outgoing::Delete { channel, .. }
-            | Outgoing::RefreshCelebration { channel, .. } => format!("channel:{channel}"),
+            | Outgoing::RefreshCelebration { channel, .. }
+            | Outgoing::CelebrationRoundup { channel, .. } => format!("channel:{channel}"),
             Outgoing::Ephemeral { user, .. } => format!("ephemeral:{user}"),
             Outgoing::DirectMessage { user, .. } => format!("dm:{user}"),
             Outgoing::React { channel, .. } => format!("reactions:{channel}"),
@@ -157,7 +168,9 @@ impl Outgoing {
     /// The Slack method this row is mainly delivered with (for limits and metrics).
     pub fn method(&self) -> &'static str {
         match self {
-            Outgoing::Post { .. } | Outgoing::DirectMessage { .. } => "chat.postMessage",
+            Outgoing::Post { .. }
+            | Outgoing::DirectMessage { .. }
+            | Outgoing::CelebrationRoundup { .. } => "chat.postMessage",
             // A celebration is posted once and then edited.
             Outgoing::Update { .. } | Outgoing::RefreshCelebration { .. } => "chat.update",
             Outgoing::Delete { .. } => "chat.delete",
@@ -190,6 +203,17 @@ impl Outgoing {
             }
             _ => None,
         }
+    }
+
+    /// True for a marker the worker renders from the current state when it
+    /// delivers it.
+    pub fn rendered_at_delivery(&self) -> bool {
+        matches!(
+            self,
+            Outgoing::RefreshHome { .. }
+                | Outgoing::RefreshCelebration { .. }
+                | Outgoing::CelebrationRoundup { .. }
+        )
     }
 }
 

@@ -11,7 +11,7 @@ use futures::future::{BoxFuture, join_all};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Outgoing, Stored, deliver, waiting::Waiting};
+use super::{CELEBRATION_KEYS, MessageRef, Outgoing, Stored, deliver, waiting::Waiting};
 use crate::{
     config::OutboxConfig,
     group_commit::Writer,
@@ -25,6 +25,15 @@ const HOME_METHOD: &str = "views.publish";
 const MIN_SCAN_GAP: Duration = Duration::from_millis(20);
 /// On shutdown, how long to keep delivering what is already due.
 const FLUSH_FOR: Duration = Duration::from_secs(5);
+/// When at least this many celebrations wait in one channel, the one being
+/// delivered takes those behind it along in one roundup post, up to
+/// [`ROUNDUP_MOST`]: a channel takes one post a second, so a burst of kudos
+/// on many messages would otherwise be celebrated hours late.
+const ROUNDUP_FROM: usize = 5;
+const ROUNDUP_MOST: usize = 10;
+/// Stale celebrations dropped in one short write.
+const STALE_CHUNK: i64 = 500;
+const STALE: &str = "too old to celebrate; the kudos stays recorded";
 
 pub struct Worker {
     /// For what deliveries read.
@@ -39,7 +48,9 @@ pub struct Worker {
     wake: Notify,
     pacing: Mutex<Pacing>,
     renderer: OnceLock<Renderer>,
-    waiting: Waiting,
+    waiting: Arc<Waiting>,
+    /// Channels whose oldest-waiting gauge was set on the last scan.
+    gauged: Mutex<std::collections::HashSet<String>>,
 }
 
 /// What a message rendered at delivery becomes: the message to send and
@@ -96,7 +107,8 @@ impl Worker {
             wake: Notify::new(),
             pacing: Mutex::new(Pacing::default()),
             renderer: OnceLock::new(),
-            waiting: Waiting::default(),
+            waiting: Arc::default(),
+            gauged: Mutex::default(),
         })
     }
 
@@ -167,6 +179,7 @@ impl Worker {
             .is_none_or(|next| next <= Instant::now());
         let skip = (!homes_due).then_some(super::HOME_KEYS);
         let heads = storage::outbox::heads(&self.reader, 1000, skip).await?;
+        self.gauge_oldest(&heads);
         let now = Instant::now();
         let ms = now_ms();
         let mut home_taken = false;
@@ -254,6 +267,133 @@ impl Worker {
             .await
     }
 
+    /// The age of the oldest message waiting in each channel, from the
+    /// scan's heads (each is the oldest of its order key); a channel no
+    /// longer waiting goes back to 0.
+    fn gauge_oldest(&self, heads: &[Row]) {
+        let now = chrono::Utc::now();
+        let mut seen = std::collections::HashSet::new();
+        for row in heads {
+            if let Some(channel) = row.order_key.strip_prefix("channel:") {
+                let age = (now - row.created_at).to_std().unwrap_or_default();
+                metrics::gauge!("needful_outbox_oldest_waiting_seconds", "channel" => channel.to_string())
+                    .set(age.as_secs_f64());
+                seen.insert(channel.to_string());
+            }
+        }
+        let mut gauged = self.gauged.lock().unwrap_or_else(|e| e.into_inner());
+        for gone in gauged.difference(&seen) {
+            metrics::gauge!("needful_outbox_oldest_waiting_seconds", "channel" => gone.clone())
+                .set(0.0);
+        }
+        *gauged = seen;
+    }
+
+    /// The backlog policy for a celebration at the head of its channel's
+    /// queue. One too old to matter is dropped, with the stale ones behind
+    /// it; one with several waiting behind it takes them along in one
+    /// roundup post. Either way the kudos stay recorded and in App Homes.
+    /// None when nothing is left to send.
+    async fn celebration_backlog(
+        &self,
+        row: &Row,
+        msg: Outgoing,
+    ) -> anyhow::Result<Option<Outgoing>> {
+        let (channel, celebrations) = match &msg {
+            Outgoing::RefreshCelebration { channel, .. } => (channel.clone(), 1),
+            Outgoing::CelebrationRoundup { channel, of } => (channel.clone(), of.len()),
+            _ => return Ok(Some(msg)),
+        };
+        let expire = chrono::Duration::from_std(self.config.celebrations_expire_after)
+            .unwrap_or(chrono::Duration::MAX);
+        let cutoff = chrono::Utc::now() - expire;
+        let (id, order_key, waiting) = (row.id, row.order_key.clone(), self.waiting.clone());
+        if row.created_at < cutoff {
+            let dropped = self
+                .writer
+                .write(move |db| {
+                    let tx =
+                        db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    storage::outbox::finish(&tx, id, "superseded", STALE)?;
+                    let keys = storage::outbox::supersede_stale(
+                        &tx,
+                        &order_key,
+                        CELEBRATION_KEYS,
+                        cutoff,
+                        STALE_CHUNK,
+                        STALE,
+                    )?;
+                    tx.commit()?;
+                    // On the writer, between batches: no kudos can see a
+                    // dropped marker as waiting.
+                    for key in &keys {
+                        waiting.claiming(key);
+                    }
+                    Ok(keys.len() + celebrations)
+                })
+                .await?;
+            metrics::counter!("needful_celebrations_dropped_total").increment(dropped as u64);
+            tracing::info!(dropped, %channel, "outbox: dropped celebrations too old to matter; their kudos stay recorded");
+            return Ok(None);
+        }
+        // A roundup (a retry of one) is not merged again.
+        let Outgoing::RefreshCelebration { of, .. } = &msg else {
+            return Ok(Some(msg));
+        };
+        let behind = storage::outbox::waiting_after(
+            &self.reader,
+            &row.order_key,
+            row.id,
+            CELEBRATION_KEYS,
+            (ROUNDUP_MOST - 1) as i64,
+        )
+        .await?;
+        if behind.len() + 1 < ROUNDUP_FROM {
+            return Ok(Some(msg));
+        }
+        let others: Vec<(i64, MessageRef)> = behind
+            .into_iter()
+            .filter_map(|(id, payload)| match serde_json::from_str(&payload) {
+                Ok(Stored {
+                    message: Outgoing::RefreshCelebration { of, .. },
+                    ..
+                }) => Some((id, of)),
+                _ => None,
+            })
+            .collect();
+        let first = of.clone();
+        let roundup = self
+            .writer
+            .write(move |db| {
+                let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let reason = format!("merged into the roundup of row {id}");
+                let mut of = vec![first];
+                let mut keys = Vec::new();
+                for (other, message) in others {
+                    if let Some(key) = storage::outbox::supersede_waiting(&tx, other, &reason)? {
+                        keys.extend(key);
+                        of.push(message);
+                    }
+                }
+                let roundup = Outgoing::CelebrationRoundup { channel, of };
+                // The row now delivers the roundup, retries included.
+                let payload = serde_json::to_string(&Stored {
+                    message: roundup.clone(),
+                    on_refusal: None,
+                })
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                storage::outbox::set_payload(&tx, id, &payload)?;
+                tx.commit()?;
+                for key in &keys {
+                    waiting.claiming(key);
+                }
+                Ok(roundup)
+            })
+            .await?;
+        metrics::counter!("needful_celebrations_merged_total").increment(1);
+        Ok(Some(roundup))
+    }
+
     async fn attempt_claimed(&self, row: &Row) -> anyhow::Result<()> {
         let Stored {
             message: msg,
@@ -266,6 +406,9 @@ impl Worker {
                     .finish(row.id, "failed", format!("unreadable: {e}"))
                     .await;
             }
+        };
+        let Some(msg) = self.celebration_backlog(row, msg).await? else {
+            return Ok(());
         };
         // Edits of one message coalesce: only the newest waiting one is sent.
         if let Some(message_key) = row.message_key.clone()
@@ -297,7 +440,7 @@ impl Worker {
         if row.method == HOME_METHOD {
             self.pacing().home_next = Some(started + self.config.home_interval);
         }
-        let marker = msg.render_key().is_some();
+        let marker = msg.rendered_at_delivery();
         let (msg, on_refusal) = if marker {
             match self.render(msg).await {
                 Ok(Some(rendered)) => rendered,

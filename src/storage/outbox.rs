@@ -222,6 +222,91 @@ pub fn supersede_if_newer(
     Ok(done > 0)
 }
 
+/// The waiting rows after `after` in `order_key` whose render key starts
+/// with `prefix` (celebrations behind the one being delivered), oldest
+/// first, at most `limit`: (id, payload). Read through index
+/// `outbox_pending`, so a long queue costs `limit` steps.
+pub async fn waiting_after(
+    db: &Db,
+    order_key: &str,
+    after: i64,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, payload FROM outbox INDEXED BY outbox_pending \
+         WHERE status = 'pending' AND order_key = ?1 AND id > ?2 \
+           AND substr(render_key, 1, length(?3)) = ?3 \
+         ORDER BY id LIMIT ?4",
+    )
+    .bind(order_key)
+    .bind(after)
+    .bind(prefix)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Marks the waiting row `id` superseded for `reason`; returns its render
+/// key if it was still waiting (None: another worker has it, or it is done).
+pub fn supersede_waiting(
+    db: &rusqlite::Connection,
+    id: i64,
+    reason: &str,
+) -> rusqlite::Result<Option<Option<String>>> {
+    use rusqlite::OptionalExtension as _;
+    db.prepare_cached(
+        "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
+         WHERE id = ?3 AND status = 'pending' RETURNING render_key",
+    )?
+    .query_row((reason, super::direct::time_text(Utc::now()), id), |row| {
+        row.get(0)
+    })
+    .optional()
+}
+
+/// Replaces what row `id` delivers (a claimed row whose message grew).
+pub fn set_payload(db: &rusqlite::Connection, id: i64, payload: &str) -> rusqlite::Result<()> {
+    db.prepare_cached("UPDATE outbox SET payload = ?1 WHERE id = ?2")?
+        .execute((payload, id))?;
+    Ok(())
+}
+
+/// Marks superseded, for `reason`, the waiting rows in `order_key` (from
+/// its oldest, at most `limit` of them) whose render key starts with
+/// `prefix` and that were created before `before`. Returns their render
+/// keys.
+pub fn supersede_stale(
+    db: &rusqlite::Connection,
+    order_key: &str,
+    prefix: &str,
+    before: chrono::DateTime<Utc>,
+    limit: i64,
+    reason: &str,
+) -> rusqlite::Result<Vec<String>> {
+    let mut update = db.prepare_cached(
+        "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
+         WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_pending \
+                      WHERE status = 'pending' AND order_key = ?3 ORDER BY id LIMIT ?4) \
+           AND substr(render_key, 1, length(?5)) = ?5 AND created_at < ?6 \
+         RETURNING render_key",
+    )?;
+    let keys = update
+        .query_map(
+            (
+                reason,
+                super::direct::time_text(Utc::now()),
+                order_key,
+                limit,
+                prefix,
+                super::direct::time_text(before),
+            ),
+            |row| row.get(0),
+        )?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(keys)
+}
+
 /// Rows finished (sent, superseded or given up) before `before`, at most
 /// `limit` of them.
 pub async fn finished_before(

@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per capability.
 
 mod authorization;
+mod backlog;
 mod bounds;
 mod checkin;
 mod cli;

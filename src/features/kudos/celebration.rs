@@ -86,3 +86,40 @@ pub async fn render_for_delivery(
     };
     Ok(Some((message, Some(refused))))
 }
+
+/// One post for several celebrations the outbox merged
+/// ([`Outgoing::CelebrationRoundup`]): each message's standing kudos, as its
+/// own celebration would show them. None when none stand any more.
+pub async fn render_roundup(
+    app: &App,
+    channel: &str,
+    of: &[MessageRef],
+) -> Result<Rendered, AppError> {
+    let mut standing = Vec::with_capacity(of.len());
+    for message in of {
+        let kudos = store::standing_on(&app.db, &message.channel, &message.ts).await?;
+        if let Some((_, receiver)) = kudos.first() {
+            let named: Vec<String> = kudos.iter().take(NAMED).map(|(g, _)| g.clone()).collect();
+            standing.push((
+                named,
+                kudos.len(),
+                receiver.clone(),
+                message.channel.clone(),
+            ));
+        }
+    }
+    if standing.is_empty() {
+        return Ok(None);
+    }
+    let lines: Vec<render::RoundupLine<'_>> = standing
+        .iter()
+        .map(|(named, total, receiver, channel)| render::RoundupLine {
+            named,
+            total: *total,
+            receiver,
+            channel,
+        })
+        .collect();
+    let (text, blocks) = render::celebration_roundup(&lines, emoji(app));
+    Ok(Some((Outgoing::post(channel, text, Some(blocks)), None)))
+}

@@ -9,7 +9,7 @@ mod reactions;
 mod render;
 mod store;
 
-pub use celebration::render_for_delivery as render_celebration;
+pub use celebration::{render_for_delivery as render_celebration, render_roundup};
 pub use daily::DailyCounts;
 pub use reactions::{ReactionInput, apply_reactions};
 

@@ -60,6 +60,35 @@ pub fn message_celebration(
     (text, blocks)
 }
 
+/// One kudos'd message in a roundup: who thanked whom, where.
+pub struct RoundupLine<'a> {
+    pub named: &'a [String],
+    pub total: usize,
+    pub receiver: &'a str,
+    pub channel: &'a str,
+}
+
+/// Several celebrations in one post, when many wait in the kudos channel.
+pub fn celebration_roundup(lines: &[RoundupLine<'_>], emoji: &str) -> (String, Value) {
+    let list: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "• {} thanked {} in <#{}>",
+                people_of(l.named, l.total),
+                mention(l.receiver),
+                l.channel
+            )
+        })
+        .collect();
+    let text = format!(
+        ":{emoji}: So much thanks going around that here it is together: {} kudos'd messages",
+        lines.len()
+    );
+    let blocks = json!([section(&format!("{text}\n{}", list.join("\n")))]);
+    (text, blocks)
+}
+
 /// The celebration of a `/kudos` command (one post for all its public recipients).
 pub fn command_celebration(
     giver: &str,
