@@ -228,7 +228,7 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
 /// and asks [`storage::health`] how writes went, so it never waits behind a
 /// write, even a stuck one.
 async fn healthz(State(app): State<App>) -> Response {
-    let database = storage::is_healthy(&app.reader).await;
+    let database = !app.db.is_closed() && storage::is_healthy(&app.reader).await;
     let writes = app.writes.problem(ACK_BUDGET);
     let pending = storage::outbox::depth(&app.reader).await.ok();
     let ok = database && writes.is_none();

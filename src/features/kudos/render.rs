@@ -73,8 +73,13 @@ pub fn celebration_roundup(lines: &[RoundupLine<'_>], emoji: &str) -> (String, V
     let list: Vec<String> = lines
         .iter()
         .map(|l| {
+            let count = if l.total > 1 {
+                format!(" · {} kudos", l.total)
+            } else {
+                String::new()
+            };
             format!(
-                "• {} thanked {} in <#{}>",
+                "• {} thanked {} in <#{}>{count}",
                 people_of(l.named, l.total),
                 mention(l.receiver),
                 l.channel
