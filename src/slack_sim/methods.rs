@@ -8,11 +8,11 @@ use chrono_tz::OffsetName;
 use serde_json::{Map, Value, json};
 
 use super::faults::NATURAL_RETRY_AFTER_SECS;
-use crate::slack::block_kit;
 use super::types::{SimConfig, SimMessage, SimUser};
 use super::util::{is_slack_ts, new_ticket};
 use super::world::{TRIGGER_LIFETIME, World, dm_channel_id};
 use super::{APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, TEAM_NAME};
+use crate::slack::block_kit;
 
 /// Slack rejects messages longer than this (`msg_too_long`).
 const MAX_TEXT_CHARS: usize = block_kit::MESSAGE_TEXT_CHARS;
