@@ -71,6 +71,33 @@ pub fn section(text: &str) -> Value {
     json!({"type": "section", "text": {"type": "mrkdwn", "text": nonempty(truncate(text, TEXT_CHARS))}})
 }
 
+/// A long list of lines as as many sections as it takes, each inside the
+/// limit, split between lines (a single line too long is shortened).
+pub fn sections(text: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut chunk = String::new();
+    let mut len = 0;
+    for line in text.lines() {
+        let line = truncate(line, TEXT_CHARS);
+        let n = line.chars().count();
+        if !chunk.is_empty() && len + 1 + n > TEXT_CHARS {
+            out.push(section(&chunk));
+            chunk.clear();
+            len = 0;
+        }
+        if !chunk.is_empty() {
+            chunk.push('\n');
+            len += 1;
+        }
+        chunk.push_str(&line);
+        len += n;
+    }
+    if !chunk.is_empty() || out.is_empty() {
+        out.push(section(&chunk));
+    }
+    out
+}
+
 /// A context line of mrkdwn, shortened to fit.
 pub fn context(text: &str) -> Value {
     json!({"type": "context", "elements": [{"type": "mrkdwn", "text": nonempty(truncate(text, TEXT_CHARS))}]})
@@ -300,6 +327,18 @@ mod tests {
             message_text(&"y".repeat(50_000)).chars().count(),
             MESSAGE_TEXT_CHARS
         );
+        let list: Vec<String> = (0..500)
+            .map(|i| format!("• line {i} {}", "z".repeat(40)))
+            .collect();
+        let split = sections(&list.join("\n"));
+        assert!(split.len() > 1);
+        assert_within_limits(&Value::Array(split.clone()));
+        let rejoined: Vec<String> = split
+            .iter()
+            .map(|s| s["text"]["text"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(rejoined.join("\n"), list.join("\n"), "no line lost");
+        assert_within_limits(&Value::Array(sections(&long)));
         let many = fit(vec![section("a"); 120], VIEW_BLOCKS, "more in `/kudos`");
         assert_eq!(many.len(), VIEW_BLOCKS);
         assert_eq!(many[VIEW_BLOCKS - 1]["type"], "context");
