@@ -6,6 +6,7 @@ mod cli;
 mod faults;
 mod fuzz;
 mod helpers;
+mod hostile_text;
 mod kudos;
 mod roles;
 mod spine;
