@@ -63,6 +63,15 @@ pub fn neutralize(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// How much of a mistyped word a reply quotes back.
+const ECHO_CHARS: usize = 60;
+
+/// A word someone typed, quoted back in a reply ("I don't know `…`"):
+/// quiet, and short however long the word was.
+pub fn echo(word: &str) -> String {
+    crate::slack::block_kit::truncate(&neutralize(word), ECHO_CHARS)
+}
+
 /// `<!date^…>` only formats a time; kept unless it hides another token.
 fn is_date(inner: &str) -> bool {
     inner.starts_with("date^") && !inner.contains('<')
@@ -133,6 +142,17 @@ mod tests {
         let s = "thanks <@U0BOB00001> and <@U0CAROL001|carol> in <#C0SUPPORT1|support>, see <https://x.test|this> on <!date^1732600000^{date_short}|Nov 26>";
         assert_eq!(neutralize(s), s);
         assert!(matches!(neutralize("plain words"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn echoes_are_quiet_and_short() {
+        assert_eq!(echo("statz"), "statz");
+        let long = echo(&format!("<!here>{}", "x".repeat(900_000)));
+        assert!(
+            long.chars().count() <= ECHO_CHARS && long.ends_with('…'),
+            "{long}"
+        );
+        assert!(!long.contains("<!"));
     }
 
     #[test]

@@ -167,6 +167,37 @@ async fn an_overlong_kudos_reason_is_refused_with_the_limit_and_nothing_is_kept(
     );
 }
 
+/// Replies that quote a mistyped word back keep it short and quiet.
+#[tokio::test]
+async fn mistyped_words_are_quoted_back_short_and_quiet() {
+    let app = spawn_app_with(TestOptions::without_pods()).await;
+    for (command, text) in [
+        ("/kudos", "<!channel>".to_string()),
+        ("/kudos", "w".repeat(900_000)),
+        ("/trophy", format!("pass {}", "<!here>".repeat(1_000))),
+        ("/trophy", format!("history {}", "9".repeat(500_000))),
+        (
+            "/checkin",
+            format!("away until <!everyone>{}", "d".repeat(9_000)),
+        ),
+        (
+            "/understaffed",
+            format!("on sick --until <!here>{}", "t".repeat(9_000)),
+        ),
+        ("/roles", format!("swap <!channel> {}", "r".repeat(9_000))),
+    ] {
+        let reply = app.command(command, ALICE, SUPPORT, &text).await;
+        assert!(!reply.is_empty(), "{command}: a reply");
+        assert!(
+            reply.chars().count() < 2_000 && !reply.contains("<!"),
+            "{command} {}: {reply}",
+            &text[..20]
+        );
+    }
+    app.outbox_drained(WAIT).await;
+    assert_nothing_pings(&app);
+}
+
 #[tokio::test]
 async fn a_reaction_on_a_huge_message_quotes_it_shortened_and_quietly() {
     let app = spawn_app_with(TestOptions::without_pods()).await;

@@ -289,7 +289,8 @@ pub fn away_usage() -> String {
 
 pub fn away_bad_date(raw: &str) -> String {
     format!(
-        "I couldn't read `{raw}` as a date. Use YYYY-MM-DD or `tomorrow`, e.g. `/checkin away until 2026-12-04 vacation`."
+        "I couldn't read `{}` as a date. Use YYYY-MM-DD or `tomorrow`, e.g. `/checkin away until 2026-12-04 vacation`.",
+        mrkdwn::echo(raw)
     )
 }
 

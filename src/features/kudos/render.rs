@@ -204,7 +204,8 @@ pub fn missing_recipient() -> String {
 
 pub fn plain_name(name: &str) -> String {
     format!(
-        "I couldn't tell who `{name}` is. Pick the name from Slack's suggestions as you type it (it turns into a link), e.g. `/kudos @bob stayed late to clear the refund queue`"
+        "I couldn't tell who `{}` is. Pick the name from Slack's suggestions as you type it (it turns into a link), e.g. `/kudos @bob stayed late to clear the refund queue`",
+        mrkdwn::echo(name)
     )
 }
 
@@ -215,7 +216,8 @@ pub fn group() -> String {
 
 pub fn unknown(word: &str, emoji: &str, limit: u32, leaderboard: bool) -> String {
     format!(
-        "I don't know `/kudos {word}`. Here is what works:\n{}",
+        "I don't know `/kudos {}`. Here is what works:\n{}",
+        mrkdwn::echo(word),
         usage(emoji, limit, leaderboard)
     )
 }

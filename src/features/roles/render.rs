@@ -150,7 +150,8 @@ pub fn not_in_pod(pod: &PodConfig, user: &UserId) -> String {
 
 pub fn unknown_role(role: &str, roles: &[String]) -> String {
     format!(
-        "The {role:?} role isn't one of this pod's roles. Pick one of: {}.",
+        "The `{}` role isn't one of this pod's roles. Pick one of: {}.",
+        crate::slack::mrkdwn::echo(role),
         roles
             .iter()
             .map(|r| format!("`{r}`"))

@@ -162,7 +162,8 @@ pub fn parse_error(name: &str, e: &ParseError) -> String {
             verb,
             got: Some(got),
         } => format!(
-            "I couldn't find a person in `{got}`. Pick them from Slack's @-list so it becomes a mention: `/trophy {} @colleague what they did`.",
+            "I couldn't find a person in `{}`. Pick them from Slack's @-list so it becomes a mention: `/trophy {} @colleague what they did`.",
+            mrkdwn::echo(got),
             verb.word()
         ),
         ParseError::MissingReason {
@@ -181,9 +182,16 @@ pub fn parse_error(name: &str, e: &ParseError) -> String {
             "That reason is {chars} characters, and the trophy takes up to {MAX_REASON_CHARS} so the announcement stays readable. Please shorten it and pass it again; nothing changed yet."
         ),
         ParseError::BadPage(raw) => {
-            format!("`{raw}` is not a page number. Pages start at 1: `/trophy history 2`.")
+            format!(
+                "`{}` is not a page number. Pages start at 1: `/trophy history 2`.",
+                mrkdwn::echo(raw)
+            )
         }
-        ParseError::Unknown(word) => format!("I don't know `/trophy {word}`.\n{}", help(name)),
+        ParseError::Unknown(word) => format!(
+            "I don't know `/trophy {}`.\n{}",
+            mrkdwn::echo(word),
+            help(name)
+        ),
     }
 }
 
