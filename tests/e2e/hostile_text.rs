@@ -429,6 +429,25 @@ async fn overlong_checkin_notes_are_refused_by_command_thread_and_modal() {
     app.outbox_drained(WAIT).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM checkins").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM checkin_away").await, 0);
+
+    // Modal text arrives unescaped; its broadcasts are repeated as words.
+    let submit = payloads::view_submission(
+        ALICE,
+        "checkin_modal",
+        view["private_metadata"].as_str().unwrap_or_default(),
+        json!({"note": {"note": {"type": "plain_text_input", "value": format!("{BROADCASTS} calls")}}}),
+    );
+    let resp = app.slack.interaction(&submit).await;
+    assert_eq!(resp.status(), 200);
+    app.sim.wait_for("chat.postEphemeral", 2, WAIT).await;
+    let acks = ephemerals_to(&app, ALICE);
+    assert!(
+        acks[0].contains(&spoken("everyone")) && acks[0].contains("calls"),
+        "{acks:?}"
+    );
+    app.outbox_drained(WAIT).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM checkins").await, 1);
+    assert_nothing_pings(&app);
 }
 
 /// Slack refusing a celebration for a reason that is not about access (a
