@@ -1,5 +1,6 @@
 //! The App Home tab: what a person sees when they open needful.
 
+use crate::slack::block_kit::{self, VIEW_BLOCKS};
 use crate::{
     app::App,
     error::AppError,
@@ -9,9 +10,6 @@ use crate::{
     storage::Tx,
 };
 use serde_json::{Value, json};
-
-/// Slack refuses a view with more blocks than this.
-const MAX_BLOCKS: usize = 100;
 
 /// Publishes `user`'s home (through the outbox, so a Slack outage loses nothing).
 /// Call it after any change that shows on someone's home. Only a marker is
@@ -35,8 +33,8 @@ pub fn refresh(user: &UserId) -> Outgoing {
 pub async fn render(app: &App, user: &UserId) -> Result<Value, AppError> {
     let mut tx = crate::storage::begin_write(&app.db).await?;
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": "needful", "emoji": true}}),
-        json!({"type": "section", "text": {"type": "mrkdwn", "text": greeting(app, user)}}),
+        block_kit::header("needful"),
+        block_kit::section(&greeting(app, user)),
     ];
     // Each feature adds its own section, most personal first.
     blocks.extend(features::staffing::home_blocks(app, &mut tx, user).await?);
@@ -65,13 +63,12 @@ fn greeting(app: &App, user: &UserId) -> String {
 
 /// Keeps the view within Slack's block limit: a home that is too long would
 /// be refused whole, so the tail gives way with a note.
-fn fit(mut blocks: Vec<Value>) -> Vec<Value> {
-    if blocks.len() > MAX_BLOCKS {
-        blocks.truncate(MAX_BLOCKS - 1);
-        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn",
-            "text": "There is more than fits here; the slash commands show the rest."}]}));
-    }
-    blocks
+fn fit(blocks: Vec<Value>) -> Vec<Value> {
+    block_kit::fit(
+        blocks,
+        VIEW_BLOCKS,
+        "There is more than fits here; the slash commands show the rest.",
+    )
 }
 
 #[cfg(test)]
@@ -82,8 +79,8 @@ mod tests {
     fn long_homes_are_cut_to_slacks_limit() {
         let blocks = vec![json!({"type": "divider"}); 150];
         let fitted = fit(blocks);
-        assert_eq!(fitted.len(), MAX_BLOCKS);
-        assert_eq!(fitted[MAX_BLOCKS - 1]["type"], "context");
+        assert_eq!(fitted.len(), VIEW_BLOCKS);
+        assert_eq!(fitted[VIEW_BLOCKS - 1]["type"], "context");
         assert_eq!(fit(vec![json!({"type": "divider"}); 3]).len(), 3);
     }
 }

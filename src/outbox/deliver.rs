@@ -38,6 +38,26 @@ const TRANSIENT_CODES: &[&str] = &[
     "team_added_to_org",
 ];
 
+/// Refusals that mean needful cannot reach the conversation or message: the
+/// only ones a fallback ("invite me there") explains. Anything else (e.g.
+/// `invalid_blocks`) is needful's own mistake, and "invite me" would mislead.
+const ACCESS_CODES: &[&str] = &[
+    "not_in_channel",
+    "channel_not_found",
+    "is_archived",
+    "message_not_found",
+    "restricted_action",
+    "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel",
+    "team_access_not_granted",
+    "ekm_access_denied",
+];
+
+pub(super) fn is_access_refusal(code: &str) -> bool {
+    ACCESS_CODES.contains(&code)
+}
+
 pub(super) fn classify(method: &'static str, err: SlackClientError) -> Outcome {
     match err {
         SlackClientError::RateLimitError(e) => Outcome::RateLimited {
@@ -377,12 +397,12 @@ async fn quote_of(
         .and_then(|m| m.content.text.clone())
         // Kept escaped (&amp; &lt; &gt;): it goes back into Slack mrkdwn as is.
         .filter(|t| !t.trim().is_empty());
+    // Someone else's words, repeated by needful: shortened, pinging no one.
     Ok(match text {
-        Some(t) if t.chars().count() > super::QUOTE_CHARS => {
-            let cut: String = t.chars().take(super::QUOTE_CHARS).collect();
-            format!("{}…", cut.trim_end())
-        }
-        Some(t) => t,
+        Some(t) => crate::slack::block_kit::truncate(
+            &crate::slack::mrkdwn::neutralize(&t),
+            super::QUOTE_CHARS,
+        ),
         None => "…".to_string(),
     })
 }

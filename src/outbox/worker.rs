@@ -544,8 +544,11 @@ impl Worker {
                 tracing::warn!(id = row.id, method = %row.method, %reason, "outbox: Slack refused a message; not retrying");
                 metrics::counter!("needful_outbox_given_up_total", "reason" => "refused")
                     .increment(1);
+                // The fallback explains access trouble only; a malformed
+                // message is ours to fix, and logged above.
                 let fallback = super::rows(
                     &on_refusal
+                        .filter(|_| deliver::is_access_refusal(&reason))
                         .into_iter()
                         .map(|m| (m, None))
                         .collect::<Vec<_>>(),

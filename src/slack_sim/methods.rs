@@ -12,12 +12,10 @@ use super::types::{SimConfig, SimMessage, SimUser};
 use super::util::{is_slack_ts, new_ticket};
 use super::world::{TRIGGER_LIFETIME, World, dm_channel_id};
 use super::{APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, TEAM_NAME};
+use crate::slack::block_kit;
 
 /// Slack rejects messages longer than this (`msg_too_long`).
-const MAX_TEXT_CHARS: usize = 40_000;
-/// Slack's block limits: 50 per message, 100 per view.
-const MAX_MESSAGE_BLOCKS: usize = 50;
-const MAX_VIEW_BLOCKS: usize = 100;
+const MAX_TEXT_CHARS: usize = block_kit::MESSAGE_TEXT_CHARS;
 /// A fixed `updated` stamp so responses are stable across runs.
 const UPDATED: i64 = 1_732_000_000;
 
@@ -194,14 +192,12 @@ fn content(args: &Args, require: bool) -> Result<(Option<String>, Option<Value>)
     let text = args.str("text");
     let blocks = match args.value("blocks") {
         None => None,
-        Some(Value::Array(b)) => {
-            if b.len() > MAX_MESSAGE_BLOCKS
-                || b.iter()
-                    .any(|x| x.get("type").and_then(Value::as_str).is_none())
-            {
+        // Like Slack, one field over its limit refuses the whole message.
+        Some(b @ Value::Array(_)) => {
+            if block_kit::check_message_blocks(b).is_err() {
                 return Err("invalid_blocks");
             }
-            Some(Value::Array(b.clone()))
+            Some(b.clone())
         }
         Some(_) => return Err("invalid_blocks"),
     };
@@ -584,7 +580,7 @@ fn users_info(w: &mut World, _: &Ctx, args: &Args) -> Reply {
     }
 }
 
-/// A view argument: a JSON object of the expected `type` with a sane number of blocks.
+/// A view argument: a JSON object of the expected `type`, inside Block Kit's limits.
 fn view_arg(args: &Args, kind: &str) -> Result<Map<String, Value>, &'static str> {
     let Some(Value::Object(view)) = args.value("view") else {
         return Err("invalid_arguments");
@@ -592,9 +588,10 @@ fn view_arg(args: &Args, kind: &str) -> Result<Map<String, Value>, &'static str>
     if view.get("type").and_then(Value::as_str) != Some(kind) {
         return Err("invalid_arguments");
     }
-    match view.get("blocks") {
-        Some(Value::Array(b)) if b.len() <= MAX_VIEW_BLOCKS => Ok(view.clone()),
-        _ => Err("invalid_arguments"),
+    let whole = Value::Object(view.clone());
+    match block_kit::check_view(&whole) {
+        Ok(()) => Ok(view.clone()),
+        Err(_) => Err("invalid_arguments"),
     }
 }
 

@@ -918,3 +918,72 @@ async fn sender_signs_like_slack() {
             .starts_with(&sim.base_url())
     );
 }
+
+/// Like Slack, one field over Block Kit's limits refuses the whole message or
+/// view, so tests of the bot's rendering run against the real limits.
+#[tokio::test]
+async fn block_kit_limits_are_enforced_like_slack() {
+    let sim = sim().await;
+    sim.set_natural_rate_limit(false);
+    let section =
+        |n: usize| json!({"type": "section", "text": {"type": "mrkdwn", "text": "x".repeat(n)}});
+    let (_, b) = call(
+        &sim,
+        "chat.postMessage",
+        json!({"channel": "C0SUPPORT1", "text": "ok", "blocks": [section(3_000)]}),
+    )
+    .await;
+    assert_eq!(b["ok"], true, "{b}");
+    let ts = b["ts"].as_str().unwrap().to_string();
+    for (method, args) in [
+        (
+            "chat.postMessage",
+            json!({"channel": "C0SUPPORT1", "text": "t", "blocks": [section(3_001)]}),
+        ),
+        (
+            "chat.postEphemeral",
+            json!({"channel": "C0SUPPORT1", "user": "U0ALICE001", "text": "t", "blocks": [section(3_001)]}),
+        ),
+        (
+            "chat.update",
+            json!({"channel": "C0SUPPORT1", "ts": ts, "text": "t", "blocks": [section(3_001)]}),
+        ),
+        (
+            "chat.postMessage",
+            json!({"channel": "C0SUPPORT1", "text": "t", "blocks": [section(0)]}),
+        ),
+        (
+            "chat.postMessage",
+            json!({"channel": "C0SUPPORT1", "text": "t",
+            "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h".repeat(151)}}]}),
+        ),
+    ] {
+        let (_, b) = call(&sim, method, args).await;
+        assert_eq!(err(&b), "invalid_blocks", "{method}: {b}");
+    }
+    let home = |blocks: Value| json!({"user_id": "U0ALICE001", "view": {"type": "home", "blocks": blocks}});
+    let (_, b) = call(&sim, "views.publish", home(json!([section(3_001)]))).await;
+    assert_eq!(err(&b), "invalid_arguments", "{b}");
+    let (_, b) = call(
+        &sim,
+        "views.publish",
+        home(Value::Array(vec![section(10); 101])),
+    )
+    .await;
+    assert_eq!(err(&b), "invalid_arguments", "{b}");
+    let (_, b) = call(
+        &sim,
+        "views.publish",
+        home(Value::Array(vec![section(10); 100])),
+    )
+    .await;
+    assert_eq!(b["ok"], true, "{b}");
+    let modal = json!({"type": "modal", "title": {"type": "plain_text", "text": "A title over 24 characters"}, "blocks": []});
+    let (_, b) = call(
+        &sim,
+        "views.open",
+        json!({"trigger_id": "1.2.3", "view": modal}),
+    )
+    .await;
+    assert_eq!(err(&b), "invalid_arguments", "{b}");
+}

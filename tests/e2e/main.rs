@@ -9,6 +9,7 @@ mod dropped;
 mod faults;
 mod fuzz;
 mod helpers;
+mod hostile_text;
 mod kudos;
 mod roles;
 mod spine;

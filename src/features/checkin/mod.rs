@@ -348,9 +348,22 @@ pub async fn on_message(
         }
         return Ok(());
     }
+    let note = clean_note(&message.text);
+    if let Err(refusal) = note.as_deref().map_or(Ok(()), parse::check_note) {
+        outbox::enqueue(
+            tx,
+            &Outgoing::Ephemeral {
+                channel: message.channel.to_string(),
+                user: message.user.to_string(),
+                text: refusal,
+                blocks: None,
+            },
+        )
+        .await?;
+        return Ok(());
+    }
     let now = app.clock.now();
     let window = schedule::window(pod, day);
-    let note = clean_note(&message.text);
     check_in(
         app,
         tx,
@@ -459,6 +472,10 @@ pub async fn on_view_submission(
     let note = view.values[render::NOTE_INPUT][render::NOTE_INPUT]["value"]
         .as_str()
         .and_then(clean_note);
+    // The input stops at the limit, but a submission is checked all the same.
+    if let Err(refusal) = note.as_deref().map_or(Ok(()), parse::check_note) {
+        return refuse(refusal);
+    }
     let now = app.clock.now();
     let window = schedule::window(pod, day);
     let ack = check_in(

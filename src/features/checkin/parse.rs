@@ -4,6 +4,21 @@ use chrono::{Duration, NaiveDate};
 
 use super::render;
 
+/// The longest check-in note: a morning focus, not a report. The modal's
+/// input stops here too.
+pub const MAX_NOTE_CHARS: usize = 1_000;
+/// The longest away reason ("vacation", "sick", "parental leave").
+pub const MAX_AWAY_CHARS: usize = 200;
+
+/// `note` if it is within [`MAX_NOTE_CHARS`], else the refusal to show.
+pub fn check_note(note: &str) -> Result<(), String> {
+    let chars = note.chars().count();
+    if chars > MAX_NOTE_CHARS {
+        return Err(render::note_too_long(chars));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Check in for today, optionally with a note.
@@ -39,9 +54,12 @@ pub fn parse(text: &str, today: NaiveDate) -> Result<Command, String> {
         ("away", [next, ..]) if next.eq_ignore_ascii_case("until") || looks_like_date(next) => {
             parse_away(&rest, today)
         }
-        _ => Ok(Command::CheckIn {
-            note: Some(text.to_string()),
-        }),
+        _ => {
+            check_note(text)?;
+            Ok(Command::CheckIn {
+                note: Some(text.to_string()),
+            })
+        }
     }
 }
 
@@ -68,6 +86,10 @@ fn parse_away(rest: &[&str], today: NaiveDate) -> Result<Command, String> {
         return Err(render::away_date_passed(until));
     }
     let reason = rest[1..].join(" ");
+    let chars = reason.chars().count();
+    if chars > MAX_AWAY_CHARS {
+        return Err(render::away_reason_too_long(chars));
+    }
     Ok(Command::Away {
         until,
         reason: (!reason.is_empty()).then_some(reason),
@@ -133,6 +155,21 @@ mod tests {
                 reason: Some("sick".into())
             })
         );
+    }
+
+    #[test]
+    fn notes_and_away_reasons_have_limits() {
+        let note = "n".repeat(MAX_NOTE_CHARS);
+        assert_eq!(
+            parse(&note, today()),
+            Ok(Command::CheckIn { note: Some(note) })
+        );
+        let err = parse(&"n".repeat(MAX_NOTE_CHARS + 1), today()).unwrap_err();
+        assert!(err.contains("1001") && err.contains("1000"), "{err}");
+        let away = format!("away until tomorrow {}", "r".repeat(MAX_AWAY_CHARS));
+        assert!(matches!(parse(&away, today()), Ok(Command::Away { .. })));
+        let err = parse(&format!("{away}r"), today()).unwrap_err();
+        assert!(err.contains("201") && err.contains("200"), "{err}");
     }
 
     #[test]

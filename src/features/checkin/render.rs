@@ -5,8 +5,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
+use super::parse::{MAX_AWAY_CHARS, MAX_NOTE_CHARS};
 use super::schedule::{DayOff, Window};
 use super::store::{Away, CheckIn};
+use crate::slack::{block_kit, mrkdwn};
+
+/// How much of a note a list line shows, so a pod's list stays readable.
+const LIST_NOTE_CHARS: usize = 300;
 
 pub const OPEN_ACTION: &str = "checkin_open";
 pub const MODAL_CALLBACK: &str = "checkin_modal";
@@ -45,26 +50,26 @@ fn clock(tz: Tz, at: DateTime<Utc>) -> String {
     at.with_timezone(&tz).format("%H:%M").to_string()
 }
 
-/// Notes are people's own words; only defuse `<!channel>`-style broadcasts.
-fn safe(note: &str) -> String {
-    note.replace("<!", "&lt;!")
+/// People's own words as needful repeats them: pinging no one, and within
+/// `max` (rows from before the limits can be longer).
+fn said(text: &str, max: usize) -> String {
+    block_kit::truncate(&mrkdwn::neutralize(text), max)
 }
 
 /// A note on one line, for lists.
 fn inline(note: &str) -> String {
-    safe(
-        &note
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" · "),
-    )
+    let one_line = note
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    said(&one_line, LIST_NOTE_CHARS)
 }
 
 /// A note as a block quote, keeping its lines.
 fn quoted(note: &str) -> String {
-    safe(note)
+    said(note, MAX_NOTE_CHARS)
         .lines()
         .map(|l| format!("> {l}"))
         .collect::<Vec<_>>()
@@ -72,11 +77,11 @@ fn quoted(note: &str) -> String {
 }
 
 fn section(text: impl Into<String>) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": text.into()}})
+    block_kit::section(&text.into())
 }
 
 fn context(text: impl Into<String>) -> Value {
-    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": text.into()}]})
+    block_kit::context(&text.into())
 }
 
 fn progress(state: &DayState) -> String {
@@ -104,8 +109,7 @@ pub fn prompt(
         state.pod,
         day(w.day)
     );
-    let mut blocks = vec![json!({"type": "header", "text": {"type": "plain_text",
-        "text": format!("Check-in · {}", day(w.day))}})];
+    let mut blocks = vec![block_kit::header(&format!("Check-in · {}", day(w.day)))];
     if let Some(banner) = banner {
         blocks.push(section(banner.to_string()));
     }
@@ -151,11 +155,12 @@ pub fn modal(pod: &str, day_: NaiveDate, note: Option<&str>) -> Value {
         "type": "plain_text_input",
         "action_id": NOTE_INPUT,
         "multiline": true,
-        "max_length": 2000,
+        "max_length": MAX_NOTE_CHARS,
         "placeholder": {"type": "plain_text", "text": "Focus today, blockers, hours"},
     });
     if let Some(note) = note {
-        element["initial_value"] = json!(note);
+        // An older, longer note must not make Slack refuse the whole modal.
+        element["initial_value"] = json!(block_kit::truncate(note, MAX_NOTE_CHARS));
     }
     json!({
         "type": "modal",
@@ -264,6 +269,18 @@ pub fn help() -> String {
     .join("\n")
 }
 
+pub fn note_too_long(chars: usize) -> String {
+    format!(
+        "That note is {chars} characters, and a check-in note takes up to {MAX_NOTE_CHARS}. Please shorten it to today's focus and blockers and check in again; I didn't record this one."
+    )
+}
+
+pub fn away_reason_too_long(chars: usize) -> String {
+    format!(
+        "That reason is {chars} characters, and an away reason takes up to {MAX_AWAY_CHARS}: a word or two like `vacation` is plenty. Please shorten it and try again; nothing changed yet."
+    )
+}
+
 pub fn away_usage() -> String {
     "Tell me until when, e.g. `/checkin away until 2026-12-04 vacation` (the date is your last day away). \
      `/checkin back` ends it early."
@@ -272,7 +289,8 @@ pub fn away_usage() -> String {
 
 pub fn away_bad_date(raw: &str) -> String {
     format!(
-        "I couldn't read `{raw}` as a date. Use YYYY-MM-DD or `tomorrow`, e.g. `/checkin away until 2026-12-04 vacation`."
+        "I couldn't read `{}` as a date. Use YYYY-MM-DD or `tomorrow`, e.g. `/checkin away until 2026-12-04 vacation`.",
+        mrkdwn::echo(raw)
     )
 }
 
@@ -286,7 +304,7 @@ pub fn away_date_passed(until: NaiveDate) -> String {
 
 pub fn away_set(until: NaiveDate, reason: Option<&str>) -> String {
     let why = reason
-        .map(|r| format!(" ({})", safe(r)))
+        .map(|r| format!(" ({})", said(r, MAX_AWAY_CHARS)))
         .unwrap_or_default();
     format!(
         ":palm_tree: Got it: you're away through {}{why}. You won't be counted as missing; \
@@ -332,7 +350,7 @@ fn away_line(user: &str, away: &Away) -> String {
     let why = away
         .reason
         .as_ref()
-        .map(|r| format!(", {}", safe(r)))
+        .map(|r| format!(", {}", said(r, MAX_AWAY_CHARS)))
         .unwrap_or_default();
     format!("• <@{user}> (through {}{why})", short_day(away.until))
 }
@@ -417,9 +435,22 @@ pub fn summary(state: &DayState) -> (String, Value) {
         day(w.day),
         counts(state)
     );
-    let mut blocks = vec![json!({"type": "header", "text": {"type": "plain_text",
-        "text": format!("{} · check-ins · {}", state.pod, short_day(w.day))}})];
-    blocks.extend(state_sections(state).into_iter().map(section));
+    let mut blocks = vec![block_kit::header(&format!(
+        "{} · check-ins · {}",
+        state.pod,
+        short_day(w.day)
+    ))];
+    // A big pod's list takes several sections rather than being cut.
+    blocks.extend(
+        state_sections(state)
+            .iter()
+            .flat_map(|s| block_kit::sections(s)),
+    );
+    let mut blocks = block_kit::fit(
+        blocks,
+        block_kit::MESSAGE_BLOCKS - 1,
+        "That's as much as fits in one message; `/checkin status` shows the whole list.",
+    );
     blocks.push(context(format!(
         "The window ran {}–{} ({}). Late check-ins will reach you here as they come in.",
         clock(state.tz, w.opens),
@@ -521,11 +552,13 @@ pub fn home_blocks(lines: Vec<String>) -> Vec<Value> {
     if lines.is_empty() {
         return vec![];
     }
-    let mut blocks = vec![
-        json!({"type": "divider"}),
-        section("*Morning check-in*".to_string()),
-    ];
-    blocks.extend(lines.into_iter().map(section));
+    // One section for all of a person's pods, split only when it must be,
+    // so many pods never push the rest of App Home past its block limit.
+    let mut blocks = vec![json!({"type": "divider"})];
+    blocks.extend(block_kit::sections(&format!(
+        "*Morning check-in*\n{}",
+        lines.join("\n")
+    )));
     blocks
 }
 
@@ -591,6 +624,100 @@ mod tests {
         serde_json::from_value::<Vec<SlackBlock>>(Value::Array(home)).expect("home parses");
     }
 
+    fn hostile(len: usize) -> String {
+        "<!channel> <!here>\n<!everyone> <!subteam^S1|@t> @here "
+            .chars()
+            .cycle()
+            .take(len)
+            .collect()
+    }
+
+    fn check(payload: &Value) {
+        block_kit::assert_within_limits(payload);
+        let body = payload.to_string();
+        assert!(!body.contains("<!"), "{body}");
+    }
+
+    /// A pod of 300 in every state, with the longest notes and reasons.
+    fn crowded(note_len: usize) -> DayState {
+        let mut s = state();
+        let ids = |p: &'static str| (0..300).map(move |i| format!("{p}{i:08}"));
+        let one = s.on_time[0].clone();
+        s.on_time = ids("U0A")
+            .map(|user| CheckIn {
+                user,
+                note: Some(hostile(note_len)),
+                ..one.clone()
+            })
+            .collect();
+        s.late = s
+            .on_time
+            .iter()
+            .map(|c| CheckIn {
+                late: true,
+                ..c.clone()
+            })
+            .collect();
+        let away = s.away[0].1.clone();
+        s.away = ids("U0W")
+            .map(|u| {
+                let reason = Some(hostile(MAX_AWAY_CHARS));
+                (
+                    u,
+                    Away {
+                        reason,
+                        ..away.clone()
+                    },
+                )
+            })
+            .collect();
+        s.missing = ids("U0M").collect();
+        s
+    }
+
+    #[test]
+    fn renderers_fit_slack_with_maximal_input() {
+        // The longest note allowed, and a row from before the limit.
+        for note_len in [MAX_NOTE_CHARS, 50_000] {
+            let s = crowded(note_len);
+            let roster: Vec<(String, String)> = (0..300)
+                .map(|i| ("r".repeat(60), format!("U0R{i:08}")))
+                .collect();
+            // The banner comes rendered (and made quiet) by understaffed mode.
+            let banner = mrkdwn::neutralize(&hostile(5_000)).into_owned();
+            check(&prompt(&s, &roster, Some(&banner), false).1);
+            check(&prompt(&s, &roster, None, true).1);
+            let (text, blocks) = summary(&s);
+            check(&blocks);
+            assert!(text.chars().count() <= block_kit::MESSAGE_TEXT_CHARS);
+            let note = hostile(note_len);
+            // The input gives people their own words back to edit: plain
+            // text, which pings no one, so only the limits matter there.
+            block_kit::assert_within_limits(&modal(&"p".repeat(100), s.window.day, Some(&note)));
+            let c = &s.on_time[0];
+            let ack_text = ack(&Ack {
+                pod: s.pod.clone(),
+                window: s.window,
+                tz: s.tz,
+                updated: false,
+                late: true,
+                note: c.note.clone(),
+            });
+            for said in [
+                ack_text,
+                late_followup(&s.pod, s.tz, &s.window, c),
+                status(&s, s.window.opens),
+                away_set(s.window.day, Some(&hostile(MAX_AWAY_CHARS))),
+            ] {
+                assert!(!said.contains("<!"), "{said}");
+            }
+            let lines: Vec<String> = (0..150)
+                .map(|_| home_line("p", "C1", s.tz, &s.window, Some(c), None, s.window.opens))
+                .collect();
+            check(&json!({"type": "home", "blocks": home_blocks(lines)}));
+        }
+    }
+
     #[test]
     fn the_summary_names_everyone_in_their_place() {
         let (text, blocks) = summary(&state());
@@ -600,7 +727,7 @@ mod tests {
         );
         let body = blocks.to_string();
         assert!(
-            body.contains("<@U0ALICE001> at 09:05: refunds &lt;!channel>"),
+            body.contains("<@U0ALICE001> at 09:05: refunds @\u{2060}channel"),
             "{body}"
         );
         assert!(body.contains("*Late (1)*") && body.contains("<@U0BOB00001> at 11:30"));

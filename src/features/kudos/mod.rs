@@ -123,6 +123,7 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
                 Misuse::Unknown(word) => {
                     render::unknown(&word, e, kudos.daily_limit, kudos.leaderboard)
                 }
+                Misuse::ReasonTooLong(chars) => render::reason_too_long(chars),
             }));
         }
     };

@@ -2,6 +2,10 @@
 
 use crate::slack::ids::{UserId, parse_mention};
 
+/// The longest reason a `/kudos` takes: a thank-you, not an essay, and short
+/// enough that the celebration always fits in one Slack message.
+pub const MAX_REASON_CHARS: usize = 500;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KudosCommand {
     Help,
@@ -28,6 +32,8 @@ pub enum Misuse {
     Group,
     /// A word that is not a subcommand.
     Unknown(String),
+    /// The reason is longer than [`MAX_REASON_CHARS`]: this many characters.
+    ReasonTooLong(usize),
 }
 
 /// Words that may sit between recipients: `@bob, @carol and @dan`.
@@ -115,6 +121,10 @@ pub fn parse(text: &str) -> Result<KudosCommand, Misuse> {
     if reason.is_empty() {
         return Err(Misuse::MissingReason);
     }
+    let chars = reason.chars().count();
+    if chars > MAX_REASON_CHARS {
+        return Err(Misuse::ReasonTooLong(chars));
+    }
     Ok(KudosCommand::Give { recipients, reason })
 }
 
@@ -189,6 +199,17 @@ mod tests {
     }
 
     #[test]
+    fn reasons_have_a_limit() {
+        let at_limit = format!("<@U0BOB00001> {}", "x".repeat(MAX_REASON_CHARS));
+        assert!(matches!(parse(&at_limit), Ok(KudosCommand::Give { .. })));
+        let over = format!("<@U0BOB00001> {}", "é".repeat(MAX_REASON_CHARS + 1));
+        assert_eq!(
+            parse(&over),
+            Err(Misuse::ReasonTooLong(MAX_REASON_CHARS + 1))
+        );
+    }
+
+    #[test]
     fn misuses_are_named() {
         assert_eq!(parse("<@U0BOB00001|bob>"), Err(Misuse::MissingReason));
         assert_eq!(parse("<@U0BOB00001> , "), Err(Misuse::MissingReason));
@@ -218,6 +239,7 @@ mod fuzz {
             Misuse::PlainName(name) => render::plain_name(name),
             Misuse::Group => render::group(),
             Misuse::Unknown(word) => render::unknown(word, "trophy", 5, true),
+            Misuse::ReasonTooLong(chars) => render::reason_too_long(*chars),
         }
     }
 

@@ -4,8 +4,22 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
+use super::parse::MAX_REASON_CHARS;
 use super::period::{self, Stats};
 use crate::outbox::{PERMALINK, QUOTE};
+use crate::slack::{
+    block_kit::{self, context, header, message_text, section},
+    mrkdwn,
+};
+
+/// How much of a reason an App Home line shows: a glimpse, so five fit.
+const HOME_REASON_CHARS: usize = 300;
+
+/// A person's reason as it is repeated: pinging no one, within `max`.
+/// Rows from before the limit can be longer than a reason is allowed now.
+fn reason_text(reason: &str, max: usize) -> String {
+    block_kit::truncate(&mrkdwn::neutralize(reason), max)
+}
 
 fn mention(user: &str) -> String {
     format!("<@{user}>")
@@ -22,14 +36,6 @@ fn people_of(named: &[String], total: usize) -> String {
         (3, [a, b, c, ..]) => format!("{a}, {b} and {c}"),
         (n, [a, b, ..]) => format!("{a}, {b} and {} others", n - 2),
     }
-}
-
-fn section(text: &str) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-}
-
-fn context(text: &str) -> Value {
-    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
 }
 
 /// The celebration of a message in the kudos channel. It grows as more people
@@ -102,12 +108,13 @@ pub fn command_celebration(
     emoji: &str,
 ) -> (String, Value) {
     let text = format!(
-        ":{emoji}: {} thanked {}: “{reason}”",
+        ":{emoji}: {} thanked {}: “{}”",
         mention(giver),
-        people_all(receivers)
+        people_all(receivers),
+        reason_text(reason, MAX_REASON_CHARS)
     );
     let blocks = json!([section(&text)]);
-    (text, blocks)
+    (message_text(&text), blocks)
 }
 
 /// Every name, no "and N others": a command names its people on purpose.
@@ -131,8 +138,9 @@ pub fn dm_for_reaction(giver: &str, channel: &str, emoji: &str) -> String {
 /// The direct message a private person gets for a `/kudos`.
 pub fn dm_for_command(giver: &str, reason: &str, emoji: &str) -> String {
     format!(
-        ":{emoji}: {} thanked you: “{reason}”. You prefer quiet thanks, so this stays between you two (`/kudos public` changes that).",
-        mention(giver)
+        ":{emoji}: {} thanked you: “{}”. You prefer quiet thanks, so this stays between you two (`/kudos public` changes that).",
+        mention(giver),
+        reason_text(reason, MAX_REASON_CHARS)
     )
 }
 
@@ -222,6 +230,12 @@ pub fn usage(emoji: &str, limit: u32, leaderboard: bool) -> String {
     lines.join("\n")
 }
 
+pub fn reason_too_long(chars: usize) -> String {
+    format!(
+        "That reason is {chars} characters, and kudos take up to {MAX_REASON_CHARS}. Please shorten it to the heart of what they did and send it again; nothing was sent yet."
+    )
+}
+
 pub fn missing_reason() -> String {
     "Tell them what they did, so the thanks means something: `/kudos @bob stayed late to clear the refund queue`".into()
 }
@@ -232,7 +246,8 @@ pub fn missing_recipient() -> String {
 
 pub fn plain_name(name: &str) -> String {
     format!(
-        "I couldn't tell who `{name}` is. Pick the name from Slack's suggestions as you type it (it turns into a link), e.g. `/kudos @bob stayed late to clear the refund queue`"
+        "I couldn't tell who `{}` is. Pick the name from Slack's suggestions as you type it (it turns into a link), e.g. `/kudos @bob stayed late to clear the refund queue`",
+        mrkdwn::echo(name)
     )
 }
 
@@ -243,7 +258,8 @@ pub fn group() -> String {
 
 pub fn unknown(word: &str, emoji: &str, limit: u32, leaderboard: bool) -> String {
     format!(
-        "I don't know `/kudos {word}`. Here is what works:\n{}",
+        "I don't know `/kudos {}`. Here is what works:\n{}",
+        mrkdwn::echo(word),
         usage(emoji, limit, leaderboard)
     )
 }
@@ -384,7 +400,11 @@ pub fn recent_line(
 ) -> String {
     let date = at.with_timezone(&tz).format("%-d %b");
     match reason {
-        Some(r) => format!("• {date}: {} for “{r}” ({place})", mention(giver)),
+        Some(r) => format!(
+            "• {date}: {} for “{}” ({place})",
+            mention(giver),
+            reason_text(r, HOME_REASON_CHARS)
+        ),
         None => format!("• {date}: {} for your message ({place})", mention(giver)),
     }
 }
@@ -395,10 +415,7 @@ pub fn place(channel: &str) -> String {
 }
 
 pub fn home_blocks(recent: &[String], stats_text: &str, private: bool, emoji: &str) -> Vec<Value> {
-    let mut blocks = vec![
-        json!({"type": "divider"}),
-        json!({"type": "header", "text": {"type": "plain_text", "text": "Kudos", "emoji": true}}),
-    ];
+    let mut blocks = vec![json!({"type": "divider"}), header("Kudos")];
     if recent.is_empty() {
         blocks.push(section(&format!(
             "*Received lately*\nNo kudos yet. They'll show up here when a colleague reacts with :{emoji}: on your message or uses `/kudos`."
@@ -455,6 +472,57 @@ mod tests {
         // Only the oldest are read for a long celebration; the count is exact.
         assert_eq!(people_of(&users(3), 120), "<@U0>, <@U1> and 118 others");
         assert_eq!(people_all(&users(3)), "<@U0>, <@U1> and <@U2>");
+    }
+
+    /// The longest reason allowed, every byte of it hostile.
+    fn hostile_reason(len: usize) -> String {
+        "<!channel> <!here> <!everyone> <!subteam^S1|@team> "
+            .chars()
+            .cycle()
+            .take(len)
+            .collect()
+    }
+
+    fn assert_quiet(v: &str) {
+        for token in ["<!channel>", "<!here>", "<!everyone>", "<!subteam"] {
+            assert!(!v.contains(token), "{token} in {v}");
+        }
+    }
+
+    #[test]
+    fn renderers_fit_slack_with_maximal_input() {
+        let reason = hostile_reason(MAX_REASON_CHARS);
+        let many = users(60);
+        let (text, blocks) = command_celebration("U0ALICE001", &many, &reason, "trophy");
+        block_kit::assert_within_limits(&blocks);
+        assert_quiet(&text);
+        assert_quiet(&blocks.to_string());
+        assert!(text.contains("<@U59>"), "every recipient is named");
+        let (_, blocks) = message_celebration(&many, 10_000, "U9", "C1", "trophy");
+        block_kit::assert_within_limits(&blocks);
+        assert_quiet(&dm_for_command("U1", &reason, "trophy"));
+        // Rows stored before the limit may hold any length.
+        let old = hostile_reason(900_000);
+        let at = chrono::Utc::now();
+        let recent: Vec<String> = (0..5)
+            .map(|_| recent_line("U1", at, chrono_tz::UTC, &place("C1"), Some(&old)))
+            .collect();
+        let most = Stats {
+            received_week: u32::MAX,
+            received_month: u32::MAX,
+            received_all: u32::MAX,
+            given_week: u32::MAX,
+            given_month: u32::MAX,
+            given_all: u32::MAX,
+            best_week: Some((chrono::NaiveDate::MAX, u32::MAX)),
+            giving_streak: u32::MAX,
+        };
+        for private in [true, false] {
+            let home = home_blocks(&recent, &stats(&most, "trophy"), private, "trophy");
+            block_kit::assert_within_limits(&json!({"type": "home", "blocks": home}));
+            assert_quiet(&serde_json::to_string(&home).unwrap_or_default());
+        }
+        assert!(reason_too_long(3_500).contains("3500") && reason_too_long(3_500).contains("500"));
     }
 
     #[test]

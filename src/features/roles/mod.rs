@@ -13,7 +13,7 @@ pub(crate) mod rotation;
 mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::{
     app::App,
@@ -227,8 +227,11 @@ pub async fn home_blocks(
             .iter()
             .find(|m| &m.user == user)
             .map(|m| m.from.as_str());
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
-            "text": render::home_line(pod, role.as_deref(), moved_from)}}));
+        blocks.push(crate::slack::block_kit::section(&render::home_line(
+            pod,
+            role.as_deref(),
+            moved_from,
+        )));
     }
     Ok(blocks)
 }

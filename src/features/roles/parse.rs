@@ -20,7 +20,10 @@ pub struct Command {
 fn mention(word: Option<&str>, example: &str) -> Result<UserId, String> {
     let word = word.ok_or_else(|| format!("Please mention who you mean, e.g. `{example}`."))?;
     parse_mention(word).ok_or_else(|| {
-        format!("I couldn't read `{word}` as a person. Mention them with @, e.g. `{example}`.")
+        format!(
+            "I couldn't read `{}` as a person. Mention them with @, e.g. `{example}`.",
+            crate::slack::mrkdwn::echo(word)
+        )
     })
 }
 

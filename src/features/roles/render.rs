@@ -3,7 +3,13 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use crate::{config::PodConfig, slack::ids::UserId};
+use crate::{
+    config::PodConfig,
+    slack::{
+        block_kit::{message_text, section},
+        ids::UserId,
+    },
+};
 
 use super::rotation::{Move, Roster, role_label};
 
@@ -102,8 +108,8 @@ pub fn weekly_post(
         week_label(week),
         roster_lines(pod, roles, roster, moves)
     );
-    let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": text}}]);
-    (text, blocks)
+    let blocks = json!([section(&text)]);
+    (message_text(&text), blocks)
 }
 
 /// What a change did, one clause per person: "<@a> is now on *Chat*".
@@ -120,8 +126,8 @@ pub fn change_post(manager: &UserId, clauses: &[String]) -> (String, Value) {
         ":arrows_counterclockwise: Role change for this week, from <@{manager}>: {}. Thanks for being flexible!",
         clauses.join("; ")
     );
-    let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": text}}]);
-    (text, blocks)
+    let blocks = json!([section(&text)]);
+    (message_text(&text), blocks)
 }
 
 pub fn change_reply(pod: &PodConfig) -> String {
@@ -144,7 +150,8 @@ pub fn not_in_pod(pod: &PodConfig, user: &UserId) -> String {
 
 pub fn unknown_role(role: &str, roles: &[String]) -> String {
     format!(
-        "The {role:?} role isn't one of this pod's roles. Pick one of: {}.",
+        "The `{}` role isn't one of this pod's roles. Pick one of: {}.",
+        crate::slack::mrkdwn::echo(role),
         roles
             .iter()
             .map(|r| format!("`{r}`"))
@@ -171,5 +178,54 @@ pub fn home_line(pod: &PodConfig, role: Option<&str>, moved_from: Option<&str>) 
             ":busts_in_silhouette: This week in the {} pod you have no fixed role: help wherever it's busiest.",
             pod.name
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slack::block_kit;
+
+    #[test]
+    fn renderers_fit_slack_with_maximal_input() {
+        let members: Vec<String> = (0..300).map(|i| format!("\"U0X{i:08}\"")).collect();
+        let text = format!(
+            "[[pods]]\nname = \"{}\"\nchannel = \"C0SUPPORT1\"\nmembers = [{}]\n",
+            "p".repeat(60),
+            members.join(", ")
+        );
+        let pod = crate::config::TeamConfig::parse(&text, "t.toml")
+            .expect("parses")
+            .pods
+            .remove(0);
+        let roles: Vec<String> = (0..100)
+            .map(|i| format!("role-{i}-{}", "r".repeat(50)))
+            .collect();
+        let roster: Roster = pod
+            .members
+            .iter()
+            .take(150)
+            .enumerate()
+            .map(|(i, u)| (roles[i % roles.len()].clone(), u.clone()))
+            .collect();
+        let moves: Vec<Move> = roster
+            .iter()
+            .map(|(r, u)| Move {
+                user: u.clone(),
+                from: r.clone(),
+                to: "floater".into(),
+            })
+            .collect();
+        let week = NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid");
+        let (text, blocks) = weekly_post(&pod, week, &roles, &roster, &moves);
+        block_kit::assert_within_limits(&blocks);
+        assert!(text.chars().count() <= block_kit::MESSAGE_TEXT_CHARS);
+        let clauses: Vec<String> = pod
+            .members
+            .iter()
+            .map(|u| change_clause(u, Some(&roles[0])))
+            .collect();
+        let (_, blocks) = change_post(&pod.members[0], &clauses);
+        block_kit::assert_within_limits(&blocks);
     }
 }

@@ -26,6 +26,10 @@ pub enum Command {
     Help,
 }
 
+/// The longest reason `/understaffed on` takes: it is repeated in every
+/// check-in prompt and App Home while the pod is short.
+pub const MAX_REASON_CHARS: usize = 300;
+
 pub const USAGE: &str = "• `/understaffed`: see which pods are understaffed\n• `/understaffed on REASON [--until 17:00 | --until 2026-12-24] [--pod NAME]`: switch it on (managers)\n• `/understaffed off [--pod NAME]`: switch it off (managers)";
 
 pub fn parse(text: &str) -> Result<Command, String> {
@@ -60,11 +64,12 @@ pub fn parse(text: &str) -> Result<Command, String> {
             if reason.is_empty() {
                 return Err("Please add the reason, so the team hears why and not just that they should work harder: `/understaffed on two agents out sick --until 17:00`.".into());
             }
-            Ok(Command::On {
-                reason: reason.join(" "),
-                until,
-                pod,
-            })
+            let reason = reason.join(" ");
+            let chars = reason.chars().count();
+            if chars > MAX_REASON_CHARS {
+                return Err(super::render::reason_too_long(chars));
+            }
+            Ok(Command::On { reason, until, pod })
         }
         "off" => {
             if until.is_some() {
@@ -90,7 +95,8 @@ fn parse_until(raw: &str) -> Result<Until, String> {
         return Ok(Until::Date(date));
     }
     Err(format!(
-        "I can't read `{raw}` as a time or a date. Use `--until 17:00` (today, in the pod's time zone) or `--until 2026-12-24` (through the end of that day)."
+        "I can't read `{}` as a time or a date. Use `--until 17:00` (today, in the pod's time zone) or `--until 2026-12-24` (through the end of that day).",
+        crate::slack::mrkdwn::echo(raw)
     ))
 }
 

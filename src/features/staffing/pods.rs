@@ -98,7 +98,8 @@ pub(crate) fn resolve<'a>(
     if let Some(name) = named {
         return by_name(app, name).ok_or_else(|| {
             AppError::User(format!(
-                "I don't know a pod called `{name}`. The pods are {}; try `{command} --pod {}`.",
+                "I don't know a pod called `{}`. The pods are {}; try `{command} --pod {}`.",
+                crate::slack::mrkdwn::echo(name),
                 join_words(&names()),
                 pods[0].name
             ))

@@ -6,10 +6,26 @@ use serde_json::{Value, json};
 use crate::{
     config::PodConfig,
     features::roles::rotation::{Move, role_label},
-    slack::ids::UserId,
+    slack::{
+        block_kit::{self, message_text, section},
+        ids::UserId,
+        mrkdwn,
+    },
 };
 
-use super::{pods, store::Switch};
+use super::{parse::MAX_REASON_CHARS, pods, store::Switch};
+
+/// The manager's reason as the team reads it: pinging no one, and no longer
+/// than a reason may be (a row from before the limit can be).
+fn why(switch: &Switch) -> String {
+    block_kit::truncate(&mrkdwn::neutralize(&switch.reason), MAX_REASON_CHARS)
+}
+
+pub fn reason_too_long(chars: usize) -> String {
+    format!(
+        "That reason is {chars} characters, and understaffed mode takes up to {MAX_REASON_CHARS}: it shows in every check-in prompt while the pod is short. Please shorten it and switch it on again; nothing changed yet."
+    )
+}
 
 /// "45 min", "3 h 20 min", "2 days 4 h".
 pub fn duration(seconds: i64) -> String {
@@ -94,7 +110,7 @@ pub fn announcement(
         ":rotating_light: *The {} pod is understaffed {}.*\nWhy: {}\n\n*For now:*\n{}",
         pod.name,
         until_clause(pod, switch, now),
-        switch.reason,
+        why(switch),
         playbook.join("\n")
     );
     if !moves.is_empty() {
@@ -104,8 +120,8 @@ pub fn announcement(
         ));
     }
     text.push_str("\n\nThank you for carrying this. Days like this are when recognition matters most: a :trophy: or a `/kudos` for whoever helps you out goes a long way.");
-    let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": text}}]);
-    (text, blocks)
+    let blocks = json!([section(&text)]);
+    (message_text(&text), blocks)
 }
 
 /// The request for help in another department's channel. The reason stays in
@@ -116,7 +132,7 @@ pub fn help_request(pod: &PodConfig, value: &str) -> (String, Value) {
         pod.name
     );
     let blocks = json!([
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        section(&text),
         {"type": "actions", "block_id": "staffing_help", "elements": [{
             "type": "button",
             "action_id": "staffing_help",
@@ -134,7 +150,7 @@ pub fn help_closed(pod: &PodConfig) -> (String, Value) {
         ":white_check_mark: The {} pod is back to full strength; no more help is needed. Thank you to everyone who offered!",
         pod.name
     );
-    let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": text}}]);
+    let blocks = json!([section(&text)]);
     (text, blocks)
 }
 
@@ -195,15 +211,15 @@ pub fn all_clear(
             pods::join_people(helpers)
         ));
     }
-    let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": text}}]);
-    (text, blocks)
+    let blocks = json!([section(&text)]);
+    (message_text(&text), blocks)
 }
 
 /// For check-in prompts and App Home while the pod is understaffed.
 pub fn banner(switch: &Switch) -> String {
     format!(
         ":rotating_light: We're understaffed: {}. Meetings and non-priority work are off, and tickets that can wait are deferred. Thank you for carrying this.",
-        switch.reason
+        why(switch)
     )
 }
 
@@ -230,7 +246,7 @@ pub fn reason_updated_reply(pod: &PodConfig, switch: &Switch, now: DateTime<Utc>
     format!(
         "The {} pod was already understaffed, so I updated it instead: the reason is now “{}”, {}. The announcement in <#{}> shows the change.",
         pod.name,
-        switch.reason,
+        why(switch),
         until_clause(pod, switch, now),
         pod.channel
     )
@@ -271,23 +287,102 @@ pub fn status_line(pod: &PodConfig, switch: Option<&Switch>, now: DateTime<Utc>)
             when(pod, s.started_at, now),
             s.started_by,
             until_clause(pod, s, now),
-            s.reason
+            why(s)
         ),
     }
 }
 
 pub fn home_section(pod: &PodConfig, switch: &Switch, now: DateTime<Utc>) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": format!(
+    section(&format!(
         "*The {} pod is understaffed {}.*\n{}",
         pod.name,
         until_clause(pod, switch, now),
         banner(switch)
-    )}})
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use chrono::TimeZone;
+
+    /// A pod as large as a config might make it.
+    fn big_pod() -> PodConfig {
+        let ids = |p: &str, n: usize| {
+            (0..n)
+                .map(|i| format!("\"{p}{i:08}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let text = format!(
+            "[[pods]]\nname = \"{}\"\nchannel = \"C0SUPPORT1\"\nmanagers = [{}]\nmembers = [{}]\nhelp_channels = [{}]\novertime_note = \"{}\"\n",
+            "p".repeat(60),
+            ids("U0M", 20),
+            ids("U0X", 300),
+            ids("C0H", 30),
+            "o".repeat(1_000)
+        );
+        crate::config::TeamConfig::parse(&text, "t.toml")
+            .expect("parses")
+            .pods
+            .remove(0)
+    }
+
+    #[test]
+    fn renderers_fit_slack_with_maximal_input() {
+        let pod = big_pod();
+        let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        let moves: Vec<Move> = pod
+            .members
+            .iter()
+            .map(|u| Move {
+                user: u.clone(),
+                from: "r".repeat(100),
+                to: "s".repeat(100),
+            })
+            .collect();
+        let hostile: String = "<!channel> <!here> <!subteam^S1|@t> "
+            .chars()
+            .cycle()
+            .take(MAX_REASON_CHARS)
+            .collect();
+        // The longest reason allowed, and a row from before the limit.
+        for reason in [hostile, "<!everyone>".repeat(100_000)] {
+            let switch = Switch {
+                id: 1,
+                pod: pod.name.clone(),
+                reason,
+                started_by: "U0M00000000".into(),
+                started_at: now,
+                until_at: Some(now + chrono::Duration::days(400)),
+            };
+            let (text, blocks) = announcement(&pod, &switch, &moves, now);
+            let home = json!({"type": "home", "blocks": [home_section(&pod, &switch, now)]});
+            let (_, all_clear) = all_clear(&pod, i64::MAX, &pod.members, &moves, true);
+            for b in [
+                blocks,
+                help_request(&pod, &"v".repeat(block_kit::BUTTON_VALUE_CHARS)).1,
+                help_closed(&pod).1,
+                all_clear,
+                home,
+            ] {
+                block_kit::assert_within_limits(&b);
+                let body = b.to_string();
+                assert!(!body.contains("<!"), "{body}");
+            }
+            assert!(text.chars().count() <= block_kit::MESSAGE_TEXT_CHARS);
+            for said in [
+                text,
+                banner(&switch),
+                status_line(&pod, Some(&switch), now),
+                reason_updated_reply(&pod, &switch, now),
+            ] {
+                assert!(!said.contains("<!"), "{said}");
+            }
+        }
+        assert!(reason_too_long(301).contains("301") && reason_too_long(301).contains("300"));
+    }
 
     #[test]
     fn durations_read_naturally() {

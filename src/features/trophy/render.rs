@@ -10,7 +10,11 @@ use super::{
 };
 use crate::{
     features::Reply,
-    slack::ids::{ChannelId, UserId},
+    slack::{
+        block_kit::{self, context, header, message_text, section},
+        ids::{ChannelId, UserId},
+        mrkdwn,
+    },
 };
 
 /// A date every reader sees in their own time zone (Slack renders it).
@@ -30,8 +34,13 @@ fn held_for(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// A reason as people read it: quoted, pinging no one, and no longer than
+/// a reason may be (rows from before the limit can be).
 fn quoted(reason: &str) -> String {
-    format!("“{reason}”")
+    format!(
+        "“{}”",
+        block_kit::truncate(&mrkdwn::neutralize(reason), MAX_REASON_CHARS)
+    )
 }
 
 /// One line of the chain.
@@ -53,17 +62,9 @@ pub fn chain_line(p: &Pass) -> String {
     )
 }
 
-fn section(text: &str) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-}
-
-fn context(text: &str) -> Value {
-    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
-}
-
 fn with_blocks(text: String, blocks: Vec<Value>) -> Reply {
     Reply {
-        text,
+        text: message_text(&text),
         blocks: Some(Value::Array(blocks)),
         in_channel: false,
     }
@@ -161,7 +162,8 @@ pub fn parse_error(name: &str, e: &ParseError) -> String {
             verb,
             got: Some(got),
         } => format!(
-            "I couldn't find a person in `{got}`. Pick them from Slack's @-list so it becomes a mention: `/trophy {} @colleague what they did`.",
+            "I couldn't find a person in `{}`. Pick them from Slack's @-list so it becomes a mention: `/trophy {} @colleague what they did`.",
+            mrkdwn::echo(got),
             verb.word()
         ),
         ParseError::MissingReason {
@@ -177,12 +179,19 @@ pub fn parse_error(name: &str, e: &ParseError) -> String {
             "Please add why the {name} moves to <@{to}>, so the chain explains itself: `/trophy reassign <@{to}> Alice moved teams; Bob saved the Acme renewal`."
         ),
         ParseError::ReasonTooLong { chars, .. } => format!(
-            "That reason is {chars} characters; please keep it under {MAX_REASON_CHARS} so the announcement stays readable."
+            "That reason is {chars} characters, and the trophy takes up to {MAX_REASON_CHARS} so the announcement stays readable. Please shorten it and pass it again; nothing changed yet."
         ),
         ParseError::BadPage(raw) => {
-            format!("`{raw}` is not a page number. Pages start at 1: `/trophy history 2`.")
+            format!(
+                "`{}` is not a page number. Pages start at 1: `/trophy history 2`.",
+                mrkdwn::echo(raw)
+            )
         }
-        ParseError::Unknown(word) => format!("I don't know `/trophy {word}`.\n{}", help(name)),
+        ParseError::Unknown(word) => format!(
+            "I don't know `/trophy {}`.\n{}",
+            mrkdwn::echo(word),
+            help(name)
+        ),
     }
 }
 
@@ -347,10 +356,7 @@ pub fn home(
     is_manager: bool,
     now: DateTime<Utc>,
 ) -> Vec<Value> {
-    let mut blocks = vec![
-        json!({"type": "divider"}),
-        json!({"type": "header", "text": {"type": "plain_text", "text": format!("{name} 🏆")}}),
-    ];
+    let mut blocks = vec![json!({"type": "divider"}), header(&format!("{name} 🏆"))];
     match current {
         Some(p) if &p.to == user => {
             blocks.push(section(&format!(
@@ -394,6 +400,63 @@ mod tests {
             to: UserId::parse("U0BOB00001").unwrap(),
             reason: "saved the Acme renewal".into(),
             by: UserId::parse("U0MANAGER1").unwrap(),
+        }
+    }
+
+    fn hostile(len: usize) -> String {
+        "<!channel> <!here> <!everyone> <!subteam^S1|@team> <@U0BOB00001> "
+            .chars()
+            .cycle()
+            .take(len)
+            .collect()
+    }
+
+    fn check(blocks: &Value) {
+        block_kit::assert_within_limits(blocks);
+        let body = blocks.to_string();
+        for token in ["<!channel>", "<!here>", "<!everyone>", "<!subteam"] {
+            assert!(!body.contains(token), "{token} in {body}");
+        }
+    }
+
+    #[test]
+    fn renderers_fit_slack_with_maximal_input() {
+        let name = "N".repeat(200);
+        let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        // The longest reason allowed, and an old row from before the limit.
+        for len in [MAX_REASON_CHARS, 900_000] {
+            let passes: Vec<Pass> = [Kind::First, Kind::Pass, Kind::Reassign]
+                .into_iter()
+                .cycle()
+                .take(10)
+                .map(|kind| Pass {
+                    reason: hostile(len),
+                    number: i64::MAX,
+                    ..pass(kind, Some("U0ALICE001"))
+                })
+                .collect();
+            let top = &passes[0];
+            for reply in [
+                status(&name, Some(top), &passes[..5], now),
+                status(&name, None, &[], now),
+                history(&name, i64::MAX - 1, i64::MAX, i64::MAX, &passes),
+                history(&name, 1, 1, 0, &[]),
+            ] {
+                check(&reply.blocks.unwrap_or_default());
+                assert!(reply.text.chars().count() <= block_kit::MESSAGE_TEXT_CHARS);
+            }
+            for p in &passes[..3] {
+                check(&announcement(&name, p).1);
+                check(&welcome(&name, p).1);
+            }
+            check(&nudge(&name, i64::MAX).1);
+            let me = UserId::parse("U0BOB00001").unwrap();
+            for current in [Some(top), None] {
+                for manager in [true, false] {
+                    let home = Value::Array(home(&name, current, &me, manager, now));
+                    check(&json!({"type": "home", "blocks": home}));
+                }
+            }
         }
     }
 
