@@ -500,6 +500,18 @@ mod tests {
         assert!(text.contains("<@U59>"), "every recipient is named");
         let (_, blocks) = message_celebration(&many, 10_000, "U9", "C1", "trophy");
         block_kit::assert_within_limits(&blocks);
+        // A roundup of as many as the outbox merges (ten), each at its longest.
+        let named = users(3);
+        let lines: Vec<RoundupLine<'_>> = (0..10)
+            .map(|_| RoundupLine {
+                named: &named,
+                total: usize::MAX,
+                receiver: "U0ALICE0001",
+                channel: "C0SUPPORT0001",
+            })
+            .collect();
+        let (_, blocks) = celebration_roundup(&lines, "trophy");
+        block_kit::assert_within_limits(&blocks);
         assert_quiet(&dm_for_command("U1", &reason, "trophy"));
         // Rows stored before the limit may hold any length.
         let old = hostile_reason(900_000);
