@@ -1,8 +1,14 @@
 //! The transport: everything that knows Slack's wire formats.
 
+pub mod access;
 pub mod client;
 pub mod decode;
+pub mod gate;
 pub mod http;
 pub mod ids;
+pub mod installation;
+pub mod origin;
+mod render;
+pub mod response_url;
 pub mod socket;
 pub mod verify;

@@ -6,6 +6,7 @@ mod cli;
 mod faults;
 mod fuzz;
 mod helpers;
+mod installation;
 mod kudos;
 mod roles;
 mod spine;
