@@ -319,6 +319,39 @@ mod tests {
         );
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(crate::fuzzing::config())]
+
+        #[test]
+        fn fuzz_origin_any_bytes(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let ours = installation(Some("E0ORG00001"), true);
+            let _ = Origin::of_event_body(&body).check(&ours);
+            let _ = Origin::of_command_body(&body).check(&ours);
+            let _ = Origin::of_interaction_body(&body).check(&ours);
+        }
+
+        /// Served exactly when both the app and the workspace are ours,
+        /// however the ids are spelled.
+        #[test]
+        fn fuzz_origin_serves_only_ours(
+            team in prop_oneof![Just("T0TEAM0001".to_string()), "[A-Za-z0-9 ]{0,12}"],
+            app in prop_oneof![Just("A0NEEDFUL1".to_string()), "[A-Za-z0-9 ]{0,12}"],
+        ) {
+            let ours = installation(None, false);
+            let event = serde_json::json!({"team_id": team, "api_app_id": app, "authorizations": [{"team_id": team}]});
+            let served = Origin::of_event_body(event.to_string().as_bytes()).check(&ours).is_ok();
+            prop_assert_eq!(served, team == "T0TEAM0001" && app == "A0NEEDFUL1");
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("team_id", &team)
+                .append_pair("api_app_id", &app)
+                .finish();
+            let served = Origin::of_command_body(form.as_bytes()).check(&ours).is_ok();
+            prop_assert_eq!(served, team == "T0TEAM0001" && app == "A0NEEDFUL1");
+        }
+    }
+
     #[test]
     fn odd_field_types_are_refused_not_errors() {
         let ours = installation(None, false);

@@ -219,17 +219,7 @@ impl SlackSender {
         channel: &str,
         text: &str,
     ) -> reqwest::Response {
-        let fields = self.shared.command_fields(command, user, channel, text);
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
-        self.signed(
-            "/slack/commands",
-            body.into_bytes(),
-            "application/x-www-form-urlencoded",
-            Vec::new(),
-        )
-        .await
+        self.command_with(command, user, channel, text, &[]).await
     }
 
     /// Like `command`, with some fields replaced or added, e.g. `[("team_id", "T0OTHER001")]`

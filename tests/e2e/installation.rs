@@ -213,6 +213,35 @@ async fn a_button_press_from_another_workspace_is_told_why() {
     assert!(app.sim.calls_to("views.open").is_empty());
 }
 
+#[tokio::test]
+async fn a_workspace_install_in_an_org_does_not_serve_its_siblings() {
+    let sim = SlackSim::start(SimConfig {
+        enterprise_id: Some("E0ORG00001".into()),
+        ..SimConfig::default()
+    })
+    .await;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let app = restart_on(sim, dir, TestOptions::default().config).await;
+    app.advance_to(TestOptions::default().start).await;
+    app.outbox_drained(WAIT).await;
+    let before = snapshot(&app).await;
+    let sibling = [("team_id", "T0SIBLING1"), ("enterprise_id", "E0ORG00001")];
+    let body = command_with(&app, "/understaffed", "on two out sick", &sibling).await;
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not installed in"),
+        "{body}"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(snapshot(&app).await, before);
+    // Its own workspace, which names the org too, is served.
+    let ours = [("enterprise_id", "E0ORG00001")];
+    command_with(&app, "/understaffed", "on two out sick", &ours).await;
+    assert_ne!(snapshot(&app).await, before);
+}
+
 /// Sends `event` until it is answered 200 (bounded), returning the statuses seen.
 async fn deliver_until_ok(app: &TestApp, event: &Value) -> Vec<u16> {
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -354,8 +383,9 @@ async fn an_invalid_auth_answer_revokes_access() {
     let (_, body) = health(&app).await;
     assert_eq!(body["slack"], "revoked: invalid_auth", "{body}");
     let calls = app.sim.calls().len();
+    // Only what was already in flight when the first answer came was tried.
     let refused = app.sim.calls().iter().filter(|c| !c.ok).count();
-    assert_eq!(refused, 1, "{}", app.sim.describe_calls());
+    assert!((1..=3).contains(&refused), "{}", app.sim.describe_calls());
     // Nothing failed for good: it waits for a new token.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(app.sim.calls().len(), calls);
