@@ -135,7 +135,14 @@ pub fn http_event(
     body: &[u8],
     callback: &SlackPushEventCallback,
 ) -> Option<(Response, &'static str)> {
-    match event(app, &Origin::of_event_body(body), callback) {
+    // The typed event has every id the check needs except the org's, which
+    // only an org-wide install uses: reading the body again is left to that
+    // case, so the hot path (reactions) decodes once.
+    let origin = match app.slack.access().installation() {
+        Some(i) if i.is_enterprise_install => Origin::of_event_body(body),
+        _ => Origin::of_push(callback),
+    };
+    match event(app, &origin, callback) {
         EventGate::Serve => None,
         EventGate::Acknowledge(label) => Some((StatusCode::OK.into_response(), label)),
         EventGate::Later => Some((

@@ -118,7 +118,8 @@ impl Origin {
             .unwrap_or_else(Origin::unknown)
     }
 
-    /// A Socket Mode event, as slack-morphism decoded it (it keeps no org ids).
+    /// An event as slack-morphism decoded it (it keeps no org ids, so an
+    /// org-wide install reads the body instead).
     pub fn of_push(event: &SlackPushEventCallback) -> Origin {
         Origin {
             team_id: Some(event.team_id.to_string()),

@@ -179,7 +179,7 @@ fn auth_test(_: &mut World, ctx: &Ctx, _: &Args) -> Reply {
         "team_id": TEAM_ID,
         "user_id": BOT_USER_ID,
         "bot_id": BOT_ID,
-        "is_enterprise_install": false,
+        "is_enterprise_install": ctx.config.is_enterprise_install,
     });
     // Slack names the org only for workspaces in an Enterprise Grid.
     if let Some(enterprise) = &ctx.config.enterprise_id {

@@ -12,6 +12,8 @@ pub struct SimConfig {
     pub signing_secret: String,
     /// The Enterprise Grid org the workspace belongs to, if any (`auth.test` reports it).
     pub enterprise_id: Option<String>,
+    /// Installed org-wide (`auth.test`'s `is_enterprise_install`).
+    pub is_enterprise_install: bool,
 }
 
 impl Default for SimConfig {
@@ -21,6 +23,7 @@ impl Default for SimConfig {
             app_token: "xapp-test-token".to_string(),
             signing_secret: "test-signing-secret".to_string(),
             enterprise_id: None,
+            is_enterprise_install: false,
         }
     }
 }

@@ -242,6 +242,28 @@ async fn a_workspace_install_in_an_org_does_not_serve_its_siblings() {
     assert_ne!(snapshot(&app).await, before);
 }
 
+#[tokio::test]
+async fn an_org_wide_install_serves_every_workspace_of_its_org_only() {
+    let sim = SlackSim::start(SimConfig {
+        enterprise_id: Some("E0ORG00001".into()),
+        is_enterprise_install: true,
+        ..SimConfig::default()
+    })
+    .await;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let app = restart_on(sim, dir, TestOptions::without_pods().config).await;
+    let from_org = |org: &str| {
+        let mut event = payloads::from_workspace(kudos_on_alices_message(BOB), "T0SIBLING1");
+        event["authorizations"][0]["enterprise_id"] = json!(org);
+        event["authorizations"][0]["is_enterprise_install"] = json!(true);
+        event
+    };
+    assert_eq!(app.slack.event(&from_org("E0OTHERORG")).await.status(), 200);
+    assert_eq!(kudos_count(&app).await, 0);
+    assert_eq!(app.slack.event(&from_org("E0ORG00001")).await.status(), 200);
+    assert_eq!(kudos_count(&app).await, 1);
+}
+
 /// Sends `event` until it is answered 200 (bounded), returning the statuses seen.
 async fn deliver_until_ok(app: &TestApp, event: &Value) -> Vec<u16> {
     let deadline = tokio::time::Instant::now() + WAIT;
