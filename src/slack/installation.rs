@@ -137,7 +137,11 @@ pub async fn keep_learning(api: SlackApi, shutdown: CancellationToken) {
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.cancelled() => return,
         }
-        if try_learn(&api).await {
+        let learned = tokio::select! {
+            learned = try_learn(&api) => learned,
+            _ = shutdown.cancelled() => return,
+        };
+        if learned {
             return;
         }
         wait = (wait * 2).min(MAX_RETRY);

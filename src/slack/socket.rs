@@ -64,9 +64,9 @@ pub async fn start(app: App) -> anyhow::Result<SocketMode> {
     let listener = Arc::new(listener);
     // A dead token would only make the listener reconnect forever.
     let watcher = tokio::spawn({
-        let (listener, app) = (listener.clone(), app.clone());
+        let (listener, slack) = (listener.clone(), app.slack.clone());
         async move {
-            app.slack.access().until_revoked().await;
+            slack.access().until_revoked().await;
             // Let the ack of the envelope that said so go out first.
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             tracing::warn!("Socket Mode: closing the connection, Slack access was revoked");
