@@ -46,7 +46,8 @@ pub enum NotLearned {
 /// `auth.test`'s answer; slack-morphism's type leaves out the org fields.
 #[derive(Debug, Deserialize)]
 struct AuthTest {
-    team_id: String,
+    /// Empty or absent for some org-wide installs; the org id names them.
+    team_id: Option<String>,
     user_id: String,
     bot_id: Option<String>,
     enterprise_id: Option<String>,
@@ -92,7 +93,7 @@ pub async fn learn_once(api: &SlackApi) -> Result<Installation, NotLearned> {
             .await
             .map_err(|e| not_learned("bots.info", e))?;
         Ok(Installation {
-            team_id: auth.team_id,
+            team_id: auth.team_id.unwrap_or_default(),
             enterprise_id: auth.enterprise_id.filter(|e| !e.is_empty()),
             is_enterprise_install: auth.is_enterprise_install,
             app_id: bot.bot.app_id,

@@ -71,7 +71,8 @@ impl Origin {
             AppClaim::Connection => {}
         }
         let names_us = |team: &Option<String>, enterprise: &Option<String>| {
-            team.as_deref() == Some(installation.team_id.as_str())
+            (!installation.team_id.is_empty()
+                && team.as_deref() == Some(installation.team_id.as_str()))
                 || (installation.is_enterprise_install
                     && enterprise.is_some()
                     && *enterprise == installation.enterprise_id)
@@ -318,6 +319,17 @@ mod tests {
             sibling(press).check(&installation(Some("E0OTHERORG"), true)),
             Err(Refusal::OtherWorkspace)
         );
+        // An org-wide install that auth.test gave no team id matches no
+        // empty team id.
+        let mut org = installation(Some("E0ORG00001"), true);
+        org.team_id = String::new();
+        let blank = Origin {
+            team_id: Some(String::new()),
+            enterprise_id: Some("E0OTHERORG".into()),
+            app: AppClaim::Named("A0NEEDFUL1".into()),
+            authorizations: Vec::new(),
+        };
+        assert_eq!(blank.check(&org), Err(Refusal::OtherWorkspace));
     }
 
     use proptest::prelude::*;
