@@ -31,13 +31,18 @@ pub struct AppState {
     /// Each giver's kudos in their day, kept by the event writer.
     pub kudos_today: crate::features::kudos::DailyCounts,
     pub verifier: Verifier,
-    /// needful's own user id (from auth.test at start), when Slack answered.
-    pub bot_user: Option<crate::slack::ids::UserId>,
     /// The clock time of the last completed scheduler tick (tests wait on it).
     pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
 }
 
 pub type App = Arc<AppState>;
+
+impl AppState {
+    /// needful's own user id, once it knows its installation.
+    pub fn bot_user(&self) -> Option<&crate::slack::ids::UserId> {
+        self.slack.access().installation().map(|i| &i.bot_user_id)
+    }
+}
 
 /// How the bot hears from Slack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +77,7 @@ impl Application {
             }
             (None, None) => Arc::new(SystemClock::default()),
         };
+        settings.env.check_no_placeholders()?;
         if settings.env.bot_token.expose().is_empty() {
             anyhow::bail!("SLACK_BOT_TOKEN is not set; copy .env.example to .env and fill it in");
         }
@@ -122,7 +128,9 @@ impl Application {
                 )
             })?;
         let verifier = Verifier::new(&settings.env.signing_secrets);
-        let bot_user = slack.whoami().await;
+        // Served at once when Slack answers now; otherwise learned in the
+        // background while listening (see slack::installation).
+        crate::slack::installation::try_learn(&slack).await;
         crate::telemetry::metrics_handle();
         let application = Self {
             listener,
@@ -137,7 +145,6 @@ impl Application {
                 writes,
                 kudos_today: Default::default(),
                 verifier,
-                bot_user,
                 ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,
             }),
             mode,
@@ -208,6 +215,10 @@ impl Application {
             ))
         });
         let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), shutdown.clone()));
+        let learning = tokio::spawn(crate::slack::installation::keep_learning(
+            state.slack.clone(),
+            shutdown.clone(),
+        ));
         let socket = match mode {
             Mode::SocketMode => Some(crate::slack::socket::start(state.clone()).await?),
             Mode::Http => None,
@@ -224,6 +235,7 @@ impl Application {
         }
         shutdown.cancel();
         let _ = scheduler.await;
+        let _ = learning.await;
         let _ = worker.await;
         if let Some(checkpoints) = checkpoints {
             let _ = checkpoints.await;

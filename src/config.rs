@@ -148,6 +148,52 @@ impl EnvSettings {
     }
 }
 
+/// The example values `.env.example` ships with, and what to put instead.
+/// A copied file left unedited must stop `serve` with a clear message
+/// rather than a stream of `invalid_auth` from Slack.
+const PLACEHOLDERS: &[(&str, &str, &str)] = &[
+    (
+        "SLACK_BOT_TOKEN",
+        "xoxb-your-bot-token",
+        "the Bot User OAuth Token (api.slack.com/apps → your app → OAuth & Permissions), which starts with xoxb-",
+    ),
+    (
+        "SLACK_SIGNING_SECRET",
+        "your-signing-secret",
+        "the Signing Secret (api.slack.com/apps → your app → Basic Information → App Credentials)",
+    ),
+    (
+        "SLACK_APP_TOKEN",
+        "xapp-your-app-token",
+        "an App-Level Token with connections:write (api.slack.com/apps → your app → Basic Information → App-Level Tokens), which starts with xapp-",
+    ),
+];
+
+impl EnvSettings {
+    /// Fails, naming the variable and what to set it to, when a secret is
+    /// still `.env.example`'s placeholder.
+    pub fn check_no_placeholders(&self) -> Result<(), ConfigError> {
+        let given = |key: &str| -> Vec<&str> {
+            match key {
+                "SLACK_BOT_TOKEN" => vec![self.bot_token.expose()],
+                "SLACK_SIGNING_SECRET" => self.signing_secrets.iter().map(Secret::expose).collect(),
+                _ => self.app_token.iter().map(Secret::expose).collect(),
+            }
+        };
+        for (key, placeholder, what) in PLACEHOLDERS {
+            if given(key).iter().any(|v| v.trim() == *placeholder) {
+                return Err(ConfigError::Env {
+                    key,
+                    message: format!(
+                        "still the example value {placeholder:?} from .env.example; set it to {what}"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Team settings from `needful.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -552,6 +598,44 @@ help_channels = ["C0SALES"]
         let c = TeamConfig::parse("", "needful.toml").expect("parses");
         assert_eq!(c.kudos.reactions, vec!["trophy"]);
         assert!(c.pods.is_empty());
+    }
+
+    #[test]
+    fn env_example_placeholders_are_named_with_what_to_set() {
+        let example = include_str!("../.env.example");
+        let vars: std::collections::HashMap<&str, &str> = example
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .collect();
+        // Every secret placeholder the example file ships with is known here.
+        for key in ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"] {
+            let value = vars.get(key).copied().unwrap_or_default();
+            assert!(
+                PLACEHOLDERS
+                    .iter()
+                    .any(|(k, p, _)| *k == key && *p == value),
+                "{key}={value} is not a known placeholder"
+            );
+        }
+        let env = EnvSettings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        let err = env.check_no_placeholders().unwrap_err().to_string();
+        assert!(
+            err.contains("SLACK_BOT_TOKEN") && err.contains("OAuth & Permissions"),
+            "{err}"
+        );
+        let mut env = env;
+        env.bot_token = Secret::new("xoxb-1234-real");
+        let err = env.check_no_placeholders().unwrap_err().to_string();
+        assert!(
+            err.contains("SLACK_SIGNING_SECRET") && err.contains("Signing Secret"),
+            "{err}"
+        );
+        env.signing_secrets = vec![Secret::new("0d5e1f2a3b4c")];
+        assert!(env.check_no_placeholders().is_ok());
+        env.app_token = Some(Secret::new("xapp-your-app-token"));
+        let err = env.check_no_placeholders().unwrap_err().to_string();
+        assert!(err.contains("SLACK_APP_TOKEN"), "{err}");
     }
 
     #[test]

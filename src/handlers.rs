@@ -374,7 +374,7 @@ pub async fn on_interaction(
     }
 }
 
-fn failure_response(
+pub(crate) fn failure_response(
     app: &App,
     event: &SlackInteractionEvent,
     message: String,
@@ -399,13 +399,13 @@ fn failure_response(
         }
         SlackInteractionEvent::BlockActions(actions) => {
             if let Some(url) = actions.response_url.clone() {
-                let client = app.slack.client.clone();
+                let slack = app.slack.clone();
                 tokio::spawn(async move {
                     let request = SlackApiPostWebhookMessageRequest::new(
                         SlackMessageContent::new().with_text(message),
                     )
                     .with_replace_original(false);
-                    if let Err(e) = client.respond_to_event(&url, &request).await {
+                    if let Err(e) = slack.respond(&url, &request).await {
                         tracing::warn!(error = %e, "could not tell the person their button press failed");
                     }
                 });

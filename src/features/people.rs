@@ -5,7 +5,7 @@ use crate::{app::App, error::AppError, slack::ids::UserId, storage::Tx};
 
 /// True for needful itself and for any user seen posting as a bot.
 pub async fn is_bot(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<bool, AppError> {
-    if app.bot_user.as_ref() == Some(user) {
+    if app.bot_user() == Some(user) {
         return Ok(true);
     }
     let known: Option<String> =

@@ -24,7 +24,7 @@ pub enum Outcome {
     },
     /// Network trouble, a 5xx or a Slack-side hiccup: back off and try again.
     Transient(String),
-    /// Slack said no for good (`channel_not_found`, `invalid_auth`, …).
+    /// Slack said no for good (`channel_not_found`, `msg_too_long`, …).
     Permanent(String),
 }
 
@@ -64,7 +64,11 @@ pub(super) fn classify(method: &'static str, err: SlackClientError) -> Outcome {
             method,
             retry_after: e.retry_after.unwrap_or(Duration::from_secs(1)),
         },
-        SlackClientError::ApiError(e) if TRANSIENT_CODES.contains(&e.code.as_str()) => {
+        // A dead token: the row waits for a restart with a new one.
+        SlackClientError::ApiError(e)
+            if TRANSIENT_CODES.contains(&e.code.as_str())
+                || crate::slack::access::is_revoking(&e.code) =>
+        {
             Outcome::Transient(e.code)
         }
         SlackClientError::ApiError(e) => Outcome::Permanent(e.code),

@@ -139,6 +139,11 @@ impl Worker {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         tracing::info!("outbox worker started");
         while !shutdown.is_cancelled() {
+            // Slack access revoked: send nothing, keep every row waiting.
+            if self.api.access().is_revoked() {
+                shutdown.cancelled().await;
+                break;
+            }
             let scanned = Instant::now();
             let attempted = self.run_once_logged().await;
             if attempted == 0 {
@@ -154,7 +159,10 @@ impl Worker {
             tokio::time::sleep_until((scanned + MIN_SCAN_GAP).into()).await;
         }
         let deadline = Instant::now() + FLUSH_FOR;
-        while Instant::now() < deadline && self.run_once_logged().await > 0 {}
+        while Instant::now() < deadline
+            && !self.api.access().is_revoked()
+            && self.run_once_logged().await > 0
+        {}
         tracing::info!("outbox worker stopped");
     }
 
@@ -473,6 +481,9 @@ impl Worker {
             self.config.call_timeout,
         )
         .await;
+        if let deliver::Outcome::Transient(code) = &outcome {
+            self.api.note_error(code);
+        }
         match outcome {
             deliver::Outcome::Sent { posted } => {
                 let id = row.id;

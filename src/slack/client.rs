@@ -7,6 +7,8 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use slack_morphism::prelude::*;
 
+use super::access::{Access, is_revoking};
+use super::response_url::ResponseUrls;
 use crate::config::Secret;
 
 pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
@@ -16,6 +18,8 @@ pub type Client = slack_morphism::SlackClient<Connector>;
 pub struct SlackApi {
     pub client: Arc<Client>,
     token: SlackApiToken,
+    access: Arc<Access>,
+    response_urls: ResponseUrls,
 }
 
 impl std::fmt::Debug for SlackApi {
@@ -40,6 +44,8 @@ impl SlackApi {
         Ok(Self {
             client: Arc::new(slack_morphism::SlackClient::new(connector(api_url)?)),
             token: SlackApiToken::new(SlackApiTokenValue::new(bot_token.expose().to_string())),
+            access: Arc::new(Access::default()),
+            response_urls: ResponseUrls::new(api_url),
         })
     }
 
@@ -49,23 +55,36 @@ impl SlackApi {
 }
 
 impl SlackApi {
-    /// needful's own user id, from auth.test. A Slack outage at start-up must
-    /// not stop the bot, so failure is logged and answered with None.
-    pub async fn whoami(&self) -> Option<crate::slack::ids::UserId> {
-        let session = self.session();
-        let call = session.auth_test();
-        match tokio::time::timeout(std::time::Duration::from_secs(5), call).await {
-            Ok(Ok(resp)) => crate::slack::ids::UserId::parse(resp.user_id.as_ref()).ok(),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "auth.test failed; check SLACK_BOT_TOKEN");
-                None
-            }
-            Err(_) => {
-                tracing::warn!(
-                    "auth.test timed out; continuing without knowing needful's own user id"
-                );
-                None
-            }
+    /// Where needful stands with Slack: its installation, and whether its
+    /// access was revoked.
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// Notes a Web API error code: one that means the token is dead revokes
+    /// access, so nothing more is sent until a restart with a new token.
+    pub fn note_error(&self, code: &str) {
+        if is_revoking(code) {
+            self.access.revoke(code);
         }
+    }
+
+    /// Posts to a payload's `response_url`, if it is one Slack issues (see
+    /// [`ResponseUrls`]); anything else is not called, and logged.
+    pub async fn respond(
+        &self,
+        url: &SlackResponseUrl,
+        request: &SlackApiPostWebhookMessageRequest,
+    ) -> anyhow::Result<()> {
+        if !self.response_urls.allows(url.value().as_str()) {
+            metrics::counter!("needful_refused_response_urls_total").increment(1);
+            tracing::warn!(
+                host = url.value().host_str().unwrap_or("-"),
+                "not posting to a response_url outside Slack's hooks host"
+            );
+            return Ok(());
+        }
+        self.client.respond_to_event(url, request).await?;
+        Ok(())
     }
 }

@@ -17,7 +17,7 @@ use slack_morphism::prelude::*;
 use crate::{
     app::{App, Mode},
     handlers::{self, Handled},
-    slack::decode,
+    slack::{decode, gate},
     storage,
 };
 
@@ -138,6 +138,10 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
             return StatusCode::OK.into_response();
         }
         SlackPushEvent::EventCallback(callback) => {
+            if let Some((answer, outcome)) = gate::http_event(&app, &bytes, &callback) {
+                finish("events", outcome, started);
+                return answer;
+            }
             // Waiting for the one connection (held by another writer that is
             // itself waiting out a lock) plus our own busy wait could pass
             // Slack's 3 s; answer 503 in time instead. A commit that lands
@@ -194,6 +198,10 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
             return unreadable("slash command");
         }
     };
+    if let Some((reply, outcome)) = gate::http_command(&app, &bytes) {
+        finish("commands", outcome, started);
+        return Json(reply).into_response();
+    }
     let (reply, handled) = handlers::on_command(&app, command).await;
     finish("commands", handled.label(), started);
     Json(reply).into_response()
@@ -216,8 +224,14 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
         finish("interactions", "malformed", started);
         return unreadable("interaction payload");
     };
-    let (reply, handled) = handlers::on_interaction(&app, event).await;
-    finish("interactions", handled.label(), started);
+    let (reply, handled) = match gate::http_interaction(&app, &bytes, &event) {
+        Some((reply, outcome)) => (reply, outcome),
+        None => {
+            let (reply, handled) = handlers::on_interaction(&app, event).await;
+            (reply, handled.label())
+        }
+    };
+    finish("interactions", handled, started);
     match reply {
         SlackInteractionResponse::Empty => StatusCode::OK.into_response(),
         other => Json(other).into_response(),
@@ -228,14 +242,16 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
 /// and asks [`storage::health`] how writes went, so it never waits behind a
 /// write, even a stuck one.
 async fn healthz(State(app): State<App>) -> Response {
+    let slack = app.slack.access().standing();
     let database = !app.db.is_closed() && storage::is_healthy(&app.reader).await;
     let writes = app.writes.problem(ACK_BUDGET);
     let pending = storage::outbox::depth(&app.reader).await.ok();
-    let ok = database && writes.is_none();
+    let ok = database && writes.is_none() && slack.is_healthy();
     let body = Json(json!({
         "status": if ok { "ok" } else { "unavailable" },
         "database": if database { "ok" } else { "not answering" },
         "writes": writes.as_deref().unwrap_or("ok"),
+        "slack": slack.describe(),
         "outbox_pending": pending,
     }));
     if ok {

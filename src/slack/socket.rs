@@ -11,18 +11,24 @@ use slack_morphism::prelude::*;
 use crate::{
     app::App,
     handlers::{self, Handled},
-    slack::client::Connector,
+    slack::{
+        client::Connector,
+        gate::{self, EventGate},
+        origin::Origin,
+    },
 };
 
 type State = SlackClientEventsUserState;
 type Client = Arc<SlackClient<Connector>>;
 
 pub struct SocketMode {
-    listener: SlackClientSocketModeListener<Connector>,
+    listener: Arc<SlackClientSocketModeListener<Connector>>,
+    watcher: tokio::task::JoinHandle<()>,
 }
 
 impl SocketMode {
     pub async fn shutdown(self) {
+        self.watcher.abort();
         self.listener.shutdown().await;
     }
 }
@@ -55,7 +61,19 @@ pub async fn start(app: App) -> anyhow::Result<SocketMode> {
     )?;
     listener.start().await;
     tracing::info!("Socket Mode connected");
-    Ok(SocketMode { listener })
+    let listener = Arc::new(listener);
+    // A dead token would only make the listener reconnect forever.
+    let watcher = tokio::spawn({
+        let (listener, slack) = (listener.clone(), app.slack.clone());
+        async move {
+            slack.access().until_revoked().await;
+            // Let the ack of the envelope that said so go out first.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tracing::warn!("Socket Mode: closing the connection, Slack access was revoked");
+            listener.shutdown().await;
+        }
+    });
+    Ok(SocketMode { listener, watcher })
 }
 
 async fn app_of(state: &State) -> Option<App> {
@@ -69,6 +87,18 @@ async fn on_push(
 ) -> UserCallbackResult<()> {
     let started = std::time::Instant::now();
     let app = app_of(&state).await.ok_or("needful state missing")?;
+    match gate::event(&app, &Origin::of_push(&event), &event) {
+        EventGate::Serve => {}
+        EventGate::Acknowledge(label) => {
+            record("events", label, started);
+            return Ok(());
+        }
+        // Withholding the ack makes Slack redeliver it.
+        EventGate::Later => {
+            record("events", "starting", started);
+            return Err("needful is starting up; Slack will redeliver".into());
+        }
+    }
     let outcome = handlers::on_event(&app, event).await;
     let label = match &outcome {
         Ok(handled) => handled.label(),
@@ -85,6 +115,10 @@ async fn on_command(
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let started = std::time::Instant::now();
     let app = app_of(&state).await.ok_or("needful state missing")?;
+    if let Some((reply, outcome)) = gate::command(&app, &Origin::of_command(&event)) {
+        record("commands", outcome, started);
+        return Ok(reply);
+    }
     let (reply, handled) = handlers::on_command(&app, event).await;
     record("commands", handled.label(), started);
     Ok(reply)
@@ -97,6 +131,11 @@ async fn on_interaction(
 ) -> UserCallbackResult<SlackInteractionResponse> {
     let started = std::time::Instant::now();
     let app = app_of(&state).await.ok_or("needful state missing")?;
+    if let Some((reply, outcome)) = gate::interaction(&app, &Origin::of_interaction(&event), &event)
+    {
+        record("interactions", outcome, started);
+        return Ok(reply);
+    }
     let (reply, handled) = handlers::on_interaction(&app, event).await;
     record("interactions", handled.label(), started);
     Ok(reply)

@@ -118,11 +118,15 @@ pub(crate) fn handle(
     args: &Args,
     token: Option<&str>,
 ) -> Reply {
+    if let Some(error) = &w.revoked {
+        return Reply::err(error);
+    }
     if method == "apps.connections.open" {
         return connections_open(w, ctx, token);
     }
     let handler: fn(&mut World, &Ctx, &Args) -> Reply = match method {
         "auth.test" => auth_test,
+        "bots.info" => bots_info,
         "chat.postMessage" => post_message,
         "chat.postEphemeral" => post_ephemeral,
         "chat.update" => update,
@@ -165,16 +169,39 @@ fn connections_open(w: &mut World, ctx: &Ctx, token: Option<&str>) -> Reply {
     }))
 }
 
-fn auth_test(_: &mut World, _: &Ctx, _: &Args) -> Reply {
-    Reply::ok(json!({
+fn auth_test(_: &mut World, ctx: &Ctx, _: &Args) -> Reply {
+    let mut body = json!({
         "url": format!("https://{TEAM_DOMAIN}.slack.com/"),
         "team": TEAM_NAME,
         "user": "needful",
         "team_id": TEAM_ID,
         "user_id": BOT_USER_ID,
         "bot_id": BOT_ID,
-        "is_enterprise_install": false,
-    }))
+        "is_enterprise_install": ctx.config.is_enterprise_install,
+    });
+    // Slack names the org only for workspaces in an Enterprise Grid.
+    if let Some(enterprise) = &ctx.config.enterprise_id {
+        body["enterprise_id"] = json!(enterprise);
+    }
+    Reply::ok(body)
+}
+
+/// `bots.info?bot=B…`: the bot's app id (what `auth.test` does not say).
+fn bots_info(_: &mut World, _: &Ctx, args: &Args) -> Reply {
+    match args.str("bot") {
+        Some(bot) if bot == BOT_ID => Reply::ok(json!({
+            "bot": {
+                "id": BOT_ID,
+                "deleted": false,
+                "name": "needful",
+                "updated": UPDATED,
+                "app_id": APP_ID,
+                "user_id": BOT_USER_ID,
+                "icons": {"image_36": "https://a.slack-edge.com/needful_36.png"}
+            }
+        })),
+        _ => Reply::err("bot_not_found"),
+    }
 }
 
 /// Resolves the `channel` argument for a bot post: must exist and have the bot in it.

@@ -362,6 +362,13 @@ impl SlackSim {
         self.shared().world().faults.clear();
     }
 
+    /// Revokes the bot token, as an uninstall or an admin would: from now on every Web API call
+    /// (`auth.test` too) is answered `{"ok":false,"error":<error>}`, e.g. `invalid_auth`,
+    /// `token_revoked` or `account_inactive`.
+    pub fn revoke_token(&self, error: &str) {
+        self.shared().world().revoked = Some(error.to_string());
+    }
+
     /// HTTP 429s sent so far, natural and injected.
     pub fn rate_limited_count(&self) -> usize {
         self.shared().world().faults.rate_limited

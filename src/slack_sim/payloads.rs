@@ -283,6 +283,95 @@ pub fn app_home_opened(event_id: &str, user: &str) -> Value {
     event_callback(event_id, event, unix_now(), Some(&channel))
 }
 
+/// `app_uninstalled`: someone removed the app from the workspace. Slack sends it once, after
+/// which the bot token is dead.
+pub fn app_uninstalled(event_id: &str) -> Value {
+    let event = json!({"type": "app_uninstalled", "event_ts": ts_now()});
+    event_callback(event_id, event, unix_now(), None)
+}
+
+/// `tokens_revoked`: the tokens of these users were revoked; `bot_users` are bot tokens (the
+/// bot's user id, e.g. `BOT_USER_ID`), `oauth_users` user tokens.
+pub fn tokens_revoked(event_id: &str, oauth_users: &[&str], bot_users: &[&str]) -> Value {
+    let event = json!({
+        "type": "tokens_revoked",
+        "tokens": {"oauth": oauth_users, "bot": bot_users},
+        "event_ts": ts_now(),
+    });
+    event_callback(event_id, event, unix_now(), None)
+}
+
+/// The same payload as if it came from workspace `team_id` (with its own installation of an app
+/// of the same id): every team field is rewritten, `authorizations[]` included. Works on events,
+/// interactions and Socket Mode command payloads (a JSON object of strings).
+pub fn from_workspace(mut payload: Value, team_id: &str) -> Value {
+    set_team(&mut payload, team_id);
+    if let Some(auths) = payload
+        .get_mut("authorizations")
+        .and_then(Value::as_array_mut)
+    {
+        for auth in auths {
+            auth["team_id"] = json!(team_id);
+        }
+    }
+    payload
+}
+
+/// The same payload as if it were meant for another app (`api_app_id` and the event context).
+pub fn from_app(mut payload: Value, app_id: &str) -> Value {
+    if let Some(obj) = payload.as_object_mut() {
+        obj.insert("api_app_id".into(), json!(app_id));
+    }
+    if let Some(view) = payload.get_mut("view").and_then(Value::as_object_mut) {
+        view.insert("app_id".into(), json!(app_id));
+    }
+    payload
+}
+
+/// An event from a Slack Connect channel shared with `other_team`: the event (and its outer
+/// `team_id`) belong to the other workspace, while `authorizations[]` still names this
+/// installation, which is how Slack says why it sent the event here.
+pub fn via_slack_connect(mut payload: Value, other_team: &str) -> Value {
+    let authorizations = payload.get("authorizations").cloned();
+    set_team(&mut payload, other_team);
+    if let (Some(obj), Some(auths)) = (payload.as_object_mut(), authorizations) {
+        obj.insert("authorizations".into(), auths);
+        obj.insert("is_ext_shared_channel".into(), json!(true));
+    }
+    payload
+}
+
+/// Rewrites the team fields Slack's payloads carry: `team_id` (events, commands),
+/// `context_team_id`, `team.id` (interactions), `event.team` and `user.team_id`.
+fn set_team(payload: &mut Value, team_id: &str) {
+    let Some(obj) = payload.as_object_mut() else {
+        return;
+    };
+    for key in ["team_id", "context_team_id"] {
+        if obj.contains_key(key) {
+            obj.insert(key.into(), json!(team_id));
+        }
+    }
+    if let Some(team) = obj.get_mut("team").and_then(Value::as_object_mut) {
+        team.insert("id".into(), json!(team_id));
+    }
+    if let Some(user) = obj.get_mut("user").and_then(Value::as_object_mut) {
+        user.insert("team_id".into(), json!(team_id));
+    }
+    if let Some(event) = obj.get_mut("event").and_then(Value::as_object_mut)
+        && event.contains_key("team")
+    {
+        event.insert("team".into(), json!(team_id));
+    }
+    if let Some(view) = obj.get_mut("view").and_then(Value::as_object_mut) {
+        for key in ["team_id", "app_installed_team_id"] {
+            if view.contains_key(key) {
+                view.insert(key.into(), json!(team_id));
+            }
+        }
+    }
+}
+
 pub fn url_verification(challenge: &str) -> Value {
     json!({"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"})
 }

@@ -219,7 +219,26 @@ impl SlackSender {
         channel: &str,
         text: &str,
     ) -> reqwest::Response {
-        let fields = self.shared.command_fields(command, user, channel, text);
+        self.command_with(command, user, channel, text, &[]).await
+    }
+
+    /// Like `command`, with some fields replaced or added, e.g. `[("team_id", "T0OTHER001")]`
+    /// or `[("api_app_id", "A0OTHERAPP")]` for a request meant for another installation.
+    pub async fn command_with(
+        &self,
+        command: &str,
+        user: &str,
+        channel: &str,
+        text: &str,
+        overrides: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut fields = self.shared.command_fields(command, user, channel, text);
+        for (key, value) in overrides {
+            match fields.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => *v = value.to_string(),
+                None => fields.push((key.to_string(), value.to_string())),
+            }
+        }
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();

@@ -987,3 +987,92 @@ async fn block_kit_limits_are_enforced_like_slack() {
     .await;
     assert_eq!(err(&b), "invalid_arguments", "{b}");
 }
+
+#[tokio::test]
+async fn auth_test_and_bots_info_name_the_installation() {
+    let sim = SlackSim::start(SimConfig {
+        enterprise_id: Some("E0ORG00001".into()),
+        ..SimConfig::default()
+    })
+    .await;
+    let (_, auth) = call(&sim, "auth.test", json!({})).await;
+    assert_eq!(
+        (
+            &auth["team_id"],
+            &auth["enterprise_id"],
+            &auth["bot_id"],
+            &auth["user_id"]
+        ),
+        (
+            &json!(TEAM_ID),
+            &json!("E0ORG00001"),
+            &json!(BOT_ID),
+            &json!(BOT_USER_ID)
+        )
+    );
+    let (_, bot) = call(&sim, "bots.info", json!({"bot": BOT_ID})).await;
+    assert_eq!(bot["bot"]["app_id"], APP_ID, "{bot}");
+    let (_, none) = call(&sim, "bots.info", json!({"bot": "B0NOBODY01"})).await;
+    assert_eq!(err(&none), "bot_not_found");
+    // Without an org, auth.test names none.
+    let (_, plain) = call(&self::sim().await, "auth.test", json!({})).await;
+    assert!(plain.get("enterprise_id").is_none(), "{plain}");
+}
+
+#[tokio::test]
+async fn a_revoked_token_fails_every_call() {
+    let sim = sim().await;
+    assert_eq!(call(&sim, "auth.test", json!({})).await.1["ok"], true);
+    sim.revoke_token("token_revoked");
+    for method in [
+        "auth.test",
+        "bots.info",
+        "chat.postMessage",
+        "views.publish",
+    ] {
+        let (status, body) =
+            call(&sim, method, json!({"channel": "C0SUPPORT1", "text": "hi"})).await;
+        assert_eq!((status, err(&body)), (200, "token_revoked"), "{method}");
+    }
+    assert!(
+        sim.messages("C0SUPPORT1")
+            .iter()
+            .all(|m| m.text.as_deref() != Some("hi"))
+    );
+}
+
+#[test]
+fn payloads_can_come_from_elsewhere() {
+    let reaction = payloads::reaction_added(
+        "Ev1",
+        "U0ALICE001",
+        "trophy",
+        Some("U0BOB00001"),
+        "C0SUPPORT1",
+        "1.2",
+    );
+    let other = payloads::from_workspace(reaction.clone(), "T0OTHER001");
+    assert_eq!(other["team_id"], "T0OTHER001");
+    assert_eq!(other["authorizations"][0]["team_id"], "T0OTHER001");
+    let connect = payloads::via_slack_connect(reaction.clone(), "T0PARTNER1");
+    assert_eq!(connect["team_id"], "T0PARTNER1");
+    assert_eq!(connect["authorizations"][0]["team_id"], TEAM_ID);
+    assert_eq!(connect["is_ext_shared_channel"], true);
+    let app = payloads::from_app(reaction, "A0OTHERAPP");
+    assert_eq!(app["api_app_id"], "A0OTHERAPP");
+
+    let press = payloads::block_actions("U0ALICE001", "C0SUPPORT1", "1.2", "a", "v");
+    let press = payloads::from_workspace(press, "T0OTHER001");
+    assert_eq!(press["team"]["id"], "T0OTHER001");
+    assert_eq!(press["user"]["team_id"], "T0OTHER001");
+    let command = payloads::from_workspace(
+        payloads::command_json("/trophy", "U0ALICE001", "C0SUPPORT1", ""),
+        "T0OTHER001",
+    );
+    assert_eq!(command["team_id"], "T0OTHER001");
+
+    let gone = payloads::app_uninstalled("Ev2");
+    assert_eq!(gone["event"]["type"], "app_uninstalled");
+    let revoked = payloads::tokens_revoked("Ev3", &[], &[BOT_USER_ID]);
+    assert_eq!(revoked["event"]["tokens"]["bot"][0], BOT_USER_ID);
+}

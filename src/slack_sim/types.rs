@@ -10,6 +10,10 @@ pub struct SimConfig {
     pub bot_token: String,
     pub app_token: String,
     pub signing_secret: String,
+    /// The Enterprise Grid org the workspace belongs to, if any (`auth.test` reports it).
+    pub enterprise_id: Option<String>,
+    /// Installed org-wide (`auth.test`'s `is_enterprise_install`).
+    pub is_enterprise_install: bool,
 }
 
 impl Default for SimConfig {
@@ -18,6 +22,8 @@ impl Default for SimConfig {
             bot_token: "xoxb-test-token".to_string(),
             app_token: "xapp-test-token".to_string(),
             signing_secret: "test-signing-secret".to_string(),
+            enterprise_id: None,
+            is_enterprise_install: false,
         }
     }
 }

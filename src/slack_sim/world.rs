@@ -84,6 +84,9 @@ pub(crate) struct World {
     /// Unused `apps.connections.open` tickets.
     pub tickets: HashSet<String>,
     pub sockets: Sockets,
+    /// Set when the bot token was revoked or the app uninstalled: every Web API call is
+    /// answered with this error from then on.
+    pub revoked: Option<String>,
 }
 
 impl World {
@@ -105,6 +108,7 @@ impl World {
             response_urls: HashMap::new(),
             tickets: HashSet::new(),
             sockets: Sockets::default(),
+            revoked: None,
         };
         w.add_user(SimUser {
             id: BOT_USER_ID.into(),

@@ -26,7 +26,7 @@ const TABLES: &[&str] = &[
 ];
 
 /// Every row of the feature tables, plus how many outbox rows exist.
-async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
+pub async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for table in TABLES {
         let columns: Vec<String> =

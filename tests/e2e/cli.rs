@@ -308,3 +308,29 @@ async fn a_rehearsal_clock_starts_business_time_where_asked() {
         "the rehearsal clock is logged as a warning: {logs}"
     );
 }
+
+#[tokio::test]
+async fn serve_refuses_env_examples_placeholder_token() {
+    let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = serve_against(&sim, dir.path())
+        .env("SLACK_BOT_TOKEN", "xoxb-your-bot-token")
+        .arg("serve")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("needful starts");
+    let exit = exit_within(&mut child, std::time::Duration::from_secs(20))
+        .await
+        .expect("needful served with the placeholder token");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!exit.success());
+    assert!(
+        err.contains("SLACK_BOT_TOKEN")
+            && err.contains(".env.example")
+            && err.contains("Bot User OAuth Token"),
+        "{err}"
+    );
+    // It stopped before asking Slack anything.
+    assert!(sim.calls().is_empty(), "{}", sim.describe_calls());
+}

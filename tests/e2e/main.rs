@@ -10,6 +10,7 @@ mod faults;
 mod fuzz;
 mod helpers;
 mod hostile_text;
+mod installation;
 mod kudos;
 mod roles;
 mod spine;

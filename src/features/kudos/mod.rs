@@ -172,7 +172,7 @@ async fn give_by_command(
     for r in recipients {
         if r == giver {
             notes.push(render::skipped_self());
-        } else if app.bot_user.as_ref() == Some(r) {
+        } else if app.bot_user() == Some(r) {
             notes.push(render::refuse_needful(emoji(app)));
         } else if features::people::is_bot(app, tx, r).await? {
             notes.push(render::skipped_bot(r.as_str()));

@@ -325,7 +325,7 @@ impl<'a> Batch<'a> {
     }
 
     fn is_bot(&self, user: &UserId) -> bool {
-        self.app.bot_user.as_ref() == Some(user) || self.bots.contains(user.as_str())
+        self.app.bot_user() == Some(user) || self.bots.contains(user.as_str())
     }
 
     fn apply(&mut self, r: &Reaction) {
@@ -377,7 +377,7 @@ impl<'a> Batch<'a> {
         if r.giver == r.receiver {
             return Some((Notice::OwnMessage, render::refuse_self()));
         }
-        if self.app.bot_user.as_ref() == Some(&r.receiver) {
+        if self.app.bot_user() == Some(&r.receiver) {
             return Some((Notice::Needful, render::refuse_needful(emoji(self.app))));
         }
         if self.is_bot(&r.receiver) {
