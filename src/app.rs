@@ -42,6 +42,17 @@ impl AppState {
     pub fn bot_user(&self) -> Option<&crate::slack::ids::UserId> {
         self.slack.access().installation().map(|i| &i.bot_user_id)
     }
+
+    /// A link to message `ts` in `channel`, once the workspace's address is known.
+    pub fn message_link(&self, channel: &str, ts: &str) -> Option<String> {
+        let url = self
+            .slack
+            .access()
+            .installation()?
+            .workspace_url
+            .as_deref()?;
+        Some(crate::slack::installation::message_link(url, channel, ts))
+    }
 }
 
 /// How the bot hears from Slack.

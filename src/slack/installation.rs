@@ -26,6 +26,9 @@ pub struct Installation {
     pub app_id: String,
     pub bot_id: String,
     pub bot_user_id: UserId,
+    /// The workspace's address (`https://acme.slack.com/`), for links to
+    /// messages; None when Slack named none.
+    pub workspace_url: Option<String>,
 }
 
 /// How long one attempt (auth.test then bots.info) may take.
@@ -53,6 +56,8 @@ struct AuthTest {
     enterprise_id: Option<String>,
     #[serde(default)]
     is_enterprise_install: bool,
+    /// The workspace's address, e.g. `https://acme.slack.com/`.
+    url: Option<String>,
 }
 
 fn not_learned(method: &str, e: SlackClientError) -> NotLearned {
@@ -99,6 +104,7 @@ pub async fn learn_once(api: &SlackApi) -> Result<Installation, NotLearned> {
             app_id: bot.bot.app_id,
             bot_id,
             bot_user_id,
+            workspace_url: auth.url.filter(|u| u.starts_with("https://")),
         })
     };
     match tokio::time::timeout(ATTEMPT_TIMEOUT, attempt).await {
@@ -147,4 +153,15 @@ pub async fn keep_learning(api: SlackApi, shutdown: CancellationToken) {
         }
         wait = (wait * 2).min(MAX_RETRY);
     }
+}
+
+/// The link to message `ts` in `channel`, in the form chat.getPermalink
+/// answers with, for when many messages are linked at once (a roundup) and a
+/// call each would pass Slack's limit for that method.
+pub fn message_link(workspace_url: &str, channel: &str, ts: &str) -> String {
+    format!(
+        "{}/archives/{channel}/p{}",
+        workspace_url.trim_end_matches('/'),
+        ts.replace('.', "")
+    )
 }

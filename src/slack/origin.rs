@@ -244,6 +244,7 @@ mod tests {
             app_id: "A0NEEDFUL1".into(),
             bot_id: "B0NEEDFUL1".into(),
             bot_user_id: UserId::parse("U0NEEDFUL1").unwrap(),
+            workspace_url: None,
         }
     }
 

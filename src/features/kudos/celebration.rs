@@ -100,12 +100,8 @@ pub async fn render_roundup(
         let kudos = store::standing_on(&app.db, &message.channel, &message.ts).await?;
         if let Some((_, receiver)) = kudos.first() {
             let named: Vec<String> = kudos.iter().take(NAMED).map(|(g, _)| g.clone()).collect();
-            standing.push((
-                named,
-                kudos.len(),
-                receiver.clone(),
-                message.channel.clone(),
-            ));
+            let link = app.message_link(&message.channel, &message.ts);
+            standing.push((named, kudos.len(), receiver.clone(), &message.channel, link));
         }
     }
     if standing.is_empty() {
@@ -113,12 +109,15 @@ pub async fn render_roundup(
     }
     let lines: Vec<render::RoundupLine<'_>> = standing
         .iter()
-        .map(|(named, total, receiver, channel)| render::RoundupLine {
-            named,
-            total: *total,
-            receiver,
-            channel,
-        })
+        .map(
+            |(named, total, receiver, channel, link)| render::RoundupLine {
+                named,
+                total: *total,
+                receiver,
+                channel,
+                link: link.as_deref(),
+            },
+        )
         .collect();
     let (text, blocks) = render::celebration_roundup(&lines, emoji(app));
     Ok(Some((Outgoing::post(channel, text, Some(blocks)), None)))

@@ -72,6 +72,8 @@ pub struct RoundupLine<'a> {
     pub total: usize,
     pub receiver: &'a str,
     pub channel: &'a str,
+    /// The thanked message, when its link is known.
+    pub link: Option<&'a str>,
 }
 
 /// Several celebrations in one post, when many wait in the kudos channel.
@@ -84,8 +86,12 @@ pub fn celebration_roundup(lines: &[RoundupLine<'_>], emoji: &str) -> (String, V
             } else {
                 String::new()
             };
+            let message = match l.link {
+                Some(link) => format!("<{link}|a message>"),
+                None => "a message".to_string(),
+            };
             format!(
-                "• {} thanked {} in <#{}>{count}",
+                "• {} thanked {} for {message} in <#{}>{count}",
                 people_of(l.named, l.total),
                 mention(l.receiver),
                 l.channel
@@ -508,6 +514,7 @@ mod tests {
                 total: usize::MAX,
                 receiver: "U0ALICE0001",
                 channel: "C0SUPPORT0001",
+                link: Some("https://a-very-long-workspace-name.slack.com/archives/C0SUPPORT0001/p1732610000000100"),
             })
             .collect();
         let (_, blocks) = celebration_roundup(&lines, "trophy");
