@@ -85,6 +85,10 @@ struct Args {
     /// the kudos channel's pacing while the run is measured.
     #[arg(long, default_value_t = 0)]
     backlog: u64,
+    /// Seconds to wait after the backlog before the measured run (lets the
+    /// burst's log be checkpointed, so the run measures the backlog alone).
+    #[arg(long, default_value_t = 0)]
+    settle: u64,
 }
 
 const USERS: usize = 200;
@@ -525,6 +529,7 @@ async fn main() -> anyhow::Result<()> {
             outbox_pending(&client, &base).await.unwrap_or(0),
             pid.and_then(|pid| rss_kib(pid, "VmRSS:")).unwrap_or(0) as f64 / 1024.0
         );
+        tokio::time::sleep(Duration::from_secs(args.settle)).await;
     }
     let tally = Arc::new(Tally::default());
     let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(

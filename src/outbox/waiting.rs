@@ -15,10 +15,19 @@
 //! the worker has not begun to claim; its claim waits for that writer's
 //! commit, and its rendering, after the claim, shows that commit. A key not
 //! found here is checked in SQL as before.
+//!
+//! It holds at most [`CAPACITY`] keys: a burst of kudos on many messages
+//! would otherwise keep one per waiting celebration in memory (150,000 took
+//! about 15 MB). Past that, keys are not added and are checked in SQL, which
+//! is always right; the set only saves the look-up.
 
 use std::{collections::HashSet, sync::Mutex};
 
 use super::Outgoing;
+
+/// The most keys kept: enough for every App Home and message a busy team has
+/// waiting at once.
+pub const CAPACITY: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub struct Waiting(Mutex<HashSet<String>>);
@@ -36,7 +45,13 @@ impl Waiting {
 
     /// Markers this writer inserted, before its commit.
     pub fn inserted<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {
-        self.keys().extend(keys.into_iter().map(str::to_string));
+        let mut known = self.keys();
+        for key in keys {
+            if known.len() >= CAPACITY {
+                break;
+            }
+            known.insert(key.to_string());
+        }
     }
 
     /// The transaction that inserted `keys` did not commit.
@@ -79,5 +94,17 @@ mod tests {
         let mut messages = vec![home("U1"), home("U2"), home("U3"), (plain.clone(), None)];
         waiting.drop_covered(&mut messages);
         assert_eq!(messages, [home("U2"), home("U3"), (plain, None)]);
+    }
+
+    #[test]
+    fn past_its_capacity_it_keeps_no_more_and_covers_none_of_those() {
+        let waiting = Waiting::default();
+        let keys: Vec<String> = (0..CAPACITY + 5).map(|i| format!("home:U{i}")).collect();
+        waiting.inserted(keys.iter().map(String::as_str));
+        assert_eq!(waiting.keys().len(), CAPACITY);
+        let mut messages = vec![home("U0"), home(&format!("U{}", CAPACITY + 1))];
+        waiting.drop_covered(&mut messages);
+        // The first is known to wait; the one over capacity goes to the SQL check.
+        assert_eq!(messages, [home(&format!("U{}", CAPACITY + 1))]);
     }
 }

@@ -133,10 +133,10 @@ pub async fn connect_checkpointer(database_url: &str) -> anyhow::Result<Option<D
         .max_connections(1)
         // A RESTART checkpoint waits for the pool's writer and the readers
         // while the event writer waits for it: look often, not in SQLite's
-        // 1–100 ms sleeps.
+        // 1–100 ms sleeps, and not for long.
         .after_connect(|conn, _| {
             Box::pin(async move {
-                direct::run(conn, |db| db.busy_handler(Some(write_lock::wait))).await
+                direct::run(conn, |db| db.busy_handler(Some(write_lock::wait_briefly))).await
             })
         })
         .connect_with(writer_options(database_url)?)

@@ -53,6 +53,17 @@ pub fn wait(polls: i32) -> bool {
     true
 }
 
+/// Looks a RESTART checkpoint makes before giving up (about 2 ms).
+const BRIEF_POLLS: i32 = 40;
+
+/// The checkpointer's busy handler: it waits while holding every event
+/// batch off, so it gives up after [`BRIEF_POLLS`] and tries again at its
+/// next round rather than hold the batches off for as long as a reader
+/// (an App Home being rendered, the outbox's scan) takes.
+pub fn wait_briefly(polls: i32) -> bool {
+    polls < BRIEF_POLLS && wait(polls)
+}
+
 /// The pool connections' busy handler: [`wait`], and says it is waiting.
 pub fn pool_waits(polls: i32) -> bool {
     POOL_LOOKED.store(now_us(), Ordering::Relaxed);
