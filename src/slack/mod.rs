@@ -1,5 +1,6 @@
 //! The transport: everything that knows Slack's wire formats.
 
+pub mod body;
 pub mod client;
 pub mod decode;
 pub mod http;

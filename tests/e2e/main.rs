@@ -4,6 +4,7 @@ mod authorization;
 mod checkin;
 mod cli;
 mod faults;
+mod flood;
 mod fuzz;
 mod helpers;
 mod kudos;
