@@ -14,7 +14,14 @@
 //!   where it is read (see `slack::http`).
 //! - Stopping: no new connections, idle ones closed, in-flight requests finish.
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use axum::{Router, body::Body, extract::Request};
 use hyper::server::conn::http1;
@@ -51,6 +58,8 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let ebb = Arc::new(Ebb::default());
+    tokio::spawn(ebb.clone().watch(shutdown.clone()));
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -92,12 +101,15 @@ pub async fn serve(
             }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let ebb = ebb.clone();
+        ebb.opened();
         tokio::spawn(async move {
             // Timeouts and resets end up here; they are the client's business.
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "a connection ended with an error");
             }
             drop(slot);
+            ebb.closed();
         });
     }
     drop(listener);
@@ -108,6 +120,60 @@ pub async fn serve(
         tracing::warn!("some requests were still running {DRAIN_AT_MOST:?} after the stop");
     }
 }
+
+/// Counts open connections to notice a flood ebbing. glibc keeps memory freed
+/// by many connections in its arenas for reuse, so without help the process
+/// stays at its flood-time size (measured: 18 MB idle, 68 MB ten seconds after
+/// 500 slow clients left); handing the free pages back brings it home.
+#[derive(Default)]
+struct Ebb {
+    open: AtomicUsize,
+    /// The most open at once since memory was last handed back.
+    peak: AtomicUsize,
+}
+
+impl Ebb {
+    /// More connections than this at once is a flood, not Slack's traffic.
+    const FLOOD: usize = 64;
+    /// Down to this many, the flood has passed.
+    const QUIET: usize = Self::FLOOD / 4;
+
+    fn opened(&self) {
+        let open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(open, Ordering::Relaxed);
+    }
+
+    fn closed(&self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Once a second: after a flood, once it is quiet, hand memory back.
+    async fn watch(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            let open = self.open.load(Ordering::Relaxed);
+            if self.peak.load(Ordering::Relaxed) > Self::FLOOD && open <= Self::QUIET {
+                self.peak.store(open, Ordering::Relaxed);
+                let _ = tokio::task::spawn_blocking(release_free_memory).await;
+            }
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
 
 /// The connection cap that fits the process's open-file limit. The soft limit
 /// is raised to the hard one first (often 1,024 → 1,048,576), as Go and
