@@ -749,11 +749,37 @@ async fn flood_slow(args: &Args, host: &str, n: usize, pid: Option<u32>) {
             })
         })
         .collect();
+    // What Slack would see: a /healthz on a new connection twice a second.
+    let probe_host = host.to_string();
+    let probes = tokio::spawn(async move {
+        let mut waits = Vec::new();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        while Instant::now() + Duration::from_secs(1) < release {
+            let sent = Instant::now();
+            let answered = tokio::time::timeout(Duration::from_secs(10), async {
+                let mut stream = TcpStream::connect(&probe_host).await.ok()?;
+                stream
+                    .write_all(
+                        b"GET /healthz HTTP/1.1\r\nHost: needful\r\nConnection: close\r\n\r\n",
+                    )
+                    .await
+                    .ok()?;
+                let mut buf = [0u8; 64];
+                let n = stream.read(&mut buf).await.ok()?;
+                buf[..n].starts_with(b"HTTP/1.1 200").then_some(())
+            })
+            .await;
+            waits.push(matches!(answered, Ok(Some(()))).then(|| sent.elapsed()));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        waits
+    });
     let mut peak = 0f64;
     while Instant::now() < release {
         peak = peak.max(rss(pid));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let waits = probes.await.unwrap_or_default();
     for c in clients {
         let _ = c.await;
     }
@@ -767,6 +793,16 @@ async fn flood_slow(args: &Args, host: &str, n: usize, pid: Option<u32>) {
         args.flood_hold,
         connected.load(Ordering::Relaxed),
         answered.load(Ordering::Relaxed),
+    );
+    let mut answered_in: Vec<Duration> = waits.iter().flatten().copied().collect();
+    answered_in.sort();
+    let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    println!(
+        "/healthz probes    {} of {} answered 200 during the flood; median {:.0} ms, max {:.0} ms",
+        answered_in.len(),
+        waits.len(),
+        ms(answered_in.get(answered_in.len() / 2)),
+        ms(answered_in.last()),
     );
     println!("peak RSS (flood)   {peak:.1} MB");
     println!("RSS at release     {:.1} MB", rss(pid));

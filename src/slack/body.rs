@@ -27,6 +27,9 @@ pub const SSL_CHECK_MAX_BYTES: usize = 1024;
 /// thousands fit.
 pub const BUDGET_BYTES: usize = 32 * 1024 * 1024;
 
+/// How long a body waits for its share of the budget before a 503.
+const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The budget is counted in KiB, so its permits fit a `u32`.
 const UNIT: usize = 1024;
 
@@ -113,7 +116,10 @@ pub async fn read_bounded(
     // Without a length (chunked) the body may be as long as the limit.
     let share = declared.unwrap_or(limit).div_ceil(UNIT).max(1);
     let share = u32::try_from(share).unwrap_or(u32::MAX);
-    let Ok(Ok(_held)) = tokio::time::timeout(timeout, app.body_budget.0.acquire_many(share)).await
+    // Not long: while the budget is spent, waiting clients hold connection
+    // slots that Slack's requests, queued in the backlog behind them, need.
+    let wait = timeout.min(BUDGET_WAIT);
+    let Ok(Ok(_held)) = tokio::time::timeout(wait, app.body_budget.0.acquire_many(share)).await
     else {
         tracing::warn!("too many request bodies are being read at once; answering 503");
         return Err(Refused::new(

@@ -185,6 +185,49 @@ async fn requests_without_good_signature_headers_are_refused_unread() {
 }
 
 #[tokio::test]
+async fn bodies_being_read_share_one_memory_budget() {
+    // 32 MiB shared: 32 bodies of 1 MiB take it all; the rest get 503 in
+    // about a second instead of each buffering up to 1 MiB.
+    const TAKERS: usize = 32;
+    const MORE: usize = 8;
+    let app = spawn_app_with(with_timeout(Duration::from_secs(20))).await;
+    let mut streams = Vec::new();
+    for _ in 0..TAKERS + MORE {
+        let mut stream = connect(&app.address).await;
+        let head = slack_headers(&app, "/slack/events", 1024 * 1024, now());
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(b"{\"type\":").await.unwrap();
+        streams.push(stream);
+    }
+    let statuses = futures::future::join_all(
+        streams
+            .iter_mut()
+            .map(|s| status_within(s, Duration::from_secs(4))),
+    )
+    .await;
+    let busy = statuses.iter().filter(|s| **s == Some(503)).count();
+    assert_eq!(
+        busy, MORE,
+        "the bodies past the budget are turned away at once: {statuses:?}"
+    );
+    // Once the clients leave, their shares come back for Slack.
+    drop(streams);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let resp = app
+            .slack
+            .command("/kudos", "U0ALICE001", "C0SUPPORT1", "stats")
+            .await;
+        if resp.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {}", resp.status());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn slacks_unsigned_ssl_check_is_still_answered() {
     let app = spawn_app_with(TestOptions::without_pods()).await;
     let form = "application/x-www-form-urlencoded";
