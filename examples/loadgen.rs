@@ -93,6 +93,9 @@ struct Args {
     /// reads the bodies instead of refusing them from the headers.
     #[arg(long)]
     flood_signed: bool,
+    /// With --flood-slow: the clients connect and send nothing at all.
+    #[arg(long)]
+    flood_idle: bool,
     /// With --flood-slow: how long the clients hold their connections (s).
     #[arg(long, default_value_t = 15)]
     flood_hold: u64,
@@ -718,6 +721,7 @@ async fn flood_slow(args: &Args, host: &str, n: usize, pid: Option<u32>) {
     let clients: Vec<_> = (0..n)
         .map(|_| {
             let (host, head, chunk) = (host.to_string(), head.clone(), chunk.clone());
+            let idle = args.flood_idle;
             let (connected, answered) = (connected.clone(), answered.clone());
             tokio::spawn(async move {
                 let Ok(Ok(mut stream)) =
@@ -727,8 +731,10 @@ async fn flood_slow(args: &Args, host: &str, n: usize, pid: Option<u32>) {
                 };
                 connected.fetch_add(1, Ordering::Relaxed);
                 let client = async {
-                    stream.write_all(head.as_bytes()).await?;
-                    let mut left = BODY - 1;
+                    if !idle {
+                        stream.write_all(head.as_bytes()).await?;
+                    }
+                    let mut left = if idle { 0 } else { BODY - 1 };
                     while left > 0 {
                         let n = left.min(chunk.len());
                         stream.write_all(&chunk[..n]).await?;
@@ -785,7 +791,9 @@ async fn flood_slow(args: &Args, host: &str, n: usize, pid: Option<u32>) {
     }
     println!(
         "flood              {n} slow clients ({}), held {} s: {} connected, {} answered or closed by needful",
-        if args.flood_signed {
+        if args.flood_idle {
+            "idle"
+        } else if args.flood_signed {
             "well-formed forged signatures"
         } else {
             "unsigned"
