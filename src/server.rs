@@ -227,3 +227,16 @@ fn raise_open_file_limit() -> Option<usize> {
 fn raise_open_file_limit() -> Option<usize> {
     None
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cap_past_the_open_file_limit_is_lowered() {
+        assert_eq!(fit_to_open_files(1), 1);
+        let fits = fit_to_open_files(usize::MAX);
+        assert!(fits < usize::MAX, "not lowered: {fits}");
+        assert!(fits >= 1);
+    }
+}

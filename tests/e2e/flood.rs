@@ -361,3 +361,42 @@ async fn metrics_can_be_served_on_an_internal_address_only() {
     assert_eq!(health_inside.status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn stopping_lets_a_request_in_flight_finish() {
+    let app = spawn_app_with(TestOptions::without_pods()).await;
+    // An idle connection must not hold the stop up.
+    let _idle = connect(&app.address).await;
+    let mut locker = app.lock_database().await;
+    let slack = app.slack.clone();
+    let command = tokio::spawn(async move {
+        slack
+            .command("/kudos", "U0ALICE001", "C0SUPPORT1", "stats")
+            .await
+            .status()
+    });
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while app.db.num_idle() > 0 {
+        assert!(Instant::now() < deadline, "the command never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let host = app.address.trim_start_matches("http://").to_string();
+    let stopping = tokio::spawn(app.stop());
+    // Stopped listening, while the command still waits for the lock.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(&host).await.is_ok() {
+        assert!(Instant::now() < deadline, "still listening");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!command.is_finished(), "the command ended before the stop");
+    // The stop waits for the request in flight.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!stopping.is_finished(), "stopped with a request in flight");
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), command)
+        .await
+        .expect("answered within 10 s")
+        .expect("the request got its answer, not a dropped connection");
+    assert_eq!(status, 200);
+    stopping.await.expect("the app stops cleanly");
+}
