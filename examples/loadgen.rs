@@ -14,7 +14,11 @@
 //! target/release/examples/loadgen --spawn target/release/needful --rate 0 --count 100000
 //! target/release/examples/loadgen --spawn target/release/needful --rate 1000 --duration 20
 //! target/release/examples/loadgen --spawn target/release/needful --burst 1000
+//! target/release/examples/loadgen --spawn target/release/needful --flood-slow 2000
 //! ```
+//!
+//! `--flood-slow N` is a flood of slow clients instead of load: N connections
+//! each send headers and all but the last byte of a 1 MiB body, and hold.
 
 use std::{
     path::PathBuf,
@@ -89,6 +93,21 @@ struct Args {
     /// burst's log be checkpointed, so the run measures the backlog alone).
     #[arg(long, default_value_t = 0)]
     settle: u64,
+    /// Instead of load: open this many connections that each send all but
+    /// the last byte of a 1 MiB body and hold; report memory during and after.
+    #[arg(long)]
+    flood_slow: Option<usize>,
+    /// With --flood-slow: send Slack-shaped signature headers (fresh
+    /// timestamp, well-formed signature that does not match), so needful
+    /// reads the bodies instead of refusing them from the headers.
+    #[arg(long)]
+    flood_signed: bool,
+    /// With --flood-slow: the clients connect and send nothing at all.
+    #[arg(long)]
+    flood_idle: bool,
+    /// With --flood-slow: how long the clients hold their connections (s).
+    #[arg(long, default_value_t = 15)]
+    flood_hold: u64,
 }
 
 const USERS: usize = 200;
@@ -514,6 +533,18 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    if let Some(n) = args.flood_slow {
+        let host = base.trim_start_matches("http://").to_string();
+        flood_slow(&args, &host, n, pid).await;
+        if let Some(mut s) = spawned {
+            let _ = Command::new("kill")
+                .args(["-TERM", &s.child.id().to_string()])
+                .status();
+            let _ = s.child.wait();
+        }
+        return Ok(());
+    }
+
     let target = Arc::new(Target::new(&base, secret)?);
     if args.backlog > 0 {
         let prepared = (0..args.backlog)
@@ -731,4 +762,132 @@ async fn main() -> anyhow::Result<()> {
         let _ = s.child.wait();
     }
     Ok(())
+}
+
+/// N slow clients: each connects, sends headers declaring a 1 MiB body and
+/// then all of it but the last byte, and holds the connection for
+/// `--flood-hold` seconds (or until needful closes it). Prints needful's
+/// resident memory while they hold and in the ten seconds after they leave.
+async fn flood_slow(args: &Args, host: &str, n: usize, pid: Option<u32>) {
+    const BODY: usize = 1024 * 1024;
+    let rss =
+        |pid: Option<u32>| pid.and_then(|p| rss_kib(p, "VmRSS:")).unwrap_or(0) as f64 / 1024.0;
+    let hold = Duration::from_secs(args.flood_hold);
+    let signature = if args.flood_signed {
+        let ts = chrono::Utc::now().timestamp();
+        format!(
+            "X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: v0={}\r\n",
+            "0".repeat(64)
+        )
+    } else {
+        String::new()
+    };
+    let head = Arc::new(format!(
+        "POST /slack/events HTTP/1.1\r\nHost: needful\r\nContent-Type: application/json\r\n\
+         Content-Length: {BODY}\r\n{signature}\r\n"
+    ));
+    let chunk = Arc::new(vec![b'a'; 64 * 1024]);
+    let connected = Arc::new(AtomicU64::new(0));
+    let answered = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let release = started + hold;
+    let clients: Vec<_> = (0..n)
+        .map(|_| {
+            let (host, head, chunk) = (host.to_string(), head.clone(), chunk.clone());
+            let idle = args.flood_idle;
+            let (connected, answered) = (connected.clone(), answered.clone());
+            tokio::spawn(async move {
+                let Ok(Ok(mut stream)) =
+                    tokio::time::timeout_at(release.into(), TcpStream::connect(&host)).await
+                else {
+                    return;
+                };
+                connected.fetch_add(1, Ordering::Relaxed);
+                let client = async {
+                    if !idle {
+                        stream.write_all(head.as_bytes()).await?;
+                    }
+                    let mut left = if idle { 0 } else { BODY - 1 };
+                    while left > 0 {
+                        let n = left.min(chunk.len());
+                        stream.write_all(&chunk[..n]).await?;
+                        left -= n;
+                    }
+                    // Hold until needful answers or closes.
+                    let mut buf = [0u8; 512];
+                    stream.read(&mut buf).await.map(|_| ())
+                };
+                // Over before the hold ended: needful answered, closed or
+                // reset the connection (a write error) while it was written.
+                if tokio::time::timeout_at(release.into(), client)
+                    .await
+                    .is_ok()
+                {
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    // What Slack would see: a /healthz on a new connection twice a second.
+    let probe_host = host.to_string();
+    let probes = tokio::spawn(async move {
+        let mut waits = Vec::new();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        while Instant::now() + Duration::from_secs(1) < release {
+            let sent = Instant::now();
+            let answered = tokio::time::timeout(Duration::from_secs(10), async {
+                let mut stream = TcpStream::connect(&probe_host).await.ok()?;
+                stream
+                    .write_all(
+                        b"GET /healthz HTTP/1.1\r\nHost: needful\r\nConnection: close\r\n\r\n",
+                    )
+                    .await
+                    .ok()?;
+                let mut buf = [0u8; 64];
+                let n = stream.read(&mut buf).await.ok()?;
+                buf[..n].starts_with(b"HTTP/1.1 200").then_some(())
+            })
+            .await;
+            waits.push(matches!(answered, Ok(Some(()))).then(|| sent.elapsed()));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        waits
+    });
+    let mut peak = 0f64;
+    while Instant::now() < release {
+        peak = peak.max(rss(pid));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let waits = probes.await.unwrap_or_default();
+    for c in clients {
+        let _ = c.await;
+    }
+    println!(
+        "flood              {n} slow clients ({}), held {} s: {} connected, {} answered or closed by needful",
+        if args.flood_idle {
+            "idle"
+        } else if args.flood_signed {
+            "well-formed forged signatures"
+        } else {
+            "unsigned"
+        },
+        args.flood_hold,
+        connected.load(Ordering::Relaxed),
+        answered.load(Ordering::Relaxed),
+    );
+    let mut answered_in: Vec<Duration> = waits.iter().flatten().copied().collect();
+    answered_in.sort();
+    let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    println!(
+        "/healthz probes    {} of {} answered 200 during the flood; median {:.0} ms, max {:.0} ms",
+        answered_in.len(),
+        waits.len(),
+        ms(answered_in.get(answered_in.len() / 2)),
+        ms(answered_in.last()),
+    );
+    println!("peak RSS (flood)   {peak:.1} MB");
+    println!("RSS at release     {:.1} MB", rss(pid));
+    let gone = Instant::now();
+    tokio::time::sleep(Duration::from_secs(10).saturating_sub(gone.elapsed())).await;
+    println!("RSS 10 s after     {:.1} MB", rss(pid));
 }

@@ -17,9 +17,12 @@ use crate::{
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
-    /// Read-only connection for reads that must never wait behind a write
-    /// (`/healthz`, the outbox's scans); `db` itself for an in-memory database.
+    /// A read-only pool for /healthz and /metrics, so they never wait behind
+    /// a write on `db` (a pool of one that writers hold) nor hold one up.
     pub reader: Db,
+    pub outbox_gauges: crate::telemetry::OutboxGauges,
+    /// Memory shared by the request bodies being read at once.
+    pub body_budget: crate::slack::body::BodyBudget,
     pub settings: Settings,
     pub clock: SharedClock,
     pub slack: SlackApi,
@@ -66,6 +69,8 @@ pub enum Mode {
 
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics` alone, on an internal address (NEEDFUL_METRICS_LISTEN).
+    metrics_listener: Option<TcpListener>,
     state: App,
     mode: Mode,
     /// The WAL checkpoints' own connection (none for an in-memory database).
@@ -120,6 +125,7 @@ impl Application {
         let slack = SlackApi::new(&settings.env.slack_api_url, &settings.env.bot_token)
             .context("could not set up the Slack client")?;
         let reader = storage::connect_reader(&settings.env.database_url, &db).await?;
+        let status_reader = storage::connect_reader(&settings.env.database_url, &db).await?;
         let checkpointer = storage::connect_checkpointer(&settings.env.database_url).await?;
         let writes = Arc::new(storage::health::WriteHealth::default());
         let (events, batches) = crate::group_commit::EventQueue::new(writes.clone());
@@ -138,6 +144,12 @@ impl Application {
                     settings.env.listen
                 )
             })?;
+        let metrics_listener = match settings.env.metrics_listen {
+            None => None,
+            Some(address) => Some(TcpListener::bind(address).await.with_context(|| {
+                format!("could not listen on {address} (NEEDFUL_METRICS_LISTEN)")
+            })?),
+        };
         let verifier = Verifier::new(&settings.env.signing_secrets);
         // Served at once when Slack answers now; otherwise learned in the
         // background while listening (see slack::installation).
@@ -145,9 +157,12 @@ impl Application {
         crate::telemetry::metrics_handle();
         let application = Self {
             listener,
+            metrics_listener,
             state: Arc::new(AppState {
                 db,
-                reader,
+                reader: status_reader,
+                outbox_gauges: Default::default(),
+                body_budget: Default::default(),
                 settings,
                 clock,
                 slack,
@@ -196,6 +211,13 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
+    /// Where `/metrics` is served when NEEDFUL_METRICS_LISTEN is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
     pub fn state(&self) -> App {
         self.state.clone()
     }
@@ -210,6 +232,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self {
             listener,
+            metrics_listener,
             state,
             mode,
             checkpointer,
@@ -234,13 +257,31 @@ impl Application {
             Mode::SocketMode => Some(crate::slack::socket::start(state.clone()).await?),
             Mode::Http => None,
         };
-        tracing::info!(address = %listener.local_addr()?, ?mode, "needful is listening");
-        let router = crate::slack::http::router(state.clone(), mode);
-        let stop = shutdown.clone();
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-            .context("the HTTP server failed")?;
+        let limits = crate::server::Limits {
+            max_connections: crate::server::fit_to_open_files(state.settings.env.max_connections),
+            request_timeout: state.settings.env.request_timeout,
+        };
+        tracing::info!(address = %listener.local_addr()?, ?mode, max_connections = limits.max_connections, "needful is listening");
+        let internal = metrics_listener.map(|listener| {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(%address, "serving /metrics on the internal address");
+            }
+            let limits = crate::server::Limits {
+                max_connections: crate::server::INTERNAL_CONNECTIONS,
+                ..limits
+            };
+            tokio::spawn(crate::server::serve(
+                listener,
+                crate::slack::http::metrics_router(state.clone()),
+                limits,
+                shutdown.clone(),
+            ))
+        });
+        let router = crate::slack::http::router(state.clone(), mode, internal.is_none());
+        crate::server::serve(listener, router, limits, shutdown.clone()).await;
+        if let Some(internal) = internal {
+            let _ = internal.await;
+        }
         if let Some(socket) = socket {
             socket.shutdown().await;
         }

@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod manifest;
 pub mod outbox;
 pub mod scheduler;
+pub mod server;
 pub mod slack;
 #[cfg(feature = "simulator")]
 pub mod slack_sim;

@@ -42,3 +42,42 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
         })
         .clone()
 }
+
+/// The outbox's gauges for `/metrics`, counted on a read-only connection at
+/// most once a second: a flood of scrapes costs one indexed query a second
+/// and never waits for (or holds up) a write.
+#[derive(Default)]
+pub struct OutboxGauges {
+    last: tokio::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl OutboxGauges {
+    const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// Brings the gauges up to date unless they are fresh. Concurrent callers
+    /// queue on the lock and find them fresh.
+    pub async fn refresh(&self, reader: &crate::storage::Db) {
+        let mut last = self.last.lock().await;
+        if last.is_some_and(|at| at.elapsed() < Self::FRESH_FOR) {
+            return;
+        }
+        let rows = match crate::storage::outbox::summary(reader).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count the outbox for /metrics");
+                return;
+            }
+        };
+        let count = |status: &str| {
+            rows.iter()
+                .find(|r| r.status == status)
+                .map_or(0, |r| r.count)
+        };
+        for status in crate::storage::outbox::SUMMARY_STATUSES {
+            metrics::gauge!("needful_outbox_messages", "status" => status)
+                .set(count(status) as f64);
+        }
+        metrics::gauge!("needful_outbox_depth").set((count("pending") + count("sending")) as f64);
+        *last = Some(std::time::Instant::now());
+    }
+}

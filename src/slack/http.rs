@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::{
     Json, Router,
-    body::{Body, Bytes},
+    body::Body,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
@@ -17,7 +17,11 @@ use slack_morphism::prelude::*;
 use crate::{
     app::{App, Mode},
     handlers::{self, Handled},
-    slack::{decode, gate},
+    slack::{
+        body::{Refused, SSL_CHECK_MAX_BYTES, is_unsigned, read_bounded, read_signed, rejected},
+        decode, gate,
+        verify::Rejection,
+    },
     storage,
 };
 
@@ -25,13 +29,13 @@ use crate::{
 /// inside Slack's 3-second deadline.
 const ACK_BUDGET: std::time::Duration = std::time::Duration::from_millis(2500);
 
-/// Larger bodies are refused (413) without being read whole.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-pub fn router(app: App, mode: Mode) -> Router {
-    let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text));
+/// The Slack routes, `/healthz`, and `/metrics` unless it is served on an
+/// internal address of its own ([`metrics_router`]).
+pub fn router(app: App, mode: Mode, with_metrics: bool) -> Router {
+    let mut router = Router::new().route("/healthz", get(healthz));
+    if with_metrics {
+        router = router.route("/metrics", get(metrics_text));
+    }
     // In Socket Mode Slack never calls us over HTTP, so the Slack routes stay closed.
     if mode == Mode::Http {
         router = router
@@ -42,58 +46,39 @@ pub fn router(app: App, mode: Mode) -> Router {
     router.with_state(app)
 }
 
+/// `/metrics` alone, for NEEDFUL_METRICS_LISTEN.
+pub fn metrics_router(app: App) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .with_state(app)
+}
+
 fn finish(kind: &'static str, outcome: &'static str, started: Instant) {
     metrics::counter!("needful_requests_total", "kind" => kind, "outcome" => outcome).increment(1);
     metrics::histogram!("needful_ack_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
 }
 
-/// Reads the body (bounded) and checks Slack's signature over the raw bytes.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
+/// Answers a request refused before it was handled.
+fn refuse(kind: &'static str, refused: Refused, started: Instant) -> Response {
+    finish(kind, refused.outcome, started);
+    refused.response
+}
+
+/// Slack's certificate check carries no signature and only needs a 200. Any
+/// other unsigned request is refused, having read at most 1 KiB of it.
+async fn ssl_check(app: &App, headers: &HeaderMap, body: Body) -> Result<(), Refused> {
+    let bytes = read_bounded(app, headers, body, SSL_CHECK_MAX_BYTES)
         .await
-        .map_err(|e| {
-            let source = e.into_inner();
-            if source
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                too_large()
-            } else {
-                (StatusCode::BAD_REQUEST, "could not read the request body").into_response()
-            }
-        })
-}
-
-fn too_large() -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "request body larger than 1 MiB",
-    )
-        .into_response()
-}
-
-fn verify(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Box<Response>> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    app.verifier
-        .verify(
-            header("x-slack-signature"),
-            header("x-slack-request-timestamp"),
-            body,
-        )
-        .map_err(|rejection| {
-            metrics::counter!("needful_rejected_signatures_total", "reason" => rejection.label())
-                .increment(1);
-            tracing::warn!(reason = %rejection, "rejected a request that did not come from Slack");
-            Box::new((StatusCode::UNAUTHORIZED, "invalid request signature").into_response())
-        })
+        .map_err(|refused| match refused.outcome {
+            "too_large" => rejected(Rejection::Missing),
+            _ => refused,
+        })?;
+    if decode::form_field(&bytes, "ssl_check").as_deref() == Some("1") {
+        Ok(())
+    } else {
+        Err(rejected(Rejection::Missing))
+    }
 }
 
 /// A body that will never parse: tell Slack not to retry it.
@@ -108,17 +93,10 @@ fn unreadable(what: &str) -> Response {
 
 async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let bytes = match read_body(&headers, body).await {
+    let bytes = match read_signed(&app, &headers, body).await {
         Ok(b) => b,
-        Err(resp) => {
-            finish("events", "too_large", started);
-            return resp;
-        }
+        Err(refused) => return refuse("events", refused, started),
     };
-    if let Err(resp) = verify(&app, &headers, &bytes) {
-        finish("events", "rejected", started);
-        return *resp;
-    }
     let push: SlackPushEvent = match decode::event(&bytes) {
         Ok(push) => push,
         Err(e) => {
@@ -174,21 +152,22 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
 
 async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let bytes = match read_body(&headers, body).await {
+    if is_unsigned(&headers) {
+        return match ssl_check(&app, &headers, body).await {
+            Ok(()) => {
+                finish("commands", "ssl_check", started);
+                StatusCode::OK.into_response()
+            }
+            Err(refused) => refuse("commands", refused, started),
+        };
+    }
+    let bytes = match read_signed(&app, &headers, body).await {
         Ok(b) => b,
-        Err(resp) => {
-            finish("commands", "too_large", started);
-            return resp;
-        }
+        Err(refused) => return refuse("commands", refused, started),
     };
-    // Slack's certificate check carries no signature; it only needs a 200.
     if decode::form_field(&bytes, "ssl_check").as_deref() == Some("1") {
         finish("commands", "ssl_check", started);
         return StatusCode::OK.into_response();
-    }
-    if let Err(resp) = verify(&app, &headers, &bytes) {
-        finish("commands", "rejected", started);
-        return *resp;
     }
     let command: SlackCommandEvent = match decode::command(&bytes) {
         Ok(c) => c,
@@ -209,17 +188,10 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
 
 async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let bytes = match read_body(&headers, body).await {
+    let bytes = match read_signed(&app, &headers, body).await {
         Ok(b) => b,
-        Err(resp) => {
-            finish("interactions", "too_large", started);
-            return resp;
-        }
+        Err(refused) => return refuse("interactions", refused, started),
     };
-    if let Err(resp) = verify(&app, &headers, &bytes) {
-        finish("interactions", "rejected", started);
-        return *resp;
-    }
     let Some(event) = decode::interaction(&bytes) else {
         finish("interactions", "malformed", started);
         return unreadable("interaction payload");
@@ -262,21 +234,7 @@ async fn healthz(State(app): State<App>) -> Response {
 }
 
 async fn metrics_text(State(app): State<App>) -> Response {
-    if let Ok(rows) = storage::outbox::summary(&app.db).await {
-        for status in ["pending", "sending", "sent", "failed", "superseded"] {
-            let count = rows
-                .iter()
-                .find(|r| r.status == status)
-                .map_or(0, |r| r.count);
-            metrics::gauge!("needful_outbox_messages", "status" => status).set(count as f64);
-        }
-        let depth: i64 = rows
-            .iter()
-            .filter(|r| r.status == "pending" || r.status == "sending")
-            .map(|r| r.count)
-            .sum();
-        metrics::gauge!("needful_outbox_depth").set(depth as f64);
-    }
+    app.outbox_gauges.refresh(&app.reader).await;
     let text = crate::telemetry::metrics_handle()
         .map(|h| h.render())
         .unwrap_or_default();

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod block_kit;
+pub mod body;
 pub mod client;
 pub mod decode;
 pub mod gate;

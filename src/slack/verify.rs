@@ -66,6 +66,46 @@ impl Verifier {
         self.verify_at(signature, timestamp, body, chrono::Utc::now().timestamp())
     }
 
+    /// What can be checked from the headers alone, before a byte of the body
+    /// is read: both present, the timestamp inside the window, the signature
+    /// shaped like Slack's (`v0=` and 64 hex digits). A client that fails this
+    /// is refused without being read, so it cannot make us buffer a body.
+    pub fn precheck(
+        &self,
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+    ) -> Result<(), Rejection> {
+        self.precheck_at(signature, timestamp, chrono::Utc::now().timestamp())
+    }
+
+    pub fn precheck_at(
+        &self,
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        now: i64,
+    ) -> Result<(), Rejection> {
+        if self.verifiers.is_empty() {
+            return Err(Rejection::NoSecret);
+        }
+        let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
+            return Err(Rejection::Missing);
+        };
+        let ts: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| Rejection::BadTimestamp)?;
+        if (now - ts).abs() > MAX_SKEW_SECS {
+            return Err(Rejection::OutOfWindow);
+        }
+        let well_formed = signature
+            .strip_prefix("v0=")
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !well_formed {
+            return Err(Rejection::BadSignature);
+        }
+        Ok(())
+    }
+
     pub fn verify_at(
         &self,
         signature: Option<&str>,
@@ -156,6 +196,37 @@ mod tests {
         assert_eq!(at(1531420618 - 300), Ok(()));
         assert_eq!(at(1531420618 + 301), Err(Rejection::OutOfWindow));
         assert_eq!(at(1531420618 - 301), Err(Rejection::OutOfWindow));
+    }
+
+    #[test]
+    fn precheck_refuses_from_the_headers_alone() {
+        let v = verifier(&[VECTOR_SECRET]);
+        let at = |sig, ts| v.precheck_at(sig, ts, 1531420618);
+        assert_eq!(at(Some(VECTOR_SIG), Some(VECTOR_TS)), Ok(()));
+        assert_eq!(at(None, Some(VECTOR_TS)), Err(Rejection::Missing));
+        assert_eq!(at(Some(VECTOR_SIG), None), Err(Rejection::Missing));
+        assert_eq!(
+            at(Some(VECTOR_SIG), Some("soon")),
+            Err(Rejection::BadTimestamp)
+        );
+        assert_eq!(
+            at(Some(VECTOR_SIG), Some("1531420000")),
+            Err(Rejection::OutOfWindow)
+        );
+        let short = &VECTOR_SIG[..VECTOR_SIG.len() - 1];
+        let not_hex = VECTOR_SIG.replace('a', "g");
+        let v1 = VECTOR_SIG.replace("v0=", "v1=");
+        for bad in [short, not_hex.as_str(), v1.as_str(), "", "v0="] {
+            assert_eq!(
+                at(Some(bad), Some(VECTOR_TS)),
+                Err(Rejection::BadSignature),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            verifier(&[]).precheck_at(Some(VECTOR_SIG), Some(VECTOR_TS), 1531420618),
+            Err(Rejection::NoSecret)
+        );
     }
 
     #[test]

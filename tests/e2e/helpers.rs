@@ -52,6 +52,8 @@ pub struct TestOptions {
     pub start: DateTime<Utc>,
     /// Signing secrets accepted besides the simulator's (a rotation in progress).
     pub extra_secrets: Vec<String>,
+    /// Environment settings on top of the test defaults, e.g. short timeouts.
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for TestOptions {
@@ -65,6 +67,7 @@ impl Default for TestOptions {
                 .single()
                 .expect("valid date"),
             extra_secrets: Vec::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -86,6 +89,8 @@ impl TestOptions {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://…` of the internal `/metrics` listener, when one was asked for.
+    pub metrics_address: Option<String>,
     pub sim: SlackSim,
     pub slack: SlackSender,
     pub clock: Arc<ManualClock>,
@@ -113,11 +118,17 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         options.config,
         options.mode,
         &options.extra_secrets,
+        &options.env,
     )
     .await
 }
 
-fn settings(sim: &SlackSim, dir: &TempDir, config: &str) -> Settings {
+fn settings(
+    sim: &SlackSim,
+    dir: &TempDir,
+    config: &str,
+    extra_env: &[(&'static str, String)],
+) -> Settings {
     let db_path = dir.path().join("needful.db");
     let sim_config = sim.config().clone();
     let api_url = sim.api_url();
@@ -126,7 +137,10 @@ fn settings(sim: &SlackSim, dir: &TempDir, config: &str) -> Settings {
         "SLACK_API_URL" => Some(api_url.clone()),
         "DATABASE_URL" => Some(db_url.clone()),
         "NEEDFUL_LISTEN" => Some("127.0.0.1:0".to_string()),
-        _ => None,
+        _ => extra_env
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone()),
     })
     .expect("test env parses");
     env.bot_token = Secret::new(sim_config.bot_token.clone());
@@ -143,7 +157,7 @@ async fn start(
     config: String,
     mode: Mode,
 ) -> TestApp {
-    start_with_secrets(sim, dir, clock, config, mode, &[]).await
+    start_with_secrets(sim, dir, clock, config, mode, &[], &[]).await
 }
 
 async fn start_with_secrets(
@@ -153,8 +167,9 @@ async fn start_with_secrets(
     config: String,
     mode: Mode,
     extra_secrets: &[String],
+    extra_env: &[(&'static str, String)],
 ) -> TestApp {
-    let mut settings = settings(&sim, &dir, &config);
+    let mut settings = settings(&sim, &dir, &config, extra_env);
     settings
         .env
         .signing_secrets
@@ -163,6 +178,7 @@ async fn start_with_secrets(
         .await
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     let db = app.state().db.clone();
     let ticks = app.state().ticks.clone();
     let shutdown = app.shutdown_token();
@@ -173,6 +189,7 @@ async fn start_with_secrets(
     }
     TestApp {
         address,
+        metrics_address,
         sim,
         slack,
         clock,

@@ -7,6 +7,7 @@ mod checkin;
 mod cli;
 mod dropped;
 mod faults;
+mod flood;
 mod fuzz;
 mod helpers;
 mod hostile_text;
