@@ -84,19 +84,7 @@ impl Verifier {
         timestamp: Option<&str>,
         now: i64,
     ) -> Result<(), Rejection> {
-        if self.verifiers.is_empty() {
-            return Err(Rejection::NoSecret);
-        }
-        let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
-            return Err(Rejection::Missing);
-        };
-        let ts: i64 = timestamp
-            .trim()
-            .parse()
-            .map_err(|_| Rejection::BadTimestamp)?;
-        if (now - ts).abs() > MAX_SKEW_SECS {
-            return Err(Rejection::OutOfWindow);
-        }
+        let (signature, _) = self.headers_in_window(signature, timestamp, now)?;
         let well_formed = signature
             .strip_prefix("v0=")
             .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -106,13 +94,14 @@ impl Verifier {
         Ok(())
     }
 
-    pub fn verify_at(
+    /// Both signature headers present and the timestamp within the window:
+    /// what [`Self::precheck_at`] and [`Self::verify_at`] both check first.
+    fn headers_in_window<'h>(
         &self,
-        signature: Option<&str>,
-        timestamp: Option<&str>,
-        body: &[u8],
+        signature: Option<&'h str>,
+        timestamp: Option<&'h str>,
         now: i64,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(&'h str, &'h str), Rejection> {
         if self.verifiers.is_empty() {
             return Err(Rejection::NoSecret);
         }
@@ -126,6 +115,17 @@ impl Verifier {
         if (now - ts).abs() > MAX_SKEW_SECS {
             return Err(Rejection::OutOfWindow);
         }
+        Ok((signature, timestamp))
+    }
+
+    pub fn verify_at(
+        &self,
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), Rejection> {
+        let (signature, timestamp) = self.headers_in_window(signature, timestamp, now)?;
         // Slack's bodies are UTF-8 (JSON or url-encoded ASCII); anything else is forged.
         let body = std::str::from_utf8(body).map_err(|_| Rejection::BadSignature)?;
         for verifier in &self.verifiers {

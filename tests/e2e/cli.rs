@@ -195,22 +195,29 @@ async fn exit_within(
     }
 }
 
-#[tokio::test]
-async fn serve_refuses_an_in_memory_database() {
-    let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
+/// Runs `needful serve` against `sim` with `key` set to `value`, expects it
+/// to refuse to start, and returns what it said.
+async fn serve_refuses(sim: &needful::slack_sim::SlackSim, key: &str, value: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = serve_against(&sim, dir.path())
-        .env("DATABASE_URL", "sqlite::memory:")
+    let mut child = serve_against(sim, dir.path())
+        .env(key, value)
         .arg("serve")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("needful starts");
     let exit = exit_within(&mut child, std::time::Duration::from_secs(20))
         .await
-        .expect("needful served from an in-memory database");
+        .unwrap_or_else(|| panic!("needful served with {key}={value}"));
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!exit.success());
+    err
+}
+
+#[tokio::test]
+async fn serve_refuses_an_in_memory_database() {
+    let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
+    let err = serve_refuses(&sim, "DATABASE_URL", "sqlite::memory:").await;
     assert!(
         err.contains("in-memory database") && err.contains("sqlite://needful.db"),
         "{err}"
@@ -312,19 +319,7 @@ async fn a_rehearsal_clock_starts_business_time_where_asked() {
 #[tokio::test]
 async fn serve_refuses_env_examples_placeholder_token() {
     let sim = needful::slack_sim::SlackSim::start(needful::slack_sim::SimConfig::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = serve_against(&sim, dir.path())
-        .env("SLACK_BOT_TOKEN", "xoxb-your-bot-token")
-        .arg("serve")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("needful starts");
-    let exit = exit_within(&mut child, std::time::Duration::from_secs(20))
-        .await
-        .expect("needful served with the placeholder token");
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(!exit.success());
+    let err = serve_refuses(&sim, "SLACK_BOT_TOKEN", "xoxb-your-bot-token").await;
     assert!(
         err.contains("SLACK_BOT_TOKEN")
             && err.contains(".env.example")
