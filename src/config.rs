@@ -230,7 +230,8 @@ impl EnvSettings {
             match key {
                 "SLACK_BOT_TOKEN" => vec![self.bot_token.expose()],
                 "SLACK_SIGNING_SECRET" => self.signing_secrets.iter().map(Secret::expose).collect(),
-                _ => self.app_token.iter().map(Secret::expose).collect(),
+                "SLACK_APP_TOKEN" => self.app_token.iter().map(Secret::expose).collect(),
+                _ => Vec::new(),
             }
         };
         for (key, placeholder, what) in PLACEHOLDERS {

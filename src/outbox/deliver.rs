@@ -304,6 +304,8 @@ pub(super) async fn deliver(
             Outcome::Sent { posted: None }
         }
         // Rendered by the worker before delivery.
+        // (Exhaustive, not `rendered_at_delivery()`: a new marker must be
+        // named here.)
         Outgoing::RefreshHome { .. }
         | Outgoing::RefreshCelebration { .. }
         | Outgoing::CelebrationRoundup { .. } => {
@@ -403,10 +405,7 @@ async fn quote_of(
         .filter(|t| !t.trim().is_empty());
     // Someone else's words, repeated by needful: shortened, pinging no one.
     Ok(match text {
-        Some(t) => crate::slack::block_kit::truncate(
-            &crate::slack::mrkdwn::neutralize(&t),
-            super::QUOTE_CHARS,
-        ),
+        Some(t) => crate::slack::mrkdwn::said(&t, super::QUOTE_CHARS),
         None => "…".to_string(),
     })
 }

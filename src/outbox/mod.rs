@@ -97,6 +97,9 @@ pub enum Outgoing {
     },
 }
 
+/// How every channel's order key starts (see [`Outgoing::order_key`]).
+pub(crate) const CHANNEL_KEYS: &str = "channel:";
+
 /// How every celebration's render key starts (see [`celebration_key`]).
 pub(crate) const CELEBRATION_KEYS: &str = "kudos:";
 
@@ -154,7 +157,7 @@ impl Outgoing {
             | Outgoing::Update { channel, .. }
             | Outgoing::Delete { channel, .. }
             | Outgoing::RefreshCelebration { channel, .. }
-            | Outgoing::CelebrationRoundup { channel, .. } => format!("channel:{channel}"),
+            | Outgoing::CelebrationRoundup { channel, .. } => format!("{CHANNEL_KEYS}{channel}"),
             Outgoing::Ephemeral { user, .. } => format!("ephemeral:{user}"),
             Outgoing::DirectMessage { user, .. } => format!("dm:{user}"),
             Outgoing::React { channel, .. } => format!("reactions:{channel}"),

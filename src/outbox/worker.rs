@@ -282,7 +282,7 @@ impl Worker {
         let now = chrono::Utc::now();
         let mut seen = std::collections::HashSet::new();
         for row in heads {
-            if let Some(channel) = row.order_key.strip_prefix("channel:") {
+            if let Some(channel) = row.order_key.strip_prefix(super::CHANNEL_KEYS) {
                 let age = (now - row.created_at).to_std().unwrap_or_default();
                 metrics::gauge!("needful_outbox_oldest_waiting_seconds", "channel" => channel.to_string())
                     .set(age.as_secs_f64());

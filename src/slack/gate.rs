@@ -30,8 +30,8 @@ pub enum Gate {
 
 /// Whether to serve a request from `origin`; a refusal is logged and counted.
 pub fn admit(app: &App, kind: &'static str, origin: &Origin) -> Gate {
+    // Callers count these as needful_requests_total{outcome="starting"}.
     let Some(installation) = app.slack.access().installation() else {
-        metrics::counter!("needful_requests_waiting_total", "kind" => kind).increment(1);
         return Gate::Starting;
     };
     match origin.check(installation) {

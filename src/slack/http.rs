@@ -165,10 +165,6 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         Ok(b) => b,
         Err(refused) => return refuse("commands", refused, started),
     };
-    if decode::form_field(&bytes, "ssl_check").as_deref() == Some("1") {
-        finish("commands", "ssl_check", started);
-        return StatusCode::OK.into_response();
-    }
     let command: SlackCommandEvent = match decode::command(&bytes) {
         Ok(c) => c,
         Err(e) => {

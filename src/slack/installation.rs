@@ -38,7 +38,7 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// Why an attempt did not learn the installation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotLearned {
+enum NotLearned {
     /// The token is dead (`invalid_auth`, `account_inactive`, …): asking
     /// again will not help.
     Revoked(String),
@@ -70,7 +70,7 @@ fn not_learned(method: &str, e: SlackClientError) -> NotLearned {
 }
 
 /// One attempt: `auth.test`, then `bots.info` for the app id.
-pub async fn learn_once(api: &SlackApi) -> Result<Installation, NotLearned> {
+async fn learn_once(api: &SlackApi) -> Result<Installation, NotLearned> {
     let attempt = async {
         let session = api.session();
         let auth: AuthTest = session
@@ -138,12 +138,16 @@ pub async fn try_learn(api: &SlackApi) -> bool {
 /// Keeps asking, with backoff, until the installation is known, access is
 /// revoked or needful stops.
 pub async fn keep_learning(api: SlackApi, shutdown: CancellationToken) {
+    if api.access().installation().is_some() || api.access().is_revoked() {
+        return;
+    }
     let mut wait = FIRST_RETRY;
-    while api.access().installation().is_none() && !api.access().is_revoked() {
+    loop {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.cancelled() => return,
         }
+        // True once the installation is known or access is revoked.
         let learned = tokio::select! {
             learned = try_learn(&api) => learned,
             _ = shutdown.cancelled() => return,

@@ -69,7 +69,13 @@ const ECHO_CHARS: usize = 60;
 /// A word someone typed, quoted back in a reply ("I don't know `…`"):
 /// quiet, and short however long the word was.
 pub fn echo(word: &str) -> String {
-    crate::slack::block_kit::truncate(&neutralize(word), ECHO_CHARS)
+    said(word, ECHO_CHARS)
+}
+
+/// What a person typed, as needful repeats it: pinging no one, and at most
+/// `max` characters.
+pub fn said(text: &str, max: usize) -> String {
+    crate::slack::block_kit::truncate(&neutralize(text), max)
 }
 
 /// `<!date^…>` only formats a time; kept unless it hides another token.

@@ -13,7 +13,7 @@ pub fn refused(why: Refusal) -> &'static str {
             "This request came from a workspace needful is not installed in, so I did nothing. Please use me in the workspace where I'm installed, or ask an admin to install me here."
         }
         Refusal::OtherApp | Refusal::MissingApp => {
-            "This request was meant for a different Slack app, so needful did nothing. Please check which app the command or button belongs to."
+            "This request was meant for a different Slack app, so needful did nothing. Please tell a Slack admin: another app's request URL points at needful."
         }
     }
 }

@@ -100,6 +100,13 @@ impl Shared {
     }
 }
 
+/// Url-encodes form fields in their order, as Slack does.
+fn form(fields: Vec<(String, String)>) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
 /// Signs and sends requests to the bot under test. Transport errors (bot not listening) panic
 /// with the URL, since these are test helpers.
 #[derive(Clone)]
@@ -239,9 +246,7 @@ impl SlackSender {
                 None => fields.push((key.to_string(), value.to_string())),
             }
         }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
+        let body = form(fields);
         self.signed(
             "/slack/commands",
             body.into_bytes(),
@@ -251,13 +256,18 @@ impl SlackSender {
         .await
     }
 
-    /// `POST /slack/interactions` with `payload=<urlencoded JSON>`.
-    pub async fn interaction(&self, payload: &Value) -> reqwest::Response {
+    /// `payload=<urlencoded JSON>`, readied for delivery.
+    fn interaction_body(&self, payload: &Value) -> String {
         let mut payload = payload.clone();
         self.shared.prepare_delivery(&mut payload);
-        let body = url::form_urlencoded::Serializer::new(String::new())
+        url::form_urlencoded::Serializer::new(String::new())
             .append_pair("payload", &payload.to_string())
-            .finish();
+            .finish()
+    }
+
+    /// `POST /slack/interactions` with `payload=<urlencoded JSON>`.
+    pub async fn interaction(&self, payload: &Value) -> reqwest::Response {
+        let body = self.interaction_body(payload);
         self.signed(
             "/slack/interactions",
             body.into_bytes(),
@@ -298,9 +308,7 @@ impl SlackSender {
     /// [`Self::wire`] for a slash command, with the fields [`Self::command`] sends.
     pub fn wire_command(&self, command: &str, user: &str, channel: &str, text: &str) -> Vec<u8> {
         let fields = self.shared.command_fields(command, user, channel, text);
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
+        let body = form(fields);
         self.wire(
             "/slack/commands",
             body.as_bytes(),
@@ -310,11 +318,7 @@ impl SlackSender {
 
     /// [`Self::wire`] for an interaction payload, readied as [`Self::interaction`] does.
     pub fn wire_interaction(&self, payload: &Value) -> Vec<u8> {
-        let mut payload = payload.clone();
-        self.shared.prepare_delivery(&mut payload);
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("payload", &payload.to_string())
-            .finish();
+        let body = self.interaction_body(payload);
         self.wire(
             "/slack/interactions",
             body.as_bytes(),
@@ -382,9 +386,7 @@ mod tests {
                 _ => {}
             }
         }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
+        let body = form(fields);
         assert_eq!(body, fixture);
     }
 }

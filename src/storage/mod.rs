@@ -39,8 +39,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
             })
         })
         // A connection is never handed out inside a transaction, whatever the
-        // last user left behind: see [`fit_for_use`].
-        .before_acquire(|conn, _| Box::pin(async move { Ok(fit_for_use(conn).await) }))
+        // last user left behind: see [`fit_for_use`]. Every connection comes
+        // back through here, so checking again on the way out would only
+        // repeat the round trip to its thread.
         .after_release(|conn, _| Box::pin(async move { Ok(fit_for_use(conn).await) }))
         .connect_with(options)
         .await

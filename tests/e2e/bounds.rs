@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use needful::{clock::Clock as _, slack_sim::payloads};
 
-use crate::helpers::{TestApp, event_id, spawn_app};
+use crate::helpers::{TestApp, ephemerals_to, event_id, spawn_app};
 
 const ALICE: &str = "U0ALICE001";
 const BOB: &str = "U0BOB00001";
@@ -74,12 +74,7 @@ async fn refused_reactions_send_one_notice_per_person_and_reason_every_ten_minut
     }
     assert_eq!(notices_queued(&app).await, 2);
     app.outbox_drained(WAIT).await;
-    let told = app
-        .sim
-        .calls_to("chat.postEphemeral")
-        .into_iter()
-        .filter(|c| c.ok && c.params["user"] == ALICE)
-        .count();
+    let told = ephemerals_to(&app.sim, ALICE).len();
     assert_eq!(told, 2, "Alice heard twice in all");
 }
 
@@ -114,7 +109,10 @@ async fn a_reaction_toggled_a_thousand_times_leaves_a_handful_of_rows_and_messag
         .await;
     assert_eq!(standing, 1);
     let stats = app.command("/kudos", BOB, SUPPORT, "stats").await;
-    assert!(stats.contains("1"), "{stats}");
+    assert!(
+        stats.contains("Received: 1 this week · 1 this month · 1 in all"),
+        "{stats}"
+    );
     // The history keeps every give and take-back that was recorded.
     let export = app
         .count(&format!(
@@ -123,13 +121,7 @@ async fn a_reaction_toggled_a_thousand_times_leaves_a_handful_of_rows_and_messag
         .await;
     assert_eq!(export, rows - 3, "three gives, the rest take-backs");
     app.outbox_drained(WAIT).await;
-    let settled: Vec<String> = app
-        .sim
-        .calls_to("chat.postEphemeral")
-        .into_iter()
-        .filter(|c| c.ok && c.params["user"] == ALICE)
-        .filter_map(|c| c.params["text"].as_str().map(str::to_string))
-        .collect();
+    let settled = ephemerals_to(&app.sim, ALICE);
     assert_eq!(settled.len(), 1, "{settled:?}");
     assert!(settled[0].contains("still counts"), "{settled:?}");
 }

@@ -17,7 +17,9 @@ use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{DEFAULT_CONFIG, TestApp, TestOptions, event_id, spawn_app, spawn_app_with};
+use crate::helpers::{
+    DEFAULT_CONFIG, TestApp, TestOptions, ephemerals_to, event_id, spawn_app, spawn_app_with,
+};
 
 const WAIT: Duration = Duration::from_secs(15);
 const SUPPORT: &str = "C0SUPPORT1";
@@ -119,14 +121,6 @@ async fn wait_dms(sim: &SlackSim, user: &str, n: usize) -> Vec<String> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn ephemerals_to(sim: &SlackSim, user: &str) -> Vec<String> {
-    sim.calls_to("chat.postEphemeral")
-        .into_iter()
-        .filter(|c| c.ok && c.params["user"] == user)
-        .map(|c| c.params["text"].as_str().unwrap_or_default().to_string())
-        .collect()
 }
 
 async fn reply_in_thread(app: &TestApp, user: &str, thread_ts: &str, text: &str) -> String {

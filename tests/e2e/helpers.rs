@@ -320,3 +320,12 @@ pub async fn restart_on(sim: SlackSim, dir: Arc<TempDir>, config: String) -> Tes
     )
     .await
 }
+
+/// The texts of the ephemeral messages Slack showed `user`.
+pub fn ephemerals_to(sim: &SlackSim, user: &str) -> Vec<String> {
+    sim.calls_to("chat.postEphemeral")
+        .into_iter()
+        .filter(|c| c.ok && c.params["user"] == user)
+        .map(|c| c.params["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}

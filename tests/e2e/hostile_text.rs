@@ -9,7 +9,7 @@ use needful::slack::block_kit;
 use needful::slack_sim::{FailRule, Failure, payloads};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestOptions, event_id, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestOptions, ephemerals_to, event_id, spawn_app, spawn_app_with};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -70,15 +70,6 @@ async fn wait_posts(app: &TestApp, channel: &str, n: usize) -> Vec<(String, Valu
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-fn ephemerals_to(app: &TestApp, user: &str) -> Vec<String> {
-    app.sim
-        .calls_to("chat.postEphemeral")
-        .into_iter()
-        .filter(|c| c.ok && c.params["user"] == user)
-        .map(|c| c.params["text"].as_str().unwrap_or_default().to_string())
-        .collect()
 }
 
 /// The ts of today's check-in prompt (due at the default start).
@@ -393,7 +384,7 @@ async fn overlong_checkin_notes_are_refused_by_command_thread_and_modal() {
         .post_as_user_event(&event_id(), SUPPORT, BOB, &long, Some(&prompt));
     assert_eq!(app.slack.event(&event).await.status(), 200);
     app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
-    let told = ephemerals_to(&app, BOB);
+    let told = ephemerals_to(&app.sim, BOB);
     assert!(told[0].contains("up to 1000"), "{told:?}");
 
     // The modal's input stops at the limit, and a submission over it is
@@ -440,7 +431,7 @@ async fn overlong_checkin_notes_are_refused_by_command_thread_and_modal() {
     let resp = app.slack.interaction(&submit).await;
     assert_eq!(resp.status(), 200);
     app.sim.wait_for("chat.postEphemeral", 2, WAIT).await;
-    let acks = ephemerals_to(&app, ALICE);
+    let acks = ephemerals_to(&app.sim, ALICE);
     assert!(
         acks[0].contains(&spoken("everyone")) && acks[0].contains("calls"),
         "{acks:?}"

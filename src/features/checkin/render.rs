@@ -52,9 +52,7 @@ fn clock(tz: Tz, at: DateTime<Utc>) -> String {
 
 /// People's own words as needful repeats them: pinging no one, and within
 /// `max` (rows from before the limits can be longer).
-fn said(text: &str, max: usize) -> String {
-    block_kit::truncate(&mrkdwn::neutralize(text), max)
-}
+use crate::slack::mrkdwn::said;
 
 /// A note on one line, for lists.
 fn inline(note: &str) -> String {

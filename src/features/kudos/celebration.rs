@@ -17,6 +17,15 @@ use crate::{
 /// How many givers a celebration names ("A, B and C", "A, B and 5 others").
 const NAMED: usize = 3;
 
+/// The givers a celebration names, from the (giver, receiver) kudos standing.
+fn named(standing: &[(String, String)]) -> Vec<String> {
+    standing
+        .iter()
+        .take(NAMED)
+        .map(|(giver, _)| giver.clone())
+        .collect()
+}
+
 /// The marker a reaction writes: `of`'s celebration in `kudos_channel` is to
 /// show the kudos standing when it is delivered.
 pub(super) fn refresh(kudos_channel: String, of: MessageRef, giver: &UserId) -> Outgoing {
@@ -53,11 +62,7 @@ pub async fn render_for_delivery(
             )
         }));
     };
-    let named: Vec<String> = standing
-        .iter()
-        .take(NAMED)
-        .map(|(giver, _)| giver.clone())
-        .collect();
+    let named = named(&standing);
     let (text, blocks) =
         render::message_celebration(&named, standing.len(), receiver, &of.channel, emoji(app));
     let link_to = Some(of.clone());
@@ -99,7 +104,7 @@ pub async fn render_roundup(
     for message in of {
         let kudos = store::standing_on(&app.db, &message.channel, &message.ts).await?;
         if let Some((_, receiver)) = kudos.first() {
-            let named: Vec<String> = kudos.iter().take(NAMED).map(|(g, _)| g.clone()).collect();
+            let named = named(&kudos);
             let link = app.message_link(&message.channel, &message.ts);
             standing.push((named, kudos.len(), receiver.clone(), &message.channel, link));
         }

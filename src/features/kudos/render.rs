@@ -8,7 +8,7 @@ use super::parse::MAX_REASON_CHARS;
 use super::period::{self, Stats};
 use crate::outbox::{PERMALINK, QUOTE};
 use crate::slack::{
-    block_kit::{self, context, header, message_text, section},
+    block_kit::{context, header, message_text, section},
     mrkdwn,
 };
 
@@ -17,9 +17,7 @@ const HOME_REASON_CHARS: usize = 300;
 
 /// A person's reason as it is repeated: pinging no one, within `max`.
 /// Rows from before the limit can be longer than a reason is allowed now.
-fn reason_text(reason: &str, max: usize) -> String {
-    block_kit::truncate(&mrkdwn::neutralize(reason), max)
-}
+use crate::slack::mrkdwn::said as reason_text;
 
 fn mention(user: &str) -> String {
     format!("<@{user}>")
@@ -160,7 +158,7 @@ pub fn refuse_self() -> String {
 /// times: it stays given.
 pub fn kudos_settled(emoji: &str) -> String {
     format!(
-        "You've added and removed :{emoji}: on that message a few times, so I'm keeping your kudos there as it stands: it still counts."
+        "You've added and removed :{emoji}: on that message a few times, so your kudos there stays given and still counts. Adding or removing the reaction again won't change it; to thank someone else, react on their message or use `/kudos @them what they did`."
     )
 }
 
@@ -464,6 +462,7 @@ pub fn home_blocks(recent: &[String], stats_text: &str, private: bool, emoji: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slack::block_kit;
 
     fn users(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("U{i}")).collect()

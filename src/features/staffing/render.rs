@@ -7,7 +7,7 @@ use crate::{
     config::PodConfig,
     features::roles::rotation::{Move, role_label},
     slack::{
-        block_kit::{self, message_text, section},
+        block_kit::{message_text, section},
         ids::UserId,
         mrkdwn,
     },
@@ -18,7 +18,7 @@ use super::{parse::MAX_REASON_CHARS, pods, store::Switch};
 /// The manager's reason as the team reads it: pinging no one, and no longer
 /// than a reason may be (a row from before the limit can be).
 fn why(switch: &Switch) -> String {
-    block_kit::truncate(&mrkdwn::neutralize(&switch.reason), MAX_REASON_CHARS)
+    mrkdwn::said(&switch.reason, MAX_REASON_CHARS)
 }
 
 pub fn reason_too_long(chars: usize) -> String {
@@ -304,6 +304,7 @@ pub fn home_section(pod: &PodConfig, switch: &Switch, now: DateTime<Utc>) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slack::block_kit;
 
     use chrono::TimeZone;
 

@@ -11,7 +11,7 @@ use super::{
 use crate::{
     features::Reply,
     slack::{
-        block_kit::{self, context, header, message_text, section},
+        block_kit::{context, header, message_text, section},
         ids::{ChannelId, UserId},
         mrkdwn,
     },
@@ -37,10 +37,7 @@ fn held_for(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
 /// A reason as people read it: quoted, pinging no one, and no longer than
 /// a reason may be (rows from before the limit can be).
 fn quoted(reason: &str) -> String {
-    format!(
-        "“{}”",
-        block_kit::truncate(&mrkdwn::neutralize(reason), MAX_REASON_CHARS)
-    )
+    format!("“{}”", mrkdwn::said(reason, MAX_REASON_CHARS))
 }
 
 /// One line of the chain.
@@ -388,6 +385,7 @@ pub fn home(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slack::block_kit;
     use chrono::TimeZone;
 
     fn pass(kind: Kind, from: Option<&str>) -> Pass {
