@@ -91,10 +91,12 @@ async fn prompt_ts(app: &TestApp) -> String {
     app.sim.wait_for("chat.postMessage", 1, WAIT).await;
     let calls = prompts(&app.sim);
     assert_eq!(calls.len(), 1, "{}", app.sim.describe_calls());
-    calls[0].response["ts"]
+    let ts = calls[0].response["ts"]
         .as_str()
         .expect("the post has a ts")
-        .to_string()
+        .to_string();
+    app.post_recorded(&ts, WAIT).await;
+    ts
 }
 
 /// Successful direct messages to `user`, as text + blocks.

@@ -281,6 +281,27 @@ impl TestApp {
             .expect("count query runs")
     }
 
+    /// Waits (bounded) until the app has recorded that one of its posts
+    /// landed at `ts`. The simulator sees a post before the app stores the
+    /// answer, and a thread reply sent in between would not find its parent.
+    pub async fn post_recorded(&self, ts: &str, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let recorded = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM slack_messages WHERE ts = ?")
+                .bind(ts)
+                .fetch_one(&self.db)
+                .await
+                .expect("count query runs")
+        };
+        while recorded().await == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the post at {ts} was not recorded within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Waits (bounded) until nothing is waiting in the outbox.
     pub async fn outbox_drained(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;

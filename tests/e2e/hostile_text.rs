@@ -75,12 +75,15 @@ async fn wait_posts(app: &TestApp, channel: &str, n: usize) -> Vec<(String, Valu
 /// The ts of today's check-in prompt (due at the default start).
 async fn prompt_ts(app: &TestApp) -> String {
     app.sim.wait_for("chat.postMessage", 1, WAIT).await;
-    app.sim
+    let ts = app
+        .sim
         .calls_to("chat.postMessage")
         .into_iter()
         .find(|c| c.ok && c.params["blocks"].to_string().contains("checkin_open"))
         .and_then(|c| c.response["ts"].as_str().map(str::to_string))
-        .expect("the prompt was posted")
+        .expect("the prompt was posted");
+    app.post_recorded(&ts, WAIT).await;
+    ts
 }
 
 /// Shown as "@channel" (with an invisible joiner), so people still read it.
