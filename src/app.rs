@@ -42,7 +42,7 @@ pub type App = Arc<AppState>;
 
 impl AppState {
     /// needful's own user id, once it knows its installation.
-    pub fn bot_user(&self) -> Option<&crate::slack::ids::UserId> {
+    pub fn bot_user(&self) -> Option<&crate::domain::ids::UserId> {
         self.slack.access().installation().map(|i| &i.bot_user_id)
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, de::Error as _};
 
-use crate::slack::ids::{ChannelId, UserId};
+use crate::domain::ids::{ChannelId, UserId};
 
 /// Everything the process needs to run.
 #[derive(Debug, Clone)]

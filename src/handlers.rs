@@ -9,9 +9,9 @@ use slack_morphism::prelude::*;
 
 use crate::{
     app::App,
+    domain::ids::{ChannelId, UserId},
     error::{AppError, INTERNAL_ERROR_TEXT},
     features::{self, Invocation, Reply, kudos::ReactionInput},
-    slack::ids::{ChannelId, UserId},
     storage,
 };
 

@@ -1,12 +1,12 @@
 //! The App Home tab: what a person sees when they open needful.
 
-use crate::slack::block_kit::{self, VIEW_BLOCKS};
+use crate::domain::block_kit::{self, VIEW_BLOCKS};
 use crate::{
     app::App,
+    domain::ids::UserId,
     error::AppError,
     features,
     outbox::{self, Outgoing},
-    slack::ids::UserId,
     storage::Tx,
 };
 use serde_json::{Value, json};

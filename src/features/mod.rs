@@ -16,9 +16,9 @@ use slack_morphism::prelude::*;
 
 use crate::{
     app::App,
+    domain::ids::{ChannelId, UserId},
     error::AppError,
     outbox::Outgoing,
-    slack::ids::{ChannelId, UserId},
     storage::Tx,
 };
 
@@ -112,7 +112,7 @@ pub async fn on_message(app: &App, tx: &mut Tx<'_>, m: &SlackMessageEvent) -> Re
         channel,
         ts: m.origin.ts.to_string(),
         thread_ts: m.origin.thread_ts.as_ref().map(|t| t.to_string()),
-        text: crate::slack::ids::unescape_text(
+        text: crate::domain::ids::unescape_text(
             m.content
                 .as_ref()
                 .and_then(|c| c.text.as_deref())

@@ -1,7 +1,7 @@
 //! Who is a person and who is a bot, answered from what needful has seen, so
 //! no Slack call runs before the ack.
 
-use crate::{app::App, error::AppError, slack::ids::UserId, storage::Tx};
+use crate::{app::App, domain::ids::UserId, error::AppError, storage::Tx};
 
 /// True for needful itself and for any user seen posting as a bot.
 pub async fn is_bot(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<bool, AppError> {

@@ -405,7 +405,7 @@ async fn quote_of(
         .filter(|t| !t.trim().is_empty());
     // Someone else's words, repeated by needful: shortened, pinging no one.
     Ok(match text {
-        Some(t) => crate::slack::mrkdwn::said(&t, super::QUOTE_CHARS),
+        Some(t) => crate::domain::mrkdwn::said(&t, super::QUOTE_CHARS),
         None => "…".to_string(),
     })
 }

@@ -14,7 +14,7 @@ use slack_morphism::errors::SlackClientError;
 use tokio_util::sync::CancellationToken;
 
 use super::client::SlackApi;
-use super::ids::UserId;
+use crate::domain::ids::UserId;
 
 /// One workspace's (or one org's) installation of one app.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -234,7 +234,7 @@ impl RawEnvelope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slack::ids::UserId;
+    use crate::domain::ids::UserId;
 
     fn installation(enterprise: Option<&str>, org_wide: bool) -> Installation {
         Installation {

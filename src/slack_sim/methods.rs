@@ -12,7 +12,7 @@ use super::types::{SimConfig, SimMessage, SimUser};
 use super::util::{is_slack_ts, new_ticket};
 use super::world::{TRIGGER_LIFETIME, World, dm_channel_id};
 use super::{APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, TEAM_NAME};
-use crate::slack::block_kit;
+use crate::domain::block_kit;
 
 /// Slack rejects messages longer than this (`msg_too_long`).
 const MAX_TEXT_CHARS: usize = block_kit::MESSAGE_TEXT_CHARS;

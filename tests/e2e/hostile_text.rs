@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use needful::slack::block_kit;
+use needful::domain::block_kit;
 use needful::slack_sim::{FailRule, Failure, payloads};
 use serde_json::{Value, json};
 

@@ -17,11 +17,11 @@ use crate::features::staffing::pods::member_of;
 use crate::{
     app::App,
     config::PodConfig,
+    domain::ids::UserId,
     error::AppError,
     features::{self, BlockAction, Invocation, MessageInput, Reply, ViewSubmission},
     outbox::{self, Outgoing},
     scheduler,
-    slack::ids::UserId,
     storage::{self, Tx},
 };
 
@@ -65,7 +65,7 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
         .unwrap_or_else(|| now.date_naive());
     // Command text keeps Slack's &amp;/&lt;/&gt; escapes; notes are stored as
     // people wrote them (thread replies and the modal arrive that way too).
-    let text = crate::slack::ids::unescape_text(&inv.text);
+    let text = crate::domain::ids::unescape_text(&inv.text);
     let parsed = parse::parse(&text, today).map_err(AppError::User)?;
     match parsed {
         Command::Help => Ok(Reply::ephemeral(render::help())),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::parse::{MAX_AWAY_CHARS, MAX_NOTE_CHARS};
 use super::schedule::{DayOff, Window};
 use super::store::{Away, CheckIn};
-use crate::slack::{block_kit, mrkdwn};
+use crate::domain::{block_kit, mrkdwn};
 
 /// How much of a note a list line shows, so a pod's list stays readable.
 const LIST_NOTE_CHARS: usize = 300;
@@ -52,7 +52,7 @@ fn clock(tz: Tz, at: DateTime<Utc>) -> String {
 
 /// People's own words as needful repeats them: pinging no one, and within
 /// `max` (rows from before the limits can be longer).
-use crate::slack::mrkdwn::said;
+use crate::domain::mrkdwn::said;
 
 /// A note on one line, for lists.
 fn inline(note: &str) -> String {

@@ -8,9 +8,9 @@
 use super::{emoji, render, store};
 use crate::{
     app::App,
+    domain::ids::UserId,
     error::AppError,
     outbox::{MessageRef, Outgoing, celebration_key, worker::Rendered},
-    slack::ids::UserId,
     storage,
 };
 

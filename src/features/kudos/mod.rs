@@ -18,10 +18,10 @@ use slack_morphism::prelude::*;
 
 use crate::{
     app::App,
+    domain::ids::UserId,
     error::AppError,
     features::{self, BlockAction, Invocation, Reply, export},
     outbox::{self, Outgoing},
-    slack::ids::UserId,
     storage::{Db, Tx},
 };
 

@@ -1,6 +1,6 @@
 //! `/kudos` text → a typed command. Pure, so every shape people type is tested here.
 
-use crate::slack::ids::{UserId, parse_mention};
+use crate::domain::ids::{UserId, parse_mention};
 
 /// The longest reason a `/kudos` takes: a thank-you, not an essay, and short
 /// enough that the celebration always fits in one Slack message.

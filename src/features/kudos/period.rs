@@ -4,7 +4,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::{config::TeamConfig, slack::ids::UserId};
+use crate::{config::TeamConfig, domain::ids::UserId};
 
 /// The zone a person's day is counted in: their pod's (member or manager),
 /// else UTC.

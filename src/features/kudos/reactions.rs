@@ -15,10 +15,10 @@ use super::{
 };
 use crate::{
     app::App,
+    domain::ids::UserId,
     error::AppError,
     features,
     outbox::{self, MessageRef, Outgoing},
-    slack::ids::UserId,
     storage,
 };
 

@@ -6,18 +6,18 @@ use serde_json::{Value, json};
 
 use super::parse::MAX_REASON_CHARS;
 use super::period::{self, Stats};
-use crate::outbox::{PERMALINK, QUOTE};
-use crate::slack::{
+use crate::domain::{
     block_kit::{context, header, message_text, section},
     mrkdwn,
 };
+use crate::outbox::{PERMALINK, QUOTE};
 
 /// How much of a reason an App Home line shows: a glimpse, so five fit.
 const HOME_REASON_CHARS: usize = 300;
 
 /// A person's reason as it is repeated: pinging no one, within `max`.
 /// Rows from before the limit can be longer than a reason is allowed now.
-use crate::slack::mrkdwn::said as reason_text;
+use crate::domain::mrkdwn::said as reason_text;
 
 fn mention(user: &str) -> String {
     format!("<@{user}>")
@@ -462,7 +462,7 @@ pub fn home_blocks(recent: &[String], stats_text: &str, private: bool, emoji: &s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slack::block_kit;
+    use crate::domain::block_kit;
 
     fn users(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("U{i}")).collect()

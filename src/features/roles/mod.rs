@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::{
     app::App,
     config::PodConfig,
+    domain::ids::UserId,
     error::AppError,
     features::{
         Invocation, Reply,
@@ -25,7 +26,6 @@ use crate::{
     },
     outbox::{self, Outgoing},
     scheduler,
-    slack::ids::UserId,
     storage::{self, Tx},
 };
 
@@ -227,7 +227,7 @@ pub async fn home_blocks(
             .iter()
             .find(|m| &m.user == user)
             .map(|m| m.from.as_str());
-        blocks.push(crate::slack::block_kit::section(&render::home_line(
+        blocks.push(crate::domain::block_kit::section(&render::home_line(
             pod,
             role.as_deref(),
             moved_from,

@@ -1,6 +1,6 @@
 //! `/roles` text → a typed command.
 
-use crate::slack::ids::{UserId, parse_mention};
+use crate::domain::ids::{UserId, parse_mention};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -22,7 +22,7 @@ fn mention(word: Option<&str>, example: &str) -> Result<UserId, String> {
     parse_mention(word).ok_or_else(|| {
         format!(
             "I couldn't read `{}` as a person. Mention them with @, e.g. `{example}`.",
-            crate::slack::mrkdwn::echo(word)
+            crate::domain::mrkdwn::echo(word)
         )
     })
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{
     config::PodConfig,
-    slack::{
+    domain::{
         block_kit::{message_text, section},
         ids::UserId,
     },
@@ -151,7 +151,7 @@ pub fn not_in_pod(pod: &PodConfig, user: &UserId) -> String {
 pub fn unknown_role(role: &str, roles: &[String]) -> String {
     format!(
         "The `{}` role isn't one of this pod's roles. Pick one of: {}.",
-        crate::slack::mrkdwn::echo(role),
+        crate::domain::mrkdwn::echo(role),
         roles
             .iter()
             .map(|r| format!("`{r}`"))
@@ -184,7 +184,7 @@ pub fn home_line(pod: &PodConfig, role: Option<&str>, moved_from: Option<&str>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slack::block_kit;
+    use crate::domain::block_kit;
 
     #[test]
     fn renderers_fit_slack_with_maximal_input() {

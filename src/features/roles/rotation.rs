@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::slack::ids::UserId;
+use crate::domain::ids::UserId;
 
 /// The default roles, most critical first: frontline, then supporting. The
 /// supporting ones are ordered so that the least critical is last.

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use crate::{slack::ids::UserId, storage::Tx};
+use crate::{domain::ids::UserId, storage::Tx};
 
 use super::rotation::Roster;
 

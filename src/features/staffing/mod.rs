@@ -14,10 +14,10 @@ use slack_morphism::prelude::SlackInteractionResponse;
 use crate::{
     app::App,
     config::PodConfig,
+    domain::ids::UserId,
     error::AppError,
     features::{BlockAction, Invocation, Reply, export, home, roles},
     outbox::{self, Outgoing},
-    slack::ids::UserId,
     storage::{self, Db, Tx},
 };
 

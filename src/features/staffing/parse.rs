@@ -96,7 +96,7 @@ fn parse_until(raw: &str) -> Result<Until, String> {
     }
     Err(format!(
         "I can't read `{}` as a time or a date. Use `--until 17:00` (today, in the pod's time zone) or `--until 2026-12-24` (through the end of that day).",
-        crate::slack::mrkdwn::echo(raw)
+        crate::domain::mrkdwn::echo(raw)
     ))
 }
 

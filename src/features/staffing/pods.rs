@@ -4,8 +4,8 @@
 use crate::{
     app::App,
     config::PodConfig,
+    domain::ids::{ChannelId, UserId},
     error::AppError,
-    slack::ids::{ChannelId, UserId},
 };
 
 /// Whose pods count when the command names none and is run outside a pod channel.
@@ -99,7 +99,7 @@ pub(crate) fn resolve<'a>(
         return by_name(app, name).ok_or_else(|| {
             AppError::User(format!(
                 "I don't know a pod called `{}`. The pods are {}; try `{command} --pod {}`.",
-                crate::slack::mrkdwn::echo(name),
+                crate::domain::mrkdwn::echo(name),
                 join_words(&names()),
                 pods[0].name
             ))

@@ -5,12 +5,12 @@ use serde_json::{Value, json};
 
 use crate::{
     config::PodConfig,
-    features::roles::rotation::{Move, role_label},
-    slack::{
+    domain::{
         block_kit::{message_text, section},
         ids::UserId,
         mrkdwn,
     },
+    features::roles::rotation::{Move, role_label},
 };
 
 use super::{parse::MAX_REASON_CHARS, pods, store::Switch};
@@ -304,7 +304,7 @@ pub fn home_section(pod: &PodConfig, switch: &Switch, now: DateTime<Utc>) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slack::block_kit;
+    use crate::domain::block_kit;
 
     use chrono::TimeZone;
 

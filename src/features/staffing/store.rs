@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::{
+    domain::ids::UserId,
     features::export,
-    slack::ids::UserId,
     storage::{Db, Tx},
 };
 

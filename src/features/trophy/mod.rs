@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use crate::{
     app::App,
+    domain::ids::{UserId, unescape_text},
     error::{AppError, user_error},
     features::{self, Invocation, Reply, export},
     outbox::{self, Outgoing},
     scheduler,
-    slack::ids::{UserId, unescape_text},
     storage::{self, Db, Tx},
 };
 

@@ -1,6 +1,6 @@
 //! `/trophy` text → a typed command. Pure, so every shape is unit-tested here.
 
-use crate::slack::ids::{UserId, parse_mention};
+use crate::domain::ids::{UserId, parse_mention};
 
 /// Longest reason kept; announcements and exports stay readable.
 pub const MAX_REASON_CHARS: usize = 500;

@@ -9,12 +9,12 @@ use super::{
     store::{Kind, Pass},
 };
 use crate::{
-    features::Reply,
-    slack::{
+    domain::{
         block_kit::{context, header, message_text, section},
         ids::{ChannelId, UserId},
         mrkdwn,
     },
+    features::Reply,
 };
 
 /// A date every reader sees in their own time zone (Slack renders it).
@@ -385,7 +385,7 @@ pub fn home(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slack::block_kit;
+    use crate::domain::block_kit;
     use chrono::TimeZone;
 
     fn pass(kind: Kind, from: Option<&str>) -> Pass {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Row as _, sqlite::SqliteRow};
 
 use crate::{
-    slack::ids::UserId,
+    domain::ids::UserId,
     storage::{Db, Tx},
 };
 

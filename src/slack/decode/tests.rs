@@ -9,9 +9,9 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::domain::ids::{ChannelId, UserId};
 use crate::features::{self, kudos::ReactionInput};
 use crate::fuzzing::{self, any_text, command_text};
-use crate::slack::ids::{ChannelId, UserId};
 use crate::slack_sim::payloads;
 
 // ---- the real payloads, built once ----

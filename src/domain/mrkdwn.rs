@@ -75,7 +75,7 @@ pub fn echo(word: &str) -> String {
 /// What a person typed, as needful repeats it: pinging no one, and at most
 /// `max` characters.
 pub fn said(text: &str, max: usize) -> String {
-    crate::slack::block_kit::truncate(&neutralize(text), max)
+    crate::domain::block_kit::truncate(&neutralize(text), max)
 }
 
 /// `<!date^…>` only formats a time; kept unless it hides another token.
@@ -237,7 +237,7 @@ mod tests {
                     for (i, _) in text.match_indices("<@") {
                         if let Some(end) = text[i..].find('>') {
                             let m = &text[i..=i + end];
-                            if crate::slack::ids::parse_mention(m).is_some() {
+                            if crate::domain::ids::parse_mention(m).is_some() {
                                 prop_assert!(out.contains(m), "{m} lost from {out:?}");
                             }
                         }
