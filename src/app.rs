@@ -9,54 +9,32 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     clock::{OffsetClock, SharedClock, SystemClock},
     config::Settings,
+    features::Team,
     outbox::worker::Worker,
     slack::{client::SlackApi, verify::Verifier},
     storage::{self, Db},
 };
 
-/// What every handler can reach.
+/// What every handler can reach: the features' part ([`Team`]) and the
+/// transport's.
 pub struct AppState {
-    pub db: Db,
+    pub team: Arc<Team>,
     /// A read-only pool for /healthz and /metrics, so they never wait behind
-    /// a write on `db` (a pool of one that writers hold) nor hold one up.
+    /// a write on the team's pool (a pool of one that writers hold) nor hold
+    /// one up.
     pub reader: Db,
     pub outbox_gauges: crate::telemetry::OutboxGauges,
     /// Memory shared by the request bodies being read at once.
     pub body_budget: crate::slack::body::BodyBudget,
-    pub settings: Settings,
-    pub clock: SharedClock,
     pub slack: SlackApi,
-    pub outbox: Arc<Worker>,
     /// Events API deliveries wait here to be applied in batches.
     pub events: crate::group_commit::EventQueue,
-    /// Whether writes are getting through, for `/healthz`.
-    pub writes: Arc<storage::health::WriteHealth>,
-    /// Each giver's kudos in their day, kept by the event writer.
-    pub kudos_today: crate::features::kudos::DailyCounts,
     pub verifier: Verifier,
     /// The clock time of the last completed scheduler tick (tests wait on it).
     pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
 }
 
 pub type App = Arc<AppState>;
-
-impl AppState {
-    /// needful's own user id, once it knows its installation.
-    pub fn bot_user(&self) -> Option<&crate::domain::ids::UserId> {
-        self.slack.access().installation().map(|i| &i.bot_user_id)
-    }
-
-    /// A link to message `ts` in `channel`, once the workspace's address is known.
-    pub fn message_link(&self, channel: &str, ts: &str) -> Option<String> {
-        let url = self
-            .slack
-            .access()
-            .installation()?
-            .workspace_url
-            .as_deref()?;
-        Some(crate::slack::installation::message_link(url, channel, ts))
-    }
-}
 
 /// How the bot hears from Slack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,17 +137,20 @@ impl Application {
             listener,
             metrics_listener,
             state: Arc::new(AppState {
-                db,
+                team: Arc::new(Team {
+                    db,
+                    settings,
+                    clock,
+                    outbox,
+                    workspace: Arc::new(slack.clone()),
+                    writes,
+                    kudos_today: Default::default(),
+                }),
                 reader: status_reader,
                 outbox_gauges: Default::default(),
                 body_budget: Default::default(),
-                settings,
-                clock,
                 slack,
-                outbox,
                 events,
-                writes,
-                kudos_today: Default::default(),
                 verifier,
                 ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,
             }),
@@ -181,7 +162,7 @@ impl Application {
         crate::group_commit::start(
             batches,
             event_writer,
-            application.state.settings.env.database_url.clone(),
+            application.state.team.settings.env.database_url.clone(),
             Arc::downgrade(&application.state),
         )
         .context("could not start the event writer")?;
@@ -189,15 +170,19 @@ impl Application {
         // reaches the features through a weak handle so the two don't keep
         // each other alive.
         let weak = Arc::downgrade(&application.state);
-        application.state.outbox.set_renderer(Arc::new(move |msg| {
-            let weak = weak.clone();
-            Box::pin(async move {
-                let app = weak.upgrade().context("needful is stopping")?;
-                crate::features::render_for_delivery(&app, msg)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-            })
-        }));
+        application
+            .state
+            .team
+            .outbox
+            .set_renderer(Arc::new(move |msg| {
+                let weak = weak.clone();
+                Box::pin(async move {
+                    let app = weak.upgrade().context("needful is stopping")?;
+                    crate::features::render_for_delivery(&app.team, msg)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))
+                })
+            }));
         Ok(application)
     }
 
@@ -238,7 +223,7 @@ impl Application {
             checkpointer,
             shutdown,
         } = self;
-        let worker = tokio::spawn(state.outbox.clone().run(shutdown.clone()));
+        let worker = tokio::spawn(state.team.outbox.clone().run(shutdown.clone()));
         let checkpoints = checkpointer.clone().map(|db| {
             let turns = state.events.turns();
             tokio::spawn(storage::checkpoint::run(
@@ -258,8 +243,10 @@ impl Application {
             Mode::Http => None,
         };
         let limits = crate::server::Limits {
-            max_connections: crate::server::fit_to_open_files(state.settings.env.max_connections),
-            request_timeout: state.settings.env.request_timeout,
+            max_connections: crate::server::fit_to_open_files(
+                state.team.settings.env.max_connections,
+            ),
+            request_timeout: state.team.settings.env.request_timeout,
         };
         tracing::info!(address = %listener.local_addr()?, ?mode, max_connections = limits.max_connections, "needful is listening");
         let internal = metrics_listener.map(|listener| {

@@ -275,8 +275,8 @@ async fn write_batches(
             metrics::histogram!("needful_event_batch_size").record(count as f64);
             if let Some(app) = app.upgrade() {
                 match results.iter().find_map(|r| r.as_ref().err()) {
-                    Some(e) => app.writes.failed(&format!("{e:#}")),
-                    None => app.writes.succeeded(),
+                    Some(e) => app.team.writes.failed(&format!("{e:#}")),
+                    None => app.team.writes.succeeded(),
                 }
             }
             drop(in_flight);

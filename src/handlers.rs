@@ -180,8 +180,8 @@ async fn apply_together(
         }
     }
     if !inputs.is_empty() {
-        let fresh = features::kudos::apply_reactions(app, db, &ids, &inputs)?;
-        app.outbox.wake();
+        let fresh = features::kudos::apply_reactions(&app.team, db, &ids, &inputs)?;
+        app.team.outbox.wake();
         return Ok(fresh
             .into_iter()
             .map(|new| {
@@ -211,8 +211,8 @@ async fn apply_others(
     if applicable.is_empty() {
         return Ok(vec![Handled::Ignored; events.len()]);
     }
-    let mut tx = storage::begin_write(&app.db).await?;
-    let mut fresh = storage::events::mark_applied(&mut tx, &applicable, app.clock.now())
+    let mut tx = storage::begin_write(&app.team.db).await?;
+    let mut fresh = storage::events::mark_applied(&mut tx, &applicable, app.team.clock.now())
         .await?
         .into_iter();
     let mut handled = Vec::with_capacity(events.len());
@@ -230,18 +230,18 @@ async fn apply_others(
         match &callback.event {
             SlackEventCallbackBody::AppHomeOpened(e) => {
                 if let Ok(user) = UserId::parse(e.user.as_ref()) {
-                    features::home::publish(app, &mut tx, &user).await?;
+                    features::home::publish(&app.team, &mut tx, &user).await?;
                 }
             }
             SlackEventCallbackBody::Message(m) => match features::bot_author(m) {
-                Some(bot) => features::people::learn_bot(app, &mut tx, &bot).await?,
-                None => features::on_message(app, &mut tx, m).await?,
+                Some(bot) => features::people::learn_bot(&app.team, &mut tx, &bot).await?,
+                None => features::on_message(&app.team, &mut tx, m).await?,
             },
             _ => {}
         }
     }
     tx.commit().await?;
-    app.outbox.wake();
+    app.team.outbox.wake();
     Ok(handled)
 }
 
@@ -289,17 +289,17 @@ pub async fn on_command(
 
 async fn run_command(app: &App, inv: &Invocation) -> Result<Reply, AppError> {
     let _turn = app.events.write_turn().await;
-    let mut tx = storage::begin_write(&app.db).await?;
+    let mut tx = storage::begin_write(&app.team.db).await?;
     let reply = match inv.command.as_str() {
-        "/kudos" => features::kudos::command(app, &mut tx, inv).await?,
-        "/trophy" => features::trophy::command(app, &mut tx, inv).await?,
-        "/checkin" => features::checkin::command(app, &mut tx, inv).await?,
-        "/understaffed" => features::staffing::command(app, &mut tx, inv).await?,
-        "/roles" => features::roles::command(app, &mut tx, inv).await?,
+        "/kudos" => features::kudos::command(&app.team, &mut tx, inv).await?,
+        "/trophy" => features::trophy::command(&app.team, &mut tx, inv).await?,
+        "/checkin" => features::checkin::command(&app.team, &mut tx, inv).await?,
+        "/understaffed" => features::staffing::command(&app.team, &mut tx, inv).await?,
+        "/roles" => features::roles::command(&app.team, &mut tx, inv).await?,
         other => return Err(AppError::User(unknown_command(other))),
     };
     tx.commit().await?;
-    app.outbox.wake();
+    app.team.outbox.wake();
     Ok(reply)
 }
 
@@ -312,8 +312,8 @@ where
     F: FnOnce(App) -> Fut,
     Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 {
-    let in_flight = app.writes.start();
-    let writes = app.writes.clone();
+    let in_flight = app.team.writes.start();
+    let writes = app.team.writes.clone();
     let write = work(app.clone());
     storage::detached(async move {
         let _in_flight = in_flight;
@@ -351,10 +351,10 @@ pub async fn on_interaction(
     let owned = event.clone();
     let result = owned_write(app, move |app| async move {
         let _turn = app.events.write_turn().await;
-        let mut tx = storage::begin_write(&app.db).await?;
-        let response = features::on_interaction(&app, &mut tx, &owned).await?;
+        let mut tx = storage::begin_write(&app.team.db).await?;
+        let response = features::on_interaction(&app.team, &mut tx, &owned).await?;
         tx.commit().await?;
-        app.outbox.wake();
+        app.team.outbox.wake();
         Ok::<_, AppError>(response)
     })
     .await;

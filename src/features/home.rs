@@ -2,10 +2,10 @@
 
 use crate::domain::block_kit::{self, VIEW_BLOCKS};
 use crate::{
-    app::App,
     domain::ids::UserId,
     error::AppError,
     features,
+    features::Team,
     outbox::{self, Outgoing},
     storage::Tx,
 };
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 /// written here; the view is rendered from the newest state when the outbox
 /// delivers it, so waiting refreshes of one person's home coalesce and the
 /// request that caused it stays fast.
-pub async fn publish(_app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
+pub async fn publish(_app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
     outbox::enqueue(tx, &refresh(user)).await?;
     Ok(())
 }
@@ -36,7 +36,7 @@ pub fn refresh(user: &UserId) -> Outgoing {
 /// roster, when the Monday job has not written it yet) upgrades the
 /// transaction; if a write came first, SQLite refuses that and the outbox
 /// renders the home again shortly.
-pub async fn render(app: &App, user: &UserId) -> Result<Value, AppError> {
+pub async fn render(app: &Team, user: &UserId) -> Result<Value, AppError> {
     let mut tx = app.db.begin().await?;
     let mut blocks = vec![
         block_kit::header("needful"),
@@ -52,7 +52,7 @@ pub async fn render(app: &App, user: &UserId) -> Result<Value, AppError> {
     Ok(json!({"type": "home", "blocks": fit(blocks)}))
 }
 
-fn greeting(app: &App, user: &UserId) -> String {
+fn greeting(app: &Team, user: &UserId) -> String {
     let emoji = app
         .settings
         .team

@@ -9,13 +9,15 @@ pub mod kudos;
 pub mod people;
 pub mod roles;
 pub mod staffing;
+mod team;
 pub mod trophy;
+
+pub use team::{Team, Workspace};
 
 use serde_json::Value;
 use slack_morphism::prelude::*;
 
 use crate::{
-    app::App,
     domain::ids::{ChannelId, UserId},
     error::AppError,
     outbox::Outgoing,
@@ -97,7 +99,11 @@ pub fn bot_author(m: &SlackMessageEvent) -> Option<UserId> {
 }
 
 /// Human messages: thread replies to check-in prompts are check-ins.
-pub async fn on_message(app: &App, tx: &mut Tx<'_>, m: &SlackMessageEvent) -> Result<(), AppError> {
+pub async fn on_message(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    m: &SlackMessageEvent,
+) -> Result<(), AppError> {
     let (Some(user), Some(channel)) = (&m.sender.user, &m.origin.channel) else {
         return Ok(());
     };
@@ -125,7 +131,7 @@ pub async fn on_message(app: &App, tx: &mut Tx<'_>, m: &SlackMessageEvent) -> Re
 /// Renders a message the outbox stored as a marker (an App Home, a
 /// celebration) from the state as it is now, just before it is delivered.
 pub async fn render_for_delivery(
-    app: &App,
+    app: &Team,
     msg: Outgoing,
 ) -> Result<crate::outbox::worker::Rendered, AppError> {
     match msg {
@@ -150,7 +156,7 @@ pub async fn render_for_delivery(
 /// Buttons and modals, routed by the prefix of their action or callback id.
 /// `None` when the interaction is not one of ours.
 pub async fn on_interaction(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     event: &SlackInteractionEvent,
 ) -> Result<Option<SlackInteractionResponse>, AppError> {

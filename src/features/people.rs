@@ -1,11 +1,11 @@
 //! Who is a person and who is a bot, answered from what needful has seen, so
 //! no Slack call runs before the ack.
 
-use crate::{app::App, domain::ids::UserId, error::AppError, storage::Tx};
+use crate::{domain::ids::UserId, error::AppError, features::Team, storage::Tx};
 
 /// True for needful itself and for any user seen posting as a bot.
-pub async fn is_bot(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<bool, AppError> {
-    if app.bot_user() == Some(user) {
+pub async fn is_bot(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<bool, AppError> {
+    if app.bot_user().as_ref() == Some(user) {
         return Ok(true);
     }
     let known: Option<String> =
@@ -17,7 +17,7 @@ pub async fn is_bot(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<bool, A
 }
 
 /// Remembers that `user` posts as a bot.
-pub async fn learn_bot(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
+pub async fn learn_bot(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
     sqlx::query("INSERT INTO known_bots (user_id, learned_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING")
         .bind(user.as_str())
         .bind(app.clock.now())

@@ -51,10 +51,14 @@ impl Housekeeping {
             return Ok(Pruned::default());
         }
         let events =
-            storage::events::applied_before(&app.db, now - KEEP_EVENT_IDS, MOST_PER_RUN).await?;
-        let rows =
-            storage::outbox::finished_before(&app.db, Utc::now() - KEEP_FINISHED, MOST_PER_RUN)
+            storage::events::applied_before(&app.team.db, now - KEEP_EVENT_IDS, MOST_PER_RUN)
                 .await?;
+        let rows = storage::outbox::finished_before(
+            &app.team.db,
+            Utc::now() - KEEP_FINISHED,
+            MOST_PER_RUN,
+        )
+        .await?;
         // A full read means more is waiting: look again at the next tick.
         let more = events.len().max(rows.len()) >= MOST_PER_RUN as usize;
         let pruned = Pruned {

@@ -20,39 +20,42 @@ const TICK: Duration = Duration::from_secs(15);
 /// Every scheduled job, in the order they run on each tick.
 async fn run_jobs(app: &App, now: DateTime<Utc>) {
     let results = [
-        ("trophy nudges", features::trophy::tick(app, now).await),
+        (
+            "trophy nudges",
+            features::trophy::tick(&app.team, now).await,
+        ),
         (
             "understaffed expiry",
-            features::staffing::tick(app, now).await,
+            features::staffing::tick(&app.team, now).await,
         ),
-        ("role rotation", features::roles::tick(app, now).await),
-        ("check-ins", features::checkin::tick(app, now).await),
+        ("role rotation", features::roles::tick(&app.team, now).await),
+        ("check-ins", features::checkin::tick(&app.team, now).await),
     ];
     for (job, result) in results {
         if let Err(e) = result {
             tracing::warn!(job, error = ?e, "a scheduled job failed; it will be tried again on the next tick");
             // Only failures count: a job with nothing to do writes nothing,
             // so its success says nothing about writes.
-            app.writes.failed(&format!("{job}: {e:#}"));
+            app.team.writes.failed(&format!("{job}: {e:#}"));
         }
     }
 }
 
 /// Runs the jobs on every tick and whenever the clock is moved, until shutdown.
 pub async fn run(app: App, shutdown: CancellationToken) {
-    let mut jumps = app.clock.jumps();
+    let mut jumps = app.team.clock.jumps();
     let mut housekeeping = housekeeping::Housekeeping::default();
     loop {
-        let now = app.clock.now();
+        let now = app.team.clock.now();
         run_jobs(&app, now).await;
         if let Err(e) = housekeeping.tick(&app, now).await {
             tracing::warn!(error = ?e, "housekeeping failed; it will be tried again on the next tick");
         }
-        app.outbox.wake();
+        app.team.outbox.wake();
         app.ticks.send_replace(now);
         tokio::select! {
             _ = tokio::time::sleep(TICK) => {}
-            changed = jumps.changed() => if changed.is_err() { jumps = app.clock.jumps() },
+            changed = jumps.changed() => if changed.is_err() { jumps = app.team.clock.jumps() },
             _ = shutdown.cancelled() => break,
         }
     }

@@ -112,7 +112,7 @@ pub async fn read_bounded(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let timeout = app.settings.env.request_timeout;
+    let timeout = app.team.settings.env.request_timeout;
     // Without a length (chunked) the body may be as long as the limit.
     let share = declared.unwrap_or(limit).div_ceil(UNIT).max(1);
     let share = u32::try_from(share).unwrap_or(u32::MAX);

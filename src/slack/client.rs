@@ -88,3 +88,16 @@ impl SlackApi {
         Ok(())
     }
 }
+
+/// The features learn who needful is and where the workspace lives from
+/// the installation this client learned.
+impl crate::features::Workspace for SlackApi {
+    fn bot_user(&self) -> Option<crate::domain::ids::UserId> {
+        self.access().installation().map(|i| i.bot_user_id.clone())
+    }
+
+    fn message_link(&self, channel: &str, ts: &str) -> Option<String> {
+        let url = self.access().installation()?.workspace_url.clone()?;
+        Some(super::installation::message_link(&url, channel, ts))
+    }
+}

@@ -88,7 +88,7 @@ fn ends_access(app: &App, callback: &SlackPushEventCallback) -> bool {
 /// `{"type":"tokens_revoked","tokens":{"oauth":[…],"bot":[…]}}` lists the
 /// users whose tokens died; only needful's bot user matters to it.
 fn bot_token_revoked(app: &App, raw: &Value) -> bool {
-    let Some(bot_user) = app.bot_user() else {
+    let Some(bot_user) = app.team.bot_user() else {
         return false;
     };
     raw.get("type").and_then(Value::as_str) == Some("tokens_revoked")

@@ -211,8 +211,8 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
 /// write, even a stuck one.
 async fn healthz(State(app): State<App>) -> Response {
     let slack = app.slack.access().standing();
-    let database = !app.db.is_closed() && storage::is_healthy(&app.reader).await;
-    let writes = app.writes.problem(ACK_BUDGET);
+    let database = !app.team.db.is_closed() && storage::is_healthy(&app.reader).await;
+    let writes = app.team.writes.problem(ACK_BUDGET);
     let pending = storage::outbox::depth(&app.reader).await.ok();
     let ok = database && writes.is_none() && slack.is_healthy();
     let body = Json(json!({

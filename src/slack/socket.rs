@@ -36,6 +36,7 @@ impl SocketMode {
 /// Opens the Socket Mode connections and starts dispatching envelopes.
 pub async fn start(app: App) -> anyhow::Result<SocketMode> {
     let app_token = app
+        .team
         .settings
         .env
         .app_token

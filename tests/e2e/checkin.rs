@@ -189,7 +189,7 @@ impl Instance {
             let left: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')",
             )
-            .fetch_one(&self.state.db)
+            .fetch_one(&self.state.team.db)
             .await
             .expect("count runs");
             if left == 0 {

@@ -179,7 +179,7 @@ async fn start_with_secrets(
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
-    let db = app.state().db.clone();
+    let db = app.state().team.db.clone();
     let ticks = app.state().ticks.clone();
     let shutdown = app.shutdown_token();
     let handle = tokio::spawn(app.run_until_stopped());

@@ -15,10 +15,10 @@ use slack_morphism::prelude::{
 
 use crate::features::staffing::pods::member_of;
 use crate::{
-    app::App,
     config::PodConfig,
     domain::ids::UserId,
     error::AppError,
+    features::Team,
     features::{self, BlockAction, Invocation, MessageInput, Reply, ViewSubmission},
     outbox::{self, Outgoing},
     scheduler,
@@ -36,16 +36,16 @@ fn job_key(pod: &str, day: NaiveDate) -> String {
     format!("{pod}:{}", day.format("%Y-%m-%d"))
 }
 
-fn pods(app: &App) -> &[PodConfig] {
+fn pods(app: &Team) -> &[PodConfig] {
     &app.settings.team.pods
 }
 
-fn pod_named<'a>(app: &'a App, name: &str) -> Option<&'a PodConfig> {
+fn pod_named<'a>(app: &'a Team, name: &str) -> Option<&'a PodConfig> {
     pods(app).iter().find(|p| p.name == name)
 }
 
 /// "support:2026-11-25" → (pod, day), as buttons and modals carry it.
-fn parse_pod_day<'a>(app: &'a App, raw: &str) -> Option<(&'a PodConfig, NaiveDate)> {
+fn parse_pod_day<'a>(app: &'a Team, raw: &str) -> Option<(&'a PodConfig, NaiveDate)> {
     let (pod, day) = raw.rsplit_once(':')?;
     let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
     Some((pod_named(app, pod)?, day))
@@ -56,7 +56,7 @@ fn clean_note(text: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
     let now = app.clock.now();
     let mine = member_of(app, &inv.user);
     let today = mine
@@ -129,7 +129,7 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
 /// went out, the managers.
 #[expect(clippy::too_many_arguments, reason = "who, where, when and how")]
 async fn check_in(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     pod: &PodConfig,
     window: Window,
@@ -211,7 +211,7 @@ async fn day_state(tx: &mut Tx<'_>, pod: &PodConfig, window: Window) -> Result<D
 }
 
 async fn render_prompt(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     pod: &PodConfig,
     window: Window,
@@ -234,7 +234,7 @@ async fn render_prompt(
 
 /// Re-renders the prompt (progress, closed state); waiting updates coalesce.
 async fn update_prompt(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     pod: &PodConfig,
     window: Window,
@@ -257,7 +257,7 @@ async fn update_prompt(
 
 /// After an away change, today's prompts show the new counts.
 async fn refresh_prompts(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     mine: &[&PodConfig],
     now: DateTime<Utc>,
@@ -273,7 +273,7 @@ async fn refresh_prompts(
 }
 
 async fn status(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
     now: DateTime<Utc>,
@@ -310,7 +310,7 @@ async fn status(
 
 /// Thread replies to a check-in prompt are check-ins.
 pub async fn on_message(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     message: &MessageInput,
 ) -> Result<(), AppError> {
@@ -390,7 +390,7 @@ pub async fn on_message(
 
 /// "Check in" on the prompt opens the modal (pre-filled with today's note).
 pub async fn on_block_action(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     action: &BlockAction,
 ) -> Result<Option<SlackInteractionResponse>, AppError> {
@@ -445,7 +445,7 @@ pub async fn on_block_action(
 
 /// The modal's submission is a check-in for the prompt's day.
 pub async fn on_view_submission(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     view: &ViewSubmission,
 ) -> Result<Option<SlackInteractionResponse>, AppError> {
@@ -505,7 +505,7 @@ pub async fn on_view_submission(
 
 /// For a pod member: today's check-in state and a hint.
 pub async fn home_blocks(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
 ) -> Result<Vec<Value>, AppError> {
@@ -535,7 +535,7 @@ pub async fn home_blocks(
 /// Scheduled: posts prompts at each pod's check-in time and sends managers the
 /// summary. `now` may jump, so everything due by `now` and still relevant is
 /// done: a prompt whose window is still open, a summary not yet sent.
-pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut failed = None;
     for pod in pods(app) {
         for window in schedule::recent_days(pod, now) {
@@ -567,7 +567,7 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
 /// Posts the day's prompt once: the claim commits with the outbox row, so a
 /// restart or a second instance finds it taken.
 async fn post_prompt(
-    app: &App,
+    app: &Team,
     pod: &PodConfig,
     window: Window,
     now: DateTime<Utc>,
@@ -597,7 +597,7 @@ async fn post_prompt(
 
 /// Sends the managers the day's summary once, when a prompt went out.
 async fn send_summary(
-    app: &App,
+    app: &Team,
     pod: &PodConfig,
     window: Window,
     now: DateTime<Utc>,

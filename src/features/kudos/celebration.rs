@@ -7,9 +7,9 @@
 
 use super::{emoji, render, store};
 use crate::{
-    app::App,
     domain::ids::UserId,
     error::AppError,
+    features::Team,
     outbox::{MessageRef, Outgoing, celebration_key, worker::Rendered},
     storage,
 };
@@ -41,7 +41,7 @@ pub(super) fn refresh(kudos_channel: String, of: MessageRef, giver: &UserId) -> 
 /// none stand, nothing if it never was. If Slack refuses it (needful is not
 /// in a channel), `giver` is told why and what to do.
 pub async fn render_for_delivery(
-    app: &App,
+    app: &Team,
     channel: &str,
     of: &MessageRef,
     giver: &str,
@@ -96,7 +96,7 @@ pub async fn render_for_delivery(
 /// ([`Outgoing::CelebrationRoundup`]): each message's standing kudos, as its
 /// own celebration would show them. None when none stand any more.
 pub async fn render_roundup(
-    app: &App,
+    app: &Team,
     channel: &str,
     of: &[MessageRef],
 ) -> Result<Rendered, AppError> {

@@ -17,9 +17,9 @@ use serde_json::Value;
 use slack_morphism::prelude::*;
 
 use crate::{
-    app::App,
     domain::ids::UserId,
     error::AppError,
+    features::Team,
     features::{self, BlockAction, Invocation, Reply, export},
     outbox::{self, Outgoing},
     storage::{Db, Tx},
@@ -34,7 +34,7 @@ const HOME_RECENT: i64 = 5;
 const LEADERBOARD_TOP: i64 = 5;
 
 /// The emoji needful uses when it talks about kudos.
-fn emoji(app: &App) -> &str {
+fn emoji(app: &Team) -> &str {
     app.settings
         .team
         .kudos
@@ -44,7 +44,7 @@ fn emoji(app: &App) -> &str {
         .unwrap_or("trophy")
 }
 
-fn kudos_channel(app: &App) -> Option<String> {
+fn kudos_channel(app: &Team) -> Option<String> {
     app.settings
         .team
         .kudos
@@ -63,7 +63,7 @@ struct Allowance {
 }
 
 impl Allowance {
-    async fn of(app: &App, tx: &mut Tx<'_>, giver: &UserId) -> Result<Self, AppError> {
+    async fn of(app: &Team, tx: &mut Tx<'_>, giver: &UserId) -> Result<Self, AppError> {
         let now = app.clock.now();
         let tz = period::zone_for(&app.settings.team, giver);
         let (start, reset) = period::day_bounds(now, tz);
@@ -72,7 +72,7 @@ impl Allowance {
     }
 
     /// The allowance when `giver` has used `used` of today's kudos.
-    fn new(app: &App, giver: &UserId, used: u32, now: chrono::DateTime<chrono::Utc>) -> Self {
+    fn new(app: &Team, giver: &UserId, used: u32, now: chrono::DateTime<chrono::Utc>) -> Self {
         let tz = period::zone_for(&app.settings.team, giver);
         let (_, reset) = period::day_bounds(now, tz);
         Self {
@@ -98,7 +98,11 @@ impl Allowance {
 }
 
 /// How `receiver` hears of a kudos.
-async fn delivery_for(app: &App, tx: &mut Tx<'_>, receiver: &UserId) -> Result<Delivery, AppError> {
+async fn delivery_for(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    receiver: &UserId,
+) -> Result<Delivery, AppError> {
     Ok(if store::is_private(tx, receiver.as_str()).await? {
         Delivery::Dm
     } else if kudos_channel(app).is_some() {
@@ -108,7 +112,7 @@ async fn delivery_for(app: &App, tx: &mut Tx<'_>, receiver: &UserId) -> Result<D
     })
 }
 
-pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
     let kudos = &app.settings.team.kudos;
     let e = emoji(app);
     let usage = || render::usage(e, kudos.daily_limit, kudos.leaderboard);
@@ -160,7 +164,7 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
 }
 
 async fn give_by_command(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     inv: &Invocation,
     recipients: &[UserId],
@@ -172,7 +176,7 @@ async fn give_by_command(
     for r in recipients {
         if r == giver {
             notes.push(render::skipped_self());
-        } else if app.bot_user() == Some(r) {
+        } else if app.bot_user().as_ref() == Some(r) {
             notes.push(render::refuse_needful(emoji(app)));
         } else if features::people::is_bot(app, tx, r).await? {
             notes.push(render::skipped_bot(r.as_str()));
@@ -255,7 +259,7 @@ async fn give_by_command(
     )))
 }
 
-async fn stats_text(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<String, AppError> {
+async fn stats_text(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<String, AppError> {
     let received = store::times(tx, user.as_str(), true).await?;
     let given = store::times(tx, user.as_str(), false).await?;
     let tz = period::zone_for(&app.settings.team, user);
@@ -266,7 +270,7 @@ async fn stats_text(app: &App, tx: &mut Tx<'_>, user: &UserId) -> Result<String,
 /// The kudos section of a person's App Home: recent thanks, personal bests and
 /// how they like to be thanked (with a button to change it).
 pub async fn home_blocks(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
 ) -> Result<Vec<Value>, AppError> {
@@ -292,7 +296,7 @@ pub async fn home_blocks(
 
 /// Buttons in the App Home (`home_…`) and on kudos messages (`kudos_…`).
 pub async fn on_block_action(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     action: &BlockAction,
 ) -> Result<Option<SlackInteractionResponse>, AppError> {

@@ -14,10 +14,10 @@ use super::{
     store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction},
 };
 use crate::{
-    app::App,
     domain::ids::UserId,
     error::AppError,
     features,
+    features::Team,
     outbox::{self, MessageRef, Outgoing},
     storage,
 };
@@ -119,7 +119,7 @@ struct Reaction {
 }
 
 impl Reaction {
-    fn of(app: &App, input: &ReactionInput) -> Option<Self> {
+    fn of(app: &Team, input: &ReactionInput) -> Option<Self> {
         let emoji = base_emoji(&input.reaction);
         if !app.settings.team.kudos.reactions.iter().any(|r| r == emoji) {
             return None;
@@ -162,7 +162,7 @@ impl Reaction {
 /// nothing). It runs as direct SQLite calls on the event writer's
 /// connection ([`storage::direct`]); any error rolls it back.
 pub fn apply_reactions(
-    app: &App,
+    app: &Team,
     db: &mut rusqlite::Connection,
     deliveries: &[(&str, &str)],
     inputs: &[&ReactionInput],
@@ -248,7 +248,9 @@ const NOTICE_EVERY_MS: i64 = 10 * 60 * 1000;
 
 /// The kudos state a batch touches, kept in memory while its events apply.
 struct Batch<'a> {
-    app: &'a App,
+    app: &'a Team,
+    /// needful itself, looked up once per batch.
+    bot_user: Option<UserId>,
     now: DateTime<Utc>,
     days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)>,
     bots: HashSet<String>,
@@ -273,7 +275,7 @@ struct Batch<'a> {
 
 impl<'a> Batch<'a> {
     fn new(
-        app: &'a App,
+        app: &'a Team,
         snapshot: store::ReactionSnapshot,
         days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)>,
         now: DateTime<Utc>,
@@ -289,6 +291,7 @@ impl<'a> Batch<'a> {
             })
             .collect();
         Self {
+            bot_user: app.bot_user(),
             app,
             now,
             days,
@@ -325,7 +328,7 @@ impl<'a> Batch<'a> {
     }
 
     fn is_bot(&self, user: &UserId) -> bool {
-        self.app.bot_user() == Some(user) || self.bots.contains(user.as_str())
+        self.bot_user.as_ref() == Some(user) || self.bots.contains(user.as_str())
     }
 
     fn apply(&mut self, r: &Reaction) {
@@ -377,7 +380,7 @@ impl<'a> Batch<'a> {
         if r.giver == r.receiver {
             return Some((Notice::OwnMessage, render::refuse_self()));
         }
-        if self.app.bot_user() == Some(&r.receiver) {
+        if self.bot_user.as_ref() == Some(&r.receiver) {
             return Some((Notice::Needful, render::refuse_needful(emoji(self.app))));
         }
         if self.is_bot(&r.receiver) {

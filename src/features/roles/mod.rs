@@ -16,10 +16,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::{
-    app::App,
     config::PodConfig,
     domain::ids::UserId,
     error::AppError,
+    features::Team,
     features::{
         Invocation, Reply,
         staffing::{self, pods},
@@ -100,7 +100,7 @@ pub(crate) async fn understaffed_moves(
     Ok(rotation::pause_supporting(&pod_roles(pod), &base).1)
 }
 
-pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
     let cmd = parse::parse(&inv.text).map_err(AppError::User)?;
     let now = app.clock.now();
     let belonging = match cmd.action {
@@ -202,7 +202,7 @@ fn check_change(pod: &PodConfig, caller: &UserId, people: &[&UserId]) -> Result<
 
 /// This week's roster for `pod` as (role, person), in role order.
 pub async fn current_roster(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     pod: &str,
     now: DateTime<Utc>,
@@ -214,7 +214,7 @@ pub async fn current_roster(
 }
 
 pub async fn home_blocks(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
 ) -> Result<Vec<Value>, AppError> {
@@ -247,7 +247,7 @@ fn first_workday(pod: &PodConfig, monday: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// Scheduled: rotates each pod's roles on its first workday of the week.
-pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
     for pod in &app.settings.team.pods {
         let today = now.with_timezone(&pod.timezone).date_naive();
         let week = rotation::week_of(today);

@@ -12,10 +12,10 @@ use serde_json::Value;
 use slack_morphism::prelude::SlackInteractionResponse;
 
 use crate::{
-    app::App,
     config::PodConfig,
     domain::ids::UserId,
     error::AppError,
+    features::Team,
     features::{BlockAction, Invocation, Reply, export, home, roles},
     outbox::{self, Outgoing},
     storage::{self, Db, Tx},
@@ -38,7 +38,7 @@ pub(crate) async fn is_on(tx: &mut Tx<'_>, pod: &str) -> Result<bool, AppError> 
     Ok(store::open_switch(tx, pod).await?.is_some())
 }
 
-pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
     let now = app.clock.now();
     let (pod_name, on) = match parse::parse(&inv.text).map_err(AppError::User)? {
         Command::Status => return status(app, tx, now).await,
@@ -78,7 +78,7 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
     }
 }
 
-async fn status(app: &App, tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Reply, AppError> {
+async fn status(app: &Team, tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Reply, AppError> {
     let pods = &app.settings.team.pods;
     if pods.is_empty() {
         return Ok(Reply::ephemeral(
@@ -94,7 +94,7 @@ async fn status(app: &App, tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Reply,
 }
 
 async fn switch_on(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     pod: &PodConfig,
     by: &UserId,
@@ -179,7 +179,7 @@ async fn switch_on(
 /// Ends a period: the all-clear, the help requests closed, homes refreshed.
 /// Does nothing when the period had already ended.
 async fn finish(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     pod: &PodConfig,
     switch: &Switch,
@@ -213,7 +213,7 @@ async fn finish(
 }
 
 /// Everyone in the pod sees the banner (or its removal) and their role on App Home.
-async fn refresh_homes(app: &App, tx: &mut Tx<'_>, pod: &PodConfig) -> Result<(), AppError> {
+async fn refresh_homes(app: &Team, tx: &mut Tx<'_>, pod: &PodConfig) -> Result<(), AppError> {
     let mut people: Vec<&UserId> = pod.managers.iter().chain(pod.members.iter()).collect();
     people.sort();
     people.dedup();
@@ -233,7 +233,7 @@ pub async fn banner(tx: &mut Tx<'_>, pod: &str) -> Result<Option<String>, AppErr
 /// "I can help" in a help channel: the managers hear who, the helper is
 /// thanked in the thread. A second press by the same person changes nothing.
 pub async fn on_block_action(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     action: &BlockAction,
 ) -> Result<Option<SlackInteractionResponse>, AppError> {
@@ -299,7 +299,7 @@ pub async fn on_block_action(
 }
 
 pub async fn home_blocks(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
 ) -> Result<Vec<Value>, AppError> {
@@ -314,7 +314,7 @@ pub async fn home_blocks(
 }
 
 /// Scheduled: switches understaffed mode off when its `--until` has passed.
-pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
     for id in store::due(&app.db, now).await? {
         let mut tx = storage::begin_write(&app.db).await?;
         let Some(switch) = store::open_switch_by_id(&mut tx, id).await? else {

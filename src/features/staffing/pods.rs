@@ -2,10 +2,10 @@
 //! was run in, or the one pod the caller belongs to. Shared with roles.
 
 use crate::{
-    app::App,
     config::PodConfig,
     domain::ids::{ChannelId, UserId},
     error::AppError,
+    features::Team,
 };
 
 /// Whose pods count when the command names none and is run outside a pod channel.
@@ -17,7 +17,7 @@ pub(crate) enum Belonging {
     WorksIn,
 }
 
-pub(crate) fn by_name<'a>(app: &'a App, name: &str) -> Option<&'a PodConfig> {
+pub(crate) fn by_name<'a>(app: &'a Team, name: &str) -> Option<&'a PodConfig> {
     app.settings
         .team
         .pods
@@ -34,7 +34,7 @@ pub(crate) fn is_member(pod: &PodConfig, user: &UserId) -> bool {
 }
 
 /// The pods `user` works in.
-pub(crate) fn member_of<'a>(app: &'a App, user: &UserId) -> Vec<&'a PodConfig> {
+pub(crate) fn member_of<'a>(app: &'a Team, user: &UserId) -> Vec<&'a PodConfig> {
     app.settings
         .team
         .pods
@@ -44,7 +44,7 @@ pub(crate) fn member_of<'a>(app: &'a App, user: &UserId) -> Vec<&'a PodConfig> {
 }
 
 /// The pods `user` works in or manages.
-pub(crate) fn involving<'a>(app: &'a App, user: &UserId) -> Vec<&'a PodConfig> {
+pub(crate) fn involving<'a>(app: &'a Team, user: &UserId) -> Vec<&'a PodConfig> {
     app.settings
         .team
         .pods
@@ -77,7 +77,7 @@ pub(crate) fn join_words(words: &[String]) -> String {
 
 /// Finds the pod a command is about, or says why it can't and what to do.
 pub(crate) fn resolve<'a>(
-    app: &'a App,
+    app: &'a Team,
     user: &UserId,
     channel: &ChannelId,
     named: Option<&str>,

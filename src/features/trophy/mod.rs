@@ -11,9 +11,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
-    app::App,
     domain::ids::{UserId, unescape_text},
     error::{AppError, user_error},
+    features::Team,
     features::{self, Invocation, Reply, export},
     outbox::{self, Outgoing},
     scheduler,
@@ -30,7 +30,7 @@ const PAGE: i64 = 10;
 /// The scheduler job kind of holder reminders.
 const NUDGE_JOB: &str = "trophy_nudge";
 
-pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
     let name = trophy_name(app);
     let parsed = match parse::parse(&inv.text) {
         Ok(parsed) => parsed,
@@ -81,12 +81,12 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
     }
 }
 
-fn trophy_name(app: &App) -> &str {
+fn trophy_name(app: &Team) -> &str {
     &app.settings.team.trophy.name
 }
 
 /// Managers of any pod may start the chain and reassign the trophy.
-fn is_manager(app: &App, user: &UserId) -> bool {
+fn is_manager(app: &Team, user: &UserId) -> bool {
     app.settings
         .team
         .pods
@@ -94,7 +94,7 @@ fn is_manager(app: &App, user: &UserId) -> bool {
         .any(|p| p.managers.contains(user))
 }
 
-fn managers(app: &App) -> Vec<UserId> {
+fn managers(app: &Team) -> Vec<UserId> {
     let mut all: Vec<UserId> = app
         .settings
         .team
@@ -107,7 +107,7 @@ fn managers(app: &App) -> Vec<UserId> {
     all
 }
 
-async fn history(app: &App, tx: &mut Tx<'_>, page: i64) -> Result<Reply, AppError> {
+async fn history(app: &Team, tx: &mut Tx<'_>, page: i64) -> Result<Reply, AppError> {
     let name = trophy_name(app);
     let total = store::count(tx).await?;
     let pages = ((total + PAGE - 1) / PAGE).max(1);
@@ -121,7 +121,7 @@ async fn history(app: &App, tx: &mut Tx<'_>, page: i64) -> Result<Reply, AppErro
 /// Checks the new holder, records the pass, and enqueues the announcement,
 /// the new holder's DM and the affected App Homes, all in `tx`.
 async fn hand_over(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     inv: &Invocation,
     current: Option<&Pass>,
@@ -189,7 +189,7 @@ async fn hand_over(
 
 /// The trophy section of a person's App Home.
 pub async fn home_blocks(
-    app: &App,
+    app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
 ) -> Result<Vec<Value>, AppError> {
@@ -205,7 +205,7 @@ pub async fn home_blocks(
 
 /// Scheduled: nudges holders who have kept the trophy too long, once per
 /// holding per nudge period (a bot that was down for two periods nudges once).
-pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
     let days = app.settings.team.trophy.nudge_after_days;
     if days == 0 {
         return Ok(());

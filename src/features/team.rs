@@ -1,0 +1,49 @@
+//! What the features can reach of the running app: the team's settings, the
+//! business clock, the database, the outbox and what the workspace told us
+//! about itself. The transport, the event writer and the HTTP limits stay in
+//! [`crate::app`], out of the features' sight.
+
+use std::sync::Arc;
+
+use crate::{
+    clock::SharedClock,
+    config::Settings,
+    domain::ids::UserId,
+    outbox::worker::Worker,
+    storage::{Db, health::WriteHealth},
+};
+
+use super::kudos::DailyCounts;
+
+/// What features learn about the workspace needful is installed in. The
+/// transport keeps it current (it learns it from Slack's `auth.test`).
+pub trait Workspace: Send + Sync {
+    /// needful's own user id, once known.
+    fn bot_user(&self) -> Option<UserId>;
+    /// A link to message `ts` in `channel`, once the workspace's address is known.
+    fn message_link(&self, channel: &str, ts: &str) -> Option<String>;
+}
+
+pub struct Team {
+    pub db: Db,
+    pub settings: Settings,
+    pub clock: SharedClock,
+    pub outbox: Arc<Worker>,
+    pub workspace: Arc<dyn Workspace>,
+    /// Whether writes are getting through, for `/healthz`.
+    pub writes: Arc<WriteHealth>,
+    /// Each giver's kudos in their day, kept by the event writer.
+    pub kudos_today: DailyCounts,
+}
+
+impl Team {
+    /// needful's own user id, once it knows its installation.
+    pub fn bot_user(&self) -> Option<UserId> {
+        self.workspace.bot_user()
+    }
+
+    /// A link to message `ts` in `channel`, once the workspace's address is known.
+    pub fn message_link(&self, channel: &str, ts: &str) -> Option<String> {
+        self.workspace.message_link(channel, ts)
+    }
+}
