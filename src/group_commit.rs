@@ -20,12 +20,12 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures::FutureExt as _;
-use slack_morphism::prelude::SlackPushEventCallback;
 use sqlx::SqliteConnection;
 use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot};
 
 use crate::{
     app::AppState,
+    domain::input::Delivery,
     error::AppError,
     handlers::{self, Handled},
     storage::{
@@ -50,12 +50,8 @@ type Reply = oneshot::Sender<Result<Handled, AppError>>;
 /// tells its caller the writer is gone.
 type Work = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 
-#[expect(
-    clippy::large_enum_variant,
-    reason = "nearly every job is an event: boxing it would cost each one an allocation"
-)]
 enum Job {
-    Event(SlackPushEventCallback, Reply, InFlight),
+    Event(Delivery, Reply, InFlight),
     Write(Work),
 }
 
@@ -149,14 +145,14 @@ impl EventQueue {
 
     /// Applies one delivery (with whatever else is waiting) and returns once
     /// it is committed, or why it was not.
-    pub async fn apply(&self, callback: SlackPushEventCallback) -> Result<Handled, AppError> {
+    pub async fn apply(&self, delivery: Delivery) -> Result<Handled, AppError> {
         let (reply, answer) = oneshot::channel();
         // Under way until the writer has answered it, even if the request
         // that asked stops waiting.
         let in_flight = self.writer.health.start();
         self.writer
             .sender
-            .send(Job::Event(callback, reply, in_flight))
+            .send(Job::Event(delivery, reply, in_flight))
             .await
             .map_err(|_| stopping())?;
         answer.await.map_err(|_| stopping())?
@@ -309,7 +305,7 @@ fn stopping() -> AppError {
 async fn apply(
     app: &crate::app::App,
     db: &mut rusqlite::Connection,
-    events: Vec<SlackPushEventCallback>,
+    events: Vec<Delivery>,
 ) -> Vec<Result<Handled, AppError>> {
     let count = events.len();
     std::panic::AssertUnwindSafe(handlers::apply_events(app, db, events))
@@ -385,13 +381,13 @@ mod tests {
     #[tokio::test]
     async fn events_without_an_app_are_refused_and_writes_still_run() {
         let (queue, writer, _dir) = started().await;
-        let callback: SlackPushEventCallback = serde_json::from_value(serde_json::json!({
-            "team_id": "T1", "api_app_id": "A1", "event_id": "Ev1", "event_time": 1,
-            "type": "event_callback",
-            "event": {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}
-        }))
-        .unwrap();
-        let refused = queue.apply(callback).await.unwrap_err();
+        let delivery = Delivery {
+            event_id: "Ev1".into(),
+            event: crate::domain::input::Event::HomeOpened(
+                crate::domain::ids::UserId::parse("U0000001").unwrap(),
+            ),
+        };
+        let refused = queue.apply(delivery).await.unwrap_err();
         assert!(refused.to_string().contains("stopping"), "{refused}");
         assert_eq!(writer.write(|db| remember(db, "U1")).await.unwrap(), 1);
     }

@@ -1,17 +1,15 @@
 //! Every slash command, event and interaction needful answers, in one place.
 //!
-//! Both transports (HTTP and Socket Mode) call these three functions with
-//! slack-morphism's typed payloads; only the envelope differs. Each runs one
+//! The transport ([`crate::slack::answer`]) calls these with what people did,
+//! in the team's terms ([`crate::domain::input`]). Each runs one
 //! transaction: the state change, the `event_id` it came from and the outbox
 //! rows it causes commit together, and only then is Slack acknowledged.
 
-use slack_morphism::prelude::*;
-
 use crate::{
     app::App,
-    domain::ids::{ChannelId, UserId},
+    domain::input::{Delivery, Event, Interaction, ReactionInput, SlashCommand},
     error::{AppError, INTERNAL_ERROR_TEXT},
-    features::{self, Invocation, Reply, kudos::ReactionInput},
+    features::{self, Answer, Reply},
     storage,
 };
 
@@ -37,22 +35,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
 
 /// Applies one Events API delivery exactly once; it joins whatever else is
 /// waiting in one transaction (see [`crate::group_commit`]).
-pub async fn on_event(app: &App, callback: SlackPushEventCallback) -> Result<Handled, AppError> {
-    app.events.apply(callback).await
-}
-
-/// What needful does with a delivery, by kind; None for what it ignores.
-fn event_kind(event: &SlackEventCallbackBody) -> Option<&'static str> {
-    Some(match event {
-        SlackEventCallbackBody::ReactionAdded(_) => "reaction_added",
-        SlackEventCallbackBody::ReactionRemoved(_) => "reaction_removed",
-        SlackEventCallbackBody::AppHomeOpened(e) if e.tab.as_deref() != Some("messages") => {
-            "app_home_opened"
-        }
-        SlackEventCallbackBody::Message(m) if features::is_human_message(m) => "message",
-        SlackEventCallbackBody::Message(m) if features::bot_author(m).is_some() => "bot_message",
-        _ => return None,
-    })
+pub async fn on_event(app: &App, delivery: Delivery) -> Result<Handled, AppError> {
+    app.events.apply(delivery).await
 }
 
 /// Applies a batch of deliveries, each exactly once, and answers for each in
@@ -65,21 +49,17 @@ fn event_kind(event: &SlackEventCallbackBody) -> Option<&'static str> {
 pub async fn apply_events(
     app: &App,
     db: &mut rusqlite::Connection,
-    events: Vec<SlackPushEventCallback>,
+    events: Vec<Delivery>,
 ) -> Vec<Result<Handled, AppError>> {
     let mut reactions = Vec::new();
     let mut others = Vec::new();
     let mut order = Vec::with_capacity(events.len());
-    for event in &events {
-        let reaction: Option<ReactionInput> = match &event.event {
-            SlackEventCallbackBody::ReactionAdded(e) => Some(e.into()),
-            SlackEventCallbackBody::ReactionRemoved(e) => Some(e.into()),
-            _ => None,
-        };
-        order.push(reaction.is_some());
-        match reaction {
-            Some(input) => reactions.push(Delivery::Reaction(event, input)),
-            None => others.push(Delivery::Other(event)),
+    for delivery in &events {
+        let is_reaction = matches!(delivery.event, Event::Reaction(_));
+        order.push(is_reaction);
+        match &delivery.event {
+            Event::Reaction(input) => reactions.push(Batched::Reaction(delivery, input)),
+            _ => others.push(Batched::Other(delivery)),
         }
     }
     let mut from_reactions = apply_or_split(app, db, &reactions).await.into_iter();
@@ -102,9 +82,9 @@ pub async fn apply_events(
 }
 
 /// A delivery as the batch writer applies it: one list holds one kind.
-enum Delivery<'a> {
-    Reaction(&'a SlackPushEventCallback, ReactionInput),
-    Other(&'a SlackPushEventCallback),
+enum Batched<'a> {
+    Reaction(&'a Delivery, &'a ReactionInput),
+    Other(&'a Delivery),
 }
 
 /// [`apply_together`], or one by one if that fails for a reason other than a
@@ -112,7 +92,7 @@ enum Delivery<'a> {
 async fn apply_or_split(
     app: &App,
     db: &mut rusqlite::Connection,
-    deliveries: &[Delivery<'_>],
+    deliveries: &[Batched<'_>],
 ) -> Vec<Result<Handled, AppError>> {
     match apply_together(app, db, deliveries).await {
         Ok(handled) => handled.into_iter().map(Ok).collect(),
@@ -162,21 +142,18 @@ fn is_busy(e: &AppError) -> bool {
 async fn apply_together(
     app: &App,
     db: &mut rusqlite::Connection,
-    deliveries: &[Delivery<'_>],
+    deliveries: &[Batched<'_>],
 ) -> Result<Vec<Handled>, AppError> {
     let mut ids = Vec::new();
     let mut inputs = Vec::new();
     let mut others = Vec::new();
     for delivery in deliveries {
         match delivery {
-            Delivery::Reaction(callback, input) => {
-                ids.push((
-                    callback.event_id.as_ref(),
-                    event_kind(&callback.event).unwrap_or("reaction"),
-                ));
-                inputs.push(input);
+            Batched::Reaction(delivery, input) => {
+                ids.push((delivery.event_id.as_str(), delivery.event.kind()));
+                inputs.push(*input);
             }
-            Delivery::Other(callback) => others.push(*callback),
+            Batched::Other(delivery) => others.push(*delivery),
         }
     }
     if !inputs.is_empty() {
@@ -198,96 +175,57 @@ async fn apply_together(
 
 /// Deliveries other than reactions, in one sqlx transaction: each feature
 /// writes through it.
-async fn apply_others(
-    app: &App,
-    events: &[&SlackPushEventCallback],
-) -> Result<Vec<Handled>, AppError> {
-    let kinds: Vec<Option<&str>> = events.iter().map(|e| event_kind(&e.event)).collect();
+async fn apply_others(app: &App, events: &[&Delivery]) -> Result<Vec<Handled>, AppError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     let applicable: Vec<(&str, &str)> = events
         .iter()
-        .zip(&kinds)
-        .filter_map(|(e, kind)| Some((e.event_id.as_ref(), (*kind)?)))
+        .map(|d| (d.event_id.as_str(), d.event.kind()))
         .collect();
-    if applicable.is_empty() {
-        return Ok(vec![Handled::Ignored; events.len()]);
-    }
-    let mut tx = storage::begin_write(&app.team.db).await?;
-    let mut fresh = storage::events::mark_applied(&mut tx, &applicable, app.team.clock.now())
-        .await?
-        .into_iter();
+    let team = &app.team;
+    let mut tx = storage::begin_write(&team.db).await?;
+    let fresh = storage::events::mark_applied(&mut tx, &applicable, team.clock.now()).await?;
     let mut handled = Vec::with_capacity(events.len());
-    for (callback, kind) in events.iter().zip(&kinds) {
-        if kind.is_none() {
-            handled.push(Handled::Ignored);
-            continue;
-        }
-        if fresh.next() != Some(true) {
-            tracing::debug!(event_id = %callback.event_id, "duplicate delivery; already applied");
+    for (delivery, fresh) in events.iter().zip(fresh) {
+        if !fresh {
+            tracing::debug!(event_id = %delivery.event_id, "duplicate delivery; already applied");
             handled.push(Handled::Duplicate);
             continue;
         }
         handled.push(Handled::Applied);
-        match &callback.event {
-            SlackEventCallbackBody::AppHomeOpened(e) => {
-                if let Ok(user) = UserId::parse(e.user.as_ref()) {
-                    features::home::publish(&app.team, &mut tx, &user).await?;
-                }
-            }
-            SlackEventCallbackBody::Message(m) => match features::bot_author(m) {
-                Some(bot) => features::people::learn_bot(&app.team, &mut tx, &bot).await?,
-                None => features::on_message(&app.team, &mut tx, m).await?,
-            },
-            _ => {}
+        match &delivery.event {
+            Event::HomeOpened(user) => features::home::publish(team, &mut tx, user).await?,
+            Event::BotPosted(bot) => features::people::learn_bot(team, &mut tx, bot).await?,
+            Event::Message(m) => features::on_message(team, &mut tx, m).await?,
+            Event::Reaction(_) => {}
         }
     }
     tx.commit().await?;
-    app.team.outbox.wake();
+    team.outbox.wake();
     Ok(handled)
 }
 
 /// Answers a slash command. The reply is the immediate (ephemeral unless said
 /// otherwise) answer; anything else it causes goes through the outbox.
-#[tracing::instrument(skip_all, fields(command = %command.command, user = %command.user_id))]
-pub async fn on_command(
-    app: &App,
-    command: SlackCommandEvent,
-) -> (SlackCommandEventResponse, Handled) {
-    let (Ok(user), Ok(channel)) = (
-        UserId::parse(command.user_id.as_ref()),
-        ChannelId::parse(command.channel_id.as_ref()),
-    ) else {
-        return (
-            reply(Reply::ephemeral(
-                "I could not tell who sent this or from which channel, so I did nothing. Please run the command again from a channel or from your direct messages with me.",
-            )),
-            Handled::Ignored,
-        );
-    };
-    let invocation = Invocation {
-        user,
-        channel,
-        command: command.command.to_string(),
-        text: command.text.clone().unwrap_or_default().trim().to_string(),
-        trigger_id: command.trigger_id.to_string(),
-    };
-    let result = owned_write(app, move |app| async move {
-        run_command(&app, &invocation).await
-    })
+#[tracing::instrument(skip_all, fields(command = %command.command, user = %command.user))]
+pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
+    let result = owned_write(
+        app,
+        move |app| async move { run_command(&app, &command).await },
+    )
     .await;
     match result {
-        Ok(r) => (reply(r), Handled::Applied),
-        Err(AppError::User(message)) => (reply(Reply::ephemeral(message)), Handled::Applied),
+        Ok(r) => (r, Handled::Applied),
+        Err(AppError::User(message)) => (Reply::ephemeral(message), Handled::Applied),
         Err(AppError::Internal(e)) => {
             tracing::error!(error = ?e, "a command failed");
-            (
-                reply(Reply::ephemeral(INTERNAL_ERROR_TEXT)),
-                Handled::Failed,
-            )
+            (Reply::ephemeral(INTERNAL_ERROR_TEXT), Handled::Failed)
         }
     }
 }
 
-async fn run_command(app: &App, inv: &Invocation) -> Result<Reply, AppError> {
+async fn run_command(app: &App, inv: &SlashCommand) -> Result<Reply, AppError> {
     let _turn = app.events.write_turn().await;
     let mut tx = storage::begin_write(&app.team.db).await?;
     let reply = match inv.command.as_str() {
@@ -340,93 +278,21 @@ fn unknown_command(name: &str) -> String {
     )
 }
 
-/// Handles a button press or a modal submission. When it fails on our side
-/// the person is still told: a modal stays open with the error on its first
-/// field (so nothing typed is lost), and a button press gets an ephemeral
-/// note through its response_url (not the outbox: the database just failed).
+/// Handles a button press or a modal submission: `None` when it is not one
+/// of ours. A failure comes back as the error, for the transport to tell the
+/// person in the way the interaction allows.
 pub async fn on_interaction(
     app: &App,
-    event: SlackInteractionEvent,
-) -> (SlackInteractionResponse, Handled) {
-    let owned = event.clone();
-    let result = owned_write(app, move |app| async move {
+    interaction: Interaction,
+) -> Result<Option<Answer>, AppError> {
+    owned_write(app, move |app| async move {
         let _turn = app.events.write_turn().await;
-        let mut tx = storage::begin_write(&app.team.db).await?;
-        let response = features::on_interaction(&app.team, &mut tx, &owned).await?;
+        let team = &app.team;
+        let mut tx = storage::begin_write(&team.db).await?;
+        let answer = features::on_interaction(team, &mut tx, &interaction).await?;
         tx.commit().await?;
-        app.team.outbox.wake();
-        Ok::<_, AppError>(response)
+        team.outbox.wake();
+        Ok::<_, AppError>(answer)
     })
-    .await;
-    match result {
-        Ok(Some(response)) => (response, Handled::Applied),
-        Ok(None) => (SlackInteractionResponse::Empty, Handled::Ignored),
-        Err(e) => {
-            let message = match &e {
-                AppError::User(message) => message.clone(),
-                AppError::Internal(cause) => {
-                    tracing::error!(error = ?cause, "an interaction failed");
-                    INTERNAL_ERROR_TEXT.to_string()
-                }
-            };
-            (failure_response(app, &event, message), Handled::Failed)
-        }
-    }
-}
-
-pub(crate) fn failure_response(
-    app: &App,
-    event: &SlackInteractionEvent,
-    message: String,
-) -> SlackInteractionResponse {
-    match event {
-        SlackInteractionEvent::ViewSubmission(submission) => {
-            let first_block = submission
-                .view
-                .state_params
-                .state
-                .as_ref()
-                .and_then(|state| state.values.keys().next())
-                .map(|block| block.to_string());
-            match first_block {
-                Some(block) => SlackInteractionResponse::ViewSubmission(
-                    SlackViewSubmissionResponse::Errors(SlackViewSubmissionErrorsResponse::new(
-                        [(block, message)].into_iter().collect(),
-                    )),
-                ),
-                None => SlackInteractionResponse::Empty,
-            }
-        }
-        SlackInteractionEvent::BlockActions(actions) => {
-            if let Some(url) = actions.response_url.clone() {
-                let slack = app.slack.clone();
-                tokio::spawn(async move {
-                    let request = SlackApiPostWebhookMessageRequest::new(
-                        SlackMessageContent::new().with_text(message),
-                    )
-                    .with_replace_original(false);
-                    if let Err(e) = slack.respond(&url, &request).await {
-                        tracing::warn!(error = %e, "could not tell the person their button press failed");
-                    }
-                });
-            }
-            SlackInteractionResponse::Empty
-        }
-        _ => SlackInteractionResponse::Empty,
-    }
-}
-
-fn reply(r: Reply) -> SlackCommandEventResponse {
-    let mut content = SlackMessageContent::new().with_text(r.text);
-    if let Some(blocks) = r
-        .blocks
-        .and_then(|b| serde_json::from_value::<Vec<SlackBlock>>(b).ok())
-    {
-        content = content.with_blocks(blocks);
-    }
-    SlackCommandEventResponse::new(content).with_response_type(if r.in_channel {
-        SlackMessageResponseType::InChannel
-    } else {
-        SlackMessageResponseType::Ephemeral
-    })
+    .await
 }

@@ -4,4 +4,6 @@
 
 pub mod block_kit;
 pub mod ids;
+pub mod input;
 pub mod mrkdwn;
+pub mod reply;

@@ -123,7 +123,7 @@ pub fn interaction(
         Gate::Starting => (render::STARTING, "starting"),
         Gate::Refused(why) => (render::refused(why), "refused"),
     };
-    let reply = crate::handlers::failure_response(app, event, text.to_string());
+    let reply = super::answer::failure_response(app, event, text.to_string());
     Some((reply, label))
 }
 

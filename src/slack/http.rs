@@ -16,8 +16,9 @@ use slack_morphism::prelude::*;
 
 use crate::{
     app::{App, Mode},
-    handlers::{self, Handled},
+    handlers::Handled,
     slack::{
+        answer,
         body::{Refused, SSL_CHECK_MAX_BYTES, is_unsigned, read_bounded, read_signed, rejected},
         decode, gate,
         verify::Rejection,
@@ -124,7 +125,7 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Respo
             // itself waiting out a lock) plus our own busy wait could pass
             // Slack's 3 s; answer 503 in time instead. A commit that lands
             // anyway is kept single by the event_id when Slack retries.
-            match tokio::time::timeout(ACK_BUDGET, handlers::on_event(&app, callback)).await {
+            match tokio::time::timeout(ACK_BUDGET, answer::event(&app, callback)).await {
                 Ok(result) => result,
                 Err(_) => Err(crate::error::AppError::Internal(anyhow::anyhow!(
                     "not applied within {ACK_BUDGET:?}: the database is busy"
@@ -177,7 +178,7 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         finish("commands", outcome, started);
         return Json(reply).into_response();
     }
-    let (reply, handled) = handlers::on_command(&app, command).await;
+    let (reply, handled) = answer::command(&app, &command).await;
     finish("commands", handled.label(), started);
     Json(reply).into_response()
 }
@@ -195,7 +196,7 @@ async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) ->
     let (reply, handled) = match gate::http_interaction(&app, &bytes, &event) {
         Some((reply, outcome)) => (reply, outcome),
         None => {
-            let (reply, handled) = handlers::on_interaction(&app, event).await;
+            let (reply, handled) = answer::interaction(&app, &event).await;
             (reply, handled.label())
         }
     };

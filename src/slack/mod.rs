@@ -1,11 +1,13 @@
 //! The transport: everything that knows Slack's wire formats.
 
 pub mod access;
+pub mod answer;
 pub mod body;
 pub mod client;
 pub mod decode;
 pub mod gate;
 pub mod http;
+pub mod inbound;
 pub mod installation;
 pub mod origin;
 mod render;

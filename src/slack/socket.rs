@@ -10,8 +10,9 @@ use slack_morphism::prelude::*;
 
 use crate::{
     app::App,
-    handlers::{self, Handled},
+    handlers::Handled,
     slack::{
+        answer,
         client::Connector,
         gate::{self, EventGate},
         origin::Origin,
@@ -100,7 +101,7 @@ async fn on_push(
             return Err("needful is starting up; Slack will redeliver".into());
         }
     }
-    let outcome = handlers::on_event(&app, event).await;
+    let outcome = answer::event(&app, event).await;
     let label = match &outcome {
         Ok(handled) => handled.label(),
         Err(_) => Handled::Failed.label(),
@@ -120,7 +121,7 @@ async fn on_command(
         record("commands", outcome, started);
         return Ok(reply);
     }
-    let (reply, handled) = handlers::on_command(&app, event).await;
+    let (reply, handled) = answer::command(&app, &event).await;
     record("commands", handled.label(), started);
     Ok(reply)
 }
@@ -137,7 +138,7 @@ async fn on_interaction(
         record("interactions", outcome, started);
         return Ok(reply);
     }
-    let (reply, handled) = handlers::on_interaction(&app, event).await;
+    let (reply, handled) = answer::interaction(&app, &event).await;
     record("interactions", handled.label(), started);
     Ok(reply)
 }

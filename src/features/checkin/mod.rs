@@ -9,9 +9,6 @@ mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
-use slack_morphism::prelude::{
-    SlackInteractionResponse, SlackViewSubmissionErrorsResponse, SlackViewSubmissionResponse,
-};
 
 use crate::features::staffing::pods::member_of;
 use crate::{
@@ -19,7 +16,7 @@ use crate::{
     domain::ids::UserId,
     error::AppError,
     features::Team,
-    features::{self, BlockAction, Invocation, MessageInput, Reply, ViewSubmission},
+    features::{self, Answer, ButtonPress, FormSubmission, MessageInput, Reply, SlashCommand},
     outbox::{self, Outgoing},
     scheduler,
     storage::{self, Tx},
@@ -56,7 +53,7 @@ fn clean_note(text: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
     let now = app.clock.now();
     let mine = member_of(app, &inv.user);
     let today = mine
@@ -392,8 +389,8 @@ pub async fn on_message(
 pub async fn on_block_action(
     app: &Team,
     tx: &mut Tx<'_>,
-    action: &BlockAction,
-) -> Result<Option<SlackInteractionResponse>, AppError> {
+    action: &ButtonPress,
+) -> Result<Option<Answer>, AppError> {
     if action.action_id != render::OPEN_ACTION {
         return Ok(None);
     }
@@ -440,23 +437,21 @@ pub async fn on_block_action(
             .await?;
         }
     }
-    Ok(Some(SlackInteractionResponse::Empty))
+    Ok(Some(Answer::Done))
 }
 
 /// The modal's submission is a check-in for the prompt's day.
 pub async fn on_view_submission(
     app: &Team,
     tx: &mut Tx<'_>,
-    view: &ViewSubmission,
-) -> Result<Option<SlackInteractionResponse>, AppError> {
+    view: &FormSubmission,
+) -> Result<Option<Answer>, AppError> {
     if view.callback_id != render::MODAL_CALLBACK {
         return Ok(None);
     }
     let refuse = |text: String| {
-        Ok(Some(SlackInteractionResponse::ViewSubmission(
-            SlackViewSubmissionResponse::Errors(SlackViewSubmissionErrorsResponse {
-                errors: [(render::NOTE_INPUT.to_string(), text)].into(),
-            }),
+        Ok(Some(Answer::FieldErrors(
+            [(render::NOTE_INPUT.to_string(), text)].into(),
         )))
     };
     let Some((pod, day)) = parse_pod_day(app, &view.private_metadata) else {
@@ -469,8 +464,8 @@ pub async fn on_view_submission(
             .collect();
         return refuse(render::not_in_this_pod(&pod.name, &own));
     }
-    let note = view.values[render::NOTE_INPUT][render::NOTE_INPUT]["value"]
-        .as_str()
+    let note = view
+        .value(render::NOTE_INPUT, render::NOTE_INPUT)
         .and_then(clean_note);
     // The input stops at the limit, but a submission is checked all the same.
     if let Err(refusal) = note.as_deref().map_or(Ok(()), parse::check_note) {
@@ -500,7 +495,7 @@ pub async fn on_view_submission(
     )
     .await?;
     features::home::publish(app, tx, &view.user).await?;
-    Ok(Some(SlackInteractionResponse::Empty))
+    Ok(Some(Answer::Done))
 }
 
 /// For a pod member: today's check-in state and a hint.

@@ -11,16 +11,15 @@ mod store;
 
 pub use celebration::{render_for_delivery as render_celebration, render_roundup};
 pub use daily::DailyCounts;
-pub use reactions::{ReactionInput, apply_reactions};
+pub use reactions::apply_reactions;
 
 use serde_json::Value;
-use slack_morphism::prelude::*;
 
 use crate::{
     domain::ids::UserId,
     error::AppError,
     features::Team,
-    features::{self, BlockAction, Invocation, Reply, export},
+    features::{self, Answer, ButtonPress, Reply, SlashCommand, export},
     outbox::{self, Outgoing},
     storage::{Db, Tx},
 };
@@ -112,7 +111,7 @@ async fn delivery_for(
     })
 }
 
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
     let kudos = &app.settings.team.kudos;
     let e = emoji(app);
     let usage = || render::usage(e, kudos.daily_limit, kudos.leaderboard);
@@ -166,7 +165,7 @@ pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Re
 async fn give_by_command(
     app: &Team,
     tx: &mut Tx<'_>,
-    inv: &Invocation,
+    inv: &SlashCommand,
     recipients: &[UserId],
     reason: &str,
 ) -> Result<Reply, AppError> {
@@ -298,8 +297,8 @@ pub async fn home_blocks(
 pub async fn on_block_action(
     app: &Team,
     tx: &mut Tx<'_>,
-    action: &BlockAction,
-) -> Result<Option<SlackInteractionResponse>, AppError> {
+    action: &ButtonPress,
+) -> Result<Option<Answer>, AppError> {
     let private = match action.action_id.as_str() {
         "home_kudos_private" => true,
         "home_kudos_public" => false,
@@ -307,7 +306,7 @@ pub async fn on_block_action(
     };
     store::set_private(tx, action.user.as_str(), private, app.clock.now()).await?;
     features::home::publish(app, tx, &action.user).await?;
-    Ok(Some(SlackInteractionResponse::Empty))
+    Ok(Some(Answer::Done))
 }
 
 pub async fn export(

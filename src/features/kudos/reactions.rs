@@ -7,89 +7,19 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use slack_morphism::prelude::*;
 
 use super::{
     Allowance, celebration, emoji, kudos_channel, period, render,
     store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction},
 };
 use crate::{
-    domain::ids::UserId,
+    domain::{ids::UserId, input::ReactionInput},
     error::AppError,
     features,
     features::Team,
     outbox::{self, MessageRef, Outgoing},
     storage,
 };
-
-/// A kudos reaction added or removed, as Slack reported it.
-#[derive(Debug, Clone)]
-pub struct ReactionInput {
-    pub added: bool,
-    pub reactor: String,
-    pub reaction: String,
-    pub author: Option<String>,
-    /// (channel, ts) of the message; None for files.
-    pub message: Option<(String, String)>,
-    /// When Slack says it happened: orders an add and its removal that arrive
-    /// out of order.
-    pub event_ts: String,
-}
-
-impl From<&SlackReactionAddedEvent> for ReactionInput {
-    fn from(e: &SlackReactionAddedEvent) -> Self {
-        Self::new(
-            true,
-            &e.user,
-            &e.reaction,
-            e.item_user.as_ref(),
-            &e.item,
-            &e.event_ts,
-        )
-    }
-}
-
-impl From<&SlackReactionRemovedEvent> for ReactionInput {
-    fn from(e: &SlackReactionRemovedEvent) -> Self {
-        Self::new(
-            false,
-            &e.user,
-            &e.reaction,
-            e.item_user.as_ref(),
-            &e.item,
-            &e.event_ts,
-        )
-    }
-}
-
-impl ReactionInput {
-    /// Slack's added and removed events carry the same fields.
-    fn new(
-        added: bool,
-        reactor: &SlackUserId,
-        reaction: &SlackReactionName,
-        author: Option<&SlackUserId>,
-        item: &SlackReactionsItem,
-        event_ts: &SlackTs,
-    ) -> Self {
-        let message = match item {
-            SlackReactionsItem::Message(m) => m
-                .origin
-                .channel
-                .as_ref()
-                .map(|c| (c.to_string(), m.origin.ts.to_string())),
-            SlackReactionsItem::File(_) => None,
-        };
-        Self {
-            added,
-            reactor: reactor.to_string(),
-            reaction: reaction.to_string(),
-            author: author.map(|u| u.to_string()),
-            message,
-            event_ts: event_ts.to_string(),
-        }
-    }
-}
 
 /// `1732600000.000200` → microseconds, so event times compare exactly.
 pub(super) fn ts_micros(ts: &str) -> Option<i64> {

@@ -21,7 +21,7 @@ use crate::{
     error::AppError,
     features::Team,
     features::{
-        Invocation, Reply,
+        Reply, SlashCommand,
         staffing::{self, pods},
     },
     outbox::{self, Outgoing},
@@ -100,7 +100,7 @@ pub(crate) async fn understaffed_moves(
     Ok(rotation::pause_supporting(&pod_roles(pod), &base).1)
 }
 
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
     let cmd = parse::parse(&inv.text).map_err(AppError::User)?;
     let now = app.clock.now();
     let belonging = match cmd.action {

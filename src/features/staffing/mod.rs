@@ -9,14 +9,13 @@ mod store;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use slack_morphism::prelude::SlackInteractionResponse;
 
 use crate::{
     config::PodConfig,
     domain::ids::UserId,
     error::AppError,
     features::Team,
-    features::{BlockAction, Invocation, Reply, export, home, roles},
+    features::{Answer, ButtonPress, Reply, SlashCommand, export, home, roles},
     outbox::{self, Outgoing},
     storage::{self, Db, Tx},
 };
@@ -38,7 +37,7 @@ pub(crate) async fn is_on(tx: &mut Tx<'_>, pod: &str) -> Result<bool, AppError> 
     Ok(store::open_switch(tx, pod).await?.is_some())
 }
 
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
     let now = app.clock.now();
     let (pod_name, on) = match parse::parse(&inv.text).map_err(AppError::User)? {
         Command::Status => return status(app, tx, now).await,
@@ -235,8 +234,8 @@ pub async fn banner(tx: &mut Tx<'_>, pod: &str) -> Result<Option<String>, AppErr
 pub async fn on_block_action(
     app: &Team,
     tx: &mut Tx<'_>,
-    action: &BlockAction,
-) -> Result<Option<SlackInteractionResponse>, AppError> {
+    action: &ButtonPress,
+) -> Result<Option<Answer>, AppError> {
     if action.action_id != "staffing_help" {
         return Ok(None);
     }
@@ -262,11 +261,11 @@ pub async fn on_block_action(
             },
         )
         .await?;
-        return Ok(Some(SlackInteractionResponse::Empty));
+        return Ok(Some(Answer::Done));
     };
     let now = app.clock.now();
     if !store::add_helper(tx, switch.id, &action.user, channel.as_str(), now).await? {
-        return Ok(Some(SlackInteractionResponse::Empty));
+        return Ok(Some(Answer::Done));
     }
     for manager in &pod.managers {
         outbox::enqueue(
@@ -295,7 +294,7 @@ pub async fn on_block_action(
         },
     )
     .await?;
-    Ok(Some(SlackInteractionResponse::Empty))
+    Ok(Some(Answer::Done))
 }
 
 pub async fn home_blocks(

@@ -14,7 +14,7 @@ use crate::{
     domain::ids::{UserId, unescape_text},
     error::{AppError, user_error},
     features::Team,
-    features::{self, Invocation, Reply, export},
+    features::{self, Reply, SlashCommand, export},
     outbox::{self, Outgoing},
     scheduler,
     storage::{self, Db, Tx},
@@ -30,7 +30,7 @@ const PAGE: i64 = 10;
 /// The scheduler job kind of holder reminders.
 const NUDGE_JOB: &str = "trophy_nudge";
 
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Reply, AppError> {
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
     let name = trophy_name(app);
     let parsed = match parse::parse(&inv.text) {
         Ok(parsed) => parsed,
@@ -123,7 +123,7 @@ async fn history(app: &Team, tx: &mut Tx<'_>, page: i64) -> Result<Reply, AppErr
 async fn hand_over(
     app: &Team,
     tx: &mut Tx<'_>,
-    inv: &Invocation,
+    inv: &SlashCommand,
     current: Option<&Pass>,
     kind: Kind,
     to: &UserId,

@@ -9,8 +9,6 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::domain::ids::{ChannelId, UserId};
-use crate::features::{self, kudos::ReactionInput};
 use crate::fuzzing::{self, any_text, command_text};
 use crate::slack_sim::payloads;
 
@@ -326,8 +324,8 @@ fn mutated(base: &Value, mutations: &[(usize, Mutation)], damage: &Damage) -> Ve
 
 // ---- what the server does first with a decoded payload ----
 
-/// Decodes an events body and walks it the way `http::events` and
-/// `handlers::on_event` do before touching the database.
+/// Decodes an events body and turns it into the team's terms, as
+/// `http::events` does before touching the database.
 fn exercise_event(body: &[u8]) {
     let Ok(push) = event(body) else { return };
     match push {
@@ -339,47 +337,23 @@ fn exercise_event(body: &[u8]) {
         }
         SlackPushEvent::EventCallback(callback) => {
             let _ = callback.event_id.to_string();
-            match &callback.event {
-                SlackEventCallbackBody::ReactionAdded(e) => {
-                    let input = ReactionInput::from(e);
-                    let _ = UserId::parse(&input.reactor);
-                }
-                SlackEventCallbackBody::ReactionRemoved(e) => {
-                    let input = ReactionInput::from(e);
-                    let _ = UserId::parse(&input.reactor);
-                }
-                SlackEventCallbackBody::AppHomeOpened(e) => {
-                    let _ = e.tab.as_deref() != Some("messages");
-                    let _ = UserId::parse(e.user.as_ref());
-                }
-                SlackEventCallbackBody::Message(m) => {
-                    let _ = features::is_human_message(m);
-                    let _ = features::bot_author(m);
-                    if let (Some(user), Some(channel)) = (&m.sender.user, &m.origin.channel) {
-                        let _ = UserId::parse(user.as_ref());
-                        let _ = ChannelId::parse(channel.as_ref());
-                    }
-                }
-                _ => {}
+            if let Some(event) = crate::slack::inbound::event(&callback.event) {
+                let _ = event.kind();
             }
         }
     }
 }
 
-/// Decodes a slash-command body and reads it the way `handlers::on_command` does.
+/// Decodes a slash-command body and reads it as `slack::answer::command` does.
 fn exercise_command(body: &[u8]) {
     let _ = form_field(body, "ssl_check");
     let Ok(command) = command(body) else { return };
-    let _ = UserId::parse(command.user_id.as_ref());
-    let _ = ChannelId::parse(command.channel_id.as_ref());
-    let _ = command.command.to_string();
-    let _ = command.text.clone().unwrap_or_default().trim().to_string();
-    let _ = command.trigger_id.to_string();
+    let _ = crate::slack::inbound::command(&command);
 }
 
 fn exercise_interaction(body: &[u8]) {
     if let Some(event) = interaction(body) {
-        let _ = format!("{event:?}");
+        let _ = format!("{:?}", crate::slack::inbound::interaction(&event));
     }
 }
 

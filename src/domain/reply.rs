@@ -1,0 +1,33 @@
+//! What the features answer, before the transport puts it in Slack's words
+//! ([`crate::slack::outbound`]).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// The immediate answer to a slash command.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    pub text: String,
+    pub blocks: Option<Value>,
+    /// Shown to the whole channel (with the command) instead of only the caller.
+    pub in_channel: bool,
+}
+
+impl Reply {
+    pub fn ephemeral(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The answer to a button press or a form submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Taken: nothing more to show in place (what follows goes through the outbox).
+    Done,
+    /// A form stays open with these messages under its fields (block id → message).
+    FieldErrors(BTreeMap<String, String>),
+}
