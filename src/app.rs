@@ -178,7 +178,7 @@ impl Application {
                 let weak = weak.clone();
                 Box::pin(async move {
                     let app = weak.upgrade().context("needful is stopping")?;
-                    crate::features::render_for_delivery(&app.team, msg)
+                    crate::registry::render(&app.team, msg)
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))
                 })

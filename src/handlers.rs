@@ -10,7 +10,7 @@ use crate::{
     domain::input::{Delivery, Event, Interaction, ReactionInput, SlashCommand},
     error::{AppError, INTERNAL_ERROR_TEXT},
     features::{self, Answer, Reply},
-    storage,
+    registry, storage,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,18 +20,6 @@ pub enum Handled {
     Ignored,
     Failed,
 }
-
-/// The slash commands, with the one line of help each gets.
-pub const COMMANDS: &[(&str, &str)] = &[
-    (
-        "/kudos",
-        "thank a colleague: `/kudos @colleague what they did`",
-    ),
-    ("/trophy", "see or pass the Needful Trophy"),
-    ("/checkin", "check in for today"),
-    ("/understaffed", "switch a pod's understaffed mode"),
-    ("/roles", "this week's roles"),
-];
 
 /// Applies one Events API delivery exactly once; it joins whatever else is
 /// waiting in one transaction (see [`crate::group_commit`]).
@@ -197,7 +185,7 @@ async fn apply_others(app: &App, events: &[&Delivery]) -> Result<Vec<Handled>, A
         match &delivery.event {
             Event::HomeOpened(user) => features::home::publish(team, &mut tx, user).await?,
             Event::BotPosted(bot) => features::people::learn_bot(team, &mut tx, bot).await?,
-            Event::Message(m) => features::on_message(team, &mut tx, m).await?,
+            Event::Message(m) => registry::message(team, &mut tx, m).await?,
             Event::Reaction(_) => {}
         }
     }
@@ -228,13 +216,8 @@ pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
 async fn run_command(app: &App, inv: &SlashCommand) -> Result<Reply, AppError> {
     let _turn = app.events.write_turn().await;
     let mut tx = storage::begin_write(&app.team.db).await?;
-    let reply = match inv.command.as_str() {
-        "/kudos" => features::kudos::command(&app.team, &mut tx, inv).await?,
-        "/trophy" => features::trophy::command(&app.team, &mut tx, inv).await?,
-        "/checkin" => features::checkin::command(&app.team, &mut tx, inv).await?,
-        "/understaffed" => features::staffing::command(&app.team, &mut tx, inv).await?,
-        "/roles" => features::roles::command(&app.team, &mut tx, inv).await?,
-        other => return Err(AppError::User(unknown_command(other))),
+    let Some(reply) = registry::command(&app.team, &mut tx, inv).await? else {
+        return Err(AppError::User(unknown_command(&inv.command)));
     };
     tx.commit().await?;
     app.team.outbox.wake();
@@ -268,9 +251,8 @@ where
 }
 
 fn unknown_command(name: &str) -> String {
-    let list: Vec<String> = COMMANDS
-        .iter()
-        .map(|(c, what)| format!("• `{c}`: {what}"))
+    let list: Vec<String> = registry::commands()
+        .map(|c| format!("• `{}`: {}", c.name, c.help))
         .collect();
     format!(
         "I don't know `{name}`. Here is what I can do:\n{}",
@@ -289,7 +271,16 @@ pub async fn on_interaction(
         let _turn = app.events.write_turn().await;
         let team = &app.team;
         let mut tx = storage::begin_write(&team.db).await?;
-        let answer = features::on_interaction(team, &mut tx, &interaction).await?;
+        let answer = match &interaction {
+            Interaction::Buttons(presses) => {
+                let mut answer = None;
+                for press in presses {
+                    answer = registry::button(team, &mut tx, press).await?;
+                }
+                answer
+            }
+            Interaction::Form(form) => registry::form(team, &mut tx, form).await?,
+        };
         tx.commit().await?;
         team.outbox.wake();
         Ok::<_, AppError>(answer)

@@ -13,6 +13,7 @@ pub mod group_commit;
 pub mod handlers;
 pub mod manifest;
 pub mod outbox;
+pub mod registry;
 pub mod scheduler;
 pub mod server;
 pub mod slack;

@@ -4,7 +4,6 @@ use crate::domain::block_kit::{self, VIEW_BLOCKS};
 use crate::{
     domain::ids::UserId,
     error::AppError,
-    features,
     features::Team,
     outbox::{self, Outgoing},
     storage::Tx,
@@ -28,28 +27,15 @@ pub fn refresh(user: &UserId) -> Outgoing {
     }
 }
 
-/// `user`'s home view as of now, read in one snapshot. It takes no write
-/// lock: a home with a long history takes milliseconds to render, and under
-/// the write lock every event waited that long (p99 at 1,000 events/s went
-/// from 2 to 8–11 ms with 150,000 kudos recorded; see BENCHMARKS.md). A
-/// feature that fills in lazily kept state while rendering (this week's
-/// roster, when the Monday job has not written it yet) upgrades the
-/// transaction; if a write came first, SQLite refuses that and the outbox
-/// renders the home again shortly.
-pub async fn render(app: &Team, user: &UserId) -> Result<Value, AppError> {
-    let mut tx = app.db.begin().await?;
+/// `user`'s home page around the features' `sections`
+/// ([`crate::registry::home_view`] reads them in one snapshot).
+pub fn page(app: &Team, user: &UserId, sections: Vec<Value>) -> Value {
     let mut blocks = vec![
         block_kit::header("needful"),
         block_kit::section(&greeting(app, user)),
     ];
-    // Each feature adds its own section, most personal first.
-    blocks.extend(features::staffing::home_blocks(app, &mut tx, user).await?);
-    blocks.extend(features::trophy::home_blocks(app, &mut tx, user).await?);
-    blocks.extend(features::kudos::home_blocks(app, &mut tx, user).await?);
-    blocks.extend(features::checkin::home_blocks(app, &mut tx, user).await?);
-    blocks.extend(features::roles::home_blocks(app, &mut tx, user).await?);
-    tx.commit().await?;
-    Ok(json!({"type": "home", "blocks": fit(blocks)}))
+    blocks.extend(sections);
+    json!({"type": "home", "blocks": fit(blocks)})
 }
 
 fn greeting(app: &Team, user: &UserId) -> String {

@@ -12,32 +12,18 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::{app::App, features, storage::Tx};
+use crate::{app::App, storage::Tx};
 
 /// How often jobs look at the clock when nothing moved it.
 const TICK: Duration = Duration::from_secs(15);
 
-/// Every scheduled job, in the order they run on each tick.
+/// Every feature's jobs ([`crate::registry::tick`]), in registry order.
 async fn run_jobs(app: &App, now: DateTime<Utc>) {
-    let results = [
-        (
-            "trophy nudges",
-            features::trophy::tick(&app.team, now).await,
-        ),
-        (
-            "understaffed expiry",
-            features::staffing::tick(&app.team, now).await,
-        ),
-        ("role rotation", features::roles::tick(&app.team, now).await),
-        ("check-ins", features::checkin::tick(&app.team, now).await),
-    ];
-    for (job, result) in results {
-        if let Err(e) = result {
-            tracing::warn!(job, error = ?e, "a scheduled job failed; it will be tried again on the next tick");
-            // Only failures count: a job with nothing to do writes nothing,
-            // so its success says nothing about writes.
-            app.team.writes.failed(&format!("{job}: {e:#}"));
-        }
+    for (feature, e) in crate::registry::tick(&app.team, now).await {
+        tracing::warn!(feature, error = ?e, "a scheduled job failed; it will be tried again on the next tick");
+        // Only failures count: a job with nothing to do writes nothing,
+        // so its success says nothing about writes.
+        app.team.writes.failed(&format!("{feature}: {e:#}"));
     }
 }
 

@@ -22,9 +22,62 @@ use crate::{
     storage::{self, Tx},
 };
 
+use crate::features::feature::{CommandSpec, EventKind, Feature};
 use parse::Command;
 use render::DayState;
 use schedule::Window;
+
+/// Morning check-ins, per pod.
+pub struct Checkin;
+
+impl Feature for Checkin {
+    const NAME: &'static str = "check-in";
+    const ABOUT: &'static str = "*Morning check-ins*: a gentle hello per pod, with away-until dates so nobody gets nagged on holiday.";
+    const COMMANDS: &'static [CommandSpec] = &[CommandSpec {
+        name: "/checkin",
+        usage: "[note] | away until YYYY-MM-DD [reason] | back | status",
+        help: "Check in for the day with your pod, mark yourself away until a date, or come back.",
+    }];
+    const BUTTONS: &'static [&'static str] = &["checkin_"];
+    const FORMS: &'static [&'static str] = &["checkin_"];
+    const EVENTS: &'static [EventKind] = &[EventKind::Messages];
+    const JOBS: &'static [&'static str] = &["prompt", "window close"];
+    const HOME: bool = true;
+    // Thread replies to the prompt are check-ins (acknowledged with a reaction).
+    const SCOPES: &'static [&'static str] = &["channels:history", "reactions:write"];
+
+    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
+        command(app, tx, cmd).await
+    }
+
+    async fn button(
+        app: &Team,
+        tx: &mut Tx<'_>,
+        press: &ButtonPress,
+    ) -> Result<Option<Answer>, AppError> {
+        on_block_action(app, tx, press).await
+    }
+
+    async fn form(
+        app: &Team,
+        tx: &mut Tx<'_>,
+        form: &FormSubmission,
+    ) -> Result<Option<Answer>, AppError> {
+        on_view_submission(app, tx, form).await
+    }
+
+    async fn message(app: &Team, tx: &mut Tx<'_>, m: &MessageInput) -> Result<(), AppError> {
+        on_message(app, tx, m).await
+    }
+
+    async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+        tick(app, now).await
+    }
+
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+        home_blocks(app, tx, user).await
+    }
+}
 
 const PROMPT_JOB: &str = "checkin_prompt";
 const SUMMARY_JOB: &str = "checkin_summary";

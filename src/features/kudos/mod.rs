@@ -9,7 +9,6 @@ mod reactions;
 mod render;
 mod store;
 
-pub use celebration::{render_for_delivery as render_celebration, render_roundup};
 pub use daily::DailyCounts;
 pub use reactions::apply_reactions;
 
@@ -24,8 +23,61 @@ use crate::{
     storage::{Db, Tx},
 };
 
+use crate::features::feature::{CommandSpec, EventKind, Feature};
 use parse::{KudosCommand, Misuse};
 use store::{CommandKudos, Delivery};
+
+/// Kudos by reaction and by `/kudos`.
+pub struct Kudos;
+
+impl Feature for Kudos {
+    const NAME: &'static str = "kudos";
+    const ABOUT: &'static str = "*Kudos*: react to a colleague's message with :trophy: (or use `/kudos`) and needful celebrates them in #humblebrag.";
+    const COMMANDS: &'static [CommandSpec] = &[CommandSpec {
+        name: "/kudos",
+        usage: "@colleague [@more…] what they did | stats | private | public",
+        help: "Thank one or more colleagues for something they did; needful celebrates it in #humblebrag.",
+    }];
+    const BUTTONS: &'static [&'static str] = &["home_kudos_", "kudos_"];
+    const EVENTS: &'static [EventKind] = &[EventKind::Reactions];
+    const HOME: bool = true;
+    const RENDERS: &'static [&'static str] = &["refresh_celebration", "celebration_roundup"];
+    const SCOPES: &'static [&'static str] = &["reactions:read"];
+
+    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
+        command(app, tx, cmd).await
+    }
+
+    async fn button(
+        app: &Team,
+        tx: &mut Tx<'_>,
+        press: &ButtonPress,
+    ) -> Result<Option<Answer>, AppError> {
+        on_block_action(app, tx, press).await
+    }
+
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+        home_blocks(app, tx, user).await
+    }
+
+    async fn render(
+        app: &Team,
+        msg: Outgoing,
+    ) -> Result<crate::outbox::worker::Rendered, AppError> {
+        match msg {
+            Outgoing::RefreshCelebration { channel, of, giver } => {
+                celebration::render_for_delivery(app, &channel, &of, &giver).await
+            }
+            Outgoing::CelebrationRoundup { channel, of } => {
+                celebration::render_roundup(app, &channel, &of).await
+            }
+            other => Err(AppError::Internal(anyhow::anyhow!(
+                "kudos cannot render {}",
+                other.method()
+            ))),
+        }
+    }
+}
 
 /// How many recent kudos the App Home lists.
 const HOME_RECENT: i64 = 5;

@@ -29,8 +29,36 @@ use crate::{
     storage::{self, Tx},
 };
 
+use crate::features::feature::{CommandSpec, Feature};
 use parse::Action;
 use rotation::{Move, Roster};
+
+/// Weekly rotating roles, per pod.
+pub struct Roles;
+
+impl Feature for Roles {
+    const NAME: &'static str = "roles";
+    const ABOUT: &'static str = "*Weekly roles*: rotating duties such as triage or escalations, swapped fairly and announced for you.";
+    const COMMANDS: &'static [CommandSpec] = &[CommandSpec {
+        name: "/roles",
+        usage: "[swap @a @b | set @person ROLE]",
+        help: "Show this week's rotating roles, swap two people's roles, or set someone's role.",
+    }];
+    const JOBS: &'static [&'static str] = &["weekly rotation"];
+    const HOME: bool = true;
+
+    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
+        command(app, tx, cmd).await
+    }
+
+    async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+        tick(app, now).await
+    }
+
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+        home_blocks(app, tx, user).await
+    }
+}
 
 /// The pod's roles, most critical first.
 pub(crate) fn pod_roles(pod: &PodConfig) -> Vec<String> {

@@ -20,8 +20,45 @@ use crate::{
     storage::{self, Db, Tx},
 };
 
+use crate::features::feature::{CommandSpec, Feature};
 use parse::Command;
 use store::Switch;
+
+/// Understaffed mode, per pod.
+pub struct Staffing;
+
+impl Feature for Staffing {
+    const NAME: &'static str = "understaffed";
+    const ABOUT: &'static str = "*Understaffed mode*: let everyone know a pod is running thin today, so people can pitch in.";
+    const COMMANDS: &'static [CommandSpec] = &[CommandSpec {
+        name: "/understaffed",
+        usage: "[on REASON [--until HH:MM|YYYY-MM-DD] [--pod NAME] | off [--pod NAME]]",
+        help: "Turn understaffed mode on or off for your pod, so the team knows to expect a thinner day.",
+    }];
+    const BUTTONS: &'static [&'static str] = &["staffing_"];
+    const JOBS: &'static [&'static str] = &["--until expiry"];
+    const HOME: bool = true;
+
+    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
+        command(app, tx, cmd).await
+    }
+
+    async fn button(
+        app: &Team,
+        tx: &mut Tx<'_>,
+        press: &ButtonPress,
+    ) -> Result<Option<Answer>, AppError> {
+        on_block_action(app, tx, press).await
+    }
+
+    async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+        tick(app, now).await
+    }
+
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+        home_blocks(app, tx, user).await
+    }
+}
 
 /// The help request in `channel` for period `id`, so its ts can be found for thread replies.
 fn help_key(id: i64, channel: &str) -> String {

@@ -20,8 +20,36 @@ use crate::{
     storage::{self, Db, Tx},
 };
 
+use crate::features::feature::{CommandSpec, Feature};
 use parse::TrophyCommand;
 use store::{Kind, NewPass, Pass};
+
+/// The Needful Trophy: one trophy, passed hand to hand.
+pub struct Trophy;
+
+impl Feature for Trophy {
+    const NAME: &'static str = "trophy";
+    const ABOUT: &'static str = "*The Needful Trophy*: one trophy, passed hand to hand to whoever went the extra mile, with its whole history kept.";
+    const COMMANDS: &'static [CommandSpec] = &[CommandSpec {
+        name: "/trophy",
+        usage: "[pass @colleague reason | history | reassign @colleague reason]",
+        help: "See who holds the Needful Trophy, pass it on with a reason, or view its history.",
+    }];
+    const JOBS: &'static [&'static str] = &["holder nudge"];
+    const HOME: bool = true;
+
+    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
+        command(app, tx, cmd).await
+    }
+
+    async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+        tick(app, now).await
+    }
+
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+        home_blocks(app, tx, user).await
+    }
+}
 
 /// Passes shown by `/trophy`.
 const RECENT: i64 = 5;
