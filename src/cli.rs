@@ -44,6 +44,8 @@ pub enum Command {
         #[arg(long)]
         socket_mode: bool,
     },
+    /// Print every feature with its commands, buttons, events, jobs and App Home section.
+    Features,
     /// Write a consistent copy of the database to PATH while the bot runs.
     Backup { path: PathBuf },
     /// Write records out for a manager (to standard output).
@@ -125,6 +127,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Manifest { url, socket_mode } => {
             print!("{}", crate::manifest::render(url.as_deref(), socket_mode)?);
+            Ok(())
+        }
+        Command::Features => {
+            print!("{}", crate::registry::table());
             Ok(())
         }
         Command::Export {

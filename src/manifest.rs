@@ -1,6 +1,9 @@
 //! The Slack app manifest, ready to paste into "Create New App → From an app manifest".
 //!
-//! Two variants live in `manifests/` and are compiled in:
+//! It is made from the registry ([`crate::registry`]): the slash commands with their usage and
+//! help, the bot events the features want and the scopes they need. Two variants are also
+//! committed in `manifests/`, for people who read before they install; a test keeps them equal to
+//! what [`generate`] makes:
 //!
 //! - `slack-app.socket.yaml`: Socket Mode. It has no URLs, so it is printed as it is.
 //! - `slack-app.http.yaml`: HTTP (Events API) mode. Every URL in it starts with the placeholder
@@ -73,10 +76,112 @@ pub enum ManifestError {
 /// is not a plain absolute `https://` URL. Each message says what to pass instead.
 pub fn render(base_url: Option<&str>, socket_mode: bool) -> Result<String, ManifestError> {
     if socket_mode {
-        return Ok(SOCKET_MANIFEST.to_owned());
+        return Ok(generate(true));
     }
     let base = normalize_base_url(base_url.ok_or(ManifestError::MissingUrl)?)?;
-    Ok(HTTP_MANIFEST.replace(PLACEHOLDER_BASE_URL, &base))
+    Ok(generate(false).replace(PLACEHOLDER_BASE_URL, &base))
+}
+
+/// The manifest for Socket Mode or, with [`PLACEHOLDER_BASE_URL`] in every URL, for HTTP mode.
+pub fn generate(socket_mode: bool) -> String {
+    let url = |path: &str| match socket_mode {
+        true => String::new(),
+        false => format!("{PLACEHOLDER_BASE_URL}{path}"),
+    };
+    let mut out = String::from(if socket_mode {
+        SOCKET_HEADER
+    } else {
+        HTTP_HEADER
+    });
+    out.push_str(
+        "\n_metadata:\n  major_version: 1\n  minor_version: 1\n\ndisplay_information:\n  name: needful\n",
+    );
+    out.push_str(&format!("  description: {}\n", quoted(DESCRIPTION)));
+    out.push_str("  long_description: |-\n    needful is a small, friendly bot for customer-support teams.\n\n");
+    for feature in crate::registry::FEATURES {
+        out.push_str(&format!("    • {}\n", feature.about));
+    }
+    out.push_str(concat!(
+        "  background_color: \"#2e6b5e\"\n\n",
+        "features:\n",
+        "  app_home:\n",
+        "    home_tab_enabled: true\n",
+        "    messages_tab_enabled: true\n",
+        "    # DMs from needful are notices; replies are not read.\n",
+        "    messages_tab_read_only_enabled: true\n",
+        "  bot_user:\n",
+        "    display_name: needful\n",
+        "    always_online: true\n",
+        "  slash_commands:\n",
+    ));
+    for command in crate::registry::commands() {
+        out.push_str(&format!("    - command: {}\n", command.name));
+        if !socket_mode {
+            out.push_str(&format!("      url: {}\n", url("/slack/commands")));
+        }
+        out.push_str(&format!("      description: {}\n", quoted(command.help)));
+        out.push_str(&format!("      usage_hint: {}\n", quoted(command.usage)));
+        out.push_str("      should_escape: true\n");
+    }
+    out.push_str("\noauth_config:\n  scopes:\n    bot:\n");
+    for scope in crate::registry::scopes() {
+        out.push_str(&format!("      - {scope}\n"));
+    }
+    out.push_str("\nsettings:\n  event_subscriptions:\n");
+    if !socket_mode {
+        out.push_str(&format!("    request_url: {}\n", url("/slack/events")));
+    }
+    out.push_str("    bot_events:\n");
+    for event in crate::registry::bot_events() {
+        out.push_str(&format!("      - {event}\n"));
+    }
+    out.push_str("  interactivity:\n    is_enabled: true\n");
+    if !socket_mode {
+        out.push_str(&format!(
+            "    request_url: {}\n",
+            url("/slack/interactions")
+        ));
+    }
+    out.push_str(&format!(
+        "  org_deploy_enabled: false\n  socket_mode_enabled: {socket_mode}\n  token_rotation_enabled: false\n"
+    ));
+    out
+}
+
+/// What the app directory's one line says.
+const DESCRIPTION: &str = "Celebrates the people who do the needful, keeps your support team checked in, and makes a short-staffed day a little lighter.";
+
+const HTTP_HEADER: &str = "\
+# needful: Slack app manifest, HTTP (Events API) mode.
+#
+# Create the app at https://api.slack.com/apps -> \"Create New App\" -> \"From an app manifest\".
+# Slack must be able to reach the bot over public HTTPS. Print this manifest with your own
+# host filled in, rather than editing the placeholder host by hand:
+#
+#   needful manifest --url https://needful.example.org
+#
+# For Socket Mode (no public URL needed) use slack-app.socket.yaml instead.
+# Made from needful's registry; `cargo test` fails when the two differ, and says how to
+# make this file again.
+";
+
+const SOCKET_HEADER: &str = "\
+# needful: Slack app manifest, Socket Mode.
+#
+# Create the app at https://api.slack.com/apps -> \"Create New App\" -> \"From an app manifest\",
+# then create an app-level token with the connections:write scope (the xapp-… token).
+# No public URL is needed, so there are no url / request_url keys here, and nothing to fill
+# in: paste the file as it is.
+#
+# For HTTP (Events API) mode use slack-app.http.yaml instead.
+# Made from needful's registry; `cargo test` fails when the two differ, and says how to
+# make this file again.
+";
+
+/// `text` as a double-quoted YAML scalar: a plain one would end at " #" (a comment) or
+/// misread ": ".
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Validates a base URL and returns it in canonical form without a trailing `/`.
@@ -188,6 +293,39 @@ mod tests {
             msg.contains("https://needful.example.org"),
             "error should show a working value: {msg}"
         );
+    }
+
+    #[test]
+    fn committed_manifests_are_the_ones_the_registry_makes() {
+        assert_eq!(
+            generate(true),
+            SOCKET_MANIFEST,
+            "manifests/slack-app.socket.yaml is out of date: run `needful manifest --socket-mode > manifests/slack-app.socket.yaml`"
+        );
+        assert_eq!(
+            generate(false),
+            HTTP_MANIFEST,
+            "manifests/slack-app.http.yaml is out of date: run `needful manifest --url {PLACEHOLDER_BASE_URL} > manifests/slack-app.http.yaml`"
+        );
+    }
+
+    #[test]
+    fn every_registered_command_event_and_scope_is_in_the_manifest() {
+        let yaml = generate(true);
+        for command in crate::registry::commands() {
+            assert!(yaml.contains(&format!("    - command: {}\n", command.name)));
+        }
+        for event in [
+            "reaction_added",
+            "reaction_removed",
+            "app_home_opened",
+            "message.channels",
+        ] {
+            assert!(yaml.contains(&format!("      - {event}\n")), "{event}");
+        }
+        for scope in crate::registry::scopes() {
+            assert!(yaml.contains(&format!("      - {scope}\n")), "{scope}");
+        }
     }
 
     #[test]

@@ -236,12 +236,13 @@ pub fn table() -> String {
          | --- | --- | --- | --- | --- | --- |\n",
     );
     for f in FEATURES {
-        let ids = f
-            .buttons
-            .iter()
-            .chain(f.forms)
-            .map(|p| format!("`{p}…`"))
-            .collect();
+        let mut ids: Vec<String> = Vec::new();
+        for p in f.buttons.iter().chain(f.forms) {
+            let id = format!("`{p}…`");
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             f.name,

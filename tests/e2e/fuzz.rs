@@ -21,14 +21,13 @@ const TEXTS_PER_COMMAND: usize = 250;
 /// Requests in flight at once.
 const IN_FLIGHT: usize = 4;
 
-const COMMANDS: &[&str] = &[
-    "/kudos",
-    "/trophy",
-    "/checkin",
-    "/understaffed",
-    "/roles",
-    "/needful-unknown",
-];
+/// Every registered command, and one nobody registered.
+fn commands() -> Vec<&'static str> {
+    needful::registry::commands()
+        .map(|c| c.name)
+        .chain(["/needful-unknown"])
+        .collect()
+}
 /// A member, a manager and someone outside every pod.
 const USERS: &[&str] = &["U0ALICE001", "U0MANAGER1", "U0BOB00001", "U0NOBODY01"];
 const CHANNELS: &[&str] = &["C0SUPPORT1", "C0HUMBLEBR", "C0SALES001", "D0ALICE001"];
@@ -165,10 +164,10 @@ async fn every_command_answers_random_text() {
         proptest::sample::select(CHANNELS),
     );
     let mut cases = Vec::new();
-    for command in COMMANDS {
+    for command in commands() {
         for _ in 0..TEXTS_PER_COMMAND {
             let (text, user, channel) = sample(&mut runner, &strategy);
-            cases.push((*command, user, channel, text));
+            cases.push((command, user, channel, text));
         }
     }
     let total = cases.len();
