@@ -1,6 +1,6 @@
 //! The App Home tab: what a person sees when they open needful.
 
-use crate::domain::block_kit::{self, VIEW_BLOCKS};
+use crate::domain::block_kit::{self, Block, VIEW_BLOCKS, View};
 use crate::{
     app::App,
     domain::ids::UserId,
@@ -9,7 +9,7 @@ use crate::{
     outbox::{self, Outgoing},
     storage::Tx,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Publishes `user`'s home (through the outbox, so a Slack outage loses nothing).
 /// Call it after any change that shows on someone's home. Only a marker is
@@ -49,7 +49,7 @@ pub async fn render(app: &App, user: &UserId) -> Result<Value, AppError> {
     blocks.extend(features::checkin::home_blocks(app, &mut tx, user).await?);
     blocks.extend(features::roles::home_blocks(app, &mut tx, user).await?);
     tx.commit().await?;
-    Ok(json!({"type": "home", "blocks": fit(blocks)}))
+    Ok(View::home(fit(blocks)).to_value())
 }
 
 fn greeting(app: &App, user: &UserId) -> String {
@@ -69,7 +69,7 @@ fn greeting(app: &App, user: &UserId) -> String {
 
 /// Keeps the view within Slack's block limit: a home that is too long would
 /// be refused whole, so the tail gives way with a note.
-fn fit(blocks: Vec<Value>) -> Vec<Value> {
+fn fit(blocks: Vec<Block>) -> Vec<Block> {
     block_kit::fit(
         blocks,
         VIEW_BLOCKS,
@@ -83,10 +83,12 @@ mod tests {
 
     #[test]
     fn long_homes_are_cut_to_slacks_limit() {
-        let blocks = vec![json!({"type": "divider"}); 150];
-        let fitted = fit(blocks);
+        let fitted = fit(vec![Block::Divider; 150]);
         assert_eq!(fitted.len(), VIEW_BLOCKS);
-        assert_eq!(fitted[VIEW_BLOCKS - 1]["type"], "context");
-        assert_eq!(fit(vec![json!({"type": "divider"}); 3]).len(), 3);
+        assert_eq!(
+            fitted[VIEW_BLOCKS - 1],
+            block_kit::context("There is more than fits here; the slash commands show the rest.")
+        );
+        assert_eq!(fit(vec![Block::Divider; 3]).len(), 3);
     }
 }

@@ -1,14 +1,21 @@
-//! Slack's Block Kit limits, the builders every renderer uses to stay inside
-//! them, and a checker that says which limit a payload breaks.
+//! Slack's Block Kit as needful sends it: the limits, a typed builder that
+//! cannot make a block outside them, and a checker that says which limit a
+//! JSON payload breaks.
 //!
 //! Slack refuses a whole message or view when one field is over its limit
-//! (`invalid_blocks`, `invalid_arguments`), so the builders shorten text
-//! with an ellipsis rather than let one long field lose the message.
+//! (`invalid_blocks`, `invalid_arguments`), so the builder shortens text
+//! with an ellipsis and caps lists rather than let one long field lose the
+//! message. Features build blocks only through [`build`]'s types; the outbox
+//! stores them as JSON (`to_value`), and the checker is what the simulator
+//! and the renderers' unit tests hold that JSON to.
 
-use serde_json::{Value, json};
-
+mod build;
 mod check;
 
+pub use build::{
+    Actions, Block, Blocks, Button, Context, Header, Home, Input, Modal, Section, Style, TextInput,
+    View, context, fit, header, section, sections,
+};
 pub use check::{assert_within_limits, check_message_blocks, check_view};
 
 /// Characters per text object in a section, context or input (mrkdwn or plain).
@@ -70,70 +77,9 @@ pub fn truncate(text: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// A section of mrkdwn, shortened to fit.
-pub fn section(text: &str) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": nonempty(truncate(text, TEXT_CHARS))}})
-}
-
-/// A long list of lines as as many sections as it takes, each inside the
-/// limit, split between lines (a single line too long is shortened).
-pub fn sections(text: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut chunk = String::new();
-    let mut len = 0;
-    for line in text.lines() {
-        let line = truncate(line, TEXT_CHARS);
-        let n = line.chars().count();
-        if !chunk.is_empty() && len + 1 + n > TEXT_CHARS {
-            out.push(section(&chunk));
-            chunk.clear();
-            len = 0;
-        }
-        if !chunk.is_empty() {
-            chunk.push('\n');
-            len += 1;
-        }
-        chunk.push_str(&line);
-        len += n;
-    }
-    if !chunk.is_empty() || out.is_empty() {
-        out.push(section(&chunk));
-    }
-    out
-}
-
-/// A context line of mrkdwn, shortened to fit.
-pub fn context(text: &str) -> Value {
-    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": nonempty(truncate(text, TEXT_CHARS))}]})
-}
-
-/// A header, shortened to fit.
-pub fn header(text: &str) -> Value {
-    json!({"type": "header", "text": {"type": "plain_text", "text": nonempty(truncate(text, HEADER_CHARS)), "emoji": true}})
-}
-
-/// Slack refuses empty text objects; a blank line keeps the block valid.
-fn nonempty(text: String) -> String {
-    if text.trim().is_empty() {
-        " ".to_string()
-    } else {
-        text
-    }
-}
-
 /// A message's top-level text, shortened to fit.
 pub fn message_text(text: &str) -> String {
     truncate(text, MESSAGE_TEXT_CHARS)
-}
-
-/// Keeps at most `max` blocks: the tail gives way to a note saying where the
-/// rest is, so a long list never costs the whole message or view.
-pub fn fit(mut blocks: Vec<Value>, max: usize, rest: &str) -> Vec<Value> {
-    if blocks.len() > max {
-        blocks.truncate(max.saturating_sub(1));
-        blocks.push(context(rest));
-    }
-    blocks
 }
 
 #[cfg(test)]
@@ -150,36 +96,9 @@ mod tests {
         // Never half a mention that the next text could complete.
         assert_eq!(truncate("thanks <@U0BOB00001> a lot", 12), "thanks…");
         assert_eq!(truncate("a <@U0BOB00001> b", 16), "a <@U0BOB00001>…");
-    }
-
-    #[test]
-    fn builders_stay_inside_the_limits() {
-        let long = "x".repeat(10_000);
-        let blocks = Value::Array(vec![
-            section(&long),
-            context(&long),
-            header(&long),
-            section(""),
-        ]);
-        assert_within_limits(&blocks);
         assert_eq!(
             message_text(&"y".repeat(50_000)).chars().count(),
             MESSAGE_TEXT_CHARS
         );
-        let list: Vec<String> = (0..500)
-            .map(|i| format!("• line {i} {}", "z".repeat(40)))
-            .collect();
-        let split = sections(&list.join("\n"));
-        assert!(split.len() > 1);
-        assert_within_limits(&Value::Array(split.clone()));
-        let rejoined: Vec<String> = split
-            .iter()
-            .map(|s| s["text"]["text"].as_str().unwrap_or_default().to_string())
-            .collect();
-        assert_eq!(rejoined.join("\n"), list.join("\n"), "no line lost");
-        assert_within_limits(&Value::Array(sections(&long)));
-        let many = fit(vec![section("a"); 120], VIEW_BLOCKS, "more in `/kudos`");
-        assert_eq!(many.len(), VIEW_BLOCKS);
-        assert_eq!(many[VIEW_BLOCKS - 1]["type"], "context");
     }
 }

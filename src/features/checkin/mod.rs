@@ -8,11 +8,11 @@ mod schedule;
 mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::Value;
 use slack_morphism::prelude::{
     SlackInteractionResponse, SlackViewSubmissionErrorsResponse, SlackViewSubmissionResponse,
 };
 
+use crate::domain::block_kit::{Block, Blocks};
 use crate::features::staffing::pods::member_of;
 use crate::{
     app::App,
@@ -216,7 +216,7 @@ async fn render_prompt(
     pod: &PodConfig,
     window: Window,
     now: DateTime<Utc>,
-) -> Result<(String, Value), AppError> {
+) -> Result<(String, Blocks), AppError> {
     let state = day_state(tx, pod, window).await?;
     let roster: Vec<(String, String)> = features::roles::current_roster(app, tx, &pod.name, now)
         .await?
@@ -247,7 +247,7 @@ async fn update_prompt(
             channel: pod.channel.to_string(),
             key: store::prompt_key(&pod.name, window.day),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
             link_to: None,
         },
     )
@@ -414,7 +414,7 @@ pub async fn on_block_action(
                 tx,
                 &Outgoing::OpenView {
                     trigger_id: action.trigger_id.clone(),
-                    view: render::modal(&pod.name, day, note.as_deref()),
+                    view: render::modal(&pod.name, day, note.as_deref()).to_value(),
                 },
             )
             .await?;
@@ -508,7 +508,7 @@ pub async fn home_blocks(
     app: &App,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let now = app.clock.now();
     let mut lines = Vec::new();
     for pod in member_of(app, user) {
@@ -583,7 +583,7 @@ async fn post_prompt(
         &Outgoing::Post {
             channel: pod.channel.to_string(),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
             thread_ts: None,
             key: Some(store::prompt_key(&pod.name, window.day)),
             link_to: None,
@@ -616,7 +616,7 @@ async fn send_summary(
             &Outgoing::DirectMessage {
                 user: manager.to_string(),
                 text: text.clone(),
-                blocks: Some(blocks.clone()),
+                blocks: Some(blocks.to_value()),
             },
         )
         .await?;

@@ -13,9 +13,9 @@ pub use celebration::{render_for_delivery as render_celebration, render_roundup}
 pub use daily::DailyCounts;
 pub use reactions::{ReactionInput, apply_reactions};
 
-use serde_json::Value;
 use slack_morphism::prelude::*;
 
+use crate::domain::block_kit::Block;
 use crate::{
     app::App,
     domain::ids::UserId,
@@ -237,7 +237,7 @@ async fn give_by_command(
             &Outgoing::Post {
                 channel: kc.clone(),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 thread_ts: None,
                 key: first_id.map(|id| format!("kudos:command:{id}")),
                 link_to: None,
@@ -269,7 +269,7 @@ pub async fn home_blocks(
     app: &App,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let tz = period::zone_for(&app.settings.team, user);
     let recent: Vec<String> = store::recent_received(tx, user.as_str(), HOME_RECENT)
         .await?

@@ -13,8 +13,8 @@ pub(crate) mod rotation;
 mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::Value;
 
+use crate::domain::block_kit::Block;
 use crate::{
     app::App,
     config::PodConfig,
@@ -172,7 +172,11 @@ pub async fn command(app: &App, tx: &mut Tx<'_>, inv: &Invocation) -> Result<Rep
         clauses.push(render::change_clause(user, role.as_deref()));
     }
     let (text, blocks) = render::change_post(&inv.user, &clauses);
-    outbox::enqueue(tx, &Outgoing::post(&pod.channel, text, Some(blocks))).await?;
+    outbox::enqueue(
+        tx,
+        &Outgoing::post(&pod.channel, text, Some(blocks.to_value())),
+    )
+    .await?;
     for (user, _) in &change {
         crate::features::home::publish(app, tx, user).await?;
     }
@@ -217,7 +221,7 @@ pub async fn home_blocks(
     app: &App,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let now = app.clock.now();
     let mut blocks = Vec::new();
     for pod in pods::member_of(app, user) {
@@ -268,7 +272,7 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> anyhow::Result<()> {
             &Outgoing::Post {
                 channel: pod.channel.to_string(),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 thread_ts: None,
                 key: Some(format!("roles:{key}")),
                 link_to: None,

@@ -8,9 +8,9 @@ mod render;
 mod store;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use slack_morphism::prelude::SlackInteractionResponse;
 
+use crate::domain::block_kit::Block;
 use crate::{
     app::App,
     config::PodConfig,
@@ -116,7 +116,7 @@ async fn switch_on(
                 channel: pod.channel.to_string(),
                 key: announcement_key(switch.id),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 link_to: None,
             },
         )
@@ -147,7 +147,7 @@ async fn switch_on(
         &Outgoing::Post {
             channel: pod.channel.to_string(),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
             thread_ts: None,
             key: Some(announcement_key(id)),
             link_to: None,
@@ -162,7 +162,7 @@ async fn switch_on(
             &Outgoing::Post {
                 channel: channel.to_string(),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 thread_ts: None,
                 key: Some(help_key(id, channel.as_str())),
                 link_to: None,
@@ -194,7 +194,11 @@ async fn finish(
     let helpers = store::helpers(tx, switch.id).await?;
     let lasted = (now - switch.started_at).num_seconds();
     let (text, blocks) = render::all_clear(pod, lasted, &helpers, &restored, by.is_none());
-    outbox::enqueue(tx, &Outgoing::post(&pod.channel, text, Some(blocks))).await?;
+    outbox::enqueue(
+        tx,
+        &Outgoing::post(&pod.channel, text, Some(blocks.to_value())),
+    )
+    .await?;
     for channel in &pod.help_channels {
         let (text, blocks) = render::help_closed(pod);
         outbox::enqueue(
@@ -203,7 +207,7 @@ async fn finish(
                 channel: channel.to_string(),
                 key: help_key(switch.id, channel.as_str()),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 link_to: None,
             },
         )
@@ -302,7 +306,7 @@ pub async fn home_blocks(
     app: &App,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let now = app.clock.now();
     let mut blocks = Vec::new();
     for pod in pods::involving(app, user) {
