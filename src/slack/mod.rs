@@ -1,6 +1,8 @@
 //! The transport: everything that knows Slack's wire formats.
 
 pub mod access;
+#[cfg(test)]
+mod blocks_check;
 pub mod body;
 pub mod client;
 pub mod decode;
