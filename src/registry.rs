@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::{
     domain::{
+        block_kit::Block,
         ids::UserId,
         input::{ButtonPress, FormSubmission, MessageInput, SlashCommand},
         reply::{Answer, Reply},
@@ -124,7 +125,7 @@ macro_rules! features {
             team: &Team,
             tx: &mut Tx<'_>,
             user: &UserId,
-        ) -> Result<Vec<Value>, AppError> {
+        ) -> Result<Vec<Block>, AppError> {
             let mut blocks = Vec::new();
             $(if <$feature>::HOME {
                 blocks.extend(<$feature>::home(team, tx, user).await?);

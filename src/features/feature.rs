@@ -4,10 +4,10 @@
 //! Home sections and delivery-time renderers to the features.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use crate::{
     domain::{
+        block_kit::Block,
         ids::UserId,
         input::{ButtonPress, FormSubmission, MessageInput, SlashCommand},
         reply::{Answer, Reply},
@@ -116,7 +116,7 @@ pub(crate) trait Feature {
     }
 
     /// Its App Home section for `user`.
-    async fn home(_team: &Team, _tx: &mut Tx<'_>, _user: &UserId) -> Result<Vec<Value>, AppError> {
+    async fn home(_team: &Team, _tx: &mut Tx<'_>, _user: &UserId) -> Result<Vec<Block>, AppError> {
         Ok(Vec::new())
     }
 

@@ -1,6 +1,6 @@
 //! The App Home tab: what a person sees when they open needful.
 
-use crate::domain::block_kit::{self, VIEW_BLOCKS};
+use crate::domain::block_kit::{self, Block, VIEW_BLOCKS, View};
 use crate::{
     domain::ids::UserId,
     error::AppError,
@@ -8,7 +8,7 @@ use crate::{
     outbox::{self, Outgoing},
     storage::Tx,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Publishes `user`'s home (through the outbox, so a Slack outage loses nothing).
 /// Call it after any change that shows on someone's home. Only a marker is
@@ -29,13 +29,13 @@ pub fn refresh(user: &UserId) -> Outgoing {
 
 /// `user`'s home page around the features' `sections`
 /// ([`crate::registry::home_view`] reads them in one snapshot).
-pub fn page(app: &Team, user: &UserId, sections: Vec<Value>) -> Value {
+pub fn page(app: &Team, user: &UserId, sections: Vec<Block>) -> Value {
     let mut blocks = vec![
         block_kit::header("needful"),
         block_kit::section(&greeting(app, user)),
     ];
     blocks.extend(sections);
-    json!({"type": "home", "blocks": fit(blocks)})
+    View::home(fit(blocks)).to_value()
 }
 
 fn greeting(app: &Team, user: &UserId) -> String {
@@ -55,7 +55,7 @@ fn greeting(app: &Team, user: &UserId) -> String {
 
 /// Keeps the view within Slack's block limit: a home that is too long would
 /// be refused whole, so the tail gives way with a note.
-fn fit(blocks: Vec<Value>) -> Vec<Value> {
+fn fit(blocks: Vec<Block>) -> Vec<Block> {
     block_kit::fit(
         blocks,
         VIEW_BLOCKS,
@@ -69,10 +69,12 @@ mod tests {
 
     #[test]
     fn long_homes_are_cut_to_slacks_limit() {
-        let blocks = vec![json!({"type": "divider"}); 150];
-        let fitted = fit(blocks);
+        let fitted = fit(vec![Block::Divider; 150]);
         assert_eq!(fitted.len(), VIEW_BLOCKS);
-        assert_eq!(fitted[VIEW_BLOCKS - 1]["type"], "context");
-        assert_eq!(fit(vec![json!({"type": "divider"}); 3]).len(), 3);
+        assert_eq!(
+            fitted[VIEW_BLOCKS - 1],
+            block_kit::context("There is more than fits here; the slash commands show the rest.")
+        );
+        assert_eq!(fit(vec![Block::Divider; 3]).len(), 3);
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod answer;
+#[cfg(test)]
+mod blocks_check;
 pub mod body;
 pub mod client;
 pub mod decode;

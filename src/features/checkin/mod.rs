@@ -8,8 +8,8 @@ mod schedule;
 mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::Value;
 
+use crate::domain::block_kit::{Block, Blocks};
 use crate::features::staffing::pods::member_of;
 use crate::{
     config::PodConfig,
@@ -74,7 +74,7 @@ impl Feature for Checkin {
         tick(app, now).await
     }
 
-    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
         home_blocks(app, tx, user).await
     }
 }
@@ -266,7 +266,7 @@ async fn render_prompt(
     pod: &PodConfig,
     window: Window,
     now: DateTime<Utc>,
-) -> Result<(String, Value), AppError> {
+) -> Result<(String, Blocks), AppError> {
     let state = day_state(tx, pod, window).await?;
     let roster: Vec<(String, String)> = features::roles::current_roster(app, tx, &pod.name, now)
         .await?
@@ -297,7 +297,7 @@ async fn update_prompt(
             channel: pod.channel.to_string(),
             key: store::prompt_key(&pod.name, window.day),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
             link_to: None,
         },
     )
@@ -464,7 +464,7 @@ pub async fn on_block_action(
                 tx,
                 &Outgoing::OpenView {
                     trigger_id: action.trigger_id.clone(),
-                    view: render::modal(&pod.name, day, note.as_deref()),
+                    view: render::modal(&pod.name, day, note.as_deref()).to_value(),
                 },
             )
             .await?;
@@ -556,7 +556,7 @@ pub async fn home_blocks(
     app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let now = app.clock.now();
     let mut lines = Vec::new();
     for pod in member_of(app, user) {
@@ -631,7 +631,7 @@ async fn post_prompt(
         &Outgoing::Post {
             channel: pod.channel.to_string(),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
             thread_ts: None,
             key: Some(store::prompt_key(&pod.name, window.day)),
             link_to: None,
@@ -664,7 +664,7 @@ async fn send_summary(
             &Outgoing::DirectMessage {
                 user: manager.to_string(),
                 text: text.clone(),
-                blocks: Some(blocks.clone()),
+                blocks: Some(blocks.to_value()),
             },
         )
         .await?;

@@ -3,12 +3,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde_json::{Value, json};
 
 use super::parse::{MAX_AWAY_CHARS, MAX_NOTE_CHARS};
 use super::schedule::{DayOff, Window};
 use super::store::{Away, CheckIn};
-use crate::domain::{block_kit, mrkdwn};
+use crate::domain::{
+    block_kit::{self, Actions, Block, Blocks, Button, Input, Modal, Style, TextInput, View},
+    mrkdwn,
+};
 
 /// How much of a note a list line shows, so a pod's list stays readable.
 const LIST_NOTE_CHARS: usize = 300;
@@ -74,11 +76,11 @@ fn quoted(note: &str) -> String {
         .join("\n")
 }
 
-fn section(text: impl Into<String>) -> Value {
+fn section(text: impl Into<String>) -> Block {
     block_kit::section(&text.into())
 }
 
-fn context(text: impl Into<String>) -> Value {
+fn context(text: impl Into<String>) -> Block {
     block_kit::context(&text.into())
 }
 
@@ -100,7 +102,7 @@ pub fn prompt(
     roster: &[(String, String)],
     banner: Option<&str>,
     closed: bool,
-) -> (String, Value) {
+) -> (String, Blocks) {
     let w = &state.window;
     let text = format!(
         "Good morning, {} pod! Check-in for {}: reply in this thread with your focus for today, or press Check in.",
@@ -122,15 +124,10 @@ pub fn prompt(
             .collect();
         blocks.push(section(format!("Roles today: {}", roles.join(" · "))));
     }
-    blocks.push(
-        json!({"type": "actions", "block_id": "checkin_actions", "elements": [{
-            "type": "button",
-            "action_id": OPEN_ACTION,
-            "style": "primary",
-            "text": {"type": "plain_text", "text": "Check in"},
-            "value": format!("{}:{}", state.pod, w.day.format("%Y-%m-%d")),
-        }]}),
-    );
+    let check_in = Button::new(OPEN_ACTION, "Check in")
+        .style(Style::Primary)
+        .value(&format!("{}:{}", state.pod, w.day.format("%Y-%m-%d")));
+    blocks.push(Actions::new("checkin_actions", check_in).into());
     let when = if closed {
         format!(
             "The window closed at {}. Late check-ins still count.",
@@ -144,40 +141,29 @@ pub fn prompt(
         )
     };
     blocks.push(context(format!("{} {when}", progress(state))));
-    (text, Value::Array(blocks))
+    (text, Blocks::new(blocks))
 }
 
 /// The check-in modal, pre-filled with today's note when there is one.
-pub fn modal(pod: &str, day_: NaiveDate, note: Option<&str>) -> Value {
-    let mut element = json!({
-        "type": "plain_text_input",
-        "action_id": NOTE_INPUT,
-        "multiline": true,
-        "max_length": MAX_NOTE_CHARS,
-        "placeholder": {"type": "plain_text", "text": "Focus today, blockers, hours"},
-    });
-    if let Some(note) = note {
-        // An older, longer note must not make Slack refuse the whole modal.
-        element["initial_value"] = json!(block_kit::truncate(note, MAX_NOTE_CHARS));
-    }
-    json!({
-        "type": "modal",
-        "callback_id": MODAL_CALLBACK,
-        "private_metadata": format!("{pod}:{}", day_.format("%Y-%m-%d")),
-        "title": {"type": "plain_text", "text": "Morning check-in"},
-        "submit": {"type": "plain_text", "text": "Check in"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            section(format!("*{pod}* · {}", day(day_))),
-            {
-                "type": "input",
-                "block_id": NOTE_INPUT,
-                "optional": true,
-                "label": {"type": "plain_text", "text": "Note (optional)"},
-                "element": element,
-            }
-        ]
-    })
+pub fn modal(pod: &str, day_: NaiveDate, note: Option<&str>) -> View {
+    // An older, longer note is shortened to the limit rather than make
+    // Slack refuse the whole modal.
+    let element = TextInput::new(NOTE_INPUT)
+        .multiline()
+        .max_length(MAX_NOTE_CHARS)
+        .placeholder("Focus today, blockers, hours")
+        .initial_value(note.unwrap_or_default());
+    let blocks = vec![
+        section(format!("*{pod}* · {}", day(day_))),
+        Input::new(NOTE_INPUT, "Note (optional)", element)
+            .optional()
+            .into(),
+    ];
+    Modal::new("Morning check-in", MODAL_CALLBACK, blocks)
+        .submit("Check in")
+        .close("Cancel")
+        .private_metadata(&format!("{pod}:{}", day_.format("%Y-%m-%d")))
+        .into()
 }
 
 /// What one check-in came to, for the confirmation.
@@ -425,7 +411,7 @@ fn counts(state: &DayState) -> String {
 }
 
 /// The managers' direct message when the window closes.
-pub fn summary(state: &DayState) -> (String, Value) {
+pub fn summary(state: &DayState) -> (String, Blocks) {
     let w = &state.window;
     let text = format!(
         "Check-in summary for {}, {}: {}.",
@@ -455,7 +441,7 @@ pub fn summary(state: &DayState) -> (String, Value) {
         clock(state.tz, w.closes),
         state.tz.name()
     )));
-    (text, Value::Array(blocks))
+    (text, Blocks::new(blocks))
 }
 
 /// A late check-in after the summary went out, for the managers.
@@ -546,13 +532,13 @@ pub fn home_day_off(pod: &str, off: DayOff) -> String {
     }
 }
 
-pub fn home_blocks(lines: Vec<String>) -> Vec<Value> {
+pub fn home_blocks(lines: Vec<String>) -> Vec<Block> {
     if lines.is_empty() {
         return vec![];
     }
     // One section for all of a person's pods, split only when it must be,
     // so many pods never push the rest of App Home past its block limit.
-    let mut blocks = vec![json!({"type": "divider"})];
+    let mut blocks = vec![Block::Divider];
     blocks.extend(block_kit::sections(&format!(
         "*Morning check-in*\n{}",
         lines.join("\n")
@@ -564,7 +550,7 @@ pub fn home_blocks(lines: Vec<String>) -> Vec<Value> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use slack_morphism::prelude::{SlackBlock, SlackView};
+    use serde_json::Value;
 
     fn state() -> DayState {
         let at = |h, m| {
@@ -604,7 +590,7 @@ mod tests {
     }
 
     #[test]
-    fn blocks_and_views_are_valid_block_kit() {
+    fn renderers_fit_slack_with_ordinary_input() {
         let s = state();
         let roster = vec![("Triage".to_string(), "U0ALICE001".to_string())];
         for (_, blocks) in [
@@ -612,14 +598,35 @@ mod tests {
             prompt(&s, &[], None, true),
             summary(&s),
         ] {
-            serde_json::from_value::<Vec<SlackBlock>>(blocks.clone()).expect("blocks parse");
+            check(&blocks.to_value());
         }
-        serde_json::from_value::<SlackView>(modal("support", s.window.day, Some("hi")))
-            .expect("modal parses");
-        serde_json::from_value::<SlackView>(modal("support", s.window.day, None))
-            .expect("modal parses");
-        let home = home_blocks(vec!["a".into()]);
-        serde_json::from_value::<Vec<SlackBlock>>(Value::Array(home)).expect("home parses");
+        for note in [Some("hi"), Some(""), None] {
+            check(&modal("support", s.window.day, note).to_value());
+        }
+        check(&View::home(home_blocks(vec!["a".into()])).to_value());
+        assert!(home_blocks(vec![]).is_empty());
+    }
+
+    #[test]
+    fn the_button_and_the_modal_carry_what_their_handlers_read() {
+        let s = state();
+        let (_, blocks) = prompt(&s, &[], None, false);
+        let blocks = blocks.to_value();
+        let actions = blocks
+            .as_array()
+            .and_then(|b| b.iter().find(|b| b["type"] == "actions"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(actions["elements"][0]["action_id"], OPEN_ACTION);
+        assert_eq!(actions["elements"][0]["value"], "support:2026-11-25");
+        let view = modal("support", s.window.day, Some("refunds")).to_value();
+        assert_eq!(view["callback_id"], MODAL_CALLBACK);
+        assert_eq!(view["private_metadata"], "support:2026-11-25");
+        let input = &view["blocks"][1];
+        assert_eq!(input["block_id"], NOTE_INPUT);
+        assert_eq!(input["element"]["action_id"], NOTE_INPUT);
+        assert_eq!(input["element"]["initial_value"], "refunds");
+        assert_eq!(input["element"]["max_length"], MAX_NOTE_CHARS);
     }
 
     fn hostile(len: usize) -> String {
@@ -683,15 +690,16 @@ mod tests {
                 .collect();
             // The banner comes rendered (and made quiet) by understaffed mode.
             let banner = mrkdwn::neutralize(&hostile(5_000)).into_owned();
-            check(&prompt(&s, &roster, Some(&banner), false).1);
-            check(&prompt(&s, &roster, None, true).1);
+            check(&prompt(&s, &roster, Some(&banner), false).1.to_value());
+            check(&prompt(&s, &roster, None, true).1.to_value());
             let (text, blocks) = summary(&s);
-            check(&blocks);
+            check(&blocks.to_value());
             assert!(text.chars().count() <= block_kit::MESSAGE_TEXT_CHARS);
             let note = hostile(note_len);
             // The input gives people their own words back to edit: plain
             // text, which pings no one, so only the limits matter there.
-            block_kit::assert_within_limits(&modal(&"p".repeat(100), s.window.day, Some(&note)));
+            let view = modal(&"p".repeat(100), s.window.day, Some(&note)).to_value();
+            block_kit::assert_within_limits(&view);
             let c = &s.on_time[0];
             let ack_text = ack(&Ack {
                 pod: s.pod.clone(),
@@ -712,7 +720,7 @@ mod tests {
             let lines: Vec<String> = (0..150)
                 .map(|_| home_line("p", "C1", s.tz, &s.window, Some(c), None, s.window.opens))
                 .collect();
-            check(&json!({"type": "home", "blocks": home_blocks(lines)}));
+            check(&View::home(home_blocks(lines)).to_value());
         }
     }
 
@@ -723,7 +731,7 @@ mod tests {
             text.contains("2 checked in") && text.contains("1 late"),
             "{text}"
         );
-        let body = blocks.to_string();
+        let body = blocks.to_value().to_string();
         assert!(
             body.contains("<@U0ALICE001> at 09:05: refunds @\u{2060}channel"),
             "{body}"

@@ -71,14 +71,14 @@ pub async fn render_for_delivery(
             channel: channel.to_string(),
             key,
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
             link_to,
         }
     } else {
         Outgoing::Post {
             channel: channel.to_string(),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
             thread_ts: None,
             key: Some(key),
             link_to,
@@ -125,5 +125,8 @@ pub async fn render_roundup(
         )
         .collect();
     let (text, blocks) = render::celebration_roundup(&lines, emoji(app));
-    Ok(Some((Outgoing::post(channel, text, Some(blocks)), None)))
+    Ok(Some((
+        Outgoing::post(channel, text, Some(blocks.to_value())),
+        None,
+    )))
 }

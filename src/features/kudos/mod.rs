@@ -12,8 +12,7 @@ mod store;
 pub use daily::DailyCounts;
 pub use reactions::apply_reactions;
 
-use serde_json::Value;
-
+use crate::domain::block_kit::Block;
 use crate::{
     domain::ids::UserId,
     error::AppError,
@@ -56,7 +55,7 @@ impl Feature for Kudos {
         on_block_action(app, tx, press).await
     }
 
-    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
         home_blocks(app, tx, user).await
     }
 
@@ -292,7 +291,7 @@ async fn give_by_command(
             &Outgoing::Post {
                 channel: kc.clone(),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 thread_ts: None,
                 key: first_id.map(|id| format!("kudos:command:{id}")),
                 link_to: None,
@@ -324,7 +323,7 @@ pub async fn home_blocks(
     app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let tz = period::zone_for(&app.settings.team, user);
     let recent: Vec<String> = store::recent_received(tx, user.as_str(), HOME_RECENT)
         .await?

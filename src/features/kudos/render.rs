@@ -1,16 +1,14 @@
 //! Every kudos message people read, kept together so they can be reviewed as one.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
-use serde_json::{Value, json};
-
 use super::parse::MAX_REASON_CHARS;
 use super::period::{self, Stats};
 use crate::domain::{
-    block_kit::{context, header, message_text, section},
+    block_kit::{Block, Blocks, Button, Section, context, header, message_text, section},
     mrkdwn,
 };
 use crate::outbox::{PERMALINK, QUOTE};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 /// How much of a reason an App Home line shows: a glimpse, so five fit.
 const HOME_REASON_CHARS: usize = 300;
@@ -45,7 +43,7 @@ pub fn message_celebration(
     receiver: &str,
     channel: &str,
     emoji: &str,
-) -> (String, Value) {
+) -> (String, Blocks) {
     let who = people_of(named, total);
     let head = format!(
         ":{emoji}: {who} thanked {} for this message in <#{channel}>",
@@ -57,7 +55,7 @@ pub fn message_celebration(
     } else {
         String::new()
     };
-    let blocks = json!([
+    let blocks = Blocks::new(vec![
         section(&format!("{head}:\n>{QUOTE}")),
         context(&format!("<{PERMALINK}|See the message>{count}")),
     ]);
@@ -75,7 +73,7 @@ pub struct RoundupLine<'a> {
 }
 
 /// Several celebrations in one post, when many wait in the kudos channel.
-pub fn celebration_roundup(lines: &[RoundupLine<'_>], emoji: &str) -> (String, Value) {
+pub fn celebration_roundup(lines: &[RoundupLine<'_>], emoji: &str) -> (String, Blocks) {
     let list: Vec<String> = lines
         .iter()
         .map(|l| {
@@ -100,7 +98,7 @@ pub fn celebration_roundup(lines: &[RoundupLine<'_>], emoji: &str) -> (String, V
         ":{emoji}: So much thanks going around that here it is together: {} kudos'd messages",
         lines.len()
     );
-    let blocks = json!([section(&format!("{text}\n{}", list.join("\n")))]);
+    let blocks = Blocks::new(vec![section(&format!("{text}\n{}", list.join("\n")))]);
     (text, blocks)
 }
 
@@ -110,14 +108,14 @@ pub fn command_celebration(
     receivers: &[String],
     reason: &str,
     emoji: &str,
-) -> (String, Value) {
+) -> (String, Blocks) {
     let text = format!(
         ":{emoji}: {} thanked {}: “{}”",
         mention(giver),
         people_all(receivers),
         reason_text(reason, MAX_REASON_CHARS)
     );
-    let blocks = json!([section(&text)]);
+    let blocks = Blocks::new(vec![section(&text)]);
     (message_text(&text), blocks)
 }
 
@@ -418,8 +416,8 @@ pub fn place(channel: &str) -> String {
     format!("in <#{channel}>")
 }
 
-pub fn home_blocks(recent: &[String], stats_text: &str, private: bool, emoji: &str) -> Vec<Value> {
-    let mut blocks = vec![json!({"type": "divider"}), header("Kudos")];
+pub fn home_blocks(recent: &[String], stats_text: &str, private: bool, emoji: &str) -> Vec<Block> {
+    let mut blocks = vec![Block::Divider, header("Kudos")];
     if recent.is_empty() {
         blocks.push(section(&format!(
             "*Received lately*\nNo kudos yet. They'll show up here when a colleague reacts with :{emoji}: on your message or uses `/kudos`."
@@ -446,23 +444,19 @@ pub fn home_blocks(recent: &[String], stats_text: &str, private: bool, emoji: &s
             "private",
         )
     };
-    blocks.push(json!({
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": pref},
-        "accessory": {
-            "type": "button",
-            "action_id": action,
-            "value": value,
-            "text": {"type": "plain_text", "text": button_text, "emoji": true}
-        }
-    }));
+    blocks.push(
+        Section::new(pref)
+            .accessory(Button::new(action, button_text).value(value))
+            .into(),
+    );
     blocks
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::block_kit;
+    use crate::domain::block_kit::{self, View};
+    use serde_json::Value;
 
     fn users(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("U{i}")).collect()
@@ -494,38 +488,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn renderers_fit_slack_with_maximal_input() {
-        let reason = hostile_reason(MAX_REASON_CHARS);
-        let many = users(60);
-        let (text, blocks) = command_celebration("U0ALICE001", &many, &reason, "trophy");
-        block_kit::assert_within_limits(&blocks);
-        assert_quiet(&text);
-        assert_quiet(&blocks.to_string());
-        assert!(text.contains("<@U59>"), "every recipient is named");
-        let (_, blocks) = message_celebration(&many, 10_000, "U9", "C1", "trophy");
-        block_kit::assert_within_limits(&blocks);
-        // A roundup of as many as the outbox merges (ten), each at its longest.
-        let named = users(3);
-        let lines: Vec<RoundupLine<'_>> = (0..10)
-            .map(|_| RoundupLine {
-                named: &named,
-                total: usize::MAX,
-                receiver: "U0ALICE0001",
-                channel: "C0SUPPORT0001",
-                link: Some("https://a-very-long-workspace-name.slack.com/archives/C0SUPPORT0001/p1732610000000100"),
-            })
-            .collect();
-        let (_, blocks) = celebration_roundup(&lines, "trophy");
-        block_kit::assert_within_limits(&blocks);
-        assert_quiet(&dm_for_command("U1", &reason, "trophy"));
-        // Rows stored before the limit may hold any length.
-        let old = hostile_reason(900_000);
-        let at = chrono::Utc::now();
-        let recent: Vec<String> = (0..5)
-            .map(|_| recent_line("U1", at, chrono_tz::UTC, &place("C1"), Some(&old)))
-            .collect();
-        let most = Stats {
+    /// Inside Slack's limits, and pinging no one.
+    fn check(payload: &Value) {
+        block_kit::assert_within_limits(payload);
+        assert_quiet(&payload.to_string());
+    }
+
+    fn most() -> Stats {
+        Stats {
             received_week: u32::MAX,
             received_month: u32::MAX,
             received_all: u32::MAX,
@@ -534,11 +504,66 @@ mod tests {
             given_all: u32::MAX,
             best_week: Some((chrono::NaiveDate::MAX, u32::MAX)),
             giving_streak: u32::MAX,
-        };
+        }
+    }
+
+    fn roundup(named: &[String], total: usize, link: Option<&'static str>) -> (String, Blocks) {
+        let lines: Vec<RoundupLine<'_>> = (0..10)
+            .map(|_| RoundupLine {
+                named,
+                total,
+                receiver: "U0ALICE0001",
+                channel: "C0SUPPORT0001",
+                link,
+            })
+            .collect();
+        celebration_roundup(&lines, "trophy")
+    }
+
+    #[test]
+    fn renderers_fit_slack_with_ordinary_input() {
+        let (_, blocks) = command_celebration("U0ALICE001", &users(2), "the refunds", "trophy");
+        check(&blocks.to_value());
+        let (_, blocks) = message_celebration(&users(1), 1, "U9", "C1", "trophy");
+        check(&blocks.to_value());
+        check(&roundup(&users(2), 2, None).1.to_value());
+        let at = chrono::Utc::now();
+        let recent = [recent_line("U1", at, chrono_tz::UTC, &place("C1"), None)];
+        for (recent, private) in [(&recent[..], false), (&[][..], true)] {
+            let home = home_blocks(
+                recent,
+                &stats(&Stats::default(), "trophy"),
+                private,
+                "trophy",
+            );
+            check(&View::home(home).to_value());
+        }
+    }
+
+    #[test]
+    fn renderers_fit_slack_with_maximal_input() {
+        let reason = hostile_reason(MAX_REASON_CHARS);
+        let many = users(60);
+        let (text, blocks) = command_celebration("U0ALICE001", &many, &reason, "trophy");
+        check(&blocks.to_value());
+        assert_quiet(&text);
+        assert!(text.contains("<@U59>"), "every recipient is named");
+        let (_, blocks) = message_celebration(&many, 10_000, "U9", "C1", "trophy");
+        check(&blocks.to_value());
+        // A roundup of as many as the outbox merges (ten), each at its longest.
+        let link =
+            "https://a-very-long-workspace-name.slack.com/archives/C0SUPPORT0001/p1732610000000100";
+        check(&roundup(&users(3), usize::MAX, Some(link)).1.to_value());
+        assert_quiet(&dm_for_command("U1", &reason, "trophy"));
+        // Rows stored before the limit may hold any length.
+        let old = hostile_reason(900_000);
+        let at = chrono::Utc::now();
+        let recent: Vec<String> = (0..5)
+            .map(|_| recent_line("U1", at, chrono_tz::UTC, &place("C1"), Some(&old)))
+            .collect();
         for private in [true, false] {
-            let home = home_blocks(&recent, &stats(&most, "trophy"), private, "trophy");
-            block_kit::assert_within_limits(&json!({"type": "home", "blocks": home}));
-            assert_quiet(&serde_json::to_string(&home).unwrap_or_default());
+            let home = home_blocks(&recent, &stats(&most(), "trophy"), private, "trophy");
+            check(&View::home(home).to_value());
         }
         assert!(reason_too_long(3_500).contains("3500") && reason_too_long(3_500).contains("500"));
     }
@@ -547,10 +572,19 @@ mod tests {
     fn celebrations_carry_the_placeholders() {
         let (text, blocks) = message_celebration(&users(2), 2, "U9", "C1", "trophy");
         assert!(text.contains(QUOTE) && text.contains(PERMALINK), "{text}");
-        let b = blocks.to_string();
+        let b = blocks.to_value().to_string();
         assert!(
             b.contains(QUOTE) && b.contains(PERMALINK) && b.contains("2 kudos"),
             "{b}"
         );
+    }
+
+    #[test]
+    fn the_home_button_says_what_it_switches_to() {
+        let home = View::home(home_blocks(&[], "stats", true, "trophy")).to_value();
+        let button = &home["blocks"][4]["accessory"];
+        assert_eq!(button["action_id"], "home_kudos_public");
+        assert_eq!(button["value"], "public");
+        assert_eq!(button["text"]["text"], "Celebrate them publicly");
     }
 }

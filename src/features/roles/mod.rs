@@ -13,8 +13,8 @@ pub(crate) mod rotation;
 mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::Value;
 
+use crate::domain::block_kit::Block;
 use crate::{
     config::PodConfig,
     domain::ids::UserId,
@@ -55,7 +55,7 @@ impl Feature for Roles {
         tick(app, now).await
     }
 
-    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
         home_blocks(app, tx, user).await
     }
 }
@@ -200,7 +200,11 @@ pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<
         clauses.push(render::change_clause(user, role.as_deref()));
     }
     let (text, blocks) = render::change_post(&inv.user, &clauses);
-    outbox::enqueue(tx, &Outgoing::post(&pod.channel, text, Some(blocks))).await?;
+    outbox::enqueue(
+        tx,
+        &Outgoing::post(&pod.channel, text, Some(blocks.to_value())),
+    )
+    .await?;
     for (user, _) in &change {
         crate::features::home::publish(app, tx, user).await?;
     }
@@ -245,7 +249,7 @@ pub async fn home_blocks(
     app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let now = app.clock.now();
     let mut blocks = Vec::new();
     for pod in pods::member_of(app, user) {
@@ -296,7 +300,7 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
             &Outgoing::Post {
                 channel: pod.channel.to_string(),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 thread_ts: None,
                 key: Some(format!("roles:{key}")),
                 link_to: None,

@@ -1,15 +1,13 @@
 //! Every roles message people read, kept together so they can be reviewed together.
 
-use chrono::NaiveDate;
-use serde_json::{Value, json};
-
 use crate::{
     config::PodConfig,
     domain::{
-        block_kit::{message_text, section},
+        block_kit::{Blocks, message_text, section},
         ids::UserId,
     },
 };
+use chrono::NaiveDate;
 
 use super::rotation::{Move, Roster, role_label};
 
@@ -101,14 +99,14 @@ pub fn weekly_post(
     roles: &[String],
     roster: &Roster,
     moves: &[Move],
-) -> (String, Value) {
+) -> (String, Blocks) {
     let text = format!(
         ":calendar: New week, new roles for the {} pod (week of {}):\n{}\nThank you all, and have a good week!",
         pod.name,
         week_label(week),
         roster_lines(pod, roles, roster, moves)
     );
-    let blocks = json!([section(&text)]);
+    let blocks = Blocks::new(vec![section(&text)]);
     (message_text(&text), blocks)
 }
 
@@ -121,12 +119,12 @@ pub fn change_clause(user: &UserId, role: Option<&str>) -> String {
 }
 
 /// Announced in the pod channel after a swap or set.
-pub fn change_post(manager: &UserId, clauses: &[String]) -> (String, Value) {
+pub fn change_post(manager: &UserId, clauses: &[String]) -> (String, Blocks) {
     let text = format!(
         ":arrows_counterclockwise: Role change for this week, from <@{manager}>: {}. Thanks for being flexible!",
         clauses.join("; ")
     );
-    let blocks = json!([section(&text)]);
+    let blocks = Blocks::new(vec![section(&text)]);
     (message_text(&text), blocks)
 }
 
@@ -184,7 +182,32 @@ pub fn home_line(pod: &PodConfig, role: Option<&str>, moved_from: Option<&str>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::block_kit;
+    use crate::domain::block_kit::{self, View};
+
+    #[test]
+    fn renderers_fit_slack_with_ordinary_input() {
+        let text = "[[pods]]\nname = \"support\"\nchannel = \"C0SUPPORT1\"\nmembers = [\"U0ALICE001\", \"U0BOB00001\", \"U0CAROL001\"]\n";
+        let pod = crate::config::TeamConfig::parse(text, "t.toml")
+            .expect("parses")
+            .pods
+            .remove(0);
+        let roles = vec!["triage".to_string(), "chat".to_string()];
+        let roster: Roster = vec![("triage".into(), pod.members[0].clone())];
+        let week = NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid");
+        let (_, blocks) = weekly_post(&pod, week, &roles, &roster, &[]);
+        block_kit::assert_within_limits(&blocks.to_value());
+        let clause = change_clause(&pod.members[1], Some("chat"));
+        let (_, blocks) = change_post(&pod.members[0], &[clause]);
+        block_kit::assert_within_limits(&blocks.to_value());
+        // App Home: one section per pod, as `home_blocks` builds it.
+        let lines = [
+            home_line(&pod, Some("chat"), Some("triage")),
+            home_line(&pod, Some("chat"), None),
+            home_line(&pod, None, None),
+        ];
+        let home = lines.iter().map(|l| block_kit::section(l)).collect();
+        block_kit::assert_within_limits(&View::home(home).to_value());
+    }
 
     #[test]
     fn renderers_fit_slack_with_maximal_input() {
@@ -218,7 +241,7 @@ mod tests {
             .collect();
         let week = NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid");
         let (text, blocks) = weekly_post(&pod, week, &roles, &roster, &moves);
-        block_kit::assert_within_limits(&blocks);
+        block_kit::assert_within_limits(&blocks.to_value());
         assert!(text.chars().count() <= block_kit::MESSAGE_TEXT_CHARS);
         let clauses: Vec<String> = pod
             .members
@@ -226,6 +249,6 @@ mod tests {
             .map(|u| change_clause(u, Some(&roles[0])))
             .collect();
         let (_, blocks) = change_post(&pod.members[0], &clauses);
-        block_kit::assert_within_limits(&blocks);
+        block_kit::assert_within_limits(&blocks.to_value());
     }
 }

@@ -8,8 +8,8 @@ mod render;
 mod store;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
+use crate::domain::block_kit::Block;
 use crate::{
     config::PodConfig,
     domain::ids::UserId,
@@ -55,7 +55,7 @@ impl Feature for Staffing {
         tick(app, now).await
     }
 
-    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
         home_blocks(app, tx, user).await
     }
 }
@@ -152,7 +152,7 @@ async fn switch_on(
                 channel: pod.channel.to_string(),
                 key: announcement_key(switch.id),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 link_to: None,
             },
         )
@@ -183,7 +183,7 @@ async fn switch_on(
         &Outgoing::Post {
             channel: pod.channel.to_string(),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
             thread_ts: None,
             key: Some(announcement_key(id)),
             link_to: None,
@@ -198,7 +198,7 @@ async fn switch_on(
             &Outgoing::Post {
                 channel: channel.to_string(),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 thread_ts: None,
                 key: Some(help_key(id, channel.as_str())),
                 link_to: None,
@@ -230,7 +230,11 @@ async fn finish(
     let helpers = store::helpers(tx, switch.id).await?;
     let lasted = (now - switch.started_at).num_seconds();
     let (text, blocks) = render::all_clear(pod, lasted, &helpers, &restored, by.is_none());
-    outbox::enqueue(tx, &Outgoing::post(&pod.channel, text, Some(blocks))).await?;
+    outbox::enqueue(
+        tx,
+        &Outgoing::post(&pod.channel, text, Some(blocks.to_value())),
+    )
+    .await?;
     for channel in &pod.help_channels {
         let (text, blocks) = render::help_closed(pod);
         outbox::enqueue(
@@ -239,7 +243,7 @@ async fn finish(
                 channel: channel.to_string(),
                 key: help_key(switch.id, channel.as_str()),
                 text,
-                blocks: Some(blocks),
+                blocks: Some(blocks.to_value()),
                 link_to: None,
             },
         )
@@ -338,7 +342,7 @@ pub async fn home_blocks(
     app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let now = app.clock.now();
     let mut blocks = Vec::new();
     for pod in pods::involving(app, user) {

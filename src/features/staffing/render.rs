@@ -1,17 +1,15 @@
 //! Every understaffed-mode message people read, kept together.
 
-use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
-
 use crate::{
     config::PodConfig,
     domain::{
-        block_kit::{message_text, section},
+        block_kit::{Actions, Block, Blocks, Button, Style, message_text, section},
         ids::UserId,
         mrkdwn,
     },
     features::roles::rotation::{Move, role_label},
 };
+use chrono::{DateTime, Utc};
 
 use super::{parse::MAX_REASON_CHARS, pods, store::Switch};
 
@@ -81,7 +79,7 @@ pub fn announcement(
     switch: &Switch,
     moves: &[Move],
     now: DateTime<Utc>,
-) -> (String, Value) {
+) -> (String, Blocks) {
     let mut playbook = vec![
         "• Meetings and non-priority work are off for now.".to_string(),
         "• Tickets that can wait are deferred; customers first, backlog later.".to_string(),
@@ -120,37 +118,34 @@ pub fn announcement(
         ));
     }
     text.push_str("\n\nThank you for carrying this. Days like this are when recognition matters most: a :trophy: or a `/kudos` for whoever helps you out goes a long way.");
-    let blocks = json!([section(&text)]);
+    let blocks = Blocks::new(vec![section(&text)]);
     (message_text(&text), blocks)
 }
 
 /// The request for help in another department's channel. The reason stays in
 /// the pod: it may be personal (someone is sick).
-pub fn help_request(pod: &PodConfig, value: &str) -> (String, Value) {
+pub fn help_request(pod: &PodConfig, value: &str) -> (String, Blocks) {
     let text = format!(
         ":wave: The {} pod is short-handed right now. Could you take a few simple tickets? Press *I can help* and their manager will reach out.",
         pod.name
     );
-    let blocks = json!([
+    let help = Button::new("staffing_help", "I can help")
+        .style(Style::Primary)
+        .value(value);
+    let blocks = Blocks::new(vec![
         section(&text),
-        {"type": "actions", "block_id": "staffing_help", "elements": [{
-            "type": "button",
-            "action_id": "staffing_help",
-            "style": "primary",
-            "text": {"type": "plain_text", "text": "I can help", "emoji": true},
-            "value": value
-        }]}
+        Actions::new("staffing_help", help).into(),
     ]);
     (text, blocks)
 }
 
 /// The help request once the pod is back: no button, a thank-you.
-pub fn help_closed(pod: &PodConfig) -> (String, Value) {
+pub fn help_closed(pod: &PodConfig) -> (String, Blocks) {
     let text = format!(
         ":white_check_mark: The {} pod is back to full strength; no more help is needed. Thank you to everyone who offered!",
         pod.name
     );
-    let blocks = json!([section(&text)]);
+    let blocks = Blocks::new(vec![section(&text)]);
     (text, blocks)
 }
 
@@ -182,7 +177,7 @@ pub fn all_clear(
     helpers: &[UserId],
     restored: &[Move],
     by_until: bool,
-) -> (String, Value) {
+) -> (String, Blocks) {
     let mut text = format!(
         ":white_check_mark: *All clear: the {} pod is back to full strength* after {}{}. Meetings and regular work are back on.",
         pod.name,
@@ -211,7 +206,7 @@ pub fn all_clear(
             pods::join_people(helpers)
         ));
     }
-    let blocks = json!([section(&text)]);
+    let blocks = Blocks::new(vec![section(&text)]);
     (message_text(&text), blocks)
 }
 
@@ -292,7 +287,7 @@ pub fn status_line(pod: &PodConfig, switch: Option<&Switch>, now: DateTime<Utc>)
     }
 }
 
-pub fn home_section(pod: &PodConfig, switch: &Switch, now: DateTime<Utc>) -> Value {
+pub fn home_section(pod: &PodConfig, switch: &Switch, now: DateTime<Utc>) -> Block {
     section(&format!(
         "*The {} pod is understaffed {}.*\n{}",
         pod.name,
@@ -304,7 +299,8 @@ pub fn home_section(pod: &PodConfig, switch: &Switch, now: DateTime<Utc>) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::block_kit;
+    use crate::domain::block_kit::{self, View};
+    use serde_json::Value;
 
     use chrono::TimeZone;
 
@@ -328,6 +324,45 @@ mod tests {
             .expect("parses")
             .pods
             .remove(0)
+    }
+
+    /// Inside Slack's limits, and pinging no one.
+    fn check(payload: &Value) {
+        block_kit::assert_within_limits(payload);
+        let body = payload.to_string();
+        assert!(!body.contains("<!"), "{body}");
+    }
+
+    #[test]
+    fn renderers_fit_slack_with_ordinary_input() {
+        let text =
+            "[[pods]]\nname = \"support\"\nchannel = \"C0SUPPORT1\"\nmembers = [\"U0ALICE001\"]\n";
+        let pod = crate::config::TeamConfig::parse(text, "t.toml")
+            .expect("parses")
+            .pods
+            .remove(0);
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+        let switch = Switch {
+            id: 1,
+            pod: pod.name.clone(),
+            reason: "two people out sick".into(),
+            started_by: "U0M00000000".into(),
+            started_at: now,
+            until_at: None,
+        };
+        let (_, request) = help_request(&pod, "support");
+        let body = request.to_value();
+        assert_eq!(body[1]["elements"][0]["action_id"], "staffing_help");
+        assert_eq!(body[1]["elements"][0]["value"], "support");
+        for b in [
+            announcement(&pod, &switch, &[], now).1.to_value(),
+            body,
+            help_closed(&pod).1.to_value(),
+            all_clear(&pod, 3_600, &[], &[], false).1.to_value(),
+            View::home(vec![home_section(&pod, &switch, now)]).to_value(),
+        ] {
+            check(&b);
+        }
     }
 
     #[test]
@@ -359,18 +394,16 @@ mod tests {
                 until_at: Some(now + chrono::Duration::days(400)),
             };
             let (text, blocks) = announcement(&pod, &switch, &moves, now);
-            let home = json!({"type": "home", "blocks": [home_section(&pod, &switch, now)]});
+            let home = View::home(vec![home_section(&pod, &switch, now)]);
             let (_, all_clear) = all_clear(&pod, i64::MAX, &pod.members, &moves, true);
             for b in [
-                blocks,
-                help_request(&pod, &"v".repeat(block_kit::BUTTON_VALUE_CHARS)).1,
-                help_closed(&pod).1,
-                all_clear,
-                home,
+                blocks.to_value(),
+                help_request(&pod, &"v".repeat(10_000)).1.to_value(),
+                help_closed(&pod).1.to_value(),
+                all_clear.to_value(),
+                home.to_value(),
             ] {
-                block_kit::assert_within_limits(&b);
-                let body = b.to_string();
-                assert!(!body.contains("<!"), "{body}");
+                check(&b);
             }
             assert!(text.chars().count() <= block_kit::MESSAGE_TEXT_CHARS);
             for said in [

@@ -8,8 +8,8 @@ mod store;
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::Value;
 
+use crate::domain::block_kit::Block;
 use crate::{
     domain::ids::{UserId, unescape_text},
     error::{AppError, user_error},
@@ -46,7 +46,7 @@ impl Feature for Trophy {
         tick(app, now).await
     }
 
-    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Value>, AppError> {
+    async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
         home_blocks(app, tx, user).await
     }
 }
@@ -187,7 +187,7 @@ async fn hand_over(
         let (text, blocks) = render::announcement(name, &pass);
         outbox::enqueue_with_fallback(
             tx,
-            &Outgoing::post(channel, text, Some(blocks)),
+            &Outgoing::post(channel, text, Some(blocks.to_value())),
             Some(Outgoing::Ephemeral {
                 channel: inv.channel.to_string(),
                 user: inv.user.to_string(),
@@ -203,7 +203,7 @@ async fn hand_over(
         &Outgoing::DirectMessage {
             user: to.to_string(),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
         },
     )
     .await?;
@@ -220,7 +220,7 @@ pub async fn home_blocks(
     app: &Team,
     tx: &mut Tx<'_>,
     user: &UserId,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<Vec<Block>, AppError> {
     let current = store::current(tx).await?;
     Ok(render::home(
         trophy_name(app),
@@ -262,7 +262,7 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
         &Outgoing::DirectMessage {
             user: current.to.to_string(),
             text,
-            blocks: Some(blocks),
+            blocks: Some(blocks.to_value()),
         },
     )
     .await?;

@@ -1,21 +1,19 @@
 //! Every message about the trophy that people read, kept together for review.
 //! Block Kit always comes with the same words as plain `text`.
 
-use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
-
 use super::{
     parse::{MAX_REASON_CHARS, ParseError, Verb},
     store::{Kind, Pass},
 };
 use crate::{
     domain::{
-        block_kit::{context, header, message_text, section},
+        block_kit::{Block, Blocks, context, header, message_text, section},
         ids::{ChannelId, UserId},
         mrkdwn,
     },
     features::Reply,
 };
+use chrono::{DateTime, Utc};
 
 /// A date every reader sees in their own time zone (Slack renders it).
 fn date(at: DateTime<Utc>) -> String {
@@ -59,10 +57,10 @@ pub fn chain_line(p: &Pass) -> String {
     )
 }
 
-fn with_blocks(text: String, blocks: Vec<Value>) -> Reply {
+fn with_blocks(text: String, blocks: Vec<Block>) -> Reply {
     Reply {
         text: message_text(&text),
-        blocks: Some(Value::Array(blocks)),
+        blocks: Some(Blocks::new(blocks).to_value()),
         in_channel: false,
     }
 }
@@ -284,9 +282,9 @@ fn what_happened(name: &str, p: &Pass) -> String {
 }
 
 /// The post in the kudos channel.
-pub fn announcement(name: &str, p: &Pass) -> (String, Value) {
+pub fn announcement(name: &str, p: &Pass) -> (String, Blocks) {
     let text = format!(":trophy: {}", what_happened(name, p));
-    let blocks = json!([
+    let blocks = Blocks::new(vec![
         section(&text),
         context(&format!(
             "Pass #{} · see the whole chain with `/trophy history`",
@@ -297,7 +295,7 @@ pub fn announcement(name: &str, p: &Pass) -> (String, Value) {
 }
 
 /// The direct message to the new holder.
-pub fn welcome(name: &str, p: &Pass) -> (String, Value) {
+pub fn welcome(name: &str, p: &Pass) -> (String, Blocks) {
     let why = quoted(&p.reason);
     let how_it_came = match (p.kind, &p.from) {
         (Kind::Pass, Some(from)) => format!("<@{from}> passed it to you for {why}."),
@@ -307,7 +305,7 @@ pub fn welcome(name: &str, p: &Pass) -> (String, Value) {
     let head = format!(":trophy: You now hold the *{name}*! {how_it_came}");
     let how = "Keep it until you see a colleague go beyond for a customer, then pass it on with `/trophy pass @colleague what they did`.";
     let text = format!("{head}\n{how}");
-    (text, json!([section(&head), context(how)]))
+    (text, Blocks::new(vec![section(&head), context(how)]))
 }
 
 /// The caller's confirmation. `announced_in` is None when no kudos channel is set.
@@ -336,13 +334,13 @@ pub fn announcement_refused(name: &str, channel: &ChannelId) -> String {
 }
 
 /// The holder's gentle reminder after `days` days.
-pub fn nudge(name: &str, days: i64) -> (String, Value) {
+pub fn nudge(name: &str, days: i64) -> (String, Blocks) {
     let head = format!(
         ":trophy: You've held the *{name}* for {days} days. No rush, but who went beyond for a customer this week?"
     );
     let how = "When you spot them, pass it on with `/trophy pass @colleague what they did`.";
     let text = format!("{head}\n{how}");
-    (text, json!([section(&head), context(how)]))
+    (text, Blocks::new(vec![section(&head), context(how)]))
 }
 
 /// The trophy's part of the App Home.
@@ -352,8 +350,8 @@ pub fn home(
     user: &UserId,
     is_manager: bool,
     now: DateTime<Utc>,
-) -> Vec<Value> {
-    let mut blocks = vec![json!({"type": "divider"}), header(&format!("{name} 🏆"))];
+) -> Vec<Block> {
+    let mut blocks = vec![Block::Divider, header(&format!("{name} 🏆"))];
     match current {
         Some(p) if &p.to == user => {
             blocks.push(section(&format!(
@@ -385,8 +383,9 @@ pub fn home(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::block_kit;
+    use crate::domain::block_kit::{self, View};
     use chrono::TimeZone;
+    use serde_json::Value;
 
     fn pass(kind: Kind, from: Option<&str>) -> Pass {
         Pass {
@@ -418,6 +417,38 @@ mod tests {
     }
 
     #[test]
+    fn renderers_fit_slack_with_ordinary_input() {
+        let name = "Needful Trophy";
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let passes: Vec<Pass> = [(Kind::First, None), (Kind::Pass, Some("U0ALICE001"))]
+            .into_iter()
+            .map(|(kind, from)| pass(kind, from))
+            .collect();
+        for reply in [
+            status(name, Some(&passes[1]), &passes, now),
+            status(name, Some(&passes[0]), &passes[..1], now),
+            history(name, 1, 2, 12, &passes),
+            history(name, 2, 2, 12, &passes),
+        ] {
+            check(&reply.blocks.unwrap_or_default());
+        }
+        for p in &passes {
+            check(&announcement(name, p).1.to_value());
+            check(&welcome(name, p).1.to_value());
+        }
+        check(&nudge(name, 8).1.to_value());
+        let holder = UserId::parse("U0BOB00001").unwrap();
+        let other = UserId::parse("U0CAROL001").unwrap();
+        for (current, me) in [
+            (Some(&passes[1]), &holder),
+            (Some(&passes[1]), &other),
+            (None, &other),
+        ] {
+            check(&View::home(home(name, current, me, true, now)).to_value());
+        }
+    }
+
+    #[test]
     fn renderers_fit_slack_with_maximal_input() {
         let name = "N".repeat(200);
         let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
@@ -444,15 +475,14 @@ mod tests {
                 assert!(reply.text.chars().count() <= block_kit::MESSAGE_TEXT_CHARS);
             }
             for p in &passes[..3] {
-                check(&announcement(&name, p).1);
-                check(&welcome(&name, p).1);
+                check(&announcement(&name, p).1.to_value());
+                check(&welcome(&name, p).1.to_value());
             }
-            check(&nudge(&name, i64::MAX).1);
+            check(&nudge(&name, i64::MAX).1.to_value());
             let me = UserId::parse("U0BOB00001").unwrap();
             for current in [Some(top), None] {
                 for manager in [true, false] {
-                    let home = Value::Array(home(&name, current, &me, manager, now));
-                    check(&json!({"type": "home", "blocks": home}));
+                    check(&View::home(home(&name, current, &me, manager, now)).to_value());
                 }
             }
         }
