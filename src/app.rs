@@ -12,38 +12,9 @@ use crate::{
     features::Team,
     outbox::worker::Worker,
     slack::{client::SlackApi, verify::Verifier},
-    storage::{self, Db},
+    state::{App, AppState, Mode},
+    storage,
 };
-
-/// What every handler can reach: the features' part ([`Team`]) and the
-/// transport's.
-pub struct AppState {
-    pub team: Arc<Team>,
-    /// A read-only pool for /healthz and /metrics, so they never wait behind
-    /// a write on the team's pool (a pool of one that writers hold) nor hold
-    /// one up.
-    pub reader: Db,
-    pub outbox_gauges: crate::telemetry::OutboxGauges,
-    /// Memory shared by the request bodies being read at once.
-    pub body_budget: crate::slack::body::BodyBudget,
-    pub slack: SlackApi,
-    /// Events API deliveries wait here to be applied in batches.
-    pub events: crate::group_commit::EventQueue,
-    pub verifier: Verifier,
-    /// The clock time of the last completed scheduler tick (tests wait on it).
-    pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
-}
-
-pub type App = Arc<AppState>;
-
-/// How the bot hears from Slack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Slack POSTs to our public URL.
-    Http,
-    /// We hold a WebSocket open to Slack (no public URL needed).
-    SocketMode,
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -158,12 +129,26 @@ impl Application {
             checkpointer,
             shutdown: CancellationToken::new(),
         };
-        // The batch writer ends when the state (and so its queue) is dropped.
+        // The batch writer ends when the state (and so its queue) is dropped;
+        // it reaches the handlers through a weak handle for the same reason.
+        let weak = Arc::downgrade(&application.state);
+        let apply: crate::group_commit::Applier = Arc::new(move |db, events| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                match weak.upgrade() {
+                    Some(app) => crate::handlers::apply_events(&app, db, events).await,
+                    None => events
+                        .iter()
+                        .map(|_| Err(crate::group_commit::stopping()))
+                        .collect(),
+                }
+            })
+        });
         crate::group_commit::start(
             batches,
             event_writer,
             application.state.team.settings.env.database_url.clone(),
-            Arc::downgrade(&application.state),
+            apply,
         )
         .context("could not start the event writer")?;
         // The worker renders App Homes and celebrations at delivery; it

@@ -6,7 +6,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::{
-    app::{Application, Mode},
+    Mode,
+    app::Application,
     config::{EnvSettings, Settings, TeamConfig},
     features::{self, export},
     storage,

@@ -15,19 +15,18 @@
 //! the two take turns at SQLite's write lock ([`storage::write_lock`]). See
 //! BENCHMARKS.md for what each step bought.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 #[cfg(test)]
 use std::time::Duration;
 
-use futures::FutureExt as _;
+use futures::{FutureExt as _, future::BoxFuture};
 use sqlx::SqliteConnection;
 use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot};
 
 use crate::{
-    app::AppState,
     domain::input::Delivery,
+    domain::reply::Handled,
     error::AppError,
-    handlers::{self, Handled},
     storage::{
         self,
         direct::Borrowed,
@@ -107,7 +106,20 @@ impl Writer {
 pub struct Receiver {
     jobs: mpsc::Receiver<Job>,
     turn: Arc<Mutex<()>>,
+    health: Arc<WriteHealth>,
 }
+
+/// Applies a batch of deliveries in order on the writer's connection and
+/// answers for each. The app gives the handlers' own
+/// ([`crate::handlers::apply_events`]); the writer only knows how to batch.
+pub type Applier = Arc<
+    dyn for<'a> Fn(
+            &'a mut rusqlite::Connection,
+            Vec<Delivery>,
+        ) -> BoxFuture<'a, Vec<Result<Handled, AppError>>>
+        + Send
+        + Sync,
+>;
 
 impl EventQueue {
     /// `health` hears how every write through the queue went.
@@ -116,10 +128,13 @@ impl EventQueue {
         let turn = Arc::new(Mutex::new(()));
         (
             Self {
-                writer: Writer { sender, health },
+                writer: Writer {
+                    sender,
+                    health: health.clone(),
+                },
                 turn: turn.clone(),
             },
-            Receiver { jobs, turn },
+            Receiver { jobs, turn, health },
         )
     }
 
@@ -167,14 +182,14 @@ pub fn start(
     receiver: Receiver,
     conn: SqliteConnection,
     database_url: String,
-    app: Weak<AppState>,
+    apply: Applier,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     std::thread::Builder::new()
         .name("needful-writer".into())
-        .spawn(move || runtime.block_on(run(receiver, conn, database_url, app)))?;
+        .spawn(move || runtime.block_on(run(receiver, conn, database_url, apply)))?;
     Ok(())
 }
 
@@ -189,14 +204,17 @@ async fn run(
     Receiver {
         jobs: mut receiver,
         turn,
+        health,
     }: Receiver,
     mut conn: SqliteConnection,
     database_url: String,
-    app: Weak<AppState>,
+    apply: Applier,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
-        let why = match write_batches(&mut receiver, &turn, &mut jobs, &mut conn, &app).await {
+        let why = match write_batches(&mut receiver, &turn, &mut jobs, &mut conn, &apply, &health)
+            .await
+        {
             Ended::Stopped => return,
             Ended::Broken(why) => why,
         };
@@ -231,7 +249,8 @@ async fn write_batches(
     turn: &Mutex<()>,
     jobs: &mut Vec<Job>,
     conn: &mut SqliteConnection,
-    app: &Weak<AppState>,
+    apply: &Applier,
+    health: &WriteHealth,
 ) -> Ended {
     let mut db = match Borrowed::lock(conn).await {
         Ok(db) => db,
@@ -264,16 +283,11 @@ async fn write_batches(
         }
         if !events.is_empty() {
             let count = events.len();
-            let results = match app.upgrade() {
-                Some(app) => apply(&app, &mut db, events).await,
-                None => (0..count).map(|_| Err(stopping())).collect(),
-            };
+            let results = apply_guarded(apply, &mut db, events).await;
             metrics::histogram!("needful_event_batch_size").record(count as f64);
-            if let Some(app) = app.upgrade() {
-                match results.iter().find_map(|r| r.as_ref().err()) {
-                    Some(e) => app.team.writes.failed(&format!("{e:#}")),
-                    None => app.team.writes.succeeded(),
-                }
+            match results.iter().find_map(|r| r.as_ref().err()) {
+                Some(e) => health.failed(&format!("{e:#}")),
+                None => health.succeeded(),
             }
             drop(in_flight);
             for (reply, result) in replies.into_iter().zip(results) {
@@ -296,19 +310,19 @@ async fn write_batches(
     }
 }
 
-fn stopping() -> AppError {
+pub fn stopping() -> AppError {
     AppError::Internal(anyhow::anyhow!("needful is stopping"))
 }
 
 /// Applies one batch; a bug must not take the writer down with it: the batch
 /// fails (Slack retries it) and the next one goes on.
-async fn apply(
-    app: &crate::app::App,
+async fn apply_guarded(
+    apply: &Applier,
     db: &mut rusqlite::Connection,
     events: Vec<Delivery>,
 ) -> Vec<Result<Handled, AppError>> {
     let count = events.len();
-    std::panic::AssertUnwindSafe(handlers::apply_events(app, db, events))
+    std::panic::AssertUnwindSafe(apply(db, events))
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {
@@ -333,7 +347,10 @@ mod tests {
         drop(storage::connect(&url).await.unwrap()); // migrated
         let conn = storage::connect_event_writer(&url).await.unwrap();
         let (queue, receiver) = EventQueue::new(Default::default());
-        start(receiver, conn, url, Weak::new()).unwrap();
+        let gone: Applier = Arc::new(|_, events| {
+            Box::pin(async move { events.iter().map(|_| Err(stopping())).collect() })
+        });
+        start(receiver, conn, url, gone).unwrap();
         let writer = queue.writer();
         (queue, writer, dir)
     }

@@ -6,20 +6,16 @@
 //! rows it causes commit together, and only then is Slack acknowledged.
 
 use crate::{
-    app::App,
-    domain::input::{Delivery, Event, Interaction, ReactionInput, SlashCommand},
+    domain::{
+        input::{Delivery, Event, Interaction, ReactionInput, SlashCommand},
+        reply::Handled,
+    },
     error::{AppError, INTERNAL_ERROR_TEXT},
     features::{self, Answer, Reply},
-    registry, storage,
+    registry,
+    state::App,
+    storage,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Handled {
-    Applied,
-    Duplicate,
-    Ignored,
-    Failed,
-}
 
 /// Applies one Events API delivery exactly once; it joins whatever else is
 /// waiting in one transaction (see [`crate::group_commit`]).

@@ -19,7 +19,9 @@ pub mod server;
 pub mod slack;
 #[cfg(feature = "simulator")]
 pub mod slack_sim;
+pub mod state;
 pub mod storage;
 pub mod telemetry;
 
-pub use app::{Application, Mode};
+pub use app::Application;
+pub use state::Mode;

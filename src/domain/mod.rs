@@ -7,3 +7,4 @@ pub mod ids;
 pub mod input;
 pub mod mrkdwn;
 pub mod reply;
+pub mod workspace;

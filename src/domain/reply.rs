@@ -31,3 +31,27 @@ pub enum Answer {
     /// A form stays open with these messages under its fields (block id → message).
     FieldErrors(BTreeMap<String, String>),
 }
+
+/// What became of a request: the transports count them by this, and Slack
+/// hears 200 for all but [`Handled::Failed`] events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Applied,
+    /// A redelivery of something already applied.
+    Duplicate,
+    /// Not one of ours.
+    Ignored,
+    Failed,
+}
+
+impl Handled {
+    /// The metrics label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Handled::Applied => "ok",
+            Handled::Duplicate => "duplicate",
+            Handled::Ignored => "ignored",
+            Handled::Failed => "error",
+        }
+    }
+}

@@ -13,7 +13,7 @@ pub mod staffing;
 mod team;
 pub mod trophy;
 
-pub use team::{Team, Workspace};
+pub use team::Team;
 
 pub use crate::domain::{
     input::{ButtonPress, FormSubmission, MessageInput, SlashCommand},

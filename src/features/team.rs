@@ -8,21 +8,12 @@ use std::sync::Arc;
 use crate::{
     clock::SharedClock,
     config::Settings,
-    domain::ids::UserId,
+    domain::{ids::UserId, workspace::Workspace},
     outbox::worker::Worker,
     storage::{Db, health::WriteHealth},
 };
 
 use super::kudos::DailyCounts;
-
-/// What features learn about the workspace needful is installed in. The
-/// transport keeps it current (it learns it from Slack's `auth.test`).
-pub trait Workspace: Send + Sync {
-    /// needful's own user id, once known.
-    fn bot_user(&self) -> Option<UserId>;
-    /// A link to message `ts` in `channel`, once the workspace's address is known.
-    fn message_link(&self, channel: &str, ts: &str) -> Option<String>;
-}
 
 pub struct Team {
     pub db: Db,

@@ -15,7 +15,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::{app::App, storage};
+use crate::{state::App, storage};
 
 /// How long a delivery's id is remembered (Slack's retries end within minutes).
 pub const KEEP_EVENT_IDS: Duration = Duration::days(7);

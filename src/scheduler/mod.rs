@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::{app::App, storage::Tx};
+use crate::{state::App, storage::Tx};
 
 /// How often jobs look at the clock when nothing moved it.
 const TICK: Duration = Duration::from_secs(15);

@@ -6,10 +6,11 @@
 use slack_morphism::prelude::*;
 
 use crate::{
-    app::App,
+    domain::reply::Handled,
     domain::reply::{Answer, Reply},
     error::{AppError, INTERNAL_ERROR_TEXT},
-    handlers::{self, Handled},
+    handlers,
+    state::App,
 };
 
 use super::inbound;

@@ -10,7 +10,7 @@ use axum::{
 };
 use tokio::sync::Semaphore;
 
-use crate::{app::App, slack::verify::Rejection};
+use crate::{slack::verify::Rejection, state::App};
 
 /// Larger bodies are refused (413) without being read whole. Slack's events
 /// and commands are a few KiB; an interaction carries the whole view or

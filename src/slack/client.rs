@@ -91,7 +91,7 @@ impl SlackApi {
 
 /// The features learn who needful is and where the workspace lives from
 /// the installation this client learned.
-impl crate::features::Workspace for SlackApi {
+impl crate::domain::workspace::Workspace for SlackApi {
     fn bot_user(&self) -> Option<crate::domain::ids::UserId> {
         self.access().installation().map(|i| i.bot_user_id.clone())
     }

@@ -18,7 +18,7 @@ use slack_morphism::prelude::*;
 
 use super::origin::{Origin, Refusal};
 use super::render;
-use crate::app::App;
+use crate::state::App;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {

@@ -15,14 +15,13 @@ use serde_json::json;
 use slack_morphism::prelude::*;
 
 use crate::{
-    app::{App, Mode},
-    handlers::Handled,
     slack::{
         answer,
         body::{Refused, SSL_CHECK_MAX_BYTES, is_unsigned, read_bounded, read_signed, rejected},
         decode, gate,
         verify::Rejection,
     },
+    state::{App, Mode},
     storage,
 };
 
@@ -243,15 +242,4 @@ async fn metrics_text(State(app): State<App>) -> Response {
         text,
     )
         .into_response()
-}
-
-impl Handled {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Handled::Applied => "ok",
-            Handled::Duplicate => "duplicate",
-            Handled::Ignored => "ignored",
-            Handled::Failed => "error",
-        }
-    }
 }

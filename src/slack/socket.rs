@@ -9,14 +9,14 @@ use anyhow::Context as _;
 use slack_morphism::prelude::*;
 
 use crate::{
-    app::App,
-    handlers::Handled,
+    domain::reply::Handled,
     slack::{
         answer,
         client::Connector,
         gate::{self, EventGate},
         origin::Origin,
     },
+    state::App,
 };
 
 type State = SlackClientEventsUserState;

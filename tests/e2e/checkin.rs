@@ -7,10 +7,10 @@ use std::{sync::Arc, time::Duration};
 use chrono::{DateTime, TimeZone, Utc};
 use needful::{
     Application, Mode,
-    app::App,
     clock::ManualClock,
     config::{EnvSettings, Secret, Settings, TeamConfig},
     slack_sim::{Call, SimUser, SlackSim, payloads},
+    state::App,
 };
 use serde_json::json;
 use tempfile::TempDir;

@@ -1,0 +1,38 @@
+//! What every request handler can reach: the features' part ([`Team`]) and
+//! the transport's. [`crate::app`] builds it; everything else only reads it.
+
+use std::sync::Arc;
+
+use crate::{
+    features::Team,
+    slack::{client::SlackApi, verify::Verifier},
+    storage::Db,
+};
+
+pub struct AppState {
+    pub team: Arc<Team>,
+    /// A read-only pool for /healthz and /metrics, so they never wait behind
+    /// a write on the team's pool (a pool of one that writers hold) nor hold
+    /// one up.
+    pub reader: Db,
+    pub outbox_gauges: crate::telemetry::OutboxGauges,
+    /// Memory shared by the request bodies being read at once.
+    pub body_budget: crate::slack::body::BodyBudget,
+    pub slack: SlackApi,
+    /// Events API deliveries wait here to be applied in batches.
+    pub events: crate::group_commit::EventQueue,
+    pub verifier: Verifier,
+    /// The clock time of the last completed scheduler tick (tests wait on it).
+    pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
+}
+
+pub type App = Arc<AppState>;
+
+/// How the bot hears from Slack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Slack POSTs to our public URL.
+    Http,
+    /// We hold a WebSocket open to Slack (no public URL needed).
+    SocketMode,
+}
