@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    clock::{OffsetClock, SharedClock, SystemClock},
+    clock::{OffsetClock, SharedClock, SharedTimer, SystemClock, SystemTimer},
     config::Settings,
     outbox::worker::Worker,
     slack::{client::SlackApi, verify::Verifier},
@@ -25,6 +25,8 @@ pub struct AppState {
     pub body_budget: crate::slack::body::BodyBudget,
     pub settings: Settings,
     pub clock: SharedClock,
+    /// Real time for Slack's limits (see [`crate::clock::Timer`]).
+    pub timer: SharedTimer,
     pub slack: SlackApi,
     pub outbox: Arc<Worker>,
     /// Events API deliveries wait here to be applied in batches.
@@ -80,11 +82,14 @@ pub struct Application {
 
 impl Application {
     /// Opens the database (applying migrations) and binds the listener.
+    /// Tests pass their own clock and timer; None is the real one.
     pub async fn build(
         settings: Settings,
         clock: Option<SharedClock>,
+        timer: Option<SharedTimer>,
         mode: Mode,
     ) -> anyhow::Result<Self> {
+        let timer = timer.unwrap_or_else(|| Arc::new(SystemTimer));
         let clock: SharedClock = match (clock, settings.env.clock_start) {
             (Some(clock), _) => clock,
             (None, Some(start)) => {
@@ -135,6 +140,8 @@ impl Application {
             events.writer(),
             slack.clone(),
             settings.team.outbox.clone(),
+            clock.clone(),
+            timer.clone(),
         );
         let listener = TcpListener::bind(settings.env.listen)
             .await
@@ -165,6 +172,7 @@ impl Application {
                 body_budget: Default::default(),
                 settings,
                 clock,
+                timer,
                 slack,
                 outbox,
                 events,
