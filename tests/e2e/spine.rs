@@ -707,8 +707,12 @@ async fn delivery_ids_are_forgotten_after_a_week_and_waiting_messages_never() {
     app.advance_to(start + chrono::Duration::days(8)).await;
     assert_eq!(ids().await, [second], "only the older id is forgotten");
     assert_eq!(app.count(waiting).await, 1, "a waiting message stays");
-    // Finished rows are kept a month by the wall clock, which has not moved.
+    // Finished rows are kept a month of business time, then forgotten.
     assert!(app.count(sent).await >= 1);
+    let last = app.count("SELECT MAX(id) FROM outbox").await;
+    app.advance_to(start + chrono::Duration::days(31)).await;
+    let sent_then = format!("{sent} AND id <= {last}");
+    assert_eq!(app.count(&sent_then).await, 0, "kept past a month");
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("needful_pruned_rows_total{table=\"processed_events\"}"),
