@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    clock::{OffsetClock, SharedClock, SystemClock},
+    clock::{OffsetClock, SharedClock, SharedTimer, SystemClock, SystemTimer},
     config::Settings,
     features::Team,
     outbox::worker::Worker,
@@ -29,11 +29,14 @@ pub struct Application {
 
 impl Application {
     /// Opens the database (applying migrations) and binds the listener.
+    /// Tests pass their own clock and timer; None is the real one.
     pub async fn build(
         settings: Settings,
         clock: Option<SharedClock>,
+        timer: Option<SharedTimer>,
         mode: Mode,
     ) -> anyhow::Result<Self> {
+        let timer = timer.unwrap_or_else(|| Arc::new(SystemTimer));
         let clock: SharedClock = match (clock, settings.env.clock_start) {
             (Some(clock), _) => clock,
             (None, Some(start)) => {
@@ -84,6 +87,8 @@ impl Application {
             events.writer(),
             slack.clone(),
             settings.team.outbox.clone(),
+            clock.clone(),
+            timer.clone(),
         );
         let listener = TcpListener::bind(settings.env.listen)
             .await

@@ -95,7 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // Listen for signals before anything else, so SIGTERM during
             // start-up is a graceful stop too.
             let signal = shutdown_signal();
-            let app = Application::build(settings()?, None, mode).await?;
+            let app = Application::build(settings()?, None, None, mode).await?;
             let token = app.shutdown_token();
             tokio::spawn(async move {
                 signal.await;

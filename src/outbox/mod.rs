@@ -246,7 +246,11 @@ pub async fn enqueue_many(
         return Ok(());
     }
     let rows = rows(messages).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    storage::outbox::insert(tx, &rows).await
+    // Features do not hand `enqueue` their business time yet, so these rows
+    // are stamped with the system clock: the business clock itself outside
+    // rehearsals and tests. The worker ages rows knowing it
+    // ([`worker::Worker`]'s `age`).
+    storage::outbox::insert(tx, &rows, chrono::Utc::now()).await
 }
 
 /// The outbox rows [`enqueue_many`] writes, for a caller that writes them

@@ -1,5 +1,12 @@
 //! Delivers outbox rows: paced per channel, in order per conversation, with
 //! Slack's `Retry-After` honoured per method and backoff on trouble.
+//!
+//! Two times. Pacing, `Retry-After`, backoff and leases are real durations,
+//! because Slack's limits run on real time: they are read from the app's
+//! [`Timer`](crate::clock::Timer). A row's age (stale celebrations, giving
+//! up, the oldest-waiting gauge) and the stamps housekeeping ages rows by
+//! are business time, from the app's [`Clock`](crate::clock::Clock). So
+//! moving the business clock never releases a row early.
 
 use std::{
     collections::HashMap,
@@ -8,11 +15,12 @@ use std::{
 };
 
 use futures::future::{BoxFuture, join_all};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::{CELEBRATION_KEYS, MessageRef, Outgoing, Stored, deliver, waiting::Waiting};
 use crate::{
+    clock::{SharedClock, SharedTimer},
     config::OutboxConfig,
     group_commit::Writer,
     slack::client::SlackApi,
@@ -51,6 +59,13 @@ pub struct Worker {
     waiting: Arc<Waiting>,
     /// Channels whose oldest-waiting gauge was set on the last scan.
     gauged: Mutex<std::collections::HashSet<String>>,
+    /// Business time: rows' ages and stamps.
+    clock: SharedClock,
+    /// Real time: pacing, Retry-After, backoff, leases.
+    timer: SharedTimer,
+    /// The timer's time at the last scan that found nothing to send: every
+    /// row due by then has been tried (tests that drive the timer wait on it).
+    idle: watch::Sender<Instant>,
 }
 
 /// What a message rendered at delivery becomes: the message to send and
@@ -74,10 +89,6 @@ struct Pacing {
     home_next: Option<Instant>,
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 /// The calls a post or edit may make before its own (see `deliver`): the
 /// permalink and quote it shows, the DM channel it goes to.
 const PREPARING_METHODS: [&str; 3] = [
@@ -97,7 +108,10 @@ impl Worker {
         writer: Writer,
         api: SlackApi,
         config: OutboxConfig,
+        clock: SharedClock,
+        timer: SharedTimer,
     ) -> Arc<Self> {
+        let idle = watch::channel(timer.now()).0;
         Arc::new(Self {
             db,
             reader,
@@ -109,7 +123,30 @@ impl Worker {
             renderer: OnceLock::new(),
             waiting: Arc::default(),
             gauged: Mutex::default(),
+            clock,
+            timer,
+            idle,
         })
+    }
+
+    /// The timer's time at the last scan that found nothing due.
+    pub fn idle(&self) -> watch::Receiver<Instant> {
+        self.idle.subscribe()
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.timer.now_ms()
+    }
+
+    /// How long a row created at `created_at` has waited, in business time.
+    /// Rows features enqueue are stamped with the system clock for now (see
+    /// [`super::enqueue_many`]), the others with the business clock; the
+    /// lesser reading is exact for both outside rehearsals and tests, and in
+    /// them never makes a row look older than it is.
+    fn age(&self, created_at: chrono::DateTime<chrono::Utc>) -> Duration {
+        let business = self.clock.now() - created_at;
+        let system = chrono::Utc::now() - created_at;
+        business.min(system).to_std().unwrap_or_default()
     }
 
     /// The markers the event writer knows to be waiting.
@@ -144,12 +181,20 @@ impl Worker {
                 shutdown.cancelled().await;
                 break;
             }
+            // Real time: the gap below spares the database, not Slack.
             let scanned = Instant::now();
-            let attempted = self.run_once_logged().await;
+            let (attempted, next_due) = self.run_once_logged().await;
             if attempted == 0 {
+                // Wakes when the first paced or backed-off row comes due,
+                // besides the poll.
+                let due = match next_due {
+                    Some(at) => self.timer.sleep_until(at),
+                    None => Box::pin(std::future::pending()),
+                };
                 tokio::select! {
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = due => {}
                     _ = shutdown.cancelled() => {}
                 }
             }
@@ -158,38 +203,38 @@ impl Worker {
             // requests. Deliveries are paced in seconds, so this costs nothing.
             tokio::time::sleep_until((scanned + MIN_SCAN_GAP).into()).await;
         }
-        let deadline = Instant::now() + FLUSH_FOR;
-        while Instant::now() < deadline
+        let deadline = self.timer.now() + FLUSH_FOR;
+        while self.timer.now() < deadline
             && !self.api.access().is_revoked()
-            && self.run_once_logged().await > 0
+            && self.run_once_logged().await.0 > 0
         {}
         tracing::info!("outbox worker stopped");
     }
 
-    async fn run_once_logged(&self) -> usize {
+    /// [`Self::run_once`], with a read error logged and waited out.
+    async fn run_once_logged(&self) -> (usize, Option<Instant>) {
         match self.run_once().await {
-            Ok(n) => n,
+            Ok(done) => done,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox: could not read pending messages; will retry");
                 tokio::time::sleep(self.config.poll_interval).await;
-                0
+                (0, None)
             }
         }
     }
 
-    /// Attempts every row that may be sent now. Returns how many were attempted.
-    pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
+    /// Attempts every row that may be sent now. Returns how many were
+    /// attempted and, when none was, the first time one waiting may be.
+    pub async fn run_once(&self) -> Result<(usize, Option<Instant>), sqlx::Error> {
+        let now = self.timer.now();
+        let ms = self.timer.now_ms();
         // App Homes go one per `home_interval`: until the next one's turn,
         // the scan jumps over the (possibly hundreds of) people waiting.
-        let homes_due = self
-            .pacing()
-            .home_next
-            .is_none_or(|next| next <= Instant::now());
+        let homes_due = self.pacing().home_next.is_none_or(|next| next <= now);
         let skip = (!homes_due).then_some(super::HOME_KEYS);
         let heads = storage::outbox::heads(&self.reader, 1000, skip).await?;
         self.gauge_oldest(&heads);
-        let now = Instant::now();
-        let ms = now_ms();
+        let next_due = self.next_due(&heads, now, ms);
         let mut home_taken = false;
         let due: Vec<Row> = {
             let pacing = self.pacing.lock().unwrap_or_else(|e| e.into_inner());
@@ -227,14 +272,34 @@ impl Worker {
         };
         let attempted = due.len();
         join_all(due.into_iter().map(|row| self.attempt(row))).await;
-        Ok(attempted)
+        if attempted == 0 {
+            self.idle.send_replace(now);
+        }
+        Ok((attempted, next_due))
+    }
+
+    /// The first time after `now` that a waiting row's backoff, its
+    /// channel's pacing or a method's Retry-After ends (whichever holds it
+    /// back, waking early costs one scan).
+    fn next_due(&self, heads: &[Row], now: Instant, ms: i64) -> Option<Instant> {
+        let backoffs = heads
+            .iter()
+            .filter(|row| row.not_before > ms)
+            .map(|row| now + Duration::from_millis((row.not_before - ms) as u64));
+        let pacing = self.pacing();
+        let paced = (pacing.channel_next.values())
+            .chain(pacing.method_blocked.values())
+            .chain(pacing.home_next.iter())
+            .copied()
+            .filter(|at| *at > now);
+        backoffs.chain(paced).min()
     }
 
     async fn attempt(&self, row: Row) {
         if let Some(key) = &row.render_key {
             self.waiting.claiming(key);
         }
-        let (id, ms, lease) = (row.id, now_ms(), self.config.lease.as_millis() as i64);
+        let (id, ms, lease) = (row.id, self.now_ms(), self.config.lease.as_millis() as i64);
         match self
             .writer
             .write(move |db| storage::outbox::claim(db, id, ms, lease))
@@ -255,8 +320,9 @@ impl Worker {
 
     /// Writes `status` and `reason` on the row for good.
     async fn finish(&self, id: i64, status: &'static str, reason: String) -> anyhow::Result<()> {
+        let at = self.clock.now();
         self.writer
-            .write(move |db| storage::outbox::finish(db, id, status, &reason))
+            .write(move |db| storage::outbox::finish(db, id, status, &reason, at))
             .await
     }
 
@@ -279,11 +345,10 @@ impl Worker {
     /// scan's heads (each is the oldest of its order key); a channel no
     /// longer waiting goes back to 0.
     fn gauge_oldest(&self, heads: &[Row]) {
-        let now = chrono::Utc::now();
         let mut seen = std::collections::HashSet::new();
         for row in heads {
             if let Some(channel) = row.order_key.strip_prefix(super::CHANNEL_KEYS) {
-                let age = (now - row.created_at).to_std().unwrap_or_default();
+                let age = self.age(row.created_at);
                 metrics::gauge!("needful_outbox_oldest_waiting_seconds", "channel" => channel.to_string())
                     .set(age.as_secs_f64());
                 seen.insert(channel.to_string());
@@ -314,7 +379,10 @@ impl Worker {
         };
         let expire = chrono::Duration::from_std(self.config.celebrations_expire_after)
             .unwrap_or(chrono::Duration::MAX);
-        let cutoff = chrono::Utc::now() - expire;
+        // Celebrations are stamped with the business clock (by the reaction
+        // that asked for them), so the cutoff is business time too.
+        let now = self.clock.now();
+        let cutoff = now - expire;
         let (id, order_key, waiting) = (row.id, row.order_key.clone(), self.waiting.clone());
         if row.created_at < cutoff {
             let dropped = self
@@ -322,7 +390,7 @@ impl Worker {
                 .write(move |db| {
                     let tx =
                         db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                    storage::outbox::finish(&tx, id, "superseded", STALE)?;
+                    storage::outbox::finish(&tx, id, "superseded", STALE, now)?;
                     let keys = storage::outbox::supersede_stale(
                         &tx,
                         &order_key,
@@ -330,6 +398,7 @@ impl Worker {
                         cutoff,
                         STALE_CHUNK,
                         STALE,
+                        now,
                     )?;
                     tx.commit()?;
                     // On the writer, between batches: no kudos can see a
@@ -378,7 +447,8 @@ impl Worker {
                 let mut of = vec![first];
                 let mut keys = Vec::new();
                 for (other, message) in others {
-                    if let Some(key) = storage::outbox::supersede_waiting(&tx, other, &reason)? {
+                    if let Some(key) = storage::outbox::supersede_waiting(&tx, other, &reason, now)?
+                    {
                         keys.extend(key);
                         of.push(message);
                     }
@@ -428,17 +498,25 @@ impl Worker {
             )
         {
             let (id, order_key, method) = (row.id, row.order_key.clone(), row.method.clone());
+            let now = self.clock.now();
             let superseded = self
                 .writer
                 .write(move |db| {
-                    storage::outbox::supersede_if_newer(db, id, &order_key, &message_key, &method)
+                    storage::outbox::supersede_if_newer(
+                        db,
+                        id,
+                        &order_key,
+                        &message_key,
+                        &method,
+                        now,
+                    )
                 })
                 .await?;
             if superseded {
                 return Ok(());
             }
         }
-        let started = Instant::now();
+        let started = self.timer.now();
         if is_paced(&row.method) {
             self.pacing().channel_next.insert(
                 row.order_key.clone(),
@@ -463,7 +541,7 @@ impl Worker {
                     return self
                         .retry_later(
                             row.id,
-                            now_ms() + backoff.as_millis() as i64,
+                            self.now_ms() + backoff.as_millis() as i64,
                             format!("rendering: {e}"),
                             true,
                         )
@@ -486,13 +564,13 @@ impl Worker {
         }
         match outcome {
             deliver::Outcome::Sent { posted } => {
-                let id = row.id;
+                let (id, at) = (row.id, self.clock.now());
                 self.writer
                     .write(move |db| {
                         let posted = posted
                             .as_ref()
                             .map(|(k, c, t)| (k.as_str(), c.as_str(), t.as_str()));
-                        storage::outbox::mark_sent(db, id, posted)
+                        storage::outbox::mark_sent(db, id, posted, at)
                     })
                     .await
             }
@@ -507,16 +585,15 @@ impl Worker {
                 );
                 self.pacing()
                     .method_blocked
-                    .insert(method, Instant::now() + retry_after);
+                    .insert(method, self.timer.now() + retry_after);
                 // Rounded up: a row due a fraction of a millisecond early
                 // would call before the Retry-After is over.
-                let until = now_ms() + retry_after.as_millis() as i64 + 1;
+                let until = self.now_ms() + retry_after.as_millis() as i64 + 1;
                 self.retry_later(row.id, until, "ratelimited".into(), false)
                     .await
             }
             deliver::Outcome::Transient(reason) => {
-                let age = chrono::Utc::now() - row.created_at;
-                if age.to_std().unwrap_or_default() > self.config.give_up_after {
+                if self.age(row.created_at) > self.config.give_up_after {
                     tracing::error!(id = row.id, %reason, "outbox: giving up after retrying too long");
                     metrics::counter!("needful_outbox_given_up_total", "reason" => "expired")
                         .increment(1);
@@ -526,8 +603,13 @@ impl Worker {
                 }
                 let backoff = self.backoff(row.attempts + 1);
                 tracing::warn!(id = row.id, %reason, attempt = row.attempts + 1, backoff_ms = backoff.as_millis() as u64, "outbox: Slack call failed; will retry");
-                self.retry_later(row.id, now_ms() + backoff.as_millis() as i64, reason, true)
-                    .await
+                self.retry_later(
+                    row.id,
+                    self.now_ms() + backoff.as_millis() as i64,
+                    reason,
+                    true,
+                )
+                .await
             }
             // Someone deleted the message in Slack: forget it and render
             // again at once (a celebration is posted anew, or is gone). An
@@ -538,7 +620,7 @@ impl Worker {
                     && reason == "message_not_found"
                     && matches!(msg, Outgoing::Update { .. } | Outgoing::Delete { .. }) =>
             {
-                let (id, key, now) = (row.id, msg.message_key(), now_ms());
+                let (id, key, now) = (row.id, msg.message_key(), self.now_ms());
                 self.writer
                     .write(move |db| {
                         let tx =
@@ -564,13 +646,13 @@ impl Worker {
                         .map(|m| (m, None))
                         .collect::<Vec<_>>(),
                 )?;
-                let id = row.id;
+                let (id, now) = (row.id, self.clock.now());
                 self.writer
                     .write(move |db| {
                         let tx =
                             db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                        storage::outbox::insert_on(&tx, &fallback, chrono::Utc::now())?;
-                        storage::outbox::finish(&tx, id, "failed", &reason)?;
+                        storage::outbox::insert_on(&tx, &fallback, now)?;
+                        storage::outbox::finish(&tx, id, "failed", &reason, now)?;
                         tx.commit()
                     })
                     .await?;

@@ -43,9 +43,8 @@ pub struct Pruned {
 }
 
 impl Housekeeping {
-    /// Runs when due at `now` (the business clock, which stamps deliveries).
-    /// Outbox rows are stamped with the wall clock when Slack answers, so
-    /// they are aged by it.
+    /// Runs when due at `now`: the business clock, which stamps deliveries
+    /// and finished outbox rows alike.
     pub async fn tick(&mut self, app: &App, now: DateTime<Utc>) -> anyhow::Result<Pruned> {
         if self.next.is_some_and(|next| now < next) {
             return Ok(Pruned::default());
@@ -53,12 +52,9 @@ impl Housekeeping {
         let events =
             storage::events::applied_before(&app.team.db, now - KEEP_EVENT_IDS, MOST_PER_RUN)
                 .await?;
-        let rows = storage::outbox::finished_before(
-            &app.team.db,
-            Utc::now() - KEEP_FINISHED,
-            MOST_PER_RUN,
-        )
-        .await?;
+        let rows =
+            storage::outbox::finished_before(&app.team.db, now - KEEP_FINISHED, MOST_PER_RUN)
+                .await?;
         // A full read means more is waiting: look again at the next tick.
         let more = events.len().max(rows.len()) >= MOST_PER_RUN as usize;
         let pruned = Pruned {

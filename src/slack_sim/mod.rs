@@ -16,6 +16,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::{SharedTimer, SystemTimer};
+
 mod faults;
 mod methods;
 pub mod payloads;
@@ -47,6 +49,9 @@ pub const OTHER_BOT_USER_ID: &str = "U0OTHERBOT";
 /// State shared by the HTTP handlers, the socket tasks and the `SlackSim` handles.
 pub(crate) struct Shared {
     pub config: SimConfig,
+    /// Slack's limits (and the lives of triggers and response URLs) run on
+    /// this, so a test that drives the bot's timer drives them too.
+    timer: SharedTimer,
     pub addr: SocketAddr,
     world: Mutex<World>,
     pub calls_changed: Notify,
@@ -62,6 +67,10 @@ impl Shared {
 
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    pub fn now(&self) -> std::time::Instant {
+        self.timer.now()
     }
 }
 
@@ -95,6 +104,12 @@ impl SlackSim {
     /// Binds `127.0.0.1:0`, seeds the workspace and serves until `shutdown()` or the last clone
     /// is dropped. Panics if it cannot bind (test helper).
     pub async fn start(config: SimConfig) -> SlackSim {
+        Self::start_timed(config, Arc::new(SystemTimer)).await
+    }
+
+    /// [`SlackSim::start`] with Slack's limits timed by `timer` (a test's
+    /// [`crate::clock::ManualTimer`], shared with the bot).
+    pub async fn start_timed(config: SimConfig, timer: SharedTimer) -> SlackSim {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("slack_sim: cannot bind 127.0.0.1:0: {e}"));
@@ -103,6 +118,7 @@ impl SlackSim {
             .unwrap_or_else(|e| panic!("slack_sim: no local address: {e}"));
         let shared = Arc::new(Shared {
             config,
+            timer,
             addr,
             world: Mutex::new(World::seeded()),
             calls_changed: Notify::new(),

@@ -40,7 +40,7 @@ impl Shared {
     /// Issues a `response_url` pointing at this simulator.
     pub(crate) fn issue_response_url(&self, channel: Option<String>) -> String {
         let id = format!("{}-{}", random_digits(13), random_alnum(24));
-        self.world().register_response_url(&id, channel);
+        self.world().register_response_url(&id, channel, self.now());
         format!("{}/response_url/{id}", self.base_url())
     }
 
@@ -49,7 +49,7 @@ impl Shared {
     /// simulator, so the bot's replies get recorded as `response_url` calls.
     pub(crate) fn prepare_delivery(&self, payload: &mut Value) {
         if let Some(t) = payload.get("trigger_id").and_then(Value::as_str) {
-            self.world().register_trigger(t);
+            self.world().register_trigger(t, self.now());
         }
         let hooks = payload
             .get("response_url")
@@ -92,7 +92,7 @@ impl Shared {
                     }
                 }
                 "response_url" => v.clone_from(&response_url),
-                "trigger_id" => self.world().register_trigger(v),
+                "trigger_id" => self.world().register_trigger(v, self.now()),
                 _ => {}
             }
         }

@@ -337,7 +337,9 @@ async fn injected_faults() {
 
 #[tokio::test]
 async fn natural_rate_limit_per_channel() {
-    let sim = sim().await;
+    // Slack's limits run on the timer the simulator is given.
+    let timer = crate::clock::ManualTimer::new();
+    let sim = SlackSim::start_timed(SimConfig::default(), timer.clone()).await;
     let post = json!({"channel": "C0SALES001", "text": "x"});
     let mut statuses = Vec::new();
     for _ in 0..4 {
@@ -355,7 +357,9 @@ async fn natural_rate_limit_per_channel() {
         200
     );
     assert_eq!(sim.rate_limited_count(), 1);
-    tokio::time::sleep(Duration::from_millis(1050)).await;
+    timer.advance(Duration::from_millis(999));
+    assert_eq!(call(&sim, "chat.postMessage", post.clone()).await.0, 429);
+    timer.advance(Duration::from_millis(1));
     assert_eq!(call(&sim, "chat.postMessage", post.clone()).await.0, 200);
     sim.set_natural_rate_limit(false);
     for _ in 0..5 {

@@ -2,7 +2,6 @@
 //! fault injection, and the `response_url` endpoint.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -116,7 +115,7 @@ fn dispatch(shared: &Shared, method: &str, parsed: &Parsed) -> Reply {
     let ctx = Ctx {
         config: &shared.config,
         port: shared.addr.port(),
-        now: Instant::now(),
+        now: shared.now(),
     };
     let mut w = shared.world();
     methods::handle(
@@ -143,7 +142,7 @@ pub(crate) async fn api(
         status: 0,
         error: None,
         response: Value::Null,
-        at: Instant::now(),
+        at: shared.now(),
         channel: parsed
             .params
             .get("channel")
@@ -194,10 +193,11 @@ pub(crate) async fn response_url(
     body: Bytes,
 ) -> Response {
     let parsed = serde_json::from_slice::<Value>(&body);
+    let now = shared.now();
     let mut w = shared.world();
     let issued = w.response_urls.get(&id).map(|r| {
         (
-            r.issued.elapsed() > RESPONSE_URL_LIFETIME,
+            now.duration_since(r.issued) > RESPONSE_URL_LIFETIME,
             r.uses >= RESPONSE_URL_MAX_USES,
         )
     });
@@ -223,7 +223,7 @@ pub(crate) async fn response_url(
         status: 0,
         error: None,
         response: Value::Null,
-        at: Instant::now(),
+        at: now,
         channel,
     };
     w.record_call(call, reply.0, reply.1.clone());

@@ -283,22 +283,22 @@ impl World {
         self.finish_call(seq, status, response);
     }
 
-    pub fn register_trigger(&mut self, trigger_id: &str) {
+    pub fn register_trigger(&mut self, trigger_id: &str, now: Instant) {
         self.triggers.insert(
             trigger_id.to_string(),
             Trigger {
-                issued: Instant::now(),
+                issued: now,
                 used: false,
             },
         );
     }
 
-    pub fn register_response_url(&mut self, id: &str, channel: Option<String>) {
+    pub fn register_response_url(&mut self, id: &str, channel: Option<String>, now: Instant) {
         self.response_urls.insert(
             id.to_string(),
             ResponseUrl {
                 channel,
-                issued: Instant::now(),
+                issued: now,
                 uses: 0,
             },
         );

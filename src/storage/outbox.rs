@@ -65,8 +65,12 @@ pub fn insert_on<'r>(
 }
 
 /// [`insert_on`] in a sqlx transaction.
-pub async fn insert(tx: &mut Tx<'_>, rows: &[NewRow]) -> Result<(), sqlx::Error> {
-    super::direct::run(tx, |db| insert_on(db, rows, Utc::now()).map(drop)).await
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    rows: &[NewRow],
+    at: chrono::DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    super::direct::run(tx, |db| insert_on(db, rows, at).map(drop)).await
 }
 
 /// The oldest unfinished row of every order key: only these may be sent now.
@@ -120,6 +124,7 @@ fn prefix_end(prefix: &str) -> String {
 
 // The writes below run on the event writer's connection
 // ([`crate::group_commit::Writer`]), each one statement or one transaction.
+// `at` is the business time a row is finished at (housekeeping ages rows by it).
 
 /// Claims a row for delivery. A row left 'sending' by a crashed process can be
 /// claimed again once its lease (kept in not_before) has run out.
@@ -143,8 +148,9 @@ pub fn mark_sent(
     db: &mut rusqlite::Connection,
     id: i64,
     posted: Option<(&str, &str, &str)>,
+    at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<()> {
-    let now = super::direct::time_text(Utc::now());
+    let now = super::direct::time_text(at);
     let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.prepare_cached(
         "UPDATE outbox SET status = 'sent', finished_at = ?1, last_error = NULL WHERE id = ?2",
@@ -184,11 +190,12 @@ pub fn finish(
     id: i64,
     status: &str,
     reason: &str,
+    at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     db.prepare_cached(
         "UPDATE outbox SET status = ?1, last_error = ?2, finished_at = ?3 WHERE id = ?4",
     )?
-    .execute((status, reason, super::direct::time_text(Utc::now()), id))?;
+    .execute((status, reason, super::direct::time_text(at), id))?;
     Ok(())
 }
 
@@ -202,6 +209,7 @@ pub fn supersede_if_newer(
     order_key: &str,
     message_key: &str,
     method: &str,
+    at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<bool> {
     let done = db
         .prepare_cached(
@@ -213,7 +221,7 @@ pub fn supersede_if_newer(
                        AND method = ?4 AND status = 'pending' AND id > ?5)",
         )?
         .execute((
-            super::direct::time_text(Utc::now()),
+            super::direct::time_text(at),
             order_key,
             message_key,
             method,
@@ -253,15 +261,14 @@ pub fn supersede_waiting(
     db: &rusqlite::Connection,
     id: i64,
     reason: &str,
+    at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<Option<Option<String>>> {
     use rusqlite::OptionalExtension as _;
     db.prepare_cached(
         "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
          WHERE id = ?3 AND status = 'pending' RETURNING render_key",
     )?
-    .query_row((reason, super::direct::time_text(Utc::now()), id), |row| {
-        row.get(0)
-    })
+    .query_row((reason, super::direct::time_text(at), id), |row| row.get(0))
     .optional()
 }
 
@@ -283,6 +290,7 @@ pub fn supersede_stale(
     before: chrono::DateTime<Utc>,
     limit: i64,
     reason: &str,
+    at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<Vec<String>> {
     let mut update = db.prepare_cached(
         "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
@@ -295,7 +303,7 @@ pub fn supersede_stale(
         .query_map(
             (
                 reason,
-                super::direct::time_text(Utc::now()),
+                super::direct::time_text(at),
                 order_key,
                 limit,
                 prefix,
@@ -428,7 +436,7 @@ mod tests {
             "home:U1",
             "reactions:C1",
         ];
-        insert(&mut tx, &keys.map(row)).await.unwrap();
+        insert(&mut tx, &keys.map(row), Utc::now()).await.unwrap();
         tx.commit().await.unwrap();
         let order = |rows: Vec<Row>| {
             rows.into_iter()
@@ -466,10 +474,13 @@ mod tests {
             ..row(key)
         };
         let mut tx = crate::storage::begin_write(&db).await.unwrap();
-        insert(&mut tx, &[covered("home:U1")]).await.unwrap();
+        insert(&mut tx, &[covered("home:U1")], Utc::now())
+            .await
+            .unwrap();
         insert(
             &mut tx,
             &[covered("home:U1"), covered("home:U2"), row("home:U1")],
+            Utc::now(),
         )
         .await
         .unwrap();
@@ -485,24 +496,26 @@ mod tests {
     async fn only_rows_finished_before_the_cutoff_are_deleted() {
         let db = crate::storage::connect("sqlite::memory:").await.unwrap();
         let mut tx = crate::storage::begin_write(&db).await.unwrap();
-        insert(&mut tx, &["a", "b", "c", "d", "e"].map(row))
+        insert(&mut tx, &["a", "b", "c", "d", "e"].map(row), Utc::now())
             .await
             .unwrap();
         tx.commit().await.unwrap();
         // 1 sent, 2 superseded, 3 given up; 4 is being sent; 5 waits.
+        let finished = Utc::now() - chrono::Duration::days(400);
         let mut conn = db.acquire().await.unwrap();
         let claimed = crate::storage::direct::run(&mut conn, |db| {
-            mark_sent(db, 1, None)?;
-            finish(db, 2, "superseded", "a newer edit is waiting")?;
-            finish(db, 3, "failed", "channel_not_found")?;
+            mark_sent(db, 1, None, finished)?;
+            finish(db, 2, "superseded", "a newer edit is waiting", finished)?;
+            finish(db, 3, "failed", "channel_not_found", finished)?;
             claim(db, 4, 0, 60_000)
         })
         .await
         .unwrap();
         assert!(claimed);
         drop(conn);
-        let later = Utc::now() + chrono::Duration::seconds(1);
-        let before_any = Utc::now() - chrono::Duration::days(1);
+        // Aged by the time they were given, not the wall clock's.
+        let later = finished + chrono::Duration::seconds(1);
+        let before_any = finished - chrono::Duration::seconds(1);
 
         assert!(
             finished_before(&db, before_any, 100)

@@ -16,7 +16,7 @@ const HUMBLEBRAG: &str = "C0HUMBLEBR";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// No pod, so nothing but kudos posts (the pod's check-in prompt is due at
-/// the tests' start).
+/// the tests' start); pacing and Retry-After on a manual timer.
 fn options(expire: &str) -> TestOptions {
     TestOptions {
         config: TestOptions::without_pods()
@@ -26,14 +26,22 @@ fn options(expire: &str) -> TestOptions {
                 "give_up_after = \"1h\"",
                 &format!("give_up_after = \"1h\"\ncelebrations_expire_after = \"{expire}\""),
             ),
+        manual_timer: true,
         ..TestOptions::without_pods()
     }
 }
 
-/// `n` messages in #support by Bob and Carol in turn, each thanked by the other.
-async fn kudos_on_many_messages(app: &TestApp, n: usize) -> Vec<String> {
+/// Delivers everything, the timer running on a tenth of a second at a time.
+async fn drain(app: &TestApp) {
+    app.drain_by_timer(Duration::from_millis(100), Duration::from_secs(60))
+        .await;
+}
+
+/// Messages `which` in #support by Bob and Carol in turn, each thanked by
+/// the other.
+async fn kudos_on_messages(app: &TestApp, which: std::ops::Range<usize>) -> Vec<String> {
     let mut messages = Vec::new();
-    for i in 0..n {
+    for i in which {
         let (author, giver) = if i % 2 == 0 {
             (BOB, CAROL)
         } else {
@@ -63,12 +71,18 @@ fn posts_in(app: &TestApp, channel: &str) -> Vec<String> {
 async fn celebrations_waiting_in_a_long_queue_merge_into_roundups() {
     // The test config paces a channel as Slack does: one post a second.
     let app = spawn_app_with(options("1h")).await;
-    let messages = kudos_on_many_messages(&app, 12).await;
-    app.outbox_drained(WAIT).await;
+    // The first is celebrated at once; the other eleven queue behind it
+    // while the channel's next turn is a second away.
+    let mut messages = kudos_on_messages(&app, 0..1).await;
+    app.sim.wait_for("chat.postMessage", 1, WAIT).await;
+    messages.extend(kudos_on_messages(&app, 1..12).await);
+    drain(&app).await;
 
+    // The first alone, a roundup of ten, the last alone.
     let posts = posts_in(&app, HUMBLEBRAG);
-    assert!(
-        posts.len() <= 3,
+    assert_eq!(
+        posts.len(),
+        3,
         "{} posts for 12 celebrations: {posts:#?}",
         posts.len()
     );
@@ -83,8 +97,7 @@ async fn celebrations_waiting_in_a_long_queue_merge_into_roundups() {
         12,
         "each message once: {posts:#?}"
     );
-    // The sixth is in a roundup (how many went out alone before the queue
-    // grew depends on timing): the step below relies on it.
+    // The sixth is in a roundup: the step below relies on it.
     let sixth = format!("/p{}", messages[5].replace('.', ""));
     assert!(
         posts
@@ -109,7 +122,7 @@ async fn celebrations_waiting_in_a_long_queue_merge_into_roundups() {
         merged_message,
     );
     assert_eq!(app.slack.event(&event).await.status(), 200);
-    app.outbox_drained(WAIT).await;
+    drain(&app).await;
     assert_eq!(posts_in(&app, HUMBLEBRAG).len(), posts.len() + 1);
 }
 
@@ -117,7 +130,8 @@ async fn celebrations_waiting_in_a_long_queue_merge_into_roundups() {
 async fn celebrations_too_old_to_matter_are_dropped_and_the_kudos_kept() {
     let app = spawn_app_with(options("1s")).await;
     // Slack holds the kudos channel off for two seconds, so the celebrations
-    // are stale by the time it may be posted in again.
+    // are stale by the time it may be posted in again: two seconds of the
+    // timer for Slack, and of business time for their age.
     app.sim.fail(FailRule::times(
         "chat.postMessage",
         1,
@@ -125,7 +139,9 @@ async fn celebrations_too_old_to_matter_are_dropped_and_the_kudos_kept() {
             retry_after_secs: 2,
         },
     ));
-    kudos_on_many_messages(&app, 6).await;
+    kudos_on_messages(&app, 0..6).await;
+    app.calls_answered("chat.postMessage", 1).await;
+    app.clock.advance(chrono::Duration::seconds(2));
     // While they wait, the age of the oldest is there for alerting.
     let waited = async {
         loop {
@@ -144,7 +160,7 @@ async fn celebrations_too_old_to_matter_are_dropped_and_the_kudos_kept() {
     tokio::time::timeout(WAIT, waited)
         .await
         .expect("the oldest waiting celebration's age is reported");
-    app.outbox_drained(WAIT).await;
+    drain(&app).await;
 
     assert!(
         posts_in(&app, HUMBLEBRAG).is_empty(),

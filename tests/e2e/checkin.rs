@@ -160,7 +160,7 @@ impl Instance {
         env.bot_token = Secret::new(sim.config().bot_token.clone());
         env.signing_secrets = vec![Secret::new(sim.config().signing_secret.clone())];
         let team = TeamConfig::parse(config, "test.toml").expect("config parses");
-        let app = Application::build(Settings { env, team }, Some(clock), Mode::Http)
+        let app = Application::build(Settings { env, team }, Some(clock), None, Mode::Http)
             .await
             .expect("second instance builds");
         let state = app.state();

@@ -1,14 +1,18 @@
 //! Starts the real app on port 0 with a fresh SQLite file, a manual clock and
-//! the Slack simulator, and talks to it only the way Slack does.
+//! the Slack simulator, and talks to it only the way Slack does. A test that
+//! asks for it drives pacing and Retry-After with a manual timer too.
 // Each test module uses a different part of this toolkit.
 #![allow(dead_code)]
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use chrono::{DateTime, TimeZone, Utc};
 use needful::{
     Application, Mode,
-    clock::ManualClock,
+    clock::{ManualClock, ManualTimer, SharedTimer, Timer},
     config::{EnvSettings, Secret, Settings, TeamConfig},
     slack_sim::{SimConfig, SlackSender, SlackSim},
     storage::Db,
@@ -54,6 +58,9 @@ pub struct TestOptions {
     pub extra_secrets: Vec<String>,
     /// Environment settings on top of the test defaults, e.g. short timeouts.
     pub env: Vec<(&'static str, String)>,
+    /// Pacing, Retry-After and backoff (the bot's and the simulator's) wait
+    /// for [`TestApp::advance_timer`] instead of real time.
+    pub manual_timer: bool,
 }
 
 impl Default for TestOptions {
@@ -68,6 +75,7 @@ impl Default for TestOptions {
                 .expect("valid date"),
             extra_secrets: Vec::new(),
             env: Vec::new(),
+            manual_timer: false,
         }
     }
 }
@@ -94,9 +102,12 @@ pub struct TestApp {
     pub sim: SlackSim,
     pub slack: SlackSender,
     pub clock: Arc<ManualClock>,
+    /// Set when the test asked for a manual timer.
+    pub timer: Option<Arc<ManualTimer>>,
     pub db: Db,
     pub dir: Arc<TempDir>,
     ticks: tokio::sync::watch::Sender<DateTime<Utc>>,
+    outbox_idle: tokio::sync::watch::Receiver<Instant>,
     pub options_config: String,
     pub mode: Mode,
     shutdown: CancellationToken,
@@ -108,13 +119,18 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
-    let sim = SlackSim::start(SimConfig::default()).await;
+    let timer = options.manual_timer.then(ManualTimer::new);
+    let sim = match &timer {
+        Some(timer) => SlackSim::start_timed(SimConfig::default(), timer.clone()).await,
+        None => SlackSim::start(SimConfig::default()).await,
+    };
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let clock = ManualClock::new(options.start);
     start_with_secrets(
         sim,
         dir,
         clock,
+        timer,
         options.config,
         options.mode,
         &options.extra_secrets,
@@ -154,16 +170,22 @@ async fn start(
     sim: SlackSim,
     dir: Arc<TempDir>,
     clock: Arc<ManualClock>,
+    timer: Option<Arc<ManualTimer>>,
     config: String,
     mode: Mode,
 ) -> TestApp {
-    start_with_secrets(sim, dir, clock, config, mode, &[], &[]).await
+    start_with_secrets(sim, dir, clock, timer, config, mode, &[], &[]).await
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a test helper with one caller each way"
+)]
 async fn start_with_secrets(
     sim: SlackSim,
     dir: Arc<TempDir>,
     clock: Arc<ManualClock>,
+    timer: Option<Arc<ManualTimer>>,
     config: String,
     mode: Mode,
     extra_secrets: &[String],
@@ -174,13 +196,15 @@ async fn start_with_secrets(
         .env
         .signing_secrets
         .extend(extra_secrets.iter().map(Secret::new));
-    let app = Application::build(settings, Some(clock.clone()), mode)
+    let app_timer = timer.clone().map(|t| t as SharedTimer);
+    let app = Application::build(settings, Some(clock.clone()), app_timer, mode)
         .await
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     let db = app.state().team.db.clone();
     let ticks = app.state().ticks.clone();
+    let outbox_idle = app.state().team.outbox.idle();
     let shutdown = app.shutdown_token();
     let handle = tokio::spawn(app.run_until_stopped());
     let slack = sim.sender(&address);
@@ -193,9 +217,11 @@ async fn start_with_secrets(
         sim,
         slack,
         clock,
+        timer,
         db,
         dir,
         ticks,
+        outbox_idle,
         options_config: config,
         mode,
         shutdown,
@@ -221,10 +247,49 @@ impl TestApp {
         )
     }
 
-    /// Stops the app and starts a new one on the same database and simulator.
+    /// Stops the app and starts a new one on the same database, simulator
+    /// and timer.
     pub async fn restart(self) -> TestApp {
+        let timer = self.timer.clone();
         let (sim, dir, clock, config, mode) = self.stop().await;
-        start(sim, dir, clock, config, mode).await
+        start(sim, dir, clock, timer, config, mode).await
+    }
+
+    /// Moves the manual timer on by `by` and waits (bounded) until the outbox
+    /// has tried every message due by then. Tests never sleep waiting for
+    /// pacing or a Retry-After.
+    pub async fn advance_timer(&self, by: Duration) {
+        let timer = self
+            .timer
+            .as_ref()
+            .expect("the test asked for a manual timer");
+        timer.advance(by);
+        let to = timer.now();
+        let mut idle = self.outbox_idle.clone();
+        tokio::time::timeout(Duration::from_secs(10), idle.wait_for(|at| *at >= to))
+            .await
+            .expect("the outbox caught up with the timer within 10 s")
+            .expect("the app is running");
+    }
+
+    /// Advances the manual timer `step` at a time until nothing waits in the
+    /// outbox, at most `most` of timer time; returns the timer time it took.
+    pub async fn drain_by_timer(&self, step: Duration, most: Duration) -> Duration {
+        let mut took = Duration::ZERO;
+        loop {
+            let left = self
+                .count("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+                .await;
+            if left == 0 {
+                return took;
+            }
+            assert!(
+                took < most,
+                "outbox still has {left} undelivered rows after {took:?} of timer time"
+            );
+            self.advance_timer(step).await;
+            took += step;
+        }
     }
 
     /// Moves the clock to `to` and waits (bounded) until the scheduler has run
@@ -302,6 +367,26 @@ impl TestApp {
         }
     }
 
+    /// Waits (bounded) until Slack has answered `n` calls to `method`,
+    /// whatever it answered.
+    pub async fn calls_answered(&self, method: &str, n: usize) {
+        let answered = async {
+            while self
+                .sim
+                .calls_to(method)
+                .iter()
+                .filter(|c| c.status != 0)
+                .count()
+                < n
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), answered)
+            .await
+            .unwrap_or_else(|_| panic!("{n} calls to {method} were not answered within 10 s"));
+    }
+
     /// Waits (bounded) until nothing is waiting in the outbox.
     pub async fn outbox_drained(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -336,6 +421,7 @@ pub async fn restart_on(sim: SlackSim, dir: Arc<TempDir>, config: String) -> Tes
         sim,
         dir,
         ManualClock::new(options.start),
+        None,
         config,
         options.mode,
     )

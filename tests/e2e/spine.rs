@@ -11,9 +11,26 @@ use needful::{
 };
 use serde_json::json;
 
-use crate::helpers::{TestOptions, event_id, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestOptions, event_id, spawn_app, spawn_app_with};
 
 const WAIT: Duration = Duration::from_secs(10);
+
+/// No pod (nothing else posts), and pacing and Retry-After on a manual timer.
+fn timed() -> TestOptions {
+    TestOptions {
+        manual_timer: true,
+        ..TestOptions::without_pods()
+    }
+}
+
+/// The posts this app made in `channel` that Slack took.
+fn posts_in(app: &TestApp, channel: &str) -> Vec<needful::slack_sim::Call> {
+    app.sim
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok && c.channel.as_deref() == Some(channel))
+        .collect()
+}
 
 #[tokio::test]
 async fn url_verification_echoes_the_challenge() {
@@ -232,7 +249,7 @@ fn texts(app: &crate::helpers::TestApp, channel: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_outbox_honours_a_429_storm_per_method() {
-    let app = spawn_app_with(TestOptions::without_pods()).await;
+    let app = spawn_app_with(timed()).await;
     app.sim.fail(FailRule::times(
         "chat.postMessage",
         3,
@@ -240,23 +257,21 @@ async fn the_outbox_honours_a_429_storm_per_method() {
             retry_after_secs: 1,
         },
     ));
-    let started = std::time::Instant::now();
     enqueue_all(
         &app,
         &[post("C0SUPPORT1", "one"), post("C0SUPPORT1", "two")],
     )
     .await;
-    // views.publish is another method: Slack's limit on chat.postMessage must not hold it up.
+    app.calls_answered("chat.postMessage", 1).await;
+    // views.publish is another method: Slack's limit on chat.postMessage
+    // must not hold it up. The timer has not moved at all.
     app.slack
         .event(&payloads::app_home_opened(&event_id(), "U0CAROL001"))
         .await;
     app.sim.wait_for("views.publish", 1, WAIT).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "views.publish waited for chat.postMessage's Retry-After"
-    );
 
-    app.sim.wait_for("chat.postMessage", 2, WAIT).await;
+    app.drain_by_timer(Duration::from_millis(100), Duration::from_secs(10))
+        .await;
     assert_eq!(texts(&app, "C0SUPPORT1"), vec!["one", "two"]);
     let calls = app.sim.calls_to("chat.postMessage");
     let limited: Vec<_> = calls.iter().filter(|c| c.status == 429).collect();
@@ -269,7 +284,7 @@ async fn the_outbox_honours_a_429_storm_per_method() {
     for pair in calls.windows(2) {
         if pair[0].status == 429 {
             assert!(
-                pair[1].at - pair[0].at >= Duration::from_millis(950),
+                pair[1].at - pair[0].at >= Duration::from_secs(1),
                 "retried after {:?}",
                 pair[1].at - pair[0].at
             );
@@ -279,7 +294,7 @@ async fn the_outbox_honours_a_429_storm_per_method() {
 
 #[tokio::test]
 async fn the_outbox_outlasts_an_outage_and_keeps_channel_order() {
-    let app = spawn_app_with(TestOptions::without_pods()).await;
+    let app = spawn_app_with(timed()).await;
     app.sim.fail(FailRule {
         method: None,
         times: None,
@@ -291,18 +306,30 @@ async fn the_outbox_outlasts_an_outage_and_keeps_channel_order() {
         batch.push(post("C0SALES001", &format!("sales {i}")));
     }
     enqueue_all(&app, &batch).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // A second and a half of outage, retried with backoff all along.
+    app.calls_answered("chat.postMessage", 2).await;
+    for _ in 0..15 {
+        app.advance_timer(Duration::from_millis(100)).await;
+    }
     let health: serde_json::Value = app.get("/healthz").await.json().await.unwrap();
     assert_eq!(health["outbox_pending"], 8, "{health}");
+    let calls = app.sim.calls_to("chat.postMessage");
     assert!(
-        app.sim
-            .calls_to("chat.postMessage")
-            .iter()
-            .all(|c| c.status == 500)
+        calls.len() > 2,
+        "retried during the outage: {}",
+        calls.len()
     );
+    assert!(calls.iter().all(|c| c.status == 500));
     app.sim.clear_faults();
 
-    app.outbox_drained(Duration::from_secs(20)).await;
+    // Paced: exactly one post a second in each channel.
+    for second in 1..=4 {
+        app.advance_timer(Duration::from_secs(1)).await;
+        for channel in ["C0SUPPORT1", "C0SALES001"] {
+            assert_eq!(posts_in(&app, channel).len(), second, "{channel}");
+        }
+    }
+    app.outbox_drained(WAIT).await;
     assert_eq!(
         texts(&app, "C0SUPPORT1"),
         (0..4).map(|i| format!("support {i}")).collect::<Vec<_>>()
@@ -311,21 +338,57 @@ async fn the_outbox_outlasts_an_outage_and_keeps_channel_order() {
         texts(&app, "C0SALES001"),
         (0..4).map(|i| format!("sales {i}")).collect::<Vec<_>>()
     );
-    // Paced: never more than one post a second in one channel.
-    let posts: Vec<_> = app
-        .sim
-        .calls_to("chat.postMessage")
-        .into_iter()
-        .filter(|c| c.ok && c.channel.as_deref() == Some("C0SUPPORT1"))
-        .collect();
+    let posts = posts_in(&app, "C0SUPPORT1");
     for pair in posts.windows(2) {
-        assert!(
-            pair[1].at - pair[0].at >= Duration::from_millis(950),
-            "posts {:?} apart",
-            pair[1].at - pair[0].at
-        );
+        assert_eq!(pair[1].at - pair[0].at, Duration::from_secs(1));
     }
     assert_eq!(app.sim.rate_limited_count(), 0);
+}
+
+/// Business time and Slack's time part: moving the app's clock a month on
+/// (a rehearsal, a test) releases neither a paced post nor one held by a
+/// Retry-After; the timer running on does.
+#[tokio::test]
+async fn a_clock_jump_releases_nothing_early_and_the_timer_does() {
+    let app = spawn_app_with(timed()).await;
+    let month = chrono::Duration::days(30);
+    // Paced: the first post goes at once, the second waits its second.
+    enqueue_all(
+        &app,
+        &[post("C0SUPPORT1", "first"), post("C0SUPPORT1", "paced")],
+    )
+    .await;
+    app.sim.wait_for("chat.postMessage", 1, WAIT).await;
+    app.clock.advance(month);
+    app.advance_timer(Duration::from_millis(900)).await;
+    assert_eq!(
+        texts(&app, "C0SUPPORT1"),
+        ["first"],
+        "released by the clock"
+    );
+    app.advance_timer(Duration::from_millis(100)).await;
+    assert_eq!(texts(&app, "C0SUPPORT1"), ["first", "paced"]);
+
+    // Held by a Retry-After of a minute.
+    app.sim.fail(FailRule::once(
+        "chat.postMessage",
+        Failure::RateLimited {
+            retry_after_secs: 60,
+        },
+    ));
+    enqueue_all(&app, &[post("C0SALES001", "held")]).await;
+    app.calls_answered("chat.postMessage", 3).await;
+    app.clock.advance(month);
+    app.advance_timer(Duration::from_secs(59)).await;
+    assert_eq!(
+        app.sim.calls_to("chat.postMessage").len(),
+        3,
+        "called early"
+    );
+    assert!(texts(&app, "C0SALES001").is_empty());
+    app.advance_timer(Duration::from_secs(2)).await;
+    assert_eq!(texts(&app, "C0SALES001"), ["held"]);
+    app.outbox_drained(WAIT).await;
 }
 
 #[tokio::test]
@@ -644,8 +707,12 @@ async fn delivery_ids_are_forgotten_after_a_week_and_waiting_messages_never() {
     app.advance_to(start + chrono::Duration::days(8)).await;
     assert_eq!(ids().await, [second], "only the older id is forgotten");
     assert_eq!(app.count(waiting).await, 1, "a waiting message stays");
-    // Finished rows are kept a month by the wall clock, which has not moved.
+    // Finished rows are kept a month of business time, then forgotten.
     assert!(app.count(sent).await >= 1);
+    let last = app.count("SELECT MAX(id) FROM outbox").await;
+    app.advance_to(start + chrono::Duration::days(31)).await;
+    let sent_then = format!("{sent} AND id <= {last}");
+    assert_eq!(app.count(&sent_then).await, 0, "kept past a month");
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("needful_pruned_rows_total{table=\"processed_events\"}"),

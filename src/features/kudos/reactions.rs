@@ -133,7 +133,7 @@ pub fn apply_reactions(
             })
             .collect(),
     };
-    let created = Utc::now();
+    let created = app.clock.now();
     let write = || {
         let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fresh = storage::events::mark_applied_on(&tx, deliveries, now)?;
