@@ -16,3 +16,4 @@ mod render;
 pub mod response_url;
 pub mod socket;
 pub mod verify;
+pub mod web_api;
