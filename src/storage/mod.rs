@@ -4,7 +4,9 @@ pub mod checkpoint;
 pub mod direct;
 pub mod events;
 pub mod health;
+pub mod jobs;
 pub mod outbox;
+pub mod people;
 pub mod write_lock;
 
 use std::{str::FromStr, time::Duration};

@@ -18,7 +18,6 @@ use crate::{
     features::Team,
     features::{self, Answer, ButtonPress, FormSubmission, MessageInput, Reply, SlashCommand},
     outbox::{self, Outgoing},
-    scheduler,
     storage::{self, Tx},
 };
 
@@ -206,7 +205,7 @@ async fn check_in(
     }
     if first
         && late
-        && store::job_ran(&mut **tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await?
+        && storage::jobs::has_run(&mut **tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await?
         && let Some(c) = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await?
     {
         let text = render::late_followup(&pod.name, pod.timezone, &window, &c);
@@ -590,12 +589,12 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
             let key = job_key(&pod.name, window.day);
             // A read first, so a done job costs no write lock on every tick.
             let done = if window.is_open(now) {
-                match store::job_ran(&app.db, PROMPT_JOB, &key).await {
+                match storage::jobs::has_run(&app.db, PROMPT_JOB, &key).await {
                     Ok(true) => Ok(()),
                     _ => post_prompt(app, pod, window, now).await,
                 }
             } else if now >= window.closes {
-                match store::job_ran(&app.db, SUMMARY_JOB, &key).await {
+                match storage::jobs::has_run(&app.db, SUMMARY_JOB, &key).await {
                     Ok(true) => Ok(()),
                     _ => send_summary(app, pod, window, now).await,
                 }
@@ -621,7 +620,7 @@ async fn post_prompt(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let mut tx = storage::begin_write(&app.db).await?;
-    if !scheduler::claim(&mut tx, PROMPT_JOB, &job_key(&pod.name, window.day), now).await? {
+    if !storage::jobs::claim(&mut tx, PROMPT_JOB, &job_key(&pod.name, window.day), now).await? {
         return Ok(());
     }
     store::insert_prompt(&mut tx, &pod.name, pod.channel.as_str(), &window, now).await?;
@@ -652,7 +651,7 @@ async fn send_summary(
 ) -> anyhow::Result<()> {
     let mut tx = storage::begin_write(&app.db).await?;
     if !store::prompt_exists(&mut tx, &pod.name, window.day).await?
-        || !scheduler::claim(&mut tx, SUMMARY_JOB, &job_key(&pod.name, window.day), now).await?
+        || !storage::jobs::claim(&mut tx, SUMMARY_JOB, &job_key(&pod.name, window.day), now).await?
     {
         return Ok(());
     }

@@ -80,20 +80,6 @@ pub async fn prompt_at(
     })
 }
 
-/// True when the scheduled job `kind` already ran for `key`.
-pub async fn job_ran<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
-    kind: &str,
-    key: &str,
-) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_runs WHERE kind = ? AND run_key = ?")
-        .bind(kind)
-        .bind(key)
-        .fetch_one(db)
-        .await?;
-    Ok(n > 0)
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckIn {
     pub user: String,

@@ -25,7 +25,6 @@ use crate::{
         staffing::{self, pods},
     },
     outbox::{self, Outgoing},
-    scheduler,
     storage::{self, Tx},
 };
 
@@ -288,7 +287,7 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
         }
         let mut tx = storage::begin_write(&app.db).await?;
         let key = format!("{}:{}", pod.name, week.format("%Y-%m-%d"));
-        if !scheduler::claim(&mut tx, "roles_rotation", &key, now).await? {
+        if !storage::jobs::claim(&mut tx, "roles_rotation", &key, now).await? {
             continue;
         }
         let (roster, moves) = effective_roster(&mut tx, pod, week)

@@ -16,7 +16,6 @@ use crate::{
     features::Team,
     features::{self, Reply, SlashCommand, export},
     outbox::{self, Outgoing},
-    scheduler,
     storage::{self, Db, Tx},
 };
 
@@ -253,7 +252,7 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
     let Some(period) = nudge_period(current.at, now, days) else {
         return Ok(());
     };
-    if !scheduler::claim(&mut tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
+    if !storage::jobs::claim(&mut tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
         return Ok(());
     }
     let (text, blocks) = render::nudge(trophy_name(app), (now - current.at).num_days());
