@@ -7,6 +7,8 @@ pub mod health;
 pub mod jobs;
 pub mod outbox;
 pub mod people;
+pub mod roles;
+pub mod trophy;
 pub mod write_lock;
 
 use std::{str::FromStr, time::Duration};

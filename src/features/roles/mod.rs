@@ -10,7 +10,6 @@
 mod parse;
 mod render;
 pub(crate) mod rotation;
-mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -25,7 +24,7 @@ use crate::{
         staffing::{self, pods},
     },
     outbox::{self, Outgoing},
-    storage::{self, Tx},
+    storage::{self, Tx, roles as store},
 };
 
 use crate::features::feature::{CommandSpec, Feature};
@@ -82,9 +81,9 @@ async fn base_roster(
     week: NaiveDate,
 ) -> Result<Roster, AppError> {
     let roles = pod_roles(pod);
-    let mut roster = store::load(tx, &pod.name, week).await?;
+    let mut roster = store::roster(tx, &pod.name, week).await?;
     if roster.is_empty() && !pod.members.is_empty() {
-        let last_week = store::load(tx, &pod.name, week - chrono::Duration::days(7)).await?;
+        let last_week = store::roster(tx, &pod.name, week - chrono::Duration::days(7)).await?;
         // People away on the rotation day sit this week out.
         let mut available = Vec::new();
         for member in &pod.members {
@@ -93,8 +92,8 @@ async fn base_roster(
             }
         }
         let rotated = rotation::rotate(&roles, &available, rotation::week_number(week), &last_week);
-        store::insert(tx, &pod.name, week, &rotated).await?;
-        roster = store::load(tx, &pod.name, week).await?;
+        store::record_roster(tx, &pod.name, week, &rotated).await?;
+        roster = store::roster(tx, &pod.name, week).await?;
     }
     let position = |role: &str| roles.iter().position(|r| r == role).unwrap_or(usize::MAX);
     roster.sort_by_key(|(role, _)| position(role));

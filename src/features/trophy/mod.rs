@@ -3,7 +3,6 @@
 
 mod parse;
 mod render;
-mod store;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
@@ -16,7 +15,7 @@ use crate::{
     features::Team,
     features::{self, Reply, SlashCommand, export},
     outbox::{self, Outgoing},
-    storage::{self, Db, Tx},
+    storage::{self, Db, Tx, trophy as store},
 };
 
 use crate::features::feature::{CommandSpec, Feature};
@@ -174,7 +173,7 @@ async fn hand_over(
         reason,
         by: &inv.user,
     };
-    if store::insert(tx, &new).await?.is_none() {
+    if store::record_pass(tx, &new).await?.is_none() {
         return user_error(render::raced(name));
     }
     let pass = store::current(tx)
