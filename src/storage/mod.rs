@@ -1,5 +1,6 @@
 //! The database: SQLite in WAL mode by default. All SQL lives under this module.
 
+pub mod checkin;
 pub mod checkpoint;
 pub mod direct;
 pub mod events;
@@ -8,6 +9,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod people;
 pub mod roles;
+pub mod staffing;
 pub mod trophy;
 pub mod write_lock;
 

@@ -5,7 +5,6 @@
 mod parse;
 mod render;
 mod schedule;
-mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -18,7 +17,7 @@ use crate::{
     features::Team,
     features::{self, Answer, ButtonPress, FormSubmission, MessageInput, Reply, SlashCommand},
     outbox::{self, Outgoing},
-    storage::{self, Tx},
+    storage::{self, Tx, checkin as store},
 };
 
 use crate::features::feature::{CommandSpec, EventKind, Feature};
@@ -188,7 +187,7 @@ async fn check_in(
     now: DateTime<Utc>,
 ) -> Result<render::Ack, AppError> {
     let late = now >= window.closes;
-    let recorded = store::record(
+    let recorded = store::record_checkin(
         tx,
         &pod.name,
         window.day,
@@ -623,7 +622,16 @@ async fn post_prompt(
     if !storage::jobs::claim(&mut tx, PROMPT_JOB, &job_key(&pod.name, window.day), now).await? {
         return Ok(());
     }
-    store::insert_prompt(&mut tx, &pod.name, pod.channel.as_str(), &window, now).await?;
+    store::record_prompt(
+        &mut tx,
+        &pod.name,
+        pod.channel.as_str(),
+        window.day,
+        window.opens,
+        window.closes,
+        now,
+    )
+    .await?;
     let (text, blocks) = render_prompt(app, &mut tx, pod, window, now).await?;
     outbox::enqueue(
         &mut tx,
