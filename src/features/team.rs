@@ -10,10 +10,8 @@ use crate::{
     config::Settings,
     domain::ids::UserId,
     outbox::worker::Worker,
-    storage::{Db, health::WriteHealth},
+    storage::{Db, health::WriteHealth, kudos::DailyCounts},
 };
-
-use super::kudos::DailyCounts;
 
 /// What features learn about the workspace needful is installed in. The
 /// transport keeps it current (it learns it from Slack's `auth.test`).

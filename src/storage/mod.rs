@@ -6,6 +6,7 @@ pub mod direct;
 pub mod events;
 pub mod health;
 pub mod jobs;
+pub mod kudos;
 pub mod outbox;
 pub mod people;
 pub mod roles;
