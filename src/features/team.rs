@@ -10,10 +10,8 @@ use crate::{
     config::Settings,
     domain::{ids::UserId, workspace::Workspace},
     outbox::worker::Worker,
-    storage::{Db, health::WriteHealth},
+    storage::{Db, health::WriteHealth, kudos::DailyCounts},
 };
-
-use super::kudos::DailyCounts;
 
 pub struct Team {
     pub db: Db,

@@ -1,8 +1,8 @@
 //! Clock-driven jobs: check-in prompts and summaries, rotation, expiries,
 //! nudges, and housekeeping. Each team job is idempotent by construction: it
-//! claims a unique `(kind, key)` row in the same transaction as its effect,
-//! so running twice, after a restart or with two instances on one database,
-//! does it once. Housekeeping claims nothing: deleting what is old twice is
+//! claims a unique `(kind, key)` row ([`crate::storage::jobs::claim`]) in the
+//! same transaction as its effect, so running twice, after a restart or with
+//! two instances on one database, does it once. Housekeeping claims nothing: deleting what is old twice is
 //! harmless, so it only remembers in memory when it is next due.
 
 mod housekeeping;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::{state::App, storage::Tx};
+use crate::state::App;
 
 /// How often jobs look at the clock when nothing moved it.
 const TICK: Duration = Duration::from_secs(15);
@@ -45,23 +45,4 @@ pub async fn run(app: App, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => break,
         }
     }
-}
-
-/// Claims the run of job `kind` for `key` (e.g. "support:2026-12-07"). Returns
-/// false when it already ran: the caller must then do nothing.
-pub async fn claim(
-    tx: &mut Tx<'_>,
-    kind: &str,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO job_runs (kind, run_key, ran_at) VALUES (?, ?, ?) ON CONFLICT (kind, run_key) DO NOTHING",
-    )
-    .bind(kind)
-    .bind(key)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
 }

@@ -1,10 +1,38 @@
-//! The database: SQLite in WAL mode by default. All SQL lives under this module.
+//! The database: SQLite in WAL mode by default. All SQL lives under this
+//! module, behind functions in the domain's terms, one module per group of
+//! tables:
+//!
+//! - [`kudos`]: kudos given and taken back, reactions, how people like to be
+//!   thanked, refusal notices; the reaction batch's direct reads and writes,
+//!   and the daily limit's counts kept between batches.
+//! - [`trophy`]: the chain of trophy passes.
+//! - [`checkin`]: check-in prompts, check-ins and away times.
+//! - [`staffing`]: understaffed periods and offers of help.
+//! - [`roles`]: each pod's weekly roster.
+//! - [`people`]: users seen posting as bots.
+//! - [`jobs`]: claimed runs of scheduled jobs.
+//! - [`events`]: Slack deliveries applied; [`outbox`]: messages to send and
+//!   where the sent ones landed.
+//! - [`direct`], [`write_lock`], [`checkpoint`], [`health`]: running SQLite
+//!   itself (the event writer's direct calls, who writes when, WAL
+//!   checkpoints, whether writes get through).
+//!
+//! Features call in here; nothing here calls features. Its modules take
+//! and return plain values and [`crate::domain`] types, so that another
+//! engine can offer the same functions.
 
+pub mod checkin;
 pub mod checkpoint;
 pub mod direct;
 pub mod events;
 pub mod health;
+pub mod jobs;
+pub mod kudos;
 pub mod outbox;
+pub mod people;
+pub mod roles;
+pub mod staffing;
+pub mod trophy;
 pub mod write_lock;
 
 use std::{str::FromStr, time::Duration};

@@ -5,7 +5,6 @@
 mod parse;
 mod render;
 mod schedule;
-mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -18,8 +17,7 @@ use crate::{
     features::Team,
     features::{self, Answer, ButtonPress, FormSubmission, MessageInput, Reply, SlashCommand},
     outbox::{self, Outgoing},
-    scheduler,
-    storage::{self, Tx},
+    storage::{self, Tx, checkin as store},
 };
 
 use crate::features::feature::{CommandSpec, EventKind, Feature};
@@ -189,7 +187,7 @@ async fn check_in(
     now: DateTime<Utc>,
 ) -> Result<render::Ack, AppError> {
     let late = now >= window.closes;
-    let recorded = store::record(
+    let recorded = store::record_checkin(
         tx,
         &pod.name,
         window.day,
@@ -206,7 +204,7 @@ async fn check_in(
     }
     if first
         && late
-        && store::job_ran(&mut **tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await?
+        && storage::jobs::has_run(&mut **tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await?
         && let Some(c) = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await?
     {
         let text = render::late_followup(&pod.name, pod.timezone, &window, &c);
@@ -590,12 +588,12 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
             let key = job_key(&pod.name, window.day);
             // A read first, so a done job costs no write lock on every tick.
             let done = if window.is_open(now) {
-                match store::job_ran(&app.db, PROMPT_JOB, &key).await {
+                match storage::jobs::has_run(&app.db, PROMPT_JOB, &key).await {
                     Ok(true) => Ok(()),
                     _ => post_prompt(app, pod, window, now).await,
                 }
             } else if now >= window.closes {
-                match store::job_ran(&app.db, SUMMARY_JOB, &key).await {
+                match storage::jobs::has_run(&app.db, SUMMARY_JOB, &key).await {
                     Ok(true) => Ok(()),
                     _ => send_summary(app, pod, window, now).await,
                 }
@@ -621,10 +619,19 @@ async fn post_prompt(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let mut tx = storage::begin_write(&app.db).await?;
-    if !scheduler::claim(&mut tx, PROMPT_JOB, &job_key(&pod.name, window.day), now).await? {
+    if !storage::jobs::claim(&mut tx, PROMPT_JOB, &job_key(&pod.name, window.day), now).await? {
         return Ok(());
     }
-    store::insert_prompt(&mut tx, &pod.name, pod.channel.as_str(), &window, now).await?;
+    store::record_prompt(
+        &mut tx,
+        &pod.name,
+        pod.channel.as_str(),
+        window.day,
+        window.opens,
+        window.closes,
+        now,
+    )
+    .await?;
     let (text, blocks) = render_prompt(app, &mut tx, pod, window, now).await?;
     outbox::enqueue(
         &mut tx,
@@ -652,7 +659,7 @@ async fn send_summary(
 ) -> anyhow::Result<()> {
     let mut tx = storage::begin_write(&app.db).await?;
     if !store::prompt_exists(&mut tx, &pod.name, window.day).await?
-        || !scheduler::claim(&mut tx, SUMMARY_JOB, &job_key(&pod.name, window.day), now).await?
+        || !storage::jobs::claim(&mut tx, SUMMARY_JOB, &job_key(&pod.name, window.day), now).await?
     {
         return Ok(());
     }

@@ -2,14 +2,11 @@
 //! channel (or sent privately), limited per day, and exported.
 
 mod celebration;
-mod daily;
 mod parse;
 mod period;
 mod reactions;
 mod render;
-mod store;
 
-pub use daily::DailyCounts;
 pub use reactions::apply_reactions;
 
 use crate::domain::block_kit::Block;
@@ -19,7 +16,7 @@ use crate::{
     features::Team,
     features::{self, Answer, ButtonPress, Reply, SlashCommand, export},
     outbox::{self, Outgoing},
-    storage::{Db, Tx},
+    storage::{Db, Tx, kudos as store},
 };
 
 use crate::features::feature::{CommandSpec, EventKind, Feature};
@@ -248,7 +245,7 @@ async fn give_by_command(
     let mut first_id = None;
     for r in &targets {
         let delivery = delivery_for(app, tx, r).await?;
-        let id = store::insert_command_kudos(
+        let id = store::record_command_kudos(
             tx,
             &CommandKudos {
                 at: allowance.now,

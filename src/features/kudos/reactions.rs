@@ -149,7 +149,7 @@ pub fn apply_reactions(
             }
         }
         let (writes, mut outgoing) = batch.finish();
-        store::write(&tx, &writes)?;
+        store::write_reactions(&tx, &writes)?;
         let waiting = app.outbox.waiting();
         waiting.drop_covered(&mut outgoing);
         let rows = outbox::rows(&outgoing)

@@ -10,7 +10,6 @@
 mod parse;
 mod render;
 pub(crate) mod rotation;
-mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -25,8 +24,7 @@ use crate::{
         staffing::{self, pods},
     },
     outbox::{self, Outgoing},
-    scheduler,
-    storage::{self, Tx},
+    storage::{self, Tx, roles as store},
 };
 
 use crate::features::feature::{CommandSpec, Feature};
@@ -83,9 +81,9 @@ async fn base_roster(
     week: NaiveDate,
 ) -> Result<Roster, AppError> {
     let roles = pod_roles(pod);
-    let mut roster = store::load(tx, &pod.name, week).await?;
+    let mut roster = store::roster(tx, &pod.name, week).await?;
     if roster.is_empty() && !pod.members.is_empty() {
-        let last_week = store::load(tx, &pod.name, week - chrono::Duration::days(7)).await?;
+        let last_week = store::roster(tx, &pod.name, week - chrono::Duration::days(7)).await?;
         // People away on the rotation day sit this week out.
         let mut available = Vec::new();
         for member in &pod.members {
@@ -94,8 +92,8 @@ async fn base_roster(
             }
         }
         let rotated = rotation::rotate(&roles, &available, rotation::week_number(week), &last_week);
-        store::insert(tx, &pod.name, week, &rotated).await?;
-        roster = store::load(tx, &pod.name, week).await?;
+        store::record_roster(tx, &pod.name, week, &rotated).await?;
+        roster = store::roster(tx, &pod.name, week).await?;
     }
     let position = |role: &str| roles.iter().position(|r| r == role).unwrap_or(usize::MAX);
     roster.sort_by_key(|(role, _)| position(role));
@@ -288,7 +286,7 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
         }
         let mut tx = storage::begin_write(&app.db).await?;
         let key = format!("{}:{}", pod.name, week.format("%Y-%m-%d"));
-        if !scheduler::claim(&mut tx, "roles_rotation", &key, now).await? {
+        if !storage::jobs::claim(&mut tx, "roles_rotation", &key, now).await? {
             continue;
         }
         let (roster, moves) = effective_roster(&mut tx, pod, week)

@@ -5,7 +5,6 @@
 mod parse;
 pub(crate) mod pods;
 mod render;
-mod store;
 
 use chrono::{DateTime, Utc};
 
@@ -17,7 +16,7 @@ use crate::{
     features::Team,
     features::{Answer, ButtonPress, Reply, SlashCommand, export, home, roles},
     outbox::{self, Outgoing},
-    storage::{self, Db, Tx},
+    storage::{self, Db, Tx, staffing as store},
 };
 
 use crate::features::feature::{CommandSpec, Feature};
@@ -162,7 +161,7 @@ async fn switch_on(
             pod, &switch, now,
         )));
     }
-    let Some(id) = store::insert_switch(tx, &pod.name, reason, by, now, until).await? else {
+    let Some(id) = store::switch_on(tx, &pod.name, reason, by, now, until).await? else {
         return Err(AppError::User(format!(
             "Someone switched the {} pod to understaffed at the same moment. Run `/understaffed` to see it.",
             pod.name
@@ -224,7 +223,7 @@ async fn finish(
 ) -> Result<(), AppError> {
     // The moves are computed before closing, while the pause still applies.
     let restored = roles::understaffed_moves(tx, pod, now).await?;
-    if !store::close_switch(tx, switch.id, now, by).await? {
+    if !store::switch_off(tx, switch.id, now, by).await? {
         return Ok(());
     }
     let helpers = store::helpers(tx, switch.id).await?;
@@ -362,7 +361,7 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
         };
         let Some(pod) = pods::by_name(app, &switch.pod) else {
             // The pod left the config: close the record quietly.
-            store::close_switch(&mut tx, id, now, None).await?;
+            store::switch_off(&mut tx, id, now, None).await?;
             tx.commit().await?;
             continue;
         };
@@ -381,6 +380,7 @@ pub async fn export(
     format: export::Format,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
-    let rows = store::export_rows(db, range).await?;
+    let (start, end) = range.bounds();
+    let rows = store::export_rows(db, start, end).await?;
     export::write(&rows, format, out)
 }

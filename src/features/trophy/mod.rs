@@ -3,7 +3,6 @@
 
 mod parse;
 mod render;
-mod store;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
@@ -16,8 +15,7 @@ use crate::{
     features::Team,
     features::{self, Reply, SlashCommand, export},
     outbox::{self, Outgoing},
-    scheduler,
-    storage::{self, Db, Tx},
+    storage::{self, Db, Tx, trophy as store},
 };
 
 use crate::features::feature::{CommandSpec, Feature};
@@ -175,7 +173,7 @@ async fn hand_over(
         reason,
         by: &inv.user,
     };
-    if store::insert(tx, &new).await?.is_none() {
+    if store::record_pass(tx, &new).await?.is_none() {
         return user_error(render::raced(name));
     }
     let pass = store::current(tx)
@@ -253,7 +251,7 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
     let Some(period) = nudge_period(current.at, now, days) else {
         return Ok(());
     };
-    if !scheduler::claim(&mut tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
+    if !storage::jobs::claim(&mut tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
         return Ok(());
     }
     let (text, blocks) = render::nudge(trophy_name(app), (now - current.at).num_days());

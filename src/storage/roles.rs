@@ -2,16 +2,20 @@
 
 use chrono::NaiveDate;
 
-use crate::{domain::ids::UserId, storage::Tx};
-
-use super::rotation::Roster;
+use super::Tx;
+use crate::domain::ids::UserId;
 
 fn week_key(week: NaiveDate) -> String {
     week.format("%Y-%m-%d").to_string()
 }
 
-/// The stored roster (unordered; the caller sorts by the pod's role order).
-pub async fn load(tx: &mut Tx<'_>, pod: &str, week: NaiveDate) -> Result<Roster, sqlx::Error> {
+/// The stored roster, (role, holder) pairs (unordered; the caller sorts by
+/// the pod's role order).
+pub async fn roster(
+    tx: &mut Tx<'_>,
+    pod: &str,
+    week: NaiveDate,
+) -> Result<Vec<(String, UserId)>, sqlx::Error> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT role, user_id FROM role_rosters WHERE pod = ? AND week = ? ORDER BY rowid",
     )
@@ -26,11 +30,11 @@ pub async fn load(tx: &mut Tx<'_>, pod: &str, week: NaiveDate) -> Result<Roster,
 }
 
 /// Stores a freshly rotated roster; a concurrent writer's rows win.
-pub async fn insert(
+pub async fn record_roster(
     tx: &mut Tx<'_>,
     pod: &str,
     week: NaiveDate,
-    roster: &Roster,
+    roster: &[(String, UserId)],
 ) -> Result<(), sqlx::Error> {
     for (role, user) in roster {
         sqlx::query(

@@ -9,10 +9,13 @@
 //! rows added since: `kudos_log` is only ever appended to (a retraction is a
 //! row of its own) and its ids only grow, so the rows after the last one
 //! seen are exactly what changed, whichever connection wrote them.
+//!
+//! It lives in storage, not with the kudos rules: it is a copy of what
+//! `kudos_log` holds, right only by the log's own rules (rows appended, ids
+//! growing, read under the write lock), and the features only ever see
+//! counts.
 
 use std::{collections::HashMap, sync::Mutex};
-
-use super::store;
 
 /// A giver's day: (giver, start ms, end ms).
 pub type DayKey = (String, i64, i64);
@@ -63,7 +66,7 @@ impl DailyCounts {
                 Some(n) => *n,
                 None => {
                     let (giver, start, end) = key;
-                    let n = store::given_in_day_on(db, giver, *start, *end)?;
+                    let n = given_in_day_on(db, giver, *start, *end)?;
                     counts.days.insert(key.clone(), n);
                     n
                 }
@@ -77,9 +80,9 @@ impl DailyCounts {
 impl Counts {
     /// Applies the rows after `seen` up to `last_id` to the days they fall in,
     /// with the same rules as the count from the log
-    /// ([`store::given_in_day_on`]).
+    /// ([`given_in_day_on`]).
     fn catch_up(&mut self, db: &rusqlite::Connection, last_id: i64) -> rusqlite::Result<()> {
-        for row in store::added_between(db, self.seen, last_id)? {
+        for row in added_between(db, self.seen, last_id)? {
             for ((giver, start, end), n) in self.days.iter_mut() {
                 if *giver != row.giver {
                     continue;
@@ -98,6 +101,53 @@ impl Counts {
         self.seen = last_id;
         Ok(())
     }
+}
+
+/// The standing kudos `giver` gave in `[start_ms, end_ms)`, what the daily
+/// limit counts: the day's given rows less those taken back, both counted
+/// from index `kudos_log_giver_kind`, one step per kudos (the event writer
+/// reads it once per giver's day and keeps it: [`DailyCounts`]). A kudos is
+/// taken back after it is given, so its retraction is in the day or later.
+pub(super) fn given_in_day_on(
+    db: &rusqlite::Connection,
+    giver: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> rusqlite::Result<i64> {
+    db.prepare_cached(
+        "SELECT (SELECT COUNT(*) FROM kudos_log WHERE giver = ?1 AND kind = 'given' \
+                 AND at_ms >= ?2 AND at_ms < ?3) \
+              - (SELECT COUNT(*) FROM kudos_log r JOIN kudos_log g ON g.id = r.retracts \
+                 WHERE r.giver = ?1 AND r.kind = 'retracted' AND r.at_ms >= ?2 \
+                 AND g.at_ms >= ?2 AND g.at_ms < ?3)",
+    )?
+    .query_row((giver, start_ms, end_ms), |row| row.get(0))
+}
+
+/// A `kudos_log` row as the daily counts see it.
+struct Added {
+    giver: String,
+    at_ms: i64,
+    /// For a retraction: when the kudos it takes back was given.
+    retracted_at_ms: Option<i64>,
+}
+
+/// The rows with ids in `(after, upto]`, oldest first.
+fn added_between(db: &rusqlite::Connection, after: i64, upto: i64) -> rusqlite::Result<Vec<Added>> {
+    db.prepare_cached(
+        "SELECT r.giver, r.at_ms, g.at_ms FROM kudos_log r \
+         LEFT JOIN kudos_log g ON g.id = r.retracts AND r.kind = 'retracted' \
+         WHERE r.id > ?1 AND r.id <= ?2 AND (r.kind = 'given' OR g.id IS NOT NULL) \
+         ORDER BY r.id",
+    )?
+    .query_map((after, upto), |row| {
+        Ok(Added {
+            giver: row.get(0)?,
+            at_ms: row.get(1)?,
+            retracted_at_ms: row.get(2)?,
+        })
+    })?
+    .collect()
 }
 
 #[cfg(test)]
@@ -169,7 +219,7 @@ mod tests {
                 let asked: Vec<DayKey> = days.iter().filter(|_| next() % 2 == 0).cloned().collect();
                 let kept = counts.given(db, &asked, last_id(db), at)?;
                 for ((giver, start, end), (_, n)) in asked.iter().zip(&kept) {
-                    let read = store::given_in_day_on(db, giver, *start, *end)?;
+                    let read = given_in_day_on(db, giver, *start, *end)?;
                     assert_eq!(*n, read, "step {step}: {giver} in [{start}, {end})");
                 }
             }

@@ -3,11 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{
-    domain::ids::UserId,
-    features::export,
-    storage::{Db, Tx},
-};
+use super::{Db, Tx};
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone)]
 pub struct Switch {
@@ -62,7 +59,7 @@ pub async fn open_switch_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<Switch
 }
 
 /// Starts a period; None when the pod is already on (the unique open index).
-pub async fn insert_switch(
+pub async fn switch_on(
     tx: &mut Tx<'_>,
     pod: &str,
     reason: &str,
@@ -102,7 +99,7 @@ pub async fn update_reason(
 }
 
 /// Ends the period; false when it had already ended (so the caller does nothing).
-pub async fn close_switch(
+pub async fn switch_off(
     tx: &mut Tx<'_>,
     id: i64,
     at: DateTime<Utc>,
@@ -197,9 +194,12 @@ type ExportSql = (
     Option<String>,
 );
 
-/// Periods that overlap `range`, oldest first.
-pub async fn export_rows(db: &Db, range: &export::Range) -> Result<Vec<ExportRow>, sqlx::Error> {
-    let (start, end) = range.bounds();
+/// Periods that overlap `[start, end)`, oldest first.
+pub async fn export_rows(
+    db: &Db,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<ExportRow>, sqlx::Error> {
     let rows: Vec<ExportSql> = sqlx::query_as(
         "SELECT s.id, s.pod, s.reason, s.started_by, s.started_at, s.until_at, s.ended_at, s.ended_by, s.reason_updates,
                 (SELECT GROUP_CONCAT(h.user_id, ' ') FROM staffing_helpers h WHERE h.switch_id = s.id)

@@ -4,10 +4,8 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::{Row as _, sqlite::SqliteRow};
 
-use crate::{
-    domain::ids::UserId,
-    storage::{Db, Tx},
-};
+use super::{Db, Tx};
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -99,7 +97,7 @@ pub async fn current(tx: &mut Tx<'_>) -> anyhow::Result<Option<Pass>> {
 
 /// Records a pass. Returns None when the holding it follows was already
 /// handed on (a concurrent pass won), so the caller can say so.
-pub async fn insert(tx: &mut Tx<'_>, pass: &NewPass<'_>) -> anyhow::Result<Option<i64>> {
+pub async fn record_pass(tx: &mut Tx<'_>, pass: &NewPass<'_>) -> anyhow::Result<Option<i64>> {
     let done = sqlx::query(
         "INSERT INTO trophy_passes (after_id, passed_at, kind, from_user, to_user, reason, by_user) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (after_id) DO NOTHING",

@@ -4,8 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row as _;
 
-use super::schedule::Window;
-use crate::storage::Tx;
+use super::Tx;
 
 fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
@@ -16,12 +15,15 @@ pub fn prompt_key(pod: &str, day: NaiveDate) -> String {
     format!("checkin:{pod}:{}", day_key(day))
 }
 
-/// Remembers that the prompt for `window` was enqueued.
-pub async fn insert_prompt(
+/// Remembers that the prompt for `day`, whose window is `[opens, closes)`,
+/// was enqueued.
+pub async fn record_prompt(
     tx: &mut Tx<'_>,
     pod: &str,
     channel: &str,
-    window: &Window,
+    day: NaiveDate,
+    opens: DateTime<Utc>,
+    closes: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -29,11 +31,11 @@ pub async fn insert_prompt(
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pod, day) DO NOTHING",
     )
     .bind(pod)
-    .bind(day_key(window.day))
+    .bind(day_key(day))
     .bind(channel)
-    .bind(prompt_key(pod, window.day))
-    .bind(window.opens)
-    .bind(window.closes)
+    .bind(prompt_key(pod, day))
+    .bind(opens)
+    .bind(closes)
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -80,20 +82,6 @@ pub async fn prompt_at(
     })
 }
 
-/// True when the scheduled job `kind` already ran for `key`.
-pub async fn job_ran<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
-    kind: &str,
-    key: &str,
-) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_runs WHERE kind = ? AND run_key = ?")
-        .bind(kind)
-        .bind(key)
-        .fetch_one(db)
-        .await?;
-    Ok(n > 0)
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckIn {
     pub user: String,
@@ -112,7 +100,7 @@ pub enum Recorded {
 /// Records a check-in; a second one for the same day replaces the note (a
 /// check-in without a note keeps the earlier one) and is not counted again.
 #[expect(clippy::too_many_arguments, reason = "one row's columns")]
-pub async fn record(
+pub async fn record_checkin(
     tx: &mut Tx<'_>,
     pod: &str,
     day: NaiveDate,

@@ -1,0 +1,232 @@
+//! All kudos SQL. Times are Unix milliseconds of the business clock.
+//!
+//! The reaction batch reads and writes with direct calls on the event
+//! writer's connection ([`snapshot`], [`write_reactions`]); the daily
+//! limit's counts are kept in memory between batches ([`DailyCounts`]).
+
+mod daily;
+mod reactions;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Db, Tx};
+
+pub use daily::DailyCounts;
+pub use reactions::{
+    GivenRow, LiveKudos, ReactionKeys, ReactionSnapshot, ReactionWrites, Retraction, snapshot,
+    write_reactions,
+};
+
+/// How the receiver hears of a kudos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Celebrated in the kudos channel.
+    Channel,
+    /// A direct message (the receiver prefers quiet thanks).
+    Dm,
+    /// Recorded only (no kudos channel configured).
+    None,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Channel => "channel",
+            Delivery::Dm => "dm",
+            Delivery::None => "none",
+        }
+    }
+}
+
+/// A kudos given with `/kudos` (reaction kudos are written in batches:
+/// [`write_reactions`]).
+pub struct CommandKudos<'a> {
+    pub at: DateTime<Utc>,
+    pub giver: &'a str,
+    pub receiver: &'a str,
+    /// Where the command ran.
+    pub channel: &'a str,
+    pub reason: &'a str,
+    pub delivery: Delivery,
+}
+
+/// Given and not taken back.
+const LIVE: &str =
+    "kind = 'given' AND NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = kudos_log.id)";
+
+pub async fn record_command_kudos(
+    tx: &mut Tx<'_>,
+    k: &CommandKudos<'_>,
+) -> Result<i64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO kudos_log (kind, at_ms, giver, receiver, source, channel, reason, delivery) \
+         VALUES ('given', ?, ?, ?, 'command', ?, ?, ?)",
+    )
+    .bind(k.at.timestamp_millis())
+    .bind(k.giver)
+    .bind(k.receiver)
+    .bind(k.channel)
+    .bind(k.reason)
+    .bind(k.delivery.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+/// Standing kudos `giver` gave in `[start, end)`: what the daily limit counts.
+pub async fn given_between(
+    tx: &mut Tx<'_>,
+    giver: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<u32, sqlx::Error> {
+    let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
+    let n = super::direct::run(tx, |db| daily::given_in_day_on(db, giver, start, end)).await?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+pub async fn is_private(tx: &mut Tx<'_>, user: &str) -> Result<bool, sqlx::Error> {
+    let private: Option<bool> =
+        sqlx::query_scalar("SELECT private FROM kudos_prefs WHERE user_id = ?")
+            .bind(user)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(private.unwrap_or(false))
+}
+
+pub async fn set_private(
+    tx: &mut Tx<'_>,
+    user: &str,
+    private: bool,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO kudos_prefs (user_id, private, updated_at_ms) VALUES (?, ?, ?) \
+         ON CONFLICT (user_id) DO UPDATE SET private = excluded.private, updated_at_ms = excluded.updated_at_ms",
+    )
+    .bind(user)
+    .bind(private)
+    .bind(at.timestamp_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// When each standing kudos `user` received (or gave) happened.
+pub async fn times(
+    tx: &mut Tx<'_>,
+    user: &str,
+    as_receiver: bool,
+) -> Result<Vec<DateTime<Utc>>, sqlx::Error> {
+    let who = if as_receiver { "receiver" } else { "giver" };
+    let ms: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT at_ms FROM kudos_log WHERE {who} = ? AND {LIVE} ORDER BY at_ms"
+    ))
+    .bind(user)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(ms
+        .into_iter()
+        .filter_map(DateTime::<Utc>::from_timestamp_millis)
+        .collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Received {
+    pub at_ms: i64,
+    pub giver: String,
+    pub channel: String,
+    pub reason: Option<String>,
+}
+
+/// The newest standing kudos `user` received.
+pub async fn recent_received(
+    tx: &mut Tx<'_>,
+    user: &str,
+    limit: i64,
+) -> Result<Vec<Received>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT at_ms, giver, channel, reason FROM kudos_log \
+         WHERE receiver = ? AND {LIVE} ORDER BY at_ms DESC, id DESC LIMIT ?"
+    ))
+    .bind(user)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The most thanked people since `since`: only the top, never the bottom.
+pub async fn top_receivers(
+    tx: &mut Tx<'_>,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT receiver, COUNT(*) AS n FROM kudos_log WHERE at_ms >= ? AND {LIVE} \
+         GROUP BY receiver ORDER BY n DESC, MIN(at_ms) LIMIT ?"
+    ))
+    .bind(since.timestamp_millis())
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The celebrated reaction kudos standing on a message, oldest first:
+/// (giver, receiver). What its celebration shows.
+pub async fn standing_on(
+    db: &Db,
+    channel: &str,
+    ts: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT giver, receiver FROM kudos_log WHERE channel = ? AND message_ts = ? \
+         AND source = 'reaction' AND delivery = 'channel' AND {LIVE} ORDER BY id"
+    ))
+    .bind(channel)
+    .bind(ts)
+    .fetch_all(db)
+    .await
+}
+
+/// One line of `needful export kudos`.
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
+pub struct ExportRow {
+    pub id: i64,
+    #[sqlx(skip)]
+    pub at: String,
+    /// `kudos` or `retraction`.
+    pub event: String,
+    pub giver: String,
+    pub receiver: String,
+    pub source: String,
+    pub channel: String,
+    pub message_ts: Option<String>,
+    pub reason: Option<String>,
+    /// On a retraction: the id of the kudos taken back.
+    pub retracts: Option<i64>,
+    #[serde(skip)]
+    pub at_ms: i64,
+}
+
+pub async fn export_rows(
+    db: &Db,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<ExportRow>, sqlx::Error> {
+    let mut rows: Vec<ExportRow> = sqlx::query_as(
+        "SELECT id, at_ms, CASE kind WHEN 'given' THEN 'kudos' ELSE 'retraction' END AS event, \
+         giver, receiver, source, channel, message_ts, reason, retracts \
+         FROM kudos_log WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id",
+    )
+    .bind(start.timestamp_millis())
+    .bind(end.timestamp_millis())
+    .fetch_all(db)
+    .await?;
+    for r in &mut rows {
+        r.at = DateTime::<Utc>::from_timestamp_millis(r.at_ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+    }
+    Ok(rows)
+}

@@ -1,0 +1,205 @@
+//! The reaction batch's SQL: direct calls on the event writer's connection,
+//! inside the batch's write transaction ([`crate::storage::direct`]).
+
+use super::DailyCounts;
+
+/// What a batch of reaction events needs to look at.
+#[derive(Debug, Default)]
+pub struct ReactionKeys {
+    /// Givers and receivers (are they bots? do they prefer private thanks?).
+    pub people: Vec<String>,
+    /// (giver, channel, ts): the giver's reactions and standing kudos there.
+    pub messages: Vec<(String, String, String)>,
+    /// (giver, start ms, end ms): the giver's current day, for the limit.
+    pub days: Vec<(String, i64, i64)>,
+}
+
+/// A standing reaction kudos.
+#[derive(Debug, Clone)]
+pub struct LiveKudos {
+    pub giver: String,
+    pub channel: String,
+    pub message_ts: String,
+    pub kudos_id: i64,
+    pub delivery: String,
+    pub at_ms: i64,
+}
+
+/// The state behind [`ReactionKeys`].
+#[derive(Debug, Default)]
+pub struct ReactionSnapshot {
+    pub bots: Vec<String>,
+    pub private: Vec<String>,
+    /// (giver, channel, ts, emoji, present, event µs)
+    pub reactions: Vec<(String, String, String, String, i64, i64)>,
+    pub live: Vec<LiveKudos>,
+    /// (giver, standing kudos given in their day)
+    pub given: Vec<(String, i64)>,
+    /// (giver, channel, ts, reaction kudos ever given there by the giver,
+    /// taken back or not): what bounds a giver toggling one reaction.
+    pub gives: Vec<(String, String, String, u32)>,
+    /// (person, reason, ms) of the last refusal notice each was sent.
+    pub notices: Vec<(String, String, i64)>,
+    /// The id the next kudos_log row gets. Ids are handed out in memory so a
+    /// kudos and its retraction can land in one batch; the write lock held
+    /// since BEGIN IMMEDIATE keeps them ours.
+    pub next_id: i64,
+}
+
+/// Reads everything `keys` names, inside the batch's write transaction: one
+/// index probe per key.
+pub fn snapshot(
+    db: &rusqlite::Connection,
+    keys: &ReactionKeys,
+    daily: &DailyCounts,
+    now_ms: i64,
+) -> rusqlite::Result<ReactionSnapshot> {
+    let mut s = ReactionSnapshot::default();
+    let mut bot = db.prepare_cached("SELECT 1 FROM known_bots WHERE user_id = ?1")?;
+    let mut private =
+        db.prepare_cached("SELECT 1 FROM kudos_prefs WHERE user_id = ?1 AND private = 1")?;
+    for person in &keys.people {
+        if bot.exists([person])? {
+            s.bots.push(person.clone());
+        }
+        if private.exists([person])? {
+            s.private.push(person.clone());
+        }
+    }
+    let mut reactions = db.prepare_cached(
+        "SELECT reaction, present, event_ts_us FROM kudos_reactions \
+         WHERE giver = ?1 AND channel = ?2 AND message_ts = ?3",
+    )?;
+    // Every reaction kudos the giver gave on the message, standing or not:
+    // the standing one is the live kudos, and how many there were bounds
+    // how often they may change it.
+    let mut gives = db.prepare_cached(
+        "SELECT id, delivery, at_ms, \
+                NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = kudos_log.id) \
+         FROM kudos_log INDEXED BY kudos_log_message \
+         WHERE channel = ?2 AND message_ts = ?3 AND giver = ?1 AND source = 'reaction' \
+           AND kind = 'given'",
+    )?;
+    for (giver, channel, ts) in &keys.messages {
+        let mut rows = reactions.query((giver, channel, ts))?;
+        while let Some(row) = rows.next()? {
+            s.reactions.push((
+                giver.clone(),
+                channel.clone(),
+                ts.clone(),
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+            ));
+        }
+        let mut rows = gives.query((giver, channel, ts))?;
+        let mut count = 0;
+        while let Some(row) = rows.next()? {
+            count += 1;
+            if row.get::<_, bool>(3)? {
+                s.live.push(LiveKudos {
+                    giver: giver.clone(),
+                    channel: channel.clone(),
+                    message_ts: ts.clone(),
+                    kudos_id: row.get(0)?,
+                    delivery: row.get(1)?,
+                    at_ms: row.get(2)?,
+                });
+            }
+        }
+        if count > 0 {
+            s.gives
+                .push((giver.clone(), channel.clone(), ts.clone(), count));
+        }
+    }
+    let mut notices =
+        db.prepare_cached("SELECT reason, last_at_ms FROM refusal_notices WHERE user_id = ?1")?;
+    for person in &keys.people {
+        let mut rows = notices.query([person])?;
+        while let Some(row) = rows.next()? {
+            s.notices.push((person.clone(), row.get(0)?, row.get(1)?));
+        }
+    }
+    s.next_id = db
+        .prepare_cached("SELECT 1 + IFNULL(MAX(id), 0) FROM kudos_log")?
+        .query_row([], |row| row.get(0))?;
+    s.given = daily.given(db, &keys.days, s.next_id - 1, now_ms)?;
+    Ok(s)
+}
+
+/// A new reaction kudos row, with the id [`ReactionSnapshot::next_id`] gave it.
+#[derive(Debug)]
+pub struct GivenRow {
+    pub id: i64,
+    pub at_ms: i64,
+    pub giver: String,
+    pub receiver: String,
+    pub channel: String,
+    pub message_ts: String,
+    pub delivery: &'static str,
+}
+
+/// A retraction row: its own id, the kudos it takes back, and when.
+#[derive(Debug)]
+pub struct Retraction {
+    pub id: i64,
+    pub retracts: i64,
+    pub at_ms: i64,
+}
+
+/// What a batch of reaction events changes.
+#[derive(Debug, Default)]
+pub struct ReactionWrites {
+    /// (giver, channel, ts, emoji, present, event µs), newest state per key.
+    pub reactions: Vec<(String, String, String, String, i64, i64)>,
+    pub given: Vec<GivenRow>,
+    pub retracted: Vec<Retraction>,
+    /// (person, reason, ms): refusal notices sent.
+    pub notices: Vec<(String, String, i64)>,
+}
+
+/// Writes a batch's changes inside its write transaction.
+pub fn write_reactions(db: &rusqlite::Connection, w: &ReactionWrites) -> rusqlite::Result<()> {
+    let mut reaction = db.prepare_cached(
+        "INSERT INTO kudos_reactions (giver, channel, message_ts, reaction, present, event_ts_us) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (giver, channel, message_ts, reaction) DO UPDATE \
+         SET present = excluded.present, event_ts_us = excluded.event_ts_us \
+         WHERE excluded.event_ts_us > kudos_reactions.event_ts_us",
+    )?;
+    for r in &w.reactions {
+        reaction.execute((&r.0, &r.1, &r.2, &r.3, r.4, r.5))?;
+    }
+    let mut given = db.prepare_cached(
+        "INSERT INTO kudos_log (id, kind, at_ms, giver, receiver, source, channel, message_ts, delivery) \
+         VALUES (?1, 'given', ?2, ?3, ?4, 'reaction', ?5, ?6, ?7)",
+    )?;
+    for g in &w.given {
+        given.execute((
+            g.id,
+            g.at_ms,
+            &g.giver,
+            &g.receiver,
+            &g.channel,
+            &g.message_ts,
+            g.delivery,
+        ))?;
+    }
+    let mut retracted = db.prepare_cached(
+        "INSERT INTO kudos_log (id, kind, retracts, at_ms, giver, receiver, source, channel, \
+                                message_ts, reason, delivery) \
+         SELECT ?1, 'retracted', id, ?3, giver, receiver, source, channel, message_ts, reason, delivery \
+         FROM kudos_log WHERE id = ?2",
+    )?;
+    for r in &w.retracted {
+        retracted.execute((r.id, r.retracts, r.at_ms))?;
+    }
+    let mut notice = db.prepare_cached(
+        "INSERT INTO refusal_notices (user_id, reason, last_at_ms) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (user_id, reason) DO UPDATE SET last_at_ms = excluded.last_at_ms",
+    )?;
+    for (user, reason, at_ms) in &w.notices {
+        notice.execute((user, reason, at_ms))?;
+    }
+    Ok(())
+}
