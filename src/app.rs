@@ -105,6 +105,7 @@ impl Application {
             })?),
         };
         let verifier = Verifier::new(&settings.env.signing_secrets);
+        let request_timeout = settings.env.request_timeout;
         // Served at once when Slack answers now; otherwise learned in the
         // background while listening (see slack::installation).
         crate::slack::installation::try_learn(&slack).await;
@@ -124,10 +125,13 @@ impl Application {
                 }),
                 reader: status_reader,
                 outbox_gauges: Default::default(),
-                body_budget: Default::default(),
                 slack,
                 events,
-                verifier,
+                intake: crate::slack::body::Intake {
+                    verifier,
+                    budget: Default::default(),
+                    timeout: request_timeout,
+                },
                 ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,
             }),
             mode,

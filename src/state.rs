@@ -3,11 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::{
-    features::Team,
-    slack::{client::SlackApi, verify::Verifier},
-    storage::Db,
-};
+use crate::{features::Team, slack::client::SlackApi, storage::Db};
 
 pub struct AppState {
     pub team: Arc<Team>,
@@ -16,12 +12,11 @@ pub struct AppState {
     /// one up.
     pub reader: Db,
     pub outbox_gauges: crate::telemetry::OutboxGauges,
-    /// Memory shared by the request bodies being read at once.
-    pub body_budget: crate::slack::body::BodyBudget,
+    /// How request bodies are read: signature, shared memory, time.
+    pub intake: crate::slack::body::Intake,
     pub slack: SlackApi,
     /// Events API deliveries wait here to be applied in batches.
     pub events: crate::group_commit::EventQueue,
-    pub verifier: Verifier,
     /// The clock time of the last completed scheduler tick (tests wait on it).
     pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
 }

@@ -8,6 +8,7 @@ pub(crate) mod feature;
 pub mod home;
 pub mod kudos;
 pub mod people;
+pub(crate) mod pods;
 pub mod roles;
 pub mod staffing;
 mod team;

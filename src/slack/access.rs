@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::watch;
 
-use super::installation::Installation;
+use crate::domain::ids::UserId;
 
 /// Web API errors that mean the token will never work again. Slack answers
 /// `invalid_auth` for an uninstalled app's token, `token_revoked` for a
@@ -22,6 +22,32 @@ pub const REVOKING_ERRORS: &[&str] = &[
     "token_revoked",
     "not_authed",
 ];
+
+/// One workspace's (or one org's) installation of one app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    pub team_id: String,
+    pub enterprise_id: Option<String>,
+    /// Installed org-wide: every workspace of `enterprise_id` is served.
+    pub is_enterprise_install: bool,
+    pub app_id: String,
+    pub bot_id: String,
+    pub bot_user_id: UserId,
+    /// The workspace's address (`https://acme.slack.com/`), for links to
+    /// messages; None when Slack named none.
+    pub workspace_url: Option<String>,
+}
+
+/// The link to message `ts` in `channel`, in the form chat.getPermalink
+/// answers with, for when many messages are linked at once (a roundup) and a
+/// call each would pass Slack's limit for that method.
+pub fn message_link(workspace_url: &str, channel: &str, ts: &str) -> String {
+    format!(
+        "{}/archives/{channel}/p{}",
+        workspace_url.trim_end_matches('/'),
+        ts.replace('.', "")
+    )
+}
 
 pub fn is_revoking(error: &str) -> bool {
     REVOKING_ERRORS.contains(&error)

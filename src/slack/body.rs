@@ -10,7 +10,7 @@ use axum::{
 };
 use tokio::sync::Semaphore;
 
-use crate::{slack::verify::Rejection, state::App};
+use crate::slack::verify::{Rejection, Verifier};
 
 /// Larger bodies are refused (413) without being read whole. Slack's events
 /// and commands are a few KiB; an interaction carries the whole view or
@@ -40,6 +40,14 @@ impl Default for BodyBudget {
     fn default() -> Self {
         Self(Semaphore::new(BUDGET_BYTES / UNIT))
     }
+}
+
+/// What reading a request takes: the signature check, the shared memory
+/// budget, and how long a client may take to send.
+pub struct Intake {
+    pub verifier: Verifier,
+    pub budget: BodyBudget,
+    pub timeout: std::time::Duration,
 }
 
 /// A request refused before (or while) its body was read.
@@ -84,14 +92,20 @@ pub fn rejected(rejection: Rejection) -> Refused {
 
 /// Checks the signature headers, then reads the body (bounded in size, time
 /// and shared memory) and checks Slack's signature over its raw bytes.
-pub async fn read_signed(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Refused> {
+pub async fn read_signed(
+    intake: &Intake,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, Refused> {
     let signature = slack_header(headers, "x-slack-signature");
     let timestamp = slack_header(headers, "x-slack-request-timestamp");
-    app.verifier
+    intake
+        .verifier
         .precheck(signature, timestamp)
         .map_err(rejected)?;
-    let bytes = read_bounded(app, headers, body, MAX_BODY_BYTES).await?;
-    app.verifier
+    let bytes = read_bounded(intake, headers, body, MAX_BODY_BYTES).await?;
+    intake
+        .verifier
         .verify(signature, timestamp, &bytes)
         .map_err(rejected)?;
     Ok(bytes)
@@ -100,7 +114,7 @@ pub async fn read_signed(app: &App, headers: &HeaderMap, body: Body) -> Result<B
 /// Reads at most `limit` bytes within the request timeout, holding a share
 /// of the budget while it does.
 pub async fn read_bounded(
-    app: &App,
+    intake: &Intake,
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -112,14 +126,14 @@ pub async fn read_bounded(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let timeout = app.team.settings.env.request_timeout;
+    let timeout = intake.timeout;
     // Without a length (chunked) the body may be as long as the limit.
     let share = declared.unwrap_or(limit).div_ceil(UNIT).max(1);
     let share = u32::try_from(share).unwrap_or(u32::MAX);
     // Not long: while the budget is spent, waiting clients hold connection
     // slots that Slack's requests, queued in the backlog behind them, need.
     let wait = timeout.min(BUDGET_WAIT);
-    let Ok(Ok(_held)) = tokio::time::timeout(wait, app.body_budget.0.acquire_many(share)).await
+    let Ok(Ok(_held)) = tokio::time::timeout(wait, intake.budget.0.acquire_many(share)).await
     else {
         tracing::warn!("too many request bodies are being read at once; answering 503");
         return Err(Refused::new(

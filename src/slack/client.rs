@@ -98,6 +98,6 @@ impl crate::domain::workspace::Workspace for SlackApi {
 
     fn message_link(&self, channel: &str, ts: &str) -> Option<String> {
         let url = self.access().installation()?.workspace_url.clone()?;
-        Some(super::installation::message_link(&url, channel, ts))
+        Some(super::access::message_link(&url, channel, ts))
     }
 }

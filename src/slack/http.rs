@@ -68,7 +68,7 @@ fn refuse(kind: &'static str, refused: Refused, started: Instant) -> Response {
 /// Slack's certificate check carries no signature and only needs a 200. Any
 /// other unsigned request is refused, having read at most 1 KiB of it.
 async fn ssl_check(app: &App, headers: &HeaderMap, body: Body) -> Result<(), Refused> {
-    let bytes = read_bounded(app, headers, body, SSL_CHECK_MAX_BYTES)
+    let bytes = read_bounded(&app.intake, headers, body, SSL_CHECK_MAX_BYTES)
         .await
         .map_err(|refused| match refused.outcome {
             "too_large" => rejected(Rejection::Missing),
@@ -93,7 +93,7 @@ fn unreadable(what: &str) -> Response {
 
 async fn events(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let bytes = match read_signed(&app, &headers, body).await {
+    let bytes = match read_signed(&app.intake, &headers, body).await {
         Ok(b) => b,
         Err(refused) => return refuse("events", refused, started),
     };
@@ -161,7 +161,7 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
             Err(refused) => refuse("commands", refused, started),
         };
     }
-    let bytes = match read_signed(&app, &headers, body).await {
+    let bytes = match read_signed(&app.intake, &headers, body).await {
         Ok(b) => b,
         Err(refused) => return refuse("commands", refused, started),
     };
@@ -184,7 +184,7 @@ async fn commands(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
 
 async fn interactions(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let bytes = match read_signed(&app, &headers, body).await {
+    let bytes = match read_signed(&app.intake, &headers, body).await {
         Ok(b) => b,
         Err(refused) => return refuse("interactions", refused, started),
     };

@@ -13,23 +13,9 @@ use serde::Deserialize;
 use slack_morphism::errors::SlackClientError;
 use tokio_util::sync::CancellationToken;
 
+use super::access::Installation;
 use super::client::SlackApi;
 use crate::domain::ids::UserId;
-
-/// One workspace's (or one org's) installation of one app.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Installation {
-    pub team_id: String,
-    pub enterprise_id: Option<String>,
-    /// Installed org-wide: every workspace of `enterprise_id` is served.
-    pub is_enterprise_install: bool,
-    pub app_id: String,
-    pub bot_id: String,
-    pub bot_user_id: UserId,
-    /// The workspace's address (`https://acme.slack.com/`), for links to
-    /// messages; None when Slack named none.
-    pub workspace_url: Option<String>,
-}
 
 /// How long one attempt (auth.test then bots.info) may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -157,15 +143,4 @@ pub async fn keep_learning(api: SlackApi, shutdown: CancellationToken) {
         }
         wait = (wait * 2).min(MAX_RETRY);
     }
-}
-
-/// The link to message `ts` in `channel`, in the form chat.getPermalink
-/// answers with, for when many messages are linked at once (a roundup) and a
-/// call each would pass Slack's limit for that method.
-pub fn message_link(workspace_url: &str, channel: &str, ts: &str) -> String {
-    format!(
-        "{}/archives/{channel}/p{}",
-        workspace_url.trim_end_matches('/'),
-        ts.replace('.', "")
-    )
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use slack_morphism::prelude::*;
 
-use super::installation::Installation;
+use super::access::Installation;
 
 /// Which app the request names.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! the pod's local check-in time, check-ins by thread reply, button + modal or
 //! `/checkin`, and a summary for the managers when the window closes.
 
+mod limits;
 mod parse;
 mod render;
 mod schedule;
@@ -9,7 +10,7 @@ mod schedule;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::block_kit::{Block, Blocks};
-use crate::features::staffing::pods::member_of;
+use crate::features::pods::member_of;
 use crate::{
     config::PodConfig,
     domain::ids::UserId,

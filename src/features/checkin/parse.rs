@@ -4,11 +4,7 @@ use chrono::{Duration, NaiveDate};
 
 use super::render;
 
-/// The longest check-in note: a morning focus, not a report. The modal's
-/// input stops here too.
-pub const MAX_NOTE_CHARS: usize = 1_000;
-/// The longest away reason ("vacation", "sick", "parental leave").
-pub const MAX_AWAY_CHARS: usize = 200;
+pub use super::limits::{MAX_AWAY_CHARS, MAX_NOTE_CHARS};
 
 /// `note` if it is within [`MAX_NOTE_CHARS`], else the refusal to show.
 pub fn check_note(note: &str) -> Result<(), String> {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::parse::{MAX_AWAY_CHARS, MAX_NOTE_CHARS};
+use super::limits::{MAX_AWAY_CHARS, MAX_NOTE_CHARS};
 use super::schedule::{DayOff, Window};
 use super::store::{Away, CheckIn};
 use crate::domain::{

@@ -19,10 +19,7 @@ use crate::{
     domain::ids::UserId,
     error::AppError,
     features::Team,
-    features::{
-        Reply, SlashCommand,
-        staffing::{self, pods},
-    },
+    features::{Reply, SlashCommand, pods},
     outbox::{self, Outgoing},
     storage::{self, Tx, roles as store},
 };
@@ -108,7 +105,10 @@ async fn effective_roster(
     week: NaiveDate,
 ) -> Result<(Roster, Vec<Move>), AppError> {
     let base = base_roster(tx, pod, week).await?;
-    if staffing::is_on(tx, &pod.name).await? {
+    if crate::storage::staffing::open_switch(tx, &pod.name)
+        .await?
+        .is_some()
+    {
         Ok(rotation::pause_supporting(&pod_roles(pod), &base))
     } else {
         Ok((base, Vec::new()))

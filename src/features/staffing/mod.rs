@@ -2,8 +2,8 @@
 //! team hears why and what changes, other departments are asked for help, and
 //! an all-clear ends it (by hand or at `--until`).
 
+mod limits;
 mod parse;
-pub(crate) mod pods;
 mod render;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +14,7 @@ use crate::{
     domain::ids::UserId,
     error::AppError,
     features::Team,
-    features::{Answer, ButtonPress, Reply, SlashCommand, export, home, roles},
+    features::{Answer, ButtonPress, Reply, SlashCommand, export, home, pods, roles},
     outbox::{self, Outgoing},
     storage::{self, Db, Tx, staffing as store},
 };
@@ -66,11 +66,6 @@ fn help_key(id: i64, channel: &str) -> String {
 
 fn announcement_key(id: i64) -> String {
     format!("staffing:announce:{id}")
-}
-
-/// True while `pod` is understaffed.
-pub(crate) async fn is_on(tx: &mut Tx<'_>, pod: &str) -> Result<bool, AppError> {
-    Ok(store::open_switch(tx, pod).await?.is_some())
 }
 
 pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {

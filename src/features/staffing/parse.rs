@@ -26,9 +26,7 @@ pub enum Command {
     Help,
 }
 
-/// The longest reason `/understaffed on` takes: it is repeated in every
-/// check-in prompt and App Home while the pod is short.
-pub const MAX_REASON_CHARS: usize = 300;
+pub use super::limits::MAX_REASON_CHARS;
 
 pub const USAGE: &str = "• `/understaffed`: see which pods are understaffed\n• `/understaffed on REASON [--until 17:00 | --until 2026-12-24] [--pod NAME]`: switch it on (managers)\n• `/understaffed off [--pod NAME]`: switch it off (managers)";
 

@@ -11,7 +11,8 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{parse::MAX_REASON_CHARS, pods, store::Switch};
+use super::{limits::MAX_REASON_CHARS, store::Switch};
+use crate::features::pods;
 
 /// The manager's reason as the team reads it: pinging no one, and no longer
 /// than a reason may be (a row from before the limit can be).
