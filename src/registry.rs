@@ -293,6 +293,16 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_shows_the_registry_as_it_is() {
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&table()),
+            "README.md's Architecture table is out of date; paste in the output of `needful features`:\n{}",
+            table()
+        );
+    }
+
+    #[test]
     fn marker_kinds_are_the_stored_kinds() {
         let user = "U0ALICE001".to_string();
         let home = Outgoing::RefreshHome { user };
