@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use super::block_kit::Blocks;
 
 /// The immediate answer to a slash command.
 #[derive(Debug, Clone, Default)]
 pub struct Reply {
     pub text: String,
-    pub blocks: Option<Value>,
+    pub blocks: Option<Blocks>,
     /// Shown to the whole channel (with the command) instead of only the caller.
     pub in_channel: bool,
 }

@@ -132,7 +132,7 @@ fn interaction_reply(answer: Answer) -> SlackInteractionResponse {
 pub(crate) fn command_reply(r: Reply) -> SlackCommandEventResponse {
     let mut content = SlackMessageContent::new().with_text(r.text);
     if let Some(blocks) = r.blocks {
-        match serde_json::from_value::<Vec<SlackBlock>>(blocks) {
+        match serde_json::from_value::<Vec<SlackBlock>>(blocks.to_value()) {
             Ok(blocks) => content = content.with_blocks(blocks),
             Err(e) => tracing::error!(error = %e, "a reply's blocks did not parse; sent as text"),
         }
