@@ -23,7 +23,7 @@ use crate::{
 use crate::features::feature::{CommandSpec, EventKind, Feature};
 use parse::{KudosCommand, Misuse};
 use rules::{Allowance, Giver, Receiver, Skip, Verdict};
-use store::{CommandKudos, Delivery};
+use store::{Delivery, GivenRow, Via};
 
 /// Kudos by reaction and by `/kudos`.
 pub struct Kudos;
@@ -201,23 +201,26 @@ async fn give_by_command(
         Verdict::OverLimit { asked } => return Err(AppError::User(allowance.refusal(asked))),
         Verdict::Give { left, .. } => left,
     };
+    let first_id = store::next_id(tx).await?;
+    let rows: Vec<GivenRow> = decision
+        .given()
+        .zip(first_id..)
+        .map(|((receiver, delivery), id)| GivenRow {
+            id,
+            at_ms: now.timestamp_millis(),
+            giver: giver.to_string(),
+            receiver: receiver.to_string(),
+            channel: inv.channel.to_string(),
+            via: Via::Command {
+                reason: reason.to_string(),
+            },
+            delivery,
+        })
+        .collect();
+    store::record_given(tx, &rows).await?;
     let mut public = Vec::new();
     let mut private = Vec::new();
-    let mut first_id = None;
     for (r, delivery) in decision.given() {
-        let id = store::record_command_kudos(
-            tx,
-            &CommandKudos {
-                at: now,
-                giver: giver.as_str(),
-                receiver: r.as_str(),
-                channel: inv.channel.as_str(),
-                reason,
-                delivery,
-            },
-        )
-        .await?;
-        first_id.get_or_insert(id);
         match delivery {
             Delivery::Channel | Delivery::None => public.push(r.to_string()),
             Delivery::Dm => {
@@ -249,7 +252,7 @@ async fn give_by_command(
                 text,
                 blocks: Some(blocks.to_value()),
                 thread_ts: None,
-                key: first_id.map(|id| format!("kudos:command:{id}")),
+                key: Some(format!("kudos:command:{first_id}")),
                 link_to: None,
             },
             Some(refused),

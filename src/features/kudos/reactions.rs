@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::{
     celebration, emoji, kudos_channel, period, render,
     rules::{self, Allowance, Giver, Outcome, Receiver, Skip},
-    store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction},
+    store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction, Via},
 };
 use crate::{
     domain::{ids::UserId, input::ReactionInput},
@@ -352,8 +352,10 @@ impl<'a> Batch<'a> {
             giver: r.giver.to_string(),
             receiver: r.receiver.to_string(),
             channel: r.channel.clone(),
-            message_ts: r.ts.clone(),
-            delivery: delivery.as_str(),
+            via: Via::Reaction {
+                message_ts: r.ts.clone(),
+            },
+            delivery,
         });
         self.live.insert(
             r.message(),
