@@ -494,6 +494,51 @@ async fn the_daily_limit_follows_the_pods_midnight_not_utcs() {
     assert_eq!(given(&app).await, 3);
 }
 
+/// Reactions and `/kudos` draw on one allowance, whichever comes first: the
+/// event writer's counts kept between batches see the kudos a command
+/// recorded in between, and a reaction taken back gives one back to the
+/// command path too.
+#[tokio::test]
+async fn reactions_and_commands_share_one_daily_allowance() {
+    let app = spawn_app_with(TestOptions {
+        config: config_with("daily_limit = 5", "daily_limit = 2"),
+        ..TestOptions::default()
+    })
+    .await;
+    let second = app.sim.post_as_user(SUPPORT, ALICE, "Wrote the runbook");
+    // The reaction batch reads Bob's day into its counts.
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    assert_eq!(given(&app).await, 1);
+    let last = app
+        .command("/kudos", BOB, SUPPORT, &format!("<@{CAROL}> found the bug"))
+        .await;
+    assert!(last.contains("last kudos"), "{last}");
+    // The next batch counts the command's kudos too.
+    react(&app, BOB, ALICE, SUPPORT, &second).await;
+    app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
+    let told = ephemerals(&app, BOB);
+    assert!(told[0].1.contains("all 2 kudos"), "{}", told[0].1);
+    assert_eq!(given(&app).await, 2);
+
+    // Taking the reaction back frees one for a command.
+    unreact(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    assert_eq!(standing(&app).await, 1);
+    let again = app
+        .command(
+            "/kudos",
+            BOB,
+            SUPPORT,
+            &format!("<@{MANAGER}> covered my shift"),
+        )
+        .await;
+    assert!(again.contains("last kudos"), "{again}");
+    let refused = app
+        .command("/kudos", BOB, SUPPORT, &format!("<@{ALICE}> thanks"))
+        .await;
+    assert!(refused.contains("all 2 kudos"), "{refused}");
+    assert_eq!(standing(&app).await, 2);
+}
+
 #[tokio::test]
 async fn someone_outside_every_pod_counts_days_in_utc() {
     let app = spawn_app_with(TestOptions {

@@ -6,6 +6,7 @@ mod parse;
 mod period;
 mod reactions;
 mod render;
+mod rules;
 
 pub use reactions::apply_reactions;
 
@@ -21,7 +22,8 @@ use crate::{
 
 use crate::features::feature::{CommandSpec, EventKind, Feature};
 use parse::{KudosCommand, Misuse};
-use store::{CommandKudos, Delivery};
+use rules::{Allowance, Giver, Receiver, Skip, Verdict};
+use store::{Delivery, GivenRow, Via};
 
 /// Kudos by reaction and by `/kudos`.
 pub struct Kudos;
@@ -100,65 +102,6 @@ fn kudos_channel(app: &Team) -> Option<String> {
         .map(|c| c.to_string())
 }
 
-/// The daily allowance: how many `giver` used today and when it resets.
-struct Allowance {
-    limit: u32,
-    used: u32,
-    reset: chrono::DateTime<chrono::Utc>,
-    now: chrono::DateTime<chrono::Utc>,
-    tz: chrono_tz::Tz,
-}
-
-impl Allowance {
-    async fn of(app: &Team, tx: &mut Tx<'_>, giver: &UserId) -> Result<Self, AppError> {
-        let now = app.clock.now();
-        let tz = period::zone_for(&app.settings.team, giver);
-        let (start, reset) = period::day_bounds(now, tz);
-        let used = store::given_between(tx, giver.as_str(), start, reset).await?;
-        Ok(Self::new(app, giver, used, now))
-    }
-
-    /// The allowance when `giver` has used `used` of today's kudos.
-    fn new(app: &Team, giver: &UserId, used: u32, now: chrono::DateTime<chrono::Utc>) -> Self {
-        let tz = period::zone_for(&app.settings.team, giver);
-        let (_, reset) = period::day_bounds(now, tz);
-        Self {
-            limit: app.settings.team.kudos.daily_limit,
-            used,
-            reset,
-            now,
-            tz,
-        }
-    }
-
-    fn allows(&self, n: u32) -> bool {
-        self.used.saturating_add(n) <= self.limit
-    }
-
-    fn refusal(&self, asked: u32) -> String {
-        render::refuse_limit(self.limit, self.used, asked, self.reset, self.now, self.tz)
-    }
-
-    fn left_after(&self, n: u32) -> u32 {
-        self.limit.saturating_sub(self.used.saturating_add(n))
-    }
-}
-
-/// How `receiver` hears of a kudos.
-async fn delivery_for(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    receiver: &UserId,
-) -> Result<Delivery, AppError> {
-    Ok(if store::is_private(tx, receiver.as_str()).await? {
-        Delivery::Dm
-    } else if kudos_channel(app).is_some() {
-        Delivery::Channel
-    } else {
-        Delivery::None
-    })
-}
-
 pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
     let kudos = &app.settings.team.kudos;
     let e = emoji(app);
@@ -218,46 +161,66 @@ async fn give_by_command(
     reason: &str,
 ) -> Result<Reply, AppError> {
     let giver = &inv.user;
-    let mut notes = Vec::new();
-    let mut targets = Vec::new();
+    let mut receivers = Vec::with_capacity(recipients.len());
     for r in recipients {
-        if r == giver {
-            notes.push(render::skipped_self());
-        } else if app.bot_user().as_ref() == Some(r) {
-            notes.push(render::refuse_needful(emoji(app)));
-        } else if features::people::is_bot(app, tx, r).await? {
-            notes.push(render::skipped_bot(r.as_str()));
-        } else {
-            targets.push(r.clone());
-        }
+        receivers.push(Receiver {
+            user: r,
+            bot: features::people::is_bot(app, tx, r).await?,
+            private: store::is_private(tx, r.as_str()).await?,
+        });
     }
-    if targets.is_empty() {
-        return Err(AppError::User(render::nobody_left(&notes)));
-    }
-    let asked = u32::try_from(targets.len()).unwrap_or(u32::MAX);
-    let allowance = Allowance::of(app, tx, giver).await?;
-    if !allowance.allows(asked) {
-        return Err(AppError::User(allowance.refusal(asked)));
-    }
+    let now = app.clock.now();
+    let allowance = {
+        let tz = period::zone_for(&app.settings.team, giver);
+        let (start, reset) = rules::day(now, tz);
+        let used = store::given_between(tx, giver.as_str(), start, reset).await?;
+        Allowance::new(app.settings.team.kudos.daily_limit, used, now, tz)
+    };
+    let needful = app.bot_user();
+    let kudos_channel = kudos_channel(app);
+    let decision = rules::decide(
+        Giver {
+            user: giver,
+            needful: needful.as_ref(),
+            allowance,
+            kudos_channel: kudos_channel.is_some(),
+        },
+        &receivers,
+    );
     let e = emoji(app);
+    let notes: Vec<String> = decision
+        .skipped()
+        .map(|(user, why)| match why {
+            Skip::Yourself => render::skipped_self(),
+            Skip::Needful => render::refuse_needful(e),
+            Skip::Bot => render::skipped_bot(user.as_str()),
+        })
+        .collect();
+    let left = match decision.verdict {
+        Verdict::NobodyLeft => return Err(AppError::User(render::nobody_left(&notes))),
+        Verdict::OverLimit { asked } => return Err(AppError::User(allowance.refusal(asked))),
+        Verdict::Give { left, .. } => left,
+    };
+    let first_id = store::next_id(tx).await?;
+    let rows: Vec<GivenRow> = decision
+        .given()
+        .zip(first_id..)
+        .map(|((receiver, delivery), id)| GivenRow {
+            id,
+            at_ms: now.timestamp_millis(),
+            giver: giver.to_string(),
+            receiver: receiver.to_string(),
+            channel: inv.channel.to_string(),
+            via: Via::Command {
+                reason: reason.to_string(),
+            },
+            delivery,
+        })
+        .collect();
+    store::record_given(tx, &rows).await?;
     let mut public = Vec::new();
     let mut private = Vec::new();
-    let mut first_id = None;
-    for r in &targets {
-        let delivery = delivery_for(app, tx, r).await?;
-        let id = store::record_command_kudos(
-            tx,
-            &CommandKudos {
-                at: allowance.now,
-                giver: giver.as_str(),
-                receiver: r.as_str(),
-                channel: inv.channel.as_str(),
-                reason,
-                delivery,
-            },
-        )
-        .await?;
-        first_id.get_or_insert(id);
+    for (r, delivery) in decision.given() {
         match delivery {
             Delivery::Channel | Delivery::None => public.push(r.to_string()),
             Delivery::Dm => {
@@ -275,7 +238,6 @@ async fn give_by_command(
         }
         features::home::publish(app, tx, r).await?;
     }
-    let kudos_channel = kudos_channel(app);
     if let (Some(kc), false) = (&kudos_channel, public.is_empty()) {
         let (text, blocks) = render::command_celebration(giver.as_str(), &public, reason, e);
         let refused = Outgoing::DirectMessage {
@@ -290,7 +252,7 @@ async fn give_by_command(
                 text,
                 blocks: Some(blocks.to_value()),
                 thread_ts: None,
-                key: first_id.map(|id| format!("kudos:command:{id}")),
+                key: Some(format!("kudos:command:{first_id}")),
                 link_to: None,
             },
             Some(refused),
@@ -302,7 +264,7 @@ async fn give_by_command(
         &private,
         kudos_channel.as_deref(),
         &notes,
-        allowance.left_after(asked),
+        left,
     )))
 }
 

@@ -9,8 +9,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::{
-    Allowance, celebration, emoji, kudos_channel, period, render,
-    store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction},
+    celebration, emoji, kudos_channel, period, render,
+    rules::{self, Allowance, Giver, Outcome, Receiver, Skip},
+    store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction, Via},
 };
 use crate::{
     domain::{ids::UserId, input::ReactionInput},
@@ -106,7 +107,7 @@ pub fn apply_reactions(
         .iter()
         .map(|r| {
             let tz = period::zone_for(&app.settings.team, &r.giver);
-            (r.giver.clone(), period::day_bounds(now, tz))
+            (r.giver.clone(), rules::day(now, tz))
         })
         .collect();
     let keys = ReactionKeys {
@@ -134,13 +135,12 @@ pub fn apply_reactions(
             .collect(),
     };
     let created = app.clock.now();
-    let write = || {
+    let mut write = || {
         let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fresh = storage::events::mark_applied_on(&tx, deliveries, now)?;
         let mut batch = Batch::new(
             app,
             store::snapshot(&tx, &keys, &app.kudos_today, now.timestamp_millis())?,
-            days,
             now,
         );
         for (reaction, is_new) in reactions.iter().zip(&fresh) {
@@ -181,8 +181,9 @@ struct Batch<'a> {
     app: &'a Team,
     /// needful itself, looked up once per batch.
     bot_user: Option<UserId>,
+    /// Whether there is a kudos channel, looked up once per batch.
+    kudos_channel: bool,
     now: DateTime<Utc>,
-    days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)>,
     bots: HashSet<String>,
     private: HashSet<String>,
     /// Newest (present, event µs) per (giver, channel, ts, emoji).
@@ -204,12 +205,7 @@ struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    fn new(
-        app: &'a Team,
-        snapshot: store::ReactionSnapshot,
-        days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)>,
-        now: DateTime<Utc>,
-    ) -> Self {
+    fn new(app: &'a Team, snapshot: store::ReactionSnapshot, now: DateTime<Utc>) -> Self {
         let live: HashMap<MessageKey, LiveKudos> = snapshot
             .live
             .into_iter()
@@ -222,9 +218,9 @@ impl<'a> Batch<'a> {
             .collect();
         Self {
             bot_user: app.bot_user(),
+            kudos_channel: kudos_channel(app).is_some(),
             app,
             now,
-            days,
             bots: snapshot.bots.into_iter().collect(),
             private: snapshot.private.into_iter().collect(),
             reactions: snapshot
@@ -306,34 +302,47 @@ impl<'a> Batch<'a> {
             .any(|((g, c, t, _), (present, _))| *present && g == giver && c == channel && t == ts)
     }
 
-    fn refusal(&self, r: &Reaction) -> Option<(Notice, String)> {
-        if r.giver == r.receiver {
-            return Some((Notice::OwnMessage, render::refuse_self()));
-        }
-        if self.bot_user.as_ref() == Some(&r.receiver) {
-            return Some((Notice::Needful, render::refuse_needful(emoji(self.app))));
-        }
-        if self.is_bot(&r.receiver) {
-            return Some((Notice::Bot, render::refuse_bot(r.receiver.as_str())));
-        }
-        None
+    /// `giver`'s allowance as this batch stands.
+    fn allowance(&self, giver: &UserId) -> Allowance {
+        let used = self.used_today.get(giver.as_str()).copied().unwrap_or(0);
+        let tz = period::zone_for(&self.app.settings.team, giver);
+        Allowance::new(self.app.settings.team.kudos.daily_limit, used, self.now, tz)
     }
 
     fn give(&mut self, r: &Reaction) {
-        if let Some((notice, why)) = self.refusal(r) {
-            return self.tell_giver(r, notice, why);
-        }
-        let used = self.used_today.get(r.giver.as_str()).copied().unwrap_or(0);
-        let allowance = Allowance::new(self.app, &r.giver, used, self.now);
-        if !allowance.allows(1) {
-            return self.tell_giver(r, Notice::DailyLimit, allowance.refusal(1));
-        }
-        let delivery = if self.private.contains(r.receiver.as_str()) {
-            Delivery::Dm
-        } else if kudos_channel(self.app).is_some() {
-            Delivery::Channel
-        } else {
-            Delivery::None
+        let allowance = self.allowance(&r.giver);
+        let giver = Giver {
+            user: &r.giver,
+            needful: self.bot_user.as_ref(),
+            allowance,
+            kudos_channel: self.kudos_channel,
+        };
+        let receiver = Receiver {
+            user: &r.receiver,
+            bot: self.bots.contains(r.receiver.as_str()),
+            private: self.private.contains(r.receiver.as_str()),
+        };
+        // A reaction thanks one person: the decision has one outcome.
+        let decision = rules::decide(giver, std::slice::from_ref(&receiver));
+        let Some((_, outcome)) = decision.outcomes().next() else {
+            return;
+        };
+        let delivery = match outcome {
+            Outcome::Given(delivery) => delivery,
+            Outcome::OverLimit => {
+                return self.tell_giver(r, Notice::DailyLimit, allowance.refusal(1));
+            }
+            Outcome::Skipped(Skip::Yourself) => {
+                return self.tell_giver(r, Notice::OwnMessage, render::refuse_self());
+            }
+            Outcome::Skipped(Skip::Needful) => {
+                let text = render::refuse_needful(emoji(self.app));
+                return self.tell_giver(r, Notice::Needful, text);
+            }
+            Outcome::Skipped(Skip::Bot) => {
+                let text = render::refuse_bot(r.receiver.as_str());
+                return self.tell_giver(r, Notice::Bot, text);
+            }
         };
         let id = self.take_id();
         let at_ms = self.now.timestamp_millis();
@@ -343,8 +352,10 @@ impl<'a> Batch<'a> {
             giver: r.giver.to_string(),
             receiver: r.receiver.to_string(),
             channel: r.channel.clone(),
-            message_ts: r.ts.clone(),
-            delivery: delivery.as_str(),
+            via: Via::Reaction {
+                message_ts: r.ts.clone(),
+            },
+            delivery,
         });
         self.live.insert(
             r.message(),
@@ -384,8 +395,8 @@ impl<'a> Batch<'a> {
         });
         self.live.remove(&r.message());
         // Taking a kudos back gives today's allowance back.
-        if let Some((start, end)) = self.days.get(&r.giver)
-            && (start.timestamp_millis()..end.timestamp_millis()).contains(&live.at_ms)
+        if let Some(at) = DateTime::from_timestamp_millis(live.at_ms)
+            && self.allowance(&r.giver).counts(at)
             && let Some(used) = self.used_today.get_mut(r.giver.as_str())
         {
             *used = used.saturating_sub(1);

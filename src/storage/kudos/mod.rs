@@ -3,8 +3,11 @@
 //! The reaction batch reads and writes with direct calls on the event
 //! writer's connection ([`snapshot`], [`write_reactions`]); the daily
 //! limit's counts are kept in memory between batches ([`DailyCounts`]).
+//! Kudos given by reaction or by `/kudos` are written to `kudos_log` by
+//! the same direct calls ([`log`]).
 
 mod daily;
+mod log;
 mod reactions;
 
 use chrono::{DateTime, Utc};
@@ -13,9 +16,9 @@ use serde::Serialize;
 use super::{Db, Tx};
 
 pub use daily::DailyCounts;
+pub use log::{GivenRow, Retraction, Via};
 pub use reactions::{
-    GivenRow, LiveKudos, ReactionKeys, ReactionSnapshot, ReactionWrites, Retraction, snapshot,
-    write_reactions,
+    LiveKudos, ReactionKeys, ReactionSnapshot, ReactionWrites, snapshot, write_reactions,
 };
 
 /// How the receiver hears of a kudos.
@@ -39,39 +42,19 @@ impl Delivery {
     }
 }
 
-/// A kudos given with `/kudos` (reaction kudos are written in batches:
-/// [`write_reactions`]).
-pub struct CommandKudos<'a> {
-    pub at: DateTime<Utc>,
-    pub giver: &'a str,
-    pub receiver: &'a str,
-    /// Where the command ran.
-    pub channel: &'a str,
-    pub reason: &'a str,
-    pub delivery: Delivery,
-}
-
 /// Given and not taken back.
 const LIVE: &str =
     "kind = 'given' AND NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = kudos_log.id)";
 
-pub async fn record_command_kudos(
-    tx: &mut Tx<'_>,
-    k: &CommandKudos<'_>,
-) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO kudos_log (kind, at_ms, giver, receiver, source, channel, reason, delivery) \
-         VALUES ('given', ?, ?, ?, 'command', ?, ?, ?)",
-    )
-    .bind(k.at.timestamp_millis())
-    .bind(k.giver)
-    .bind(k.receiver)
-    .bind(k.channel)
-    .bind(k.reason)
-    .bind(k.delivery.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.last_insert_rowid())
+/// The id the next `kudos_log` row gets ([`log`]); the caller holds the
+/// write lock until it commits the rows it numbers from it.
+pub async fn next_id(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
+    super::direct::run(tx, |db| log::next_id_on(db)).await
+}
+
+/// Records kudos given with `/kudos`, as the reaction batch records its own.
+pub async fn record_given(tx: &mut Tx<'_>, rows: &[GivenRow]) -> Result<(), sqlx::Error> {
+    super::direct::run(tx, |db| log::insert_given_on(db, rows)).await
 }
 
 /// Standing kudos `giver` gave in `[start, end)`: what the daily limit counts.

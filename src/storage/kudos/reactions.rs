@@ -1,7 +1,10 @@
 //! The reaction batch's SQL: direct calls on the event writer's connection,
 //! inside the batch's write transaction ([`crate::storage::direct`]).
 
-use super::DailyCounts;
+use super::{
+    DailyCounts,
+    log::{self, GivenRow, Retraction},
+};
 
 /// What a batch of reaction events needs to look at.
 #[derive(Debug, Default)]
@@ -120,31 +123,9 @@ pub fn snapshot(
             s.notices.push((person.clone(), row.get(0)?, row.get(1)?));
         }
     }
-    s.next_id = db
-        .prepare_cached("SELECT 1 + IFNULL(MAX(id), 0) FROM kudos_log")?
-        .query_row([], |row| row.get(0))?;
+    s.next_id = log::next_id_on(db)?;
     s.given = daily.given(db, &keys.days, s.next_id - 1, now_ms)?;
     Ok(s)
-}
-
-/// A new reaction kudos row, with the id [`ReactionSnapshot::next_id`] gave it.
-#[derive(Debug)]
-pub struct GivenRow {
-    pub id: i64,
-    pub at_ms: i64,
-    pub giver: String,
-    pub receiver: String,
-    pub channel: String,
-    pub message_ts: String,
-    pub delivery: &'static str,
-}
-
-/// A retraction row: its own id, the kudos it takes back, and when.
-#[derive(Debug)]
-pub struct Retraction {
-    pub id: i64,
-    pub retracts: i64,
-    pub at_ms: i64,
 }
 
 /// What a batch of reaction events changes.
@@ -170,30 +151,8 @@ pub fn write_reactions(db: &rusqlite::Connection, w: &ReactionWrites) -> rusqlit
     for r in &w.reactions {
         reaction.execute((&r.0, &r.1, &r.2, &r.3, r.4, r.5))?;
     }
-    let mut given = db.prepare_cached(
-        "INSERT INTO kudos_log (id, kind, at_ms, giver, receiver, source, channel, message_ts, delivery) \
-         VALUES (?1, 'given', ?2, ?3, ?4, 'reaction', ?5, ?6, ?7)",
-    )?;
-    for g in &w.given {
-        given.execute((
-            g.id,
-            g.at_ms,
-            &g.giver,
-            &g.receiver,
-            &g.channel,
-            &g.message_ts,
-            g.delivery,
-        ))?;
-    }
-    let mut retracted = db.prepare_cached(
-        "INSERT INTO kudos_log (id, kind, retracts, at_ms, giver, receiver, source, channel, \
-                                message_ts, reason, delivery) \
-         SELECT ?1, 'retracted', id, ?3, giver, receiver, source, channel, message_ts, reason, delivery \
-         FROM kudos_log WHERE id = ?2",
-    )?;
-    for r in &w.retracted {
-        retracted.execute((r.id, r.retracts, r.at_ms))?;
-    }
+    log::insert_given_on(db, &w.given)?;
+    log::insert_retractions_on(db, &w.retracted)?;
     let mut notice = db.prepare_cached(
         "INSERT INTO refusal_notices (user_id, reason, last_at_ms) VALUES (?1, ?2, ?3) \
          ON CONFLICT (user_id, reason) DO UPDATE SET last_at_ms = excluded.last_at_ms",
