@@ -40,22 +40,97 @@ impl Feature for Kudos {
     const EVENTS: &'static [EventKind] = &[EventKind::Reactions];
     const HOME: bool = true;
     const RENDERS: &'static [&'static str] = &["refresh_celebration", "celebration_roundup"];
-    const SCOPES: &'static [&'static str] = &["reactions:read"];
+    // Celebrations quote the thanked message (conversations.history).
+    const SCOPES: &'static [&'static str] = &["reactions:read", "channels:history"];
 
-    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
-        command(app, tx, cmd).await
+    async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
+        let kudos = &app.settings.team.kudos;
+        let e = emoji(app);
+        let usage = || render::usage(e, kudos.daily_limit, kudos.leaderboard);
+        let parsed = match parse::parse(&inv.text) {
+            Ok(c) => c,
+            Err(misuse) => {
+                return Ok(Reply::ephemeral(match misuse {
+                    Misuse::MissingReason => render::missing_reason(),
+                    Misuse::MissingRecipient => render::missing_recipient(),
+                    Misuse::PlainName(name) => render::plain_name(&name),
+                    Misuse::Group => render::group(),
+                    Misuse::Unknown(word) => {
+                        render::unknown(&word, e, kudos.daily_limit, kudos.leaderboard)
+                    }
+                    Misuse::ReasonTooLong(chars) => render::reason_too_long(chars),
+                }));
+            }
+        };
+        match parsed {
+            KudosCommand::Help => Ok(Reply::ephemeral(usage())),
+            KudosCommand::Stats => {
+                let text = stats_text(app, tx, &inv.user).await?;
+                Ok(Reply::ephemeral(text))
+            }
+            KudosCommand::Leaderboard => {
+                if !kudos.leaderboard {
+                    return Ok(Reply::ephemeral(render::leaderboard_off()));
+                }
+                let now = app.clock.now();
+                let tz = period::zone_for(&app.settings.team, &inv.user);
+                let today = now.with_timezone(&tz).date_naive();
+                let month = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
+                let top =
+                    store::top_receivers(tx, period::start_of(month, tz), LEADERBOARD_TOP).await?;
+                Ok(Reply::ephemeral(render::leaderboard(&top, e)))
+            }
+            KudosCommand::SetPrivate(private) => {
+                store::set_private(tx, inv.user.as_str(), private, app.clock.now()).await?;
+                features::home::publish(app, tx, &inv.user).await?;
+                Ok(Reply::ephemeral(render::preference_set(
+                    private,
+                    kudos_channel(app).as_deref(),
+                )))
+            }
+            KudosCommand::Give { recipients, reason } => {
+                give_by_command(app, tx, inv, &recipients, &reason).await
+            }
+        }
     }
 
+    /// Buttons in the App Home (`home_…`) and on kudos messages (`kudos_…`).
     async fn button(
         app: &Team,
         tx: &mut Tx<'_>,
-        press: &ButtonPress,
+        action: &ButtonPress,
     ) -> Result<Option<Answer>, AppError> {
-        on_block_action(app, tx, press).await
+        let private = match action.action_id.as_str() {
+            "home_kudos_private" => true,
+            "home_kudos_public" => false,
+            _ => return Ok(None),
+        };
+        store::set_private(tx, action.user.as_str(), private, app.clock.now()).await?;
+        features::home::publish(app, tx, &action.user).await?;
+        Ok(Some(Answer::Done))
     }
 
+    /// The kudos section of a person's App Home: recent thanks, personal bests and
+    /// how they like to be thanked (with a button to change it).
     async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
-        home_blocks(app, tx, user).await
+        let tz = period::zone_for(&app.settings.team, user);
+        let recent: Vec<String> = store::recent_received(tx, user.as_str(), HOME_RECENT)
+            .await?
+            .into_iter()
+            .filter_map(|k| {
+                let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(k.at_ms)?;
+                Some(render::recent_line(
+                    &k.giver,
+                    at,
+                    tz,
+                    &render::place(&k.channel),
+                    k.reason.as_deref(),
+                ))
+            })
+            .collect();
+        let stats = stats_text(app, tx, user).await?;
+        let private = store::is_private(tx, user.as_str()).await?;
+        Ok(render::home_blocks(&recent, &stats, private, emoji(app)))
     }
 
     async fn render(
@@ -100,57 +175,6 @@ fn kudos_channel(app: &Team) -> Option<String> {
         .channel
         .as_ref()
         .map(|c| c.to_string())
-}
-
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
-    let kudos = &app.settings.team.kudos;
-    let e = emoji(app);
-    let usage = || render::usage(e, kudos.daily_limit, kudos.leaderboard);
-    let parsed = match parse::parse(&inv.text) {
-        Ok(c) => c,
-        Err(misuse) => {
-            return Ok(Reply::ephemeral(match misuse {
-                Misuse::MissingReason => render::missing_reason(),
-                Misuse::MissingRecipient => render::missing_recipient(),
-                Misuse::PlainName(name) => render::plain_name(&name),
-                Misuse::Group => render::group(),
-                Misuse::Unknown(word) => {
-                    render::unknown(&word, e, kudos.daily_limit, kudos.leaderboard)
-                }
-                Misuse::ReasonTooLong(chars) => render::reason_too_long(chars),
-            }));
-        }
-    };
-    match parsed {
-        KudosCommand::Help => Ok(Reply::ephemeral(usage())),
-        KudosCommand::Stats => {
-            let text = stats_text(app, tx, &inv.user).await?;
-            Ok(Reply::ephemeral(text))
-        }
-        KudosCommand::Leaderboard => {
-            if !kudos.leaderboard {
-                return Ok(Reply::ephemeral(render::leaderboard_off()));
-            }
-            let now = app.clock.now();
-            let tz = period::zone_for(&app.settings.team, &inv.user);
-            let today = now.with_timezone(&tz).date_naive();
-            let month = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
-            let top =
-                store::top_receivers(tx, period::start_of(month, tz), LEADERBOARD_TOP).await?;
-            Ok(Reply::ephemeral(render::leaderboard(&top, e)))
-        }
-        KudosCommand::SetPrivate(private) => {
-            store::set_private(tx, inv.user.as_str(), private, app.clock.now()).await?;
-            features::home::publish(app, tx, &inv.user).await?;
-            Ok(Reply::ephemeral(render::preference_set(
-                private,
-                kudos_channel(app).as_deref(),
-            )))
-        }
-        KudosCommand::Give { recipients, reason } => {
-            give_by_command(app, tx, inv, &recipients, &reason).await
-        }
-    }
 }
 
 async fn give_by_command(
@@ -274,49 +298,6 @@ async fn stats_text(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<String
     let tz = period::zone_for(&app.settings.team, user);
     let s = period::stats(&received, &given, app.clock.now(), tz);
     Ok(render::stats(&s, emoji(app)))
-}
-
-/// The kudos section of a person's App Home: recent thanks, personal bests and
-/// how they like to be thanked (with a button to change it).
-pub async fn home_blocks(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    user: &UserId,
-) -> Result<Vec<Block>, AppError> {
-    let tz = period::zone_for(&app.settings.team, user);
-    let recent: Vec<String> = store::recent_received(tx, user.as_str(), HOME_RECENT)
-        .await?
-        .into_iter()
-        .filter_map(|k| {
-            let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(k.at_ms)?;
-            Some(render::recent_line(
-                &k.giver,
-                at,
-                tz,
-                &render::place(&k.channel),
-                k.reason.as_deref(),
-            ))
-        })
-        .collect();
-    let stats = stats_text(app, tx, user).await?;
-    let private = store::is_private(tx, user.as_str()).await?;
-    Ok(render::home_blocks(&recent, &stats, private, emoji(app)))
-}
-
-/// Buttons in the App Home (`home_…`) and on kudos messages (`kudos_…`).
-pub async fn on_block_action(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    action: &ButtonPress,
-) -> Result<Option<Answer>, AppError> {
-    let private = match action.action_id.as_str() {
-        "home_kudos_private" => true,
-        "home_kudos_public" => false,
-        _ => return Ok(None),
-    };
-    store::set_private(tx, action.user.as_str(), private, app.clock.now()).await?;
-    features::home::publish(app, tx, &action.user).await?;
-    Ok(Some(Answer::Done))
 }
 
 pub async fn export(
