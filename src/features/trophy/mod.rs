@@ -36,112 +36,16 @@ impl Feature for Trophy {
     const JOBS: &'static [&'static str] = &["holder nudge"];
     const HOME: bool = true;
 
-    async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
-        let name = trophy_name(app);
-        let parsed = match parse::parse(&inv.text) {
-            Ok(parsed) => parsed,
-            Err(e) => return user_error(render::parse_error(name, &e)),
-        };
-        match parsed {
-            TrophyCommand::Status => {
-                let current = store::current(tx).await?;
-                let recent = store::newest(tx, RECENT, 0).await?;
-                Ok(render::status(
-                    name,
-                    current.as_ref(),
-                    &recent,
-                    app.clock.now(),
-                ))
-            }
-            TrophyCommand::History { page } => history(app, tx, i64::from(page)).await,
-            TrophyCommand::Help => Ok(Reply::ephemeral(render::help(name))),
-            TrophyCommand::Pass { to, reason } => {
-                let current = store::current(tx).await?;
-                let kind = match &current {
-                    Some(holder) if holder.to == inv.user => Kind::Pass,
-                    Some(holder) => {
-                        return user_error(render::not_the_holder(
-                            name,
-                            &holder.to,
-                            is_manager(app, &inv.user),
-                        ));
-                    }
-                    None if is_manager(app, &inv.user) => Kind::First,
-                    None => {
-                        return user_error(render::no_holder_needs_manager(name, &managers(app)));
-                    }
-                };
-                hand_over(app, tx, inv, current.as_ref(), kind, &to, &reason).await
-            }
-            TrophyCommand::Reassign { to, reason } => {
-                let current = store::current(tx).await?;
-                if !is_manager(app, &inv.user) {
-                    return user_error(render::only_managers_reassign(
-                        name,
-                        current.as_ref().map(|p| &p.to),
-                    ));
-                }
-                if current.is_none() {
-                    return user_error(render::nothing_to_reassign(name));
-                }
-                hand_over(app, tx, inv, current.as_ref(), Kind::Reassign, &to, &reason).await
-            }
-        }
+    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
+        command(app, tx, cmd).await
     }
 
-    /// Scheduled: nudges holders who have kept the trophy too long, once per
-    /// holding per nudge period (a bot that was down for two periods nudges once).
     async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let days = app.settings.team.trophy.nudge_after_days;
-        if days == 0 {
-            return Ok(());
-        }
-        // Look without the write lock first: almost every tick has nothing to do.
-        let holding = store::current(&mut app.db.begin().await?).await?;
-        if holding
-            .and_then(|p| nudge_period(p.at, now, days))
-            .is_none()
-        {
-            return Ok(());
-        }
-        let mut tx = storage::begin_write(&app.db).await?;
-        let Some(current) = store::current(&mut tx).await? else {
-            return Ok(());
-        };
-        let Some(period) = nudge_period(current.at, now, days) else {
-            return Ok(());
-        };
-        if !storage::jobs::claim(&mut tx, NUDGE_JOB, &format!("{}:{period}", current.id), now)
-            .await?
-        {
-            return Ok(());
-        }
-        let (text, blocks) = render::nudge(trophy_name(app), (now - current.at).num_days());
-        outbox::enqueue(
-            &mut tx,
-            &Outgoing::DirectMessage {
-                user: current.to.to_string(),
-                text,
-                blocks: Some(blocks.to_value()),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        app.outbox.wake();
-        tracing::info!(holder = %current.to, period, "nudged the trophy holder");
-        Ok(())
+        tick(app, now).await
     }
 
-    /// The trophy section of a person's App Home.
     async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
-        let current = store::current(tx).await?;
-        Ok(render::home(
-            trophy_name(app),
-            current.as_ref(),
-            user,
-            is_manager(app, user),
-            app.clock.now(),
-        ))
+        home_blocks(app, tx, user).await
     }
 }
 
@@ -151,6 +55,57 @@ const RECENT: i64 = 5;
 const PAGE: i64 = 10;
 /// The scheduler job kind of holder reminders.
 const NUDGE_JOB: &str = "trophy_nudge";
+
+pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
+    let name = trophy_name(app);
+    let parsed = match parse::parse(&inv.text) {
+        Ok(parsed) => parsed,
+        Err(e) => return user_error(render::parse_error(name, &e)),
+    };
+    match parsed {
+        TrophyCommand::Status => {
+            let current = store::current(tx).await?;
+            let recent = store::newest(tx, RECENT, 0).await?;
+            Ok(render::status(
+                name,
+                current.as_ref(),
+                &recent,
+                app.clock.now(),
+            ))
+        }
+        TrophyCommand::History { page } => history(app, tx, i64::from(page)).await,
+        TrophyCommand::Help => Ok(Reply::ephemeral(render::help(name))),
+        TrophyCommand::Pass { to, reason } => {
+            let current = store::current(tx).await?;
+            let kind = match &current {
+                Some(holder) if holder.to == inv.user => Kind::Pass,
+                Some(holder) => {
+                    return user_error(render::not_the_holder(
+                        name,
+                        &holder.to,
+                        is_manager(app, &inv.user),
+                    ));
+                }
+                None if is_manager(app, &inv.user) => Kind::First,
+                None => return user_error(render::no_holder_needs_manager(name, &managers(app))),
+            };
+            hand_over(app, tx, inv, current.as_ref(), kind, &to, &reason).await
+        }
+        TrophyCommand::Reassign { to, reason } => {
+            let current = store::current(tx).await?;
+            if !is_manager(app, &inv.user) {
+                return user_error(render::only_managers_reassign(
+                    name,
+                    current.as_ref().map(|p| &p.to),
+                ));
+            }
+            if current.is_none() {
+                return user_error(render::nothing_to_reassign(name));
+            }
+            hand_over(app, tx, inv, current.as_ref(), Kind::Reassign, &to, &reason).await
+        }
+    }
+}
 
 fn trophy_name(app: &Team) -> &str {
     &app.settings.team.trophy.name
@@ -256,6 +211,63 @@ async fn hand_over(
         features::home::publish(app, tx, old).await?;
     }
     Ok(Reply::ephemeral(render::confirmation(name, &pass, channel)))
+}
+
+/// The trophy section of a person's App Home.
+pub async fn home_blocks(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    user: &UserId,
+) -> Result<Vec<Block>, AppError> {
+    let current = store::current(tx).await?;
+    Ok(render::home(
+        trophy_name(app),
+        current.as_ref(),
+        user,
+        is_manager(app, user),
+        app.clock.now(),
+    ))
+}
+
+/// Scheduled: nudges holders who have kept the trophy too long, once per
+/// holding per nudge period (a bot that was down for two periods nudges once).
+pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let days = app.settings.team.trophy.nudge_after_days;
+    if days == 0 {
+        return Ok(());
+    }
+    // Look without the write lock first: almost every tick has nothing to do.
+    let holding = store::current(&mut app.db.begin().await?).await?;
+    if holding
+        .and_then(|p| nudge_period(p.at, now, days))
+        .is_none()
+    {
+        return Ok(());
+    }
+    let mut tx = storage::begin_write(&app.db).await?;
+    let Some(current) = store::current(&mut tx).await? else {
+        return Ok(());
+    };
+    let Some(period) = nudge_period(current.at, now, days) else {
+        return Ok(());
+    };
+    if !storage::jobs::claim(&mut tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
+        return Ok(());
+    }
+    let (text, blocks) = render::nudge(trophy_name(app), (now - current.at).num_days());
+    outbox::enqueue(
+        &mut tx,
+        &Outgoing::DirectMessage {
+            user: current.to.to_string(),
+            text,
+            blocks: Some(blocks.to_value()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    app.outbox.wake();
+    tracing::info!(holder = %current.to, period, "nudged the trophy holder");
+    Ok(())
 }
 
 /// Which nudge period `now` falls in for a holding that began at `since`
