@@ -80,7 +80,7 @@ impl Application {
         let status_reader = storage::connect_reader(&settings.env.database_url, &db).await?;
         let checkpointer = storage::connect_checkpointer(&settings.env.database_url).await?;
         let writes = Arc::new(storage::health::WriteHealth::default());
-        let (events, batches) = crate::group_commit::EventQueue::new(writes.clone());
+        let (events, batches) = crate::storage::writer::EventQueue::new(writes.clone());
         let outbox = Worker::new(
             db.clone(),
             reader.clone(),
@@ -137,19 +137,19 @@ impl Application {
         // The batch writer ends when the state (and so its queue) is dropped;
         // it reaches the handlers through a weak handle for the same reason.
         let weak = Arc::downgrade(&application.state);
-        let apply: crate::group_commit::Applier = Arc::new(move |db, events| {
+        let apply: crate::storage::writer::Applier = Arc::new(move |db, events| {
             let weak = weak.clone();
             Box::pin(async move {
                 match weak.upgrade() {
                     Some(app) => crate::handlers::apply_events(&app, db, events).await,
                     None => events
                         .iter()
-                        .map(|_| Err(crate::group_commit::stopping()))
+                        .map(|_| Err(crate::storage::writer::stopping()))
                         .collect(),
                 }
             })
         });
-        crate::group_commit::start(
+        crate::storage::writer::start(
             batches,
             event_writer,
             application.state.team.settings.env.database_url.clone(),

@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Applies one Events API delivery exactly once; it joins whatever else is
-/// waiting in one transaction (see [`crate::group_commit`]).
+/// waiting in one transaction (see [`crate::storage::writer`]).
 pub async fn on_event(app: &App, delivery: Delivery) -> Result<Handled, AppError> {
     app.events.apply(delivery).await
 }

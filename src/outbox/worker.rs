@@ -22,9 +22,8 @@ use super::{CELEBRATION_KEYS, MessageRef, Outgoing, Stored, deliver, waiting::Wa
 use crate::{
     clock::{SharedClock, SharedTimer},
     config::OutboxConfig,
-    group_commit::Writer,
     slack::client::SlackApi,
-    storage::{self, Db, outbox::Row},
+    storage::{self, Db, outbox::Row, writer::Writer},
 };
 
 /// App Home publishes, paced by `home_interval`.
@@ -49,7 +48,7 @@ pub struct Worker {
     /// For the scans: a separate connection, so they never hold up a write.
     reader: Db,
     /// Every write goes through the event writer's connection (see
-    /// [`crate::group_commit`] for why).
+    /// [`crate::storage::writer`] for why).
     writer: Writer,
     api: SlackApi,
     config: OutboxConfig,

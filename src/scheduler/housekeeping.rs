@@ -9,7 +9,7 @@
 //!   anyone looking into a delivery. Rows still waiting are never touched.
 //!
 //! Rows go in small chunks, each its own transaction on the event writer's
-//! connection between two batches ([`crate::group_commit::Writer`]), so even
+//! connection between two batches ([`crate::storage::writer::Writer`]), so even
 //! the first run after an upgrade, with months to forget, holds Slack's
 //! requests off for a millisecond or two at a time.
 

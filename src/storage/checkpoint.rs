@@ -14,7 +14,7 @@
 //! some 44 MB a second at 1,000 kudos a second, every commit writing pages
 //! the file system had to allocate. So once the log passes
 //! [`RESTART_AFTER`] frames, the checkpointer takes the event writer's turn
-//! ([`crate::group_commit::EventQueue::turns`]) and copies the rest with a
+//! ([`crate::storage::writer::EventQueue::turns`]) and copies the rest with a
 //! RESTART checkpoint: a millisecond or two in which no batch begins, after
 //! which the next commit writes from the start of the log again.
 //!

@@ -7,7 +7,7 @@
 //! keep the round trips few. Here a connection's handle is borrowed from its
 //! thread for synchronous work (prepared statements, one row at a time, no
 //! JSON): for good by the event writer, which has a connection of its own
-//! ([`crate::group_commit`]), and briefly from a sqlx transaction. sqlx still
+//! ([`crate::storage::writer`]), and briefly from a sqlx transaction. sqlx still
 //! opens, migrates and closes every connection. See BENCHMARKS.md, round 4.
 
 use std::borrow::Cow;

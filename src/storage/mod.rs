@@ -34,6 +34,7 @@ pub mod roles;
 pub mod staffing;
 pub mod trophy;
 pub mod write_lock;
+pub mod writer;
 
 use std::{str::FromStr, time::Duration};
 
@@ -128,7 +129,7 @@ fn in_memory(database_url: &str) -> bool {
     database_url.contains(":memory:") || database_url.contains("mode=memory")
 }
 
-/// The event writer's own connection ([`crate::group_commit`]), next to the
+/// The event writer's own connection ([`crate::storage::writer`]), next to the
 /// pool's. Refused for an in-memory database: another connection would open
 /// another database (and a bot that forgets every kudos at restart is not
 /// one to run).

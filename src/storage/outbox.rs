@@ -123,7 +123,7 @@ fn prefix_end(prefix: &str) -> String {
 }
 
 // The writes below run on the event writer's connection
-// ([`crate::group_commit::Writer`]), each one statement or one transaction.
+// ([`crate::storage::writer::Writer`]), each one statement or one transaction.
 // `at` is the business time a row is finished at (housekeeping ages rows by it).
 
 /// Claims a row for delivery. A row left 'sending' by a crashed process can be

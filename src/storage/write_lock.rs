@@ -1,6 +1,6 @@
 //! Taking turns at SQLite's write lock.
 //!
-//! Two connections write: the event writer's own ([`crate::group_commit`])
+//! Two connections write: the event writer's own ([`crate::storage::writer`])
 //! (events, and the outbox worker's claims and results) and the pool's
 //! (commands, interactions, scheduled jobs). SQLite's
 //! default busy handler sleeps 1, 2, 5, 10… up to 100 ms between looks, so
@@ -9,7 +9,7 @@
 //! both look again every [`POLL`], and the event writer steps aside for
 //! [`STEP_ASIDE`] before its next batch whenever the pool is waiting.
 //! (Commands and interactions also queue for their turn with the batches:
-//! [`crate::group_commit::EventQueue::write_turn`].)
+//! [`crate::storage::writer::EventQueue::write_turn`].)
 
 use std::{
     sync::{

@@ -1,4 +1,4 @@
-//! Group commit for Events API deliveries.
+//! The event writer: group commit for Events API deliveries.
 //!
 //! Deliveries that arrive while a batch is being written wait and go
 //! together in the next one: one transaction for all of them, and each is
