@@ -449,7 +449,11 @@ impl Worker {
                     if let Some(key) = storage::outbox::supersede_waiting(&tx, other, &reason, now)?
                     {
                         keys.extend(key);
-                        of.push(message);
+                        // A message kudos'd again after this row was claimed
+                        // has a second celebration waiting: one line shows both.
+                        if !of.contains(&message) {
+                            of.push(message);
+                        }
                     }
                 }
                 let roundup = Outgoing::CelebrationRoundup { channel, of };
