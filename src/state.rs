@@ -19,8 +19,6 @@ pub struct AppState {
     /// Memory shared by the request bodies being read at once.
     pub body_budget: crate::slack::body::BodyBudget,
     pub slack: SlackApi,
-    /// Events API deliveries wait here to be applied in batches.
-    pub events: crate::storage::writer::EventQueue,
     pub verifier: Verifier,
     /// The clock time of the last completed scheduler tick (tests wait on it).
     pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,

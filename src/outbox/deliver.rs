@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use super::Outgoing;
 use crate::slack::{client::SlackApi, web_api};
-use crate::storage::writer::Writer;
-use crate::storage::{self, Db};
+use crate::storage::{self, Db, Writer};
 
 pub use web_api::{Outcome, is_access_refusal};
 

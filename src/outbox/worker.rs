@@ -47,12 +47,13 @@ pub struct Worker {
     db: Db,
     /// For the scans: a separate connection, so they never hold up a write.
     reader: Db,
-    /// Every write goes through the event writer's connection (see
-    /// [`crate::storage::writer`] for why).
+    /// Every write goes through the writer ([`crate::storage::writer`]).
     writer: Writer,
     api: SlackApi,
     config: OutboxConfig,
-    wake: Notify,
+    /// Notified by [`Self::wake`] and by the writer after each transaction
+    /// that changed something ([`Writer::commits`]).
+    wake: Arc<Notify>,
     pacing: Mutex<Pacing>,
     renderer: OnceLock<Renderer>,
     waiting: Arc<Waiting>,
@@ -111,13 +112,14 @@ impl Worker {
         timer: SharedTimer,
     ) -> Arc<Self> {
         let idle = watch::channel(timer.now()).0;
+        let wake = writer.commits();
         Arc::new(Self {
             db,
             reader,
             writer,
             api,
             config,
-            wake: Notify::new(),
+            wake,
             pacing: Mutex::new(Pacing::default()),
             renderer: OnceLock::new(),
             waiting: Arc::default(),
@@ -148,7 +150,7 @@ impl Worker {
         business.min(system).to_std().unwrap_or_default()
     }
 
-    /// The markers the event writer knows to be waiting.
+    /// The markers the writer knows to be waiting.
     pub fn waiting(&self) -> &Waiting {
         &self.waiting
     }
