@@ -373,7 +373,9 @@ impl TestApp {
     }
 
     /// Waits (bounded) until Slack has answered `n` calls to `method`,
-    /// whatever it answered.
+    /// whatever it answered, and the app has recorded the answers (no
+    /// message is left being sent). A test that moves the timer next must
+    /// not do it before the app has read the time to wait from.
     pub async fn calls_answered(&self, method: &str, n: usize) {
         let answered = async {
             while self
@@ -383,6 +385,13 @@ impl TestApp {
                 .filter(|c| c.status != 0)
                 .count()
                 < n
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            while self
+                .count("SELECT COUNT(*) FROM outbox WHERE status = 'sending'")
+                .await
+                > 0
             {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
