@@ -22,8 +22,8 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     state: App,
     mode: Mode,
-    /// The WAL checkpoints' own connection (none for an in-memory database).
-    checkpointer: Option<storage::Db>,
+    /// The WAL checkpoints' own connection.
+    checkpointer: storage::Db,
     shutdown: CancellationToken,
 }
 
@@ -72,19 +72,21 @@ impl Application {
                 "no [[pods]] configured: check-ins, understaffed mode and roles stay quiet"
             );
         }
-        let db = storage::connect(&settings.env.database_url).await?;
-        let event_writer = storage::connect_event_writer(&settings.env.database_url).await?;
+        // The writer's connection first: it creates and migrates the database
+        // the readers then open.
+        let writer_conn = storage::connect_writer(&settings.env.database_url).await?;
+        let db = storage::connect_reader(&settings.env.database_url).await?;
         let slack = SlackApi::new(&settings.env.slack_api_url, &settings.env.bot_token)
             .context("could not set up the Slack client")?;
-        let reader = storage::connect_reader(&settings.env.database_url, &db).await?;
-        let status_reader = storage::connect_reader(&settings.env.database_url, &db).await?;
+        let reader = storage::connect_reader(&settings.env.database_url).await?;
+        let status_reader = storage::connect_reader(&settings.env.database_url).await?;
         let checkpointer = storage::connect_checkpointer(&settings.env.database_url).await?;
         let writes = Arc::new(storage::health::WriteHealth::default());
-        let (events, batches) = crate::group_commit::EventQueue::new(writes.clone());
+        let (writer, jobs) = storage::Writer::new(writes.clone());
         let outbox = Worker::new(
             db.clone(),
             reader.clone(),
-            events.writer(),
+            writer.clone(),
             slack.clone(),
             settings.team.outbox.clone(),
             clock.clone(),
@@ -116,6 +118,7 @@ impl Application {
             state: Arc::new(AppState {
                 team: Arc::new(Team {
                     db,
+                    writer,
                     settings,
                     clock,
                     outbox,
@@ -126,7 +129,6 @@ impl Application {
                 reader: status_reader,
                 outbox_gauges: Default::default(),
                 slack,
-                events,
                 intake: crate::slack::body::Intake {
                     verifier,
                     budget: Default::default(),
@@ -138,28 +140,16 @@ impl Application {
             checkpointer,
             shutdown: CancellationToken::new(),
         };
-        // The batch writer ends when the state (and so its queue) is dropped;
-        // it reaches the handlers through a weak handle for the same reason.
-        let weak = Arc::downgrade(&application.state);
-        let apply: crate::group_commit::Applier = Arc::new(move |db, events| {
-            let weak = weak.clone();
-            Box::pin(async move {
-                match weak.upgrade() {
-                    Some(app) => crate::handlers::apply_events(&app, db, events).await,
-                    None => events
-                        .iter()
-                        .map(|_| Err(crate::group_commit::stopping()))
-                        .collect(),
-                }
-            })
-        });
-        crate::group_commit::start(
-            batches,
-            event_writer,
+        // The writer ends when the state (and so every handle to it) is
+        // dropped; it reaches the handlers through a weak handle for the same
+        // reason.
+        storage::writer::start(
+            jobs,
+            writer_conn,
             application.state.team.settings.env.database_url.clone(),
-            apply,
+            Arc::new(crate::handlers::Events(Arc::downgrade(&application.state))),
         )
-        .context("could not start the event writer")?;
+        .context("could not start the writer")?;
         // The worker renders App Homes and celebrations at delivery; it
         // reaches the features through a weak handle so the two don't keep
         // each other alive.
@@ -218,15 +208,12 @@ impl Application {
             shutdown,
         } = self;
         let worker = tokio::spawn(state.team.outbox.clone().run(shutdown.clone()));
-        let checkpoints = checkpointer.clone().map(|db| {
-            let turns = state.events.turns();
-            tokio::spawn(storage::checkpoint::run(
-                db,
-                turns,
-                storage::checkpoint::RESTART_AFTER,
-                shutdown.clone(),
-            ))
-        });
+        let checkpoints = tokio::spawn(storage::checkpoint::run(
+            checkpointer.clone(),
+            state.team.writer.clone(),
+            storage::checkpoint::RESTART_AFTER,
+            shutdown.clone(),
+        ));
         let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), shutdown.clone()));
         let learning = tokio::spawn(crate::slack::installation::keep_learning(
             state.slack.clone(),
@@ -270,12 +257,8 @@ impl Application {
         let _ = scheduler.await;
         let _ = learning.await;
         let _ = worker.await;
-        if let Some(checkpoints) = checkpoints {
-            let _ = checkpoints.await;
-        }
-        if let Some(db) = checkpointer
-            && let Err(e) = storage::checkpoint::last(&db).await
-        {
+        let _ = checkpoints.await;
+        if let Err(e) = storage::checkpoint::last(&checkpointer).await {
             tracing::warn!(error = %e, "the last WAL checkpoint failed; the log is kept and replayed at the next start");
         }
         tracing::info!("needful stopped");

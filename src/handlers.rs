@@ -2,83 +2,72 @@
 //!
 //! The transport ([`crate::slack::answer`]) calls these with what people did,
 //! in the team's terms ([`crate::domain::input`]). Each runs one
-//! transaction: the state change, the `event_id` it came from and the outbox
-//! rows it causes commit together, and only then is Slack acknowledged.
+//! transaction on the writer ([`storage::Writer`]): the state change, the
+//! `event_id` it came from and the outbox rows it causes commit together,
+//! and only then is Slack acknowledged.
+
+use std::sync::Weak;
+
+use futures::future::BoxFuture;
+use sqlx::SqliteConnection;
 
 use crate::{
     domain::{
-        input::{Delivery, Event, Interaction, ReactionInput, SlashCommand},
+        input::{Delivery, Event, Interaction, SlashCommand},
         reply::Handled,
     },
     error::{AppError, INTERNAL_ERROR_TEXT},
     features::{self, Answer, Reply},
     registry,
-    state::App,
-    storage,
+    state::{App, AppState},
+    storage::{self, writer::Conn},
 };
 
 /// Applies one Events API delivery exactly once; it joins whatever else is
-/// waiting in one transaction (see [`crate::group_commit`]).
+/// waiting in one transaction (see [`storage::writer`]).
 pub async fn on_event(app: &App, delivery: Delivery) -> Result<Handled, AppError> {
-    app.events.apply(delivery).await
+    app.team.writer.apply(delivery).await
 }
 
-/// Applies a batch of deliveries, each exactly once, and answers for each in
-/// order. Reactions (nearly all of the load) go in one transaction on the
-/// event writer's connection `db` ([`features::kudos::apply_reactions`]);
-/// the rest in another, through the pool, as every other change does. If a
-/// transaction fails for a reason other than a busy database, its
-/// deliveries are tried one by one, so one bad event cannot hold back the
-/// others.
-pub async fn apply_events(
-    app: &App,
-    db: &mut rusqlite::Connection,
-    events: Vec<Delivery>,
-) -> Vec<Result<Handled, AppError>> {
-    let mut reactions = Vec::new();
-    let mut others = Vec::new();
-    let mut order = Vec::with_capacity(events.len());
-    for delivery in &events {
-        let is_reaction = matches!(delivery.event, Event::Reaction(_));
-        order.push(is_reaction);
-        match &delivery.event {
-            Event::Reaction(input) => reactions.push(Batched::Reaction(delivery, input)),
-            _ => others.push(Batched::Other(delivery)),
-        }
+/// The handlers, as the writer applies batches of deliveries with them. The
+/// app is held weakly: the writer stops once the app is gone.
+pub struct Events(pub Weak<AppState>);
+
+impl storage::writer::Applier for Events {
+    /// Reactions (nearly all of the load) go on the direct handle
+    /// ([`features::kudos::apply_reactions`]); the rest through sqlx, as
+    /// every other change does.
+    fn is_direct(&self, delivery: &Delivery) -> bool {
+        matches!(delivery.event, Event::Reaction(_))
     }
-    let mut from_reactions = apply_or_split(app, db, &reactions).await.into_iter();
-    let mut from_others = apply_or_split(app, db, &others).await.into_iter();
-    order
-        .into_iter()
-        .map(|is_reaction| {
-            let next = if is_reaction {
-                from_reactions.next()
-            } else {
-                from_others.next()
-            };
-            next.unwrap_or_else(|| {
-                Err(AppError::Internal(anyhow::anyhow!(
-                    "a delivery got no answer"
-                )))
-            })
+
+    fn apply<'a>(
+        &'a self,
+        conn: Conn<'a>,
+        events: Vec<Delivery>,
+    ) -> BoxFuture<'a, Vec<Result<Handled, AppError>>> {
+        Box::pin(async move {
+            match self.0.upgrade() {
+                Some(app) => apply_events(&app, conn, &events).await,
+                None => events
+                    .iter()
+                    .map(|_| Err(storage::writer::stopping()))
+                    .collect(),
+            }
         })
-        .collect()
+    }
 }
 
-/// A delivery as the batch writer applies it: one list holds one kind.
-enum Batched<'a> {
-    Reaction(&'a Delivery, &'a ReactionInput),
-    Other(&'a Delivery),
-}
-
-/// [`apply_together`], or one by one if that fails for a reason other than a
-/// busy database.
-async fn apply_or_split(
+/// Applies a batch of deliveries of one kind in one transaction, each
+/// exactly once, and answers for each in order. If the transaction fails
+/// for a reason other than a busy database, the deliveries are tried one by
+/// one, so one bad event cannot hold back the others.
+async fn apply_events(
     app: &App,
-    db: &mut rusqlite::Connection,
-    deliveries: &[Batched<'_>],
+    mut conn: Conn<'_>,
+    deliveries: &[Delivery],
 ) -> Vec<Result<Handled, AppError>> {
-    match apply_together(app, db, deliveries).await {
+    match apply_together(app, &mut conn, deliveries).await {
         Ok(handled) => handled.into_iter().map(Ok).collect(),
         Err(e) if deliveries.len() == 1 || is_busy(&e) => {
             let why = format!("{e:#}");
@@ -94,7 +83,7 @@ async fn apply_or_split(
             let mut results = Vec::with_capacity(deliveries.len());
             for delivery in deliveries {
                 results.push(
-                    apply_together(app, db, std::slice::from_ref(delivery))
+                    apply_together(app, &mut conn, std::slice::from_ref(delivery))
                         .await
                         .map(|handled| handled[0]),
                 );
@@ -122,44 +111,50 @@ fn is_busy(e: &AppError) -> bool {
     }
 }
 
-/// One transaction for deliveries of one kind (see [`Delivery`]).
+/// One transaction for deliveries of one kind: reactions on the direct
+/// handle, the others through sqlx.
 async fn apply_together(
     app: &App,
-    db: &mut rusqlite::Connection,
-    deliveries: &[Batched<'_>],
+    conn: &mut Conn<'_>,
+    deliveries: &[Delivery],
 ) -> Result<Vec<Handled>, AppError> {
-    let mut ids = Vec::new();
-    let mut inputs = Vec::new();
-    let mut others = Vec::new();
-    for delivery in deliveries {
-        match delivery {
-            Batched::Reaction(delivery, input) => {
+    match conn {
+        Conn::Direct(db) => {
+            let mut ids = Vec::with_capacity(deliveries.len());
+            let mut inputs = Vec::with_capacity(deliveries.len());
+            for delivery in deliveries {
+                let Event::Reaction(input) = &delivery.event else {
+                    return Err(AppError::Internal(anyhow::anyhow!(
+                        "only reactions are applied on the direct handle"
+                    )));
+                };
                 ids.push((delivery.event_id.as_str(), delivery.event.kind()));
-                inputs.push(*input);
+                inputs.push(input);
             }
-            Batched::Other(delivery) => others.push(*delivery),
+            let fresh = features::kudos::apply_reactions(&app.team, db, &ids, &inputs)?;
+            app.team.outbox.wake();
+            Ok(fresh
+                .into_iter()
+                .map(|new| {
+                    if new {
+                        Handled::Applied
+                    } else {
+                        Handled::Duplicate
+                    }
+                })
+                .collect())
         }
+        Conn::Sqlx(conn) => apply_others(app, conn, deliveries).await,
     }
-    if !inputs.is_empty() {
-        let fresh = features::kudos::apply_reactions(&app.team, db, &ids, &inputs)?;
-        app.team.outbox.wake();
-        return Ok(fresh
-            .into_iter()
-            .map(|new| {
-                if new {
-                    Handled::Applied
-                } else {
-                    Handled::Duplicate
-                }
-            })
-            .collect());
-    }
-    apply_others(app, &others).await
 }
 
 /// Deliveries other than reactions, in one sqlx transaction: each feature
 /// writes through it.
-async fn apply_others(app: &App, events: &[&Delivery]) -> Result<Vec<Handled>, AppError> {
+async fn apply_others(
+    app: &App,
+    conn: &mut SqliteConnection,
+    events: &[Delivery],
+) -> Result<Vec<Handled>, AppError> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -168,7 +163,7 @@ async fn apply_others(app: &App, events: &[&Delivery]) -> Result<Vec<Handled>, A
         .map(|d| (d.event_id.as_str(), d.event.kind()))
         .collect();
     let team = &app.team;
-    let mut tx = storage::begin_write(&team.db).await?;
+    let mut tx = storage::writer::begin(conn).await?;
     let fresh = storage::events::mark_applied(&mut tx, &applicable, team.clock.now()).await?;
     let mut handled = Vec::with_capacity(events.len());
     for (delivery, fresh) in events.iter().zip(fresh) {
@@ -194,12 +189,7 @@ async fn apply_others(app: &App, events: &[&Delivery]) -> Result<Vec<Handled>, A
 /// otherwise) answer; anything else it causes goes through the outbox.
 #[tracing::instrument(skip_all, fields(command = %command.command, user = %command.user))]
 pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
-    let result = owned_write(
-        app,
-        move |app| async move { run_command(&app, &command).await },
-    )
-    .await;
-    match result {
+    match run_command(app, command).await {
         Ok(r) => (r, Handled::Applied),
         Err(AppError::User(message)) => (Reply::ephemeral(message), Handled::Applied),
         Err(AppError::Internal(e)) => {
@@ -209,41 +199,21 @@ pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
     }
 }
 
-async fn run_command(app: &App, inv: &SlashCommand) -> Result<Reply, AppError> {
-    let _turn = app.events.write_turn().await;
-    let mut tx = storage::begin_write(&app.team.db).await?;
-    let Some(reply) = registry::command(&app.team, &mut tx, inv).await? else {
-        return Err(AppError::User(unknown_command(&inv.command)));
-    };
-    tx.commit().await?;
-    app.team.outbox.wake();
-    Ok(reply)
-}
-
-/// Runs a command's or an interaction's transaction to its end whatever
-/// happens to the request that asked for it ([`storage::detached`]), and
-/// tells `/healthz` how it went.
-async fn owned_write<T, F, Fut>(app: &App, work: F) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce(App) -> Fut,
-    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
-{
-    let in_flight = app.team.writes.start();
-    let writes = app.team.writes.clone();
-    let write = work(app.clone());
-    storage::detached(async move {
-        let _in_flight = in_flight;
-        let result = write.await;
-        match &result {
-            Ok(_) => writes.succeeded(),
-            Err(AppError::Internal(e)) => writes.failed(&format!("{e:#}")),
-            // The person's mistake: the write was never meant to happen.
-            Err(AppError::User(_)) => {}
-        }
-        result
-    })
-    .await?
+/// A command's transaction, on the writer: it runs to its end whatever
+/// happens to the request that asked for it.
+async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
+    let team = app.team.clone();
+    app.team
+        .writer
+        .transaction(move |tx| {
+            Box::pin(async move {
+                match registry::command(&team, tx, &inv).await? {
+                    Some(reply) => Ok(reply),
+                    None => Err(AppError::User(unknown_command(&inv.command))),
+                }
+            })
+        })
+        .await
 }
 
 fn unknown_command(name: &str) -> String {
@@ -258,28 +228,28 @@ fn unknown_command(name: &str) -> String {
 
 /// Handles a button press or a modal submission: `None` when it is not one
 /// of ours. A failure comes back as the error, for the transport to tell the
-/// person in the way the interaction allows.
+/// person in the way the interaction allows. Its transaction runs on the
+/// writer, to its end whatever happens to the request.
 pub async fn on_interaction(
     app: &App,
     interaction: Interaction,
 ) -> Result<Option<Answer>, AppError> {
-    owned_write(app, move |app| async move {
-        let _turn = app.events.write_turn().await;
-        let team = &app.team;
-        let mut tx = storage::begin_write(&team.db).await?;
-        let answer = match &interaction {
-            Interaction::Buttons(presses) => {
-                let mut answer = None;
-                for press in presses {
-                    answer = registry::button(team, &mut tx, press).await?;
+    let team = app.team.clone();
+    app.team
+        .writer
+        .transaction(move |tx| {
+            Box::pin(async move {
+                match &interaction {
+                    Interaction::Buttons(presses) => {
+                        let mut answer = None;
+                        for press in presses {
+                            answer = registry::button(&team, tx, press).await?;
+                        }
+                        Ok(answer)
+                    }
+                    Interaction::Form(form) => registry::form(&team, tx, form).await,
                 }
-                answer
-            }
-            Interaction::Form(form) => registry::form(team, &mut tx, form).await?,
-        };
-        tx.commit().await?;
-        team.outbox.wake();
-        Ok::<_, AppError>(answer)
-    })
-    .await
+            })
+        })
+        .await
 }

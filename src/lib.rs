@@ -9,7 +9,6 @@ pub mod error;
 pub mod features;
 #[cfg(test)]
 pub(crate) mod fuzzing;
-pub mod group_commit;
 pub mod handlers;
 pub mod manifest;
 pub mod outbox;

@@ -7,6 +7,8 @@
 //!
 //! Adding a feature is one module with an `impl Feature` plus one line here.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -110,7 +112,7 @@ macro_rules! features {
         }
 
         /// Runs every feature's due jobs; the failures, by job.
-        pub async fn tick(team: &Team, now: DateTime<Utc>) -> Vec<(&'static str, anyhow::Error)> {
+        pub async fn tick(team: &Arc<Team>, now: DateTime<Utc>) -> Vec<(&'static str, anyhow::Error)> {
             let mut failed = Vec::new();
             $(if !<$feature>::JOBS.is_empty() {
                 if let Err(e) = <$feature>::tick(team, now).await {
@@ -135,7 +137,7 @@ macro_rules! features {
 
         /// Renders a marker the outbox stored (an App Home, a celebration)
         /// from the state as it is now, just before it is delivered.
-        pub async fn render(team: &Team, msg: Outgoing) -> Result<Rendered, AppError> {
+        pub async fn render(team: &Arc<Team>, msg: Outgoing) -> Result<Rendered, AppError> {
             if let Outgoing::RefreshHome { user } = msg {
                 let view = home_view(team, &UserId::parse(&user).map_err(anyhow::Error::from)?).await?;
                 return Ok(Some((Outgoing::PublishHome { user, view }, None)));
@@ -160,19 +162,38 @@ features! {
     checkin::Checkin,
 }
 
-/// `user`'s App Home as of now, read in one snapshot. It takes no write
-/// lock: a home with a long history takes milliseconds to render, and under
-/// the write lock every event waited that long (p99 at 1,000 events/s went
-/// from 2 to 8–11 ms with 150,000 kudos recorded; see BENCHMARKS.md). A
-/// feature that fills in lazily kept state while rendering (this week's
-/// roster, when the Monday job has not written it yet) upgrades the
-/// transaction; if a write came first, SQLite refuses that and the outbox
-/// renders the home again shortly.
-pub async fn home_view(team: &Team, user: &UserId) -> Result<Value, AppError> {
-    let mut tx = team.db.begin().await?;
-    let sections = home_sections(team, &mut tx, user).await?;
-    tx.commit().await?;
+/// `user`'s App Home as of now, read in one snapshot on the read-only pool.
+/// It holds no write up: a home with a long history takes milliseconds to
+/// render, and when homes rendered as writes every event waited that long
+/// (p99 at 1,000 events/s went from 2 to 8–11 ms with 150,000 kudos
+/// recorded; see BENCHMARKS.md). A feature that fills in lazily kept state
+/// while rendering (this week's roster, when the Monday job has not written
+/// it yet) cannot write there; the home is then rendered again as a write on
+/// the writer, once a week per pod at most.
+pub async fn home_view(team: &Arc<Team>, user: &UserId) -> Result<Value, AppError> {
+    let read = async {
+        let mut tx = team.db.begin().await?;
+        home_sections(team, &mut tx, user).await
+    };
+    let sections = match read.await {
+        Err(e) if wants_write(&e) => {
+            let (writing, user) = (team.clone(), user.clone());
+            team.writer
+                .transaction(move |tx| {
+                    Box::pin(async move { home_sections(&writing, tx, &user).await })
+                })
+                .await?
+        }
+        read => read?,
+    };
     Ok(home::page(team, user, sections))
+}
+
+/// True for a write refused by the read-only pool.
+fn wants_write(e: &AppError) -> bool {
+    matches!(e, AppError::Internal(e) if e
+        .downcast_ref::<sqlx::Error>()
+        .is_some_and(crate::storage::is_read_only))
 }
 
 /// True when `id` starts with one of a feature's `prefixes`.

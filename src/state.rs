@@ -15,8 +15,6 @@ pub struct AppState {
     /// How request bodies are read: signature, shared memory, time.
     pub intake: crate::slack::body::Intake,
     pub slack: SlackApi,
-    /// Events API deliveries wait here to be applied in batches.
-    pub events: crate::group_commit::EventQueue,
     /// The clock time of the last completed scheduler tick (tests wait on it).
     pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
 }

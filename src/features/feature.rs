@@ -3,6 +3,8 @@
 //! the only place that wires commands, buttons, forms, events, jobs, App
 //! Home sections and delivery-time renderers to the features.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::{
@@ -34,7 +36,7 @@ pub struct CommandSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     /// `reaction_added` and `reaction_removed`, applied in batches on the
-    /// event writer ([`crate::features::kudos::apply_reactions`]).
+    /// writer's direct handle ([`crate::features::kudos::apply_reactions`]).
     Reactions,
     /// `message.channels`: people's messages in channels needful is in.
     Messages,
@@ -110,8 +112,10 @@ pub(crate) trait Feature {
     }
 
     /// Runs its jobs that are due at `now`. Each job claims its run in the
-    /// database, so running twice does it once.
-    async fn tick(_team: &Team, _now: DateTime<Utc>) -> anyhow::Result<()> {
+    /// database, so running twice does it once. A job's transaction runs on
+    /// the writer ([`Team::writer`]), which needs the team for as long as
+    /// the job runs: hence the `Arc`.
+    async fn tick(_team: &Arc<Team>, _now: DateTime<Utc>) -> anyhow::Result<()> {
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! What the features can reach of the running app: the team's settings, the
-//! business clock, the database, the outbox and what the workspace told us
-//! about itself. The transport, the event writer and the HTTP limits stay in
-//! [`crate::app`], out of the features' sight.
+//! business clock, the database (read-only, and the writer every write goes
+//! through), the outbox and what the workspace told us about itself. The
+//! transport and the HTTP limits stay in [`crate::app`], out of the
+//! features' sight.
 
 use std::sync::Arc;
 
@@ -10,18 +11,21 @@ use crate::{
     config::Settings,
     domain::{ids::UserId, workspace::Workspace},
     outbox::worker::Worker,
-    storage::{Db, health::WriteHealth, kudos::DailyCounts},
+    storage::{Db, Writer, health::WriteHealth, kudos::DailyCounts},
 };
 
 pub struct Team {
+    /// Read-only: a write there fails. Writes go through `writer`.
     pub db: Db,
+    /// The one connection that writes ([`crate::storage::writer`]).
+    pub writer: Writer,
     pub settings: Settings,
     pub clock: SharedClock,
     pub outbox: Arc<Worker>,
     pub workspace: Arc<dyn Workspace>,
     /// Whether writes are getting through, for `/healthz`.
     pub writes: Arc<WriteHealth>,
-    /// Each giver's kudos in their day, kept by the event writer.
+    /// Each giver's kudos in their day, kept by the writer's reaction batches.
     pub kudos_today: DailyCounts,
 }
 

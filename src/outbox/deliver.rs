@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use super::Outgoing;
-use crate::group_commit::Writer;
 use crate::slack::{client::SlackApi, web_api};
-use crate::storage::{self, Db};
+use crate::storage::{self, Db, Writer};
 
 pub use web_api::{Outcome, is_access_refusal};
 

@@ -22,9 +22,8 @@ use super::{CELEBRATION_KEYS, MessageRef, Outgoing, Stored, deliver, waiting::Wa
 use crate::{
     clock::{SharedClock, SharedTimer},
     config::OutboxConfig,
-    group_commit::Writer,
     slack::client::SlackApi,
-    storage::{self, Db, outbox::Row},
+    storage::{self, Db, outbox::Row, writer::Writer},
 };
 
 /// App Home publishes, paced by `home_interval`.
@@ -48,12 +47,13 @@ pub struct Worker {
     db: Db,
     /// For the scans: a separate connection, so they never hold up a write.
     reader: Db,
-    /// Every write goes through the event writer's connection (see
-    /// [`crate::group_commit`] for why).
+    /// Every write goes through the writer ([`crate::storage::writer`]).
     writer: Writer,
     api: SlackApi,
     config: OutboxConfig,
-    wake: Notify,
+    /// Notified by [`Self::wake`] and by the writer after each transaction
+    /// that changed something ([`Writer::commits`]).
+    wake: Arc<Notify>,
     pacing: Mutex<Pacing>,
     renderer: OnceLock<Renderer>,
     waiting: Arc<Waiting>,
@@ -112,13 +112,14 @@ impl Worker {
         timer: SharedTimer,
     ) -> Arc<Self> {
         let idle = watch::channel(timer.now()).0;
+        let wake = writer.commits();
         Arc::new(Self {
             db,
             reader,
             writer,
             api,
             config,
-            wake: Notify::new(),
+            wake,
             pacing: Mutex::new(Pacing::default()),
             renderer: OnceLock::new(),
             waiting: Arc::default(),
@@ -149,7 +150,7 @@ impl Worker {
         business.min(system).to_std().unwrap_or_default()
     }
 
-    /// The markers the event writer knows to be waiting.
+    /// The markers the writer knows to be waiting.
     pub fn waiting(&self) -> &Waiting {
         &self.waiting
     }
@@ -450,7 +451,11 @@ impl Worker {
                     if let Some(key) = storage::outbox::supersede_waiting(&tx, other, &reason, now)?
                     {
                         keys.extend(key);
-                        of.push(message);
+                        // A message kudos'd again after this row was claimed
+                        // has a second celebration waiting: one line shows both.
+                        if !of.contains(&message) {
+                            of.push(message);
+                        }
                     }
                 }
                 let roundup = Outgoing::CelebrationRoundup { channel, of };

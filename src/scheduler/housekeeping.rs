@@ -8,8 +8,8 @@
 //! - finished `outbox` rows (sent, superseded or given up), kept a month for
 //!   anyone looking into a delivery. Rows still waiting are never touched.
 //!
-//! Rows go in small chunks, each its own transaction on the event writer's
-//! connection between two batches ([`crate::group_commit::Writer`]), so even
+//! Rows go in small chunks, each its own short transaction on the writer
+//! ([`crate::storage::Writer`]) in its turn with every other write, so even
 //! the first run after an upgrade, with months to forget, holds Slack's
 //! requests off for a millisecond or two at a time.
 
@@ -80,13 +80,13 @@ impl Housekeeping {
 }
 
 /// Deletes `ids` [`CHUNK`] at a time with `delete`, each chunk a transaction
-/// of its own on the event writer's connection; returns how many rows went.
+/// of its own on the writer; returns how many rows went.
 async fn in_chunks<T: Clone + Send + 'static>(
     app: &App,
     ids: &[T],
     delete: fn(&rusqlite::Connection, &[T]) -> rusqlite::Result<u64>,
 ) -> anyhow::Result<u64> {
-    let writer = app.events.writer();
+    let writer = &app.team.writer;
     let mut deleted = 0;
     for chunk in ids.chunks(CHUNK) {
         let chunk = chunk.to_vec();

@@ -3,48 +3,47 @@
 //! A commit appends its pages to the write-ahead log; a checkpoint copies
 //! them into the database file and fsyncs it. SQLite normally runs one inside
 //! whichever commit crosses 1,000 pages, and every event queued behind that
-//! commit waited for the fsync. Here the writers never checkpoint
-//! (`wal_autocheckpoint = 0`, see [`super::connect`]) and this loop does it on
-//! a connection of its own. A PASSIVE checkpoint takes no lock that writers
-//! or readers wait for.
+//! commit waited for the fsync. Here the writer never checkpoints
+//! (`wal_autocheckpoint = 0`, see [`super::connect_writer`]) and this loop
+//! does it on a connection of its own. A PASSIVE checkpoint takes no lock
+//! that the writer or readers wait for.
 //!
 //! The log starts again from its beginning only at a commit that finds all
 //! of it copied, and under steady load there is never such a moment: each
 //! checkpoint ends behind the commits made while it ran, and the log grew by
 //! some 44 MB a second at 1,000 kudos a second, every commit writing pages
 //! the file system had to allocate. So once the log passes
-//! [`RESTART_AFTER`] frames, the checkpointer takes the event writer's turn
-//! ([`crate::group_commit::EventQueue::turns`]) and copies the rest with a
-//! RESTART checkpoint: a millisecond or two in which no batch begins, after
-//! which the next commit writes from the start of the log again.
+//! [`RESTART_AFTER`] frames, the checkpointer asks the writer for a RESTART
+//! checkpoint ([`Writer::restart_log`]): a job like any write, so none runs
+//! during its millisecond or two, after which the next commit writes from
+//! the start of the log again.
 //!
 //! The PASSIVE copies run on a thread of their own at a lower CPU priority
 //! ([`Copier`]): at 1,000 kudos a second each one is a burst of several
-//! milliseconds of copying, and on two cores it took the CPU from the event
-//! writer and the requests (p99 2.8 → 2.1 ms with it lowered). The RESTART,
-//! during which the event writer waits, runs at normal priority.
+//! milliseconds of copying, and on two cores it took the CPU from the writer
+//! and the requests (p99 2.8 → 2.1 ms with it lowered). The RESTART, during
+//! which every write waits, runs on the writer at normal priority.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
-use tokio::sync::{Mutex, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::Db;
+use super::{Db, Writer};
 
 /// How often the log is copied back: short enough to keep what is left to
 /// copy small, long enough that an idle bot does nothing.
 const EVERY: Duration = Duration::from_millis(100);
 
 /// Log frames (4 KB pages) past which the log is made to start again: 64 MB.
-/// Each restart holds the event writer off for a moment, so not too often
+/// Each restart holds the writer off for a moment, so not too often
 /// (every 1.5 s or so at 1,000 kudos a second), and the log's file stays
 /// this size and is written over.
 pub const RESTART_AFTER: i64 = 16_384;
 
-/// Checkpoints every [`EVERY`] until `shutdown`; `turns` are the event
-/// writer's. The log starts again past `restart_after` frames
-/// ([`RESTART_AFTER`] in the app).
-pub async fn run(db: Db, turns: Arc<Mutex<()>>, restart_after: i64, shutdown: CancellationToken) {
+/// Checkpoints every [`EVERY`] until `shutdown`. The log starts again past
+/// `restart_after` frames ([`RESTART_AFTER`] in the app), through `writer`.
+pub async fn run(db: Db, writer: Writer, restart_after: i64, shutdown: CancellationToken) {
     let copier = Copier::start(db.connect_options().get_filename().to_path_buf())
         .inspect_err(|e| tracing::warn!(error = %e, "checkpoints run at normal priority"))
         .ok();
@@ -58,15 +57,12 @@ pub async fn run(db: Db, turns: Arc<Mutex<()>>, restart_after: i64, shutdown: Ca
             None => passive(&db).await.map_err(anyhow::Error::from),
         };
         let result = match copied {
-            Ok(log) if log.frames > restart_after => {
-                let _turn = turns.lock().await;
-                restart(&db).await.map_err(anyhow::Error::from)
-            }
+            Ok(log) if log.frames > restart_after => writer.restart_log().await,
             other => other,
         };
         match result {
             Ok(log) => metrics::gauge!("needful_wal_frames_waiting").set(log.waiting() as f64),
-            // A busy or failing disk shows here and in the writers' errors;
+            // A busy or failing disk shows here and in the writer's errors;
             // the next round tries again.
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "a WAL checkpoint failed"),
         }
@@ -116,7 +112,7 @@ impl Copier {
 }
 
 /// Lowers the calling thread's CPU priority (nice 10): it then runs when the
-/// event writer and the requests leave a core free.
+/// writer and the requests leave a core free.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
@@ -154,21 +150,9 @@ pub async fn last(db: &Db) -> Result<(), sqlx::Error> {
 
 /// One PASSIVE checkpoint: copies what no reader needs, waits for no one.
 pub async fn passive(db: &Db) -> Result<Log, sqlx::Error> {
-    checkpoint(db, "PASSIVE").await
-}
-
-/// Copies the whole log and waits until no reader needs it, so the next
-/// commit writes from its start. Writers on the pool wait meanwhile; the
-/// caller holds the event writer off.
-async fn restart(db: &Db) -> Result<Log, sqlx::Error> {
-    checkpoint(db, "RESTART").await
-}
-
-async fn checkpoint(db: &Db, mode: &str) -> Result<Log, sqlx::Error> {
-    let (_busy, frames, copied): (i64, i64, i64) =
-        sqlx::query_as(&format!("PRAGMA wal_checkpoint({mode})"))
-            .fetch_one(db)
-            .await?;
+    let (_busy, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(db)
+        .await?;
     Ok(Log { frames, copied })
 }
 
@@ -176,21 +160,19 @@ async fn checkpoint(db: &Db, mode: &str) -> Result<Log, sqlx::Error> {
 mod tests {
     use super::*;
 
-    /// A fresh file database: its directory, the app's pool, the checkpointer's.
-    async fn fresh() -> (tempfile::TempDir, Db, Db) {
+    /// A fresh file database: its directory, its URL, the checkpointer's pool.
+    async fn fresh() -> (tempfile::TempDir, String, Db) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("needful.db").display());
-        let db = super::super::connect(&url).await.unwrap();
-        let checkpointer = super::super::connect_checkpointer(&url)
-            .await
-            .unwrap()
-            .expect("a file database gets a checkpointer");
-        (dir, db, checkpointer)
+        drop(super::super::connect(&url).await.unwrap()); // migrated
+        let checkpointer = super::super::connect_checkpointer(&url).await.unwrap();
+        (dir, url, checkpointer)
     }
 
     #[tokio::test]
     async fn commits_leave_checkpoints_to_the_checkpointer() {
-        let (_dir, db, checkpointer) = fresh().await;
+        let (_dir, url, checkpointer) = fresh().await;
+        let db = super::super::connect(&url).await.unwrap();
         // Well past SQLite's automatic threshold of 1,000 pages.
         for round in 0..100 {
             sqlx::query(
@@ -213,28 +195,29 @@ mod tests {
         assert_eq!(passive(&checkpointer).await.unwrap().waiting(), 0);
     }
 
-    /// Commits in a steady stream, each batch in the event writer's turn as
-    /// in the app: PASSIVE checkpoints alone never see the whole log copied
-    /// at a commit (so it would only grow); with restarts it starts again.
+    /// Commits in a steady stream through the writer, as in the app: PASSIVE
+    /// checkpoints alone never see the whole log copied at a commit (so it
+    /// would only grow); with restarts it starts again.
     // Several threads, as in the app: the checkpoints run beside the writes.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn under_steady_writes_the_log_starts_again() {
-        let (dir, db, checkpointer) = fresh().await;
-        let turns = Arc::new(Mutex::new(()));
+        let (dir, url, checkpointer) = fresh().await;
+        let writer = super::super::writer::started(&url).await;
         let stop = CancellationToken::new();
-        let checkpoints = tokio::spawn(run(checkpointer, turns.clone(), 400, stop.clone()));
+        let checkpoints = tokio::spawn(run(checkpointer, writer.clone(), 400, stop.clone()));
         // About 35 MB of log, for a second or so.
         for batch in 0..1500 {
-            let _turn = turns.lock().await;
-            sqlx::query(
-                "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) \
-                 INSERT INTO processed_events (event_id, kind, received_at) \
-                 SELECT printf('Ev%d-%d-%0100d', ?1, i, i), 'test', '2026-11-27' FROM n",
-            )
-            .bind(batch)
-            .execute(&db)
-            .await
-            .unwrap();
+            writer
+                .write(move |db| {
+                    db.execute(
+                        "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) \
+                         INSERT INTO processed_events (event_id, kind, received_at) \
+                         SELECT printf('Ev%d-%d-%0100d', ?1, i, i), 'test', '2026-11-27' FROM n",
+                        [batch],
+                    )
+                })
+                .await
+                .unwrap();
         }
         stop.cancel();
         checkpoints.await.unwrap();

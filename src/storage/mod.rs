@@ -13,9 +13,14 @@
 //! - [`jobs`]: claimed runs of scheduled jobs.
 //! - [`events`]: Slack deliveries applied; [`outbox`]: messages to send and
 //!   where the sent ones landed.
-//! - [`direct`], [`write_lock`], [`checkpoint`], [`health`]: running SQLite
-//!   itself (the event writer's direct calls, who writes when, WAL
+//! - [`writer`], [`direct`], [`checkpoint`], [`health`]: running SQLite
+//!   itself (the one connection that writes, its direct calls, WAL
 //!   checkpoints, whether writes get through).
+//!
+//! Every write goes through the [`Writer`]: one connection, on a thread of
+//! its own, running each write to its end in turn, whoever asked for it.
+//! Reads go through read-only pools ([`connect_reader`]); in WAL mode they
+//! never wait for the writer nor hold it up.
 //!
 //! Features call in here; nothing here calls features. Its modules take
 //! and return plain values and [`crate::domain`] types, so that another
@@ -33,7 +38,9 @@ pub mod people;
 pub mod roles;
 pub mod staffing;
 pub mod trophy;
-pub mod write_lock;
+pub mod writer;
+
+pub use writer::Writer;
 
 use std::{str::FromStr, time::Duration};
 
@@ -48,30 +55,20 @@ pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Opens (creating if missing) the database and applies pending migrations.
-/// Commits never run a WAL checkpoint: [`checkpoint::run`] does them on a
-/// connection of its own, and the last connection to close does a final one.
+/// How long a write waits for SQLite's write lock when another process
+/// holds it: short enough that a request blocked by a lock still answers
+/// (503, so Slack retries) inside Slack's 3-second deadline.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens (creating if missing) the database and applies pending migrations,
+/// as a pool of one connection: for the command-line tools (`migrate`,
+/// `export`, `backup`) and tests. The running app writes only through its
+/// [`Writer`] ([`connect_writer`]).
 pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
-    let options = writer_options(database_url)?;
-    // One connection: SQLite has one writer anyway, and waiting in sqlx's
-    // FIFO queue is cheaper and fairer than SQLite's sleeping busy handler
-    // (measured with examples/loadgen: 1,800 → 2,000 events/s, peak RSS
-    // 34 → 26 MB). Waiting stays inside Slack's 3-second deadline. The
-    // event writer's connection is the one other writer ([`write_lock`]).
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_millis(2500))
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                direct::run(conn, |db| db.busy_handler(Some(write_lock::pool_waits))).await
-            })
-        })
-        // A connection is never handed out inside a transaction, whatever the
-        // last user left behind: see [`fit_for_use`]. Every connection comes
-        // back through here, so checking again on the way out would only
-        // repeat the round trip to its thread.
-        .after_release(|conn, _| Box::pin(async move { Ok(fit_for_use(conn).await) }))
-        .connect_with(options)
+        .connect_with(writer_options(database_url)?)
         .await
         .with_context(|| format!("could not open the database at {database_url}"))?;
     MIGRATOR
@@ -81,28 +78,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
     Ok(pool)
 }
 
-/// False for a pooled connection still inside a transaction, by SQLite's
-/// account or sqlx's: the pool then closes it, which rolls back whatever it
-/// held, and opens a fresh one. Two things leave one behind in sqlx 0.8: a
-/// task dropped between `BEGIN IMMEDIATE` and its transaction being handed
-/// over (a client hanging up mid-request), and a COMMIT that failed (disk
-/// full), after which sqlx may go on counting a transaction.
-async fn fit_for_use(conn: &mut SqliteConnection) -> bool {
-    use sqlx::Connection as _;
-    // Through the connection's own thread first, so any rollback still
-    // queued for it has run before we look.
-    let autocommit = direct::run(conn, |db| Ok(db.is_autocommit())).await;
-    let fit = matches!(autocommit, Ok(true)) && !conn.is_in_transaction();
-    if !fit {
-        metrics::counter!("needful_db_connections_replaced_total").increment(1);
-        tracing::warn!(
-            "a database connection was left inside a transaction; closing it (which rolls the transaction back) and opening a fresh one"
-        );
-    }
-    fit
-}
-
-/// How every connection that may write opens the database.
+/// How every connection that may write opens the database. Commits never
+/// run a WAL checkpoint: [`checkpoint::run`] does them, and the last
+/// connection to close does a final one.
 fn writer_options(database_url: &str) -> anyhow::Result<SqliteConnectOptions> {
     Ok(SqliteConnectOptions::from_str(database_url)
         .with_context(|| {
@@ -117,9 +95,7 @@ fn writer_options(database_url: &str) -> anyhow::Result<SqliteConnectOptions> {
         // which is the failure that matters here; FULL only adds power-loss safety.
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        // Short enough that a request blocked by a lock still answers (503, so
-        // Slack retries) inside Slack's 3-second deadline.
-        .busy_timeout(Duration::from_secs(2)))
+        .busy_timeout(BUSY_TIMEOUT))
 }
 
 /// True for a database that lives in this process only: another connection
@@ -128,11 +104,11 @@ fn in_memory(database_url: &str) -> bool {
     database_url.contains(":memory:") || database_url.contains("mode=memory")
 }
 
-/// The event writer's own connection ([`crate::group_commit`]), next to the
-/// pool's. Refused for an in-memory database: another connection would open
-/// another database (and a bot that forgets every kudos at restart is not
-/// one to run).
-pub async fn connect_event_writer(database_url: &str) -> anyhow::Result<SqliteConnection> {
+/// The [`Writer`]'s connection, the only one the running app writes
+/// through; the database is created and migrated here. Refused for an
+/// in-memory database: the readers' connections would open other databases
+/// (and a bot that forgets every kudos at restart is not one to run).
+pub async fn connect_writer(database_url: &str) -> anyhow::Result<SqliteConnection> {
     if in_memory(database_url) {
         anyhow::bail!(
             "DATABASE_URL {database_url:?} is an in-memory database; needful keeps its data in a file (e.g. sqlite://needful.db)"
@@ -140,50 +116,41 @@ pub async fn connect_event_writer(database_url: &str) -> anyhow::Result<SqliteCo
     }
     // 8 MB of page cache instead of SQLite's 2 MB: every kudos touches index
     // pages all over the file (measured 1,442 → 1,833 events/s). Not more:
-    // since this connection is the only one writing kudos, nothing empties
-    // its cache, and 16 MB took the peak with 256 requests in flight from
-    // 56 to 64 MB for no throughput that runs could tell apart. The other
-    // connections keep SQLite's 2 MB.
+    // since this connection is the only one writing, nothing empties its
+    // cache, and 16 MB took the peak with 256 requests in flight from 56 to
+    // 64 MB for no throughput that runs could tell apart. The readers keep
+    // SQLite's 2 MB.
     let options = writer_options(database_url)?.pragma("cache_size", "-8192");
     let mut conn: SqliteConnection = sqlx::ConnectOptions::connect(&options)
         .await
         .with_context(|| format!("could not open the database at {database_url}"))?;
-    direct::run(&mut conn, |db| db.busy_handler(Some(write_lock::wait))).await?;
+    MIGRATOR
+        .run(&mut conn)
+        .await
+        .context("could not apply database migrations")?;
     Ok(conn)
 }
 
-/// A pool of one for [`checkpoint::run`]; None for an in-memory database,
-/// which has no WAL.
-pub async fn connect_checkpointer(database_url: &str) -> anyhow::Result<Option<Db>> {
-    if in_memory(database_url) {
-        return Ok(None);
-    }
-    let pool = SqlitePoolOptions::new()
+/// A pool of one for [`checkpoint::run`]'s copies and the last checkpoint at
+/// a clean stop.
+pub async fn connect_checkpointer(database_url: &str) -> anyhow::Result<Db> {
+    SqlitePoolOptions::new()
         .max_connections(1)
-        // A RESTART checkpoint waits for the pool's writer and the readers
-        // while the event writer waits for it: look often, not in SQLite's
-        // 1–100 ms sleeps, and not for long.
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                direct::run(conn, |db| db.busy_handler(Some(write_lock::wait_briefly))).await
-            })
-        })
         .connect_with(writer_options(database_url)?)
         .await
-        .with_context(|| format!("could not open the database at {database_url}"))?;
-    Ok(Some(pool))
+        .with_context(|| format!("could not open the database at {database_url}"))
 }
 
-/// A second pool for reads that may be long and need not block the writer
-/// (WAL readers never do): the outbox worker's scans. For an in-memory
-/// database (another connection would see another database) it is `db`.
-pub async fn connect_reader(database_url: &str, db: &Db) -> anyhow::Result<Db> {
-    if in_memory(database_url) {
-        return Ok(db.clone());
-    }
+/// A read-only pool of one, for reads that need no transaction of the
+/// writer's: App Homes and celebrations rendered for delivery, the outbox
+/// worker's scans, the jobs' looks before they write, `/healthz`. WAL
+/// readers never block the writer, and a write here fails (SQLite's
+/// `SQLITE_READONLY`, see [`is_read_only`]). For a file database (the app
+/// refuses in-memory ones: see [`connect_writer`]).
+pub async fn connect_reader(database_url: &str) -> anyhow::Result<Db> {
     let options = SqliteConnectOptions::from_str(database_url)?
         .read_only(true)
-        .busy_timeout(Duration::from_secs(2));
+        .busy_timeout(BUSY_TIMEOUT);
     SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_millis(2500))
@@ -192,26 +159,14 @@ pub async fn connect_reader(database_url: &str, db: &Db) -> anyhow::Result<Db> {
         .with_context(|| format!("could not open the database at {database_url} for reading"))
 }
 
-/// Starts a write transaction that takes the write lock at once, so two writers
-/// wait for each other (busy timeout) instead of failing on a lock upgrade.
-/// Call it inside [`detached`] work, so that the request waiting for the
-/// write can go away without taking the write with it.
-pub async fn begin_write(db: &Db) -> Result<Tx<'static>, sqlx::Error> {
-    db.begin_with("BEGIN IMMEDIATE").await
-}
-
-/// Runs `write` to its end on a task of its own and waits for its result.
-/// A caller that is dropped (Slack gave up, a proxy reset the connection)
-/// stops waiting, but the write still commits or rolls back as a whole: it
-/// is never cut off between two awaits.
-pub async fn detached<T, F>(write: F) -> anyhow::Result<T>
-where
-    T: Send + 'static,
-    F: std::future::Future<Output = T> + Send + 'static,
-{
-    tokio::spawn(write)
-        .await
-        .map_err(|e| anyhow::anyhow!("a write stopped part-way: {e}"))
+/// True for a write tried on a read-only connection ([`connect_reader`]).
+pub fn is_read_only(e: &sqlx::Error) -> bool {
+    // SQLITE_READONLY (8), also as extended codes: the primary code is the
+    // low byte.
+    matches!(e, sqlx::Error::Database(db) if db
+        .code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 8))
 }
 
 /// True when the database answers a trivial query.
@@ -239,62 +194,19 @@ pub async fn backup(db: &Db, path: &std::path::Path) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use sqlx::Connection as _;
-
     use super::*;
 
-    async fn one_write(db: &Db) -> Result<(), sqlx::Error> {
-        let mut tx = tokio::time::timeout(Duration::from_secs(5), begin_write(db))
-            .await
-            .expect("a write does not hang")?;
-        sqlx::query(
-            "INSERT INTO dm_channels (user_id, channel) VALUES ('U1', 'D1') ON CONFLICT DO NOTHING",
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
-    }
-
-    /// What a request dropped mid-`BEGIN` or a failed COMMIT leaves behind,
-    /// made on purpose: the pool must not hand that connection out again.
     #[tokio::test]
-    async fn a_connection_left_inside_a_transaction_is_replaced() {
+    async fn readers_cannot_write_and_say_so() {
         let dir = tempfile::tempdir().unwrap();
-        let db = connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        let url = format!("sqlite://{}", dir.path().join("r.db").display());
+        let _writer = connect_writer(&url).await.unwrap();
+        let reader = connect_reader(&url).await.unwrap();
+        let err = sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES ('U1', 'D1')")
+            .execute(&reader)
             .await
-            .unwrap();
-
-        // sqlx counts a transaction that nothing will ever end (its
-        // `Transaction` is gone without a rollback).
-        let mut conn = db.acquire().await.unwrap();
-        std::mem::forget(conn.begin().await.unwrap());
-        assert!(conn.is_in_transaction());
-        drop(conn);
-        one_write(&db)
-            .await
-            .expect("a fresh connection after sqlx's leftover");
-
-        // SQLite holds a transaction sqlx does not know of.
-        let mut conn = db.acquire().await.unwrap();
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES ('U9', 'D9')")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        drop(conn);
-        one_write(&db)
-            .await
-            .expect("a fresh connection after SQLite's leftover");
-        // What the leftover held was rolled back, never committed by chance.
-        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dm_channels WHERE user_id = 'U9'")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        assert_eq!(kept, 0);
+            .unwrap_err();
+        assert!(is_read_only(&err), "{err:?}");
+        assert!(!is_read_only(&sqlx::Error::PoolTimedOut));
     }
 }

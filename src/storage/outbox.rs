@@ -122,8 +122,8 @@ fn prefix_end(prefix: &str) -> String {
     String::new()
 }
 
-// The writes below run on the event writer's connection
-// ([`crate::group_commit::Writer`]), each one statement or one transaction.
+// The writes below run on the writer's direct handle
+// ([`crate::storage::Writer::write`]), each one statement or one transaction.
 // `at` is the business time a row is finished at (housekeeping ages rows by it).
 
 /// Claims a row for delivery. A row left 'sending' by a crashed process can be
@@ -426,7 +426,7 @@ mod tests {
     #[tokio::test]
     async fn heads_are_the_oldest_per_key_and_skip_a_prefix_whole() {
         let db = crate::storage::connect("sqlite::memory:").await.unwrap();
-        let mut tx = crate::storage::begin_write(&db).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         let keys = [
             "channel:C1",
             "home:U1",
@@ -473,7 +473,7 @@ mod tests {
             render_key: Some(key.to_string()),
             ..row(key)
         };
-        let mut tx = crate::storage::begin_write(&db).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         insert(&mut tx, &[covered("home:U1")], Utc::now())
             .await
             .unwrap();
@@ -495,7 +495,7 @@ mod tests {
     #[tokio::test]
     async fn only_rows_finished_before_the_cutoff_are_deleted() {
         let db = crate::storage::connect("sqlite::memory:").await.unwrap();
-        let mut tx = crate::storage::begin_write(&db).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         insert(&mut tx, &["a", "b", "c", "d", "e"].map(row), Utc::now())
             .await
             .unwrap();

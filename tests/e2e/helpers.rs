@@ -15,7 +15,7 @@ use needful::{
     clock::{ManualClock, ManualTimer, SharedTimer, Timer},
     config::{EnvSettings, Secret, Settings, TeamConfig},
     slack_sim::{SimConfig, SlackSender, SlackSim},
-    storage::Db,
+    storage::{Db, Writer},
 };
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -104,7 +104,10 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// Set when the test asked for a manual timer.
     pub timer: Option<Arc<ManualTimer>>,
+    /// The app's read-only pool: a test writes through `writer`.
     pub db: Db,
+    /// The app's writer, which every write goes through.
+    pub writer: Writer,
     pub dir: Arc<TempDir>,
     ticks: tokio::sync::watch::Sender<DateTime<Utc>>,
     outbox_idle: tokio::sync::watch::Receiver<Instant>,
@@ -203,6 +206,7 @@ async fn start_with_secrets(
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     let db = app.state().team.db.clone();
+    let writer = app.state().team.writer.clone();
     let ticks = app.state().ticks.clone();
     let outbox_idle = app.state().team.outbox.idle();
     let shutdown = app.shutdown_token();
@@ -219,6 +223,7 @@ async fn start_with_secrets(
         clock,
         timer,
         db,
+        writer,
         dir,
         ticks,
         outbox_idle,
@@ -368,7 +373,9 @@ impl TestApp {
     }
 
     /// Waits (bounded) until Slack has answered `n` calls to `method`,
-    /// whatever it answered.
+    /// whatever it answered, and the app has recorded the answers (no
+    /// message is left being sent). A test that moves the timer next must
+    /// not do it before the app has read the time to wait from.
     pub async fn calls_answered(&self, method: &str, n: usize) {
         let answered = async {
             while self
@@ -378,6 +385,13 @@ impl TestApp {
                 .filter(|c| c.status != 0)
                 .count()
                 < n
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            while self
+                .count("SELECT COUNT(*) FROM outbox WHERE status = 'sending'")
+                .await
+                > 0
             {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }

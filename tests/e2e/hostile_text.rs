@@ -228,9 +228,15 @@ async fn an_old_overlong_reason_no_longer_breaks_app_home() {
         .await;
     app.outbox_drained(WAIT).await;
     let old = format!("{BROADCASTS} {}", "z".repeat(3_500));
-    sqlx::query("UPDATE kudos_log SET reason = ?")
-        .bind(&old)
-        .execute(&app.db)
+    app.writer
+        .transaction(move |tx| {
+            Box::pin(async move {
+                sqlx::query("UPDATE kudos_log SET reason = ?")
+                    .bind(&old)
+                    .execute(&mut **tx)
+                    .await
+            })
+        })
         .await
         .expect("the row is rewritten");
     app.sim.clear_calls();

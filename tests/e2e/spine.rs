@@ -219,11 +219,18 @@ async fn a_redelivered_event_changes_nothing() {
 }
 
 async fn enqueue_all(app: &crate::helpers::TestApp, messages: &[Outgoing]) {
-    let mut tx = storage::begin_write(&app.db).await.unwrap();
-    for m in messages {
-        outbox::enqueue(&mut tx, m).await.unwrap();
-    }
-    tx.commit().await.unwrap();
+    let messages = messages.to_vec();
+    app.writer
+        .transaction(move |tx| {
+            Box::pin(async move {
+                for m in &messages {
+                    outbox::enqueue(tx, m).await?;
+                }
+                Ok::<_, sqlx::Error>(())
+            })
+        })
+        .await
+        .unwrap();
 }
 
 fn post(channel: &str, text: &str) -> Outgoing {
@@ -421,7 +428,7 @@ async fn pending_messages_are_delivered_after_a_restart() {
     ))
     .await
     .unwrap();
-    let mut tx = storage::begin_write(&db).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
     for i in 0..3 {
         outbox::enqueue(&mut tx, &post("C0SUPPORT1", &format!("after restart {i}")))
             .await
@@ -534,36 +541,39 @@ async fn unknown_commands_get_help() {
 #[tokio::test]
 async fn a_refused_message_sends_its_fallback_and_links_resolve() {
     let app = spawn_app_with(TestOptions::without_pods()).await;
-    let mut tx = storage::begin_write(&app.db).await.unwrap();
-    outbox::enqueue_with_fallback(
-        &mut tx,
-        &post("C0NOSUCH01", "celebration"),
-        Some(Outgoing::Ephemeral {
-            channel: "C0SUPPORT1".into(),
-            user: "U0BOB00001".into(),
-            text: "I could not post there; invite me with /invite @needful".into(),
-            blocks: None,
-        }),
-    )
-    .await
-    .unwrap();
-    outbox::enqueue(
-        &mut tx,
-        &Outgoing::Post {
-            channel: "C0HUMBLEBR".into(),
-            text: format!("\"{}\" see {}", outbox::QUOTE, outbox::PERMALINK),
-            blocks: None,
-            thread_ts: None,
-            key: None,
-            link_to: Some(outbox::MessageRef {
-                channel: "C0SUPPORT1".into(),
-                ts: "1732600000.000200".into(),
-            }),
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    app.writer
+        .transaction(|tx| {
+            Box::pin(async move {
+                outbox::enqueue_with_fallback(
+                    tx,
+                    &post("C0NOSUCH01", "celebration"),
+                    Some(Outgoing::Ephemeral {
+                        channel: "C0SUPPORT1".into(),
+                        user: "U0BOB00001".into(),
+                        text: "I could not post there; invite me with /invite @needful".into(),
+                        blocks: None,
+                    }),
+                )
+                .await?;
+                outbox::enqueue(
+                    tx,
+                    &Outgoing::Post {
+                        channel: "C0HUMBLEBR".into(),
+                        text: format!("\"{}\" see {}", outbox::QUOTE, outbox::PERMALINK),
+                        blocks: None,
+                        thread_ts: None,
+                        key: None,
+                        link_to: Some(outbox::MessageRef {
+                            channel: "C0SUPPORT1".into(),
+                            ts: "1732600000.000200".into(),
+                        }),
+                    },
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
     let notices = app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
     assert!(
         notices[0].params["text"]

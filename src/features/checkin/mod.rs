@@ -7,6 +7,8 @@ mod parse;
 mod render;
 mod schedule;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::block_kit::{Block, Blocks};
@@ -69,7 +71,7 @@ impl Feature for Checkin {
         on_message(app, tx, m).await
     }
 
-    async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
         tick(app, now).await
     }
 
@@ -582,7 +584,7 @@ pub async fn home_blocks(
 /// Scheduled: posts prompts at each pod's check-in time and sends managers the
 /// summary. `now` may jump, so everything due by `now` and still relevant is
 /// done: a prompt whose window is still open, a summary not yet sent.
-pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut failed = None;
     for pod in pods(app) {
         for window in schedule::recent_days(pod, now) {
@@ -614,17 +616,37 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
 /// Posts the day's prompt once: the claim commits with the outbox row, so a
 /// restart or a second instance finds it taken.
 async fn post_prompt(
-    app: &Team,
+    app: &Arc<Team>,
     pod: &PodConfig,
     window: Window,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let mut tx = storage::begin_write(&app.db).await?;
-    if !storage::jobs::claim(&mut tx, PROMPT_JOB, &job_key(&pod.name, window.day), now).await? {
-        return Ok(());
+    let (team, in_tx) = (app.clone(), pod.clone());
+    let posted = app
+        .writer
+        .transaction(move |tx| {
+            Box::pin(async move { prompt(&team, tx, &in_tx, window, now).await })
+        })
+        .await?;
+    if posted {
+        tracing::info!(pod = %pod.name, day = %window.day, "check-in prompt enqueued");
+    }
+    Ok(())
+}
+
+/// [`post_prompt`]'s transaction: true when this run claimed the prompt.
+async fn prompt(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    pod: &PodConfig,
+    window: Window,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    if !storage::jobs::claim(tx, PROMPT_JOB, &job_key(&pod.name, window.day), now).await? {
+        return Ok(false);
     }
     store::record_prompt(
-        &mut tx,
+        tx,
         &pod.name,
         pod.channel.as_str(),
         window.day,
@@ -633,9 +655,9 @@ async fn post_prompt(
         now,
     )
     .await?;
-    let (text, blocks) = render_prompt(app, &mut tx, pod, window, now).await?;
+    let (text, blocks) = render_prompt(app, tx, pod, window, now).await?;
     outbox::enqueue(
-        &mut tx,
+        tx,
         &Outgoing::Post {
             channel: pod.channel.to_string(),
             text,
@@ -646,29 +668,47 @@ async fn post_prompt(
         },
     )
     .await?;
-    tx.commit().await?;
-    tracing::info!(pod = %pod.name, day = %window.day, "check-in prompt enqueued");
-    Ok(())
+    Ok(true)
 }
 
 /// Sends the managers the day's summary once, when a prompt went out.
 async fn send_summary(
-    app: &Team,
+    app: &Arc<Team>,
     pod: &PodConfig,
     window: Window,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let mut tx = storage::begin_write(&app.db).await?;
-    if !store::prompt_exists(&mut tx, &pod.name, window.day).await?
-        || !storage::jobs::claim(&mut tx, SUMMARY_JOB, &job_key(&pod.name, window.day), now).await?
-    {
-        return Ok(());
+    let (team, in_tx) = (app.clone(), pod.clone());
+    let sent = app
+        .writer
+        .transaction(move |tx| {
+            Box::pin(async move { summary(&team, tx, &in_tx, window, now).await })
+        })
+        .await?;
+    if sent {
+        tracing::info!(pod = %pod.name, day = %window.day, "check-in summary enqueued");
     }
-    let state = day_state(&mut tx, pod, window).await?;
+    Ok(())
+}
+
+/// [`send_summary`]'s transaction: true when this run claimed the summary.
+async fn summary(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    pod: &PodConfig,
+    window: Window,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    if !store::prompt_exists(tx, &pod.name, window.day).await?
+        || !storage::jobs::claim(tx, SUMMARY_JOB, &job_key(&pod.name, window.day), now).await?
+    {
+        return Ok(false);
+    }
+    let state = day_state(tx, pod, window).await?;
     let (text, blocks) = render::summary(&state);
     for manager in &pod.managers {
         outbox::enqueue(
-            &mut tx,
+            tx,
             &Outgoing::DirectMessage {
                 user: manager.to_string(),
                 text: text.clone(),
@@ -677,10 +717,8 @@ async fn send_summary(
         )
         .await?;
     }
-    update_prompt(app, &mut tx, pod, window, now).await?;
-    tx.commit().await?;
-    tracing::info!(pod = %pod.name, day = %window.day, "check-in summary enqueued");
-    Ok(())
+    update_prompt(app, tx, pod, window, now).await?;
+    Ok(true)
 }
 
 /// True when `user` has said they are away on `day` (`/checkin away until …`).

@@ -11,6 +11,8 @@ mod parse;
 mod render;
 pub(crate) mod rotation;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::block_kit::Block;
@@ -46,7 +48,7 @@ impl Feature for Roles {
         command(app, tx, cmd).await
     }
 
-    async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
         tick(app, now).await
     }
 
@@ -277,41 +279,55 @@ fn first_workday(pod: &PodConfig, monday: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// Scheduled: rotates each pod's roles on its first workday of the week.
-pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
     for pod in &app.settings.team.pods {
         let today = now.with_timezone(&pod.timezone).date_naive();
         let week = rotation::week_of(today);
         if first_workday(pod, week) != Some(today) || pod.members.is_empty() {
             continue;
         }
-        let mut tx = storage::begin_write(&app.db).await?;
-        let key = format!("{}:{}", pod.name, week.format("%Y-%m-%d"));
-        if !storage::jobs::claim(&mut tx, "roles_rotation", &key, now).await? {
-            continue;
-        }
-        let (roster, moves) = effective_roster(&mut tx, pod, week)
+        let (team, pod) = (app.clone(), pod.clone());
+        app.writer
+            .transaction(move |tx| {
+                Box::pin(async move { rotate(&team, tx, &pod, week, now).await })
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Posts `pod`'s roster for `week` once, and refreshes its members' homes.
+async fn rotate(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    pod: &PodConfig,
+    week: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let key = format!("{}:{}", pod.name, week.format("%Y-%m-%d"));
+    if !storage::jobs::claim(tx, "roles_rotation", &key, now).await? {
+        return Ok(());
+    }
+    let (roster, moves) = effective_roster(tx, pod, week)
+        .await
+        .map_err(|e| anyhow::anyhow!("rotating {}: {e}", pod.name))?;
+    let (text, blocks) = render::weekly_post(pod, week, &pod_roles(pod), &roster, &moves);
+    outbox::enqueue(
+        tx,
+        &Outgoing::Post {
+            channel: pod.channel.to_string(),
+            text,
+            blocks: Some(blocks.to_value()),
+            thread_ts: None,
+            key: Some(format!("roles:{key}")),
+            link_to: None,
+        },
+    )
+    .await?;
+    for member in &pod.members {
+        crate::features::home::publish(app, tx, member)
             .await
-            .map_err(|e| anyhow::anyhow!("rotating {}: {e}", pod.name))?;
-        let (text, blocks) = render::weekly_post(pod, week, &pod_roles(pod), &roster, &moves);
-        outbox::enqueue(
-            &mut tx,
-            &Outgoing::Post {
-                channel: pod.channel.to_string(),
-                text,
-                blocks: Some(blocks.to_value()),
-                thread_ts: None,
-                key: Some(format!("roles:{key}")),
-                link_to: None,
-            },
-        )
-        .await?;
-        for member in &pod.members {
-            crate::features::home::publish(app, &mut tx, member)
-                .await
-                .map_err(|e| anyhow::anyhow!("home for {member}: {e}"))?;
-        }
-        tx.commit().await?;
-        app.outbox.wake();
+            .map_err(|e| anyhow::anyhow!("home for {member}: {e}"))?;
     }
     Ok(())
 }

@@ -6,6 +6,8 @@ mod limits;
 mod parse;
 mod render;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::domain::block_kit::Block;
@@ -16,7 +18,7 @@ use crate::{
     features::Team,
     features::{Answer, ButtonPress, Reply, SlashCommand, export, home, pods, roles},
     outbox::{self, Outgoing},
-    storage::{self, Db, Tx, staffing as store},
+    storage::{Db, Tx, staffing as store},
 };
 
 use crate::features::feature::{CommandSpec, Feature};
@@ -50,7 +52,7 @@ impl Feature for Staffing {
         on_block_action(app, tx, press).await
     }
 
-    async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
         tick(app, now).await
     }
 
@@ -348,24 +350,29 @@ pub async fn home_blocks(
 }
 
 /// Scheduled: switches understaffed mode off when its `--until` has passed.
-pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
     for id in store::due(&app.db, now).await? {
-        let mut tx = storage::begin_write(&app.db).await?;
-        let Some(switch) = store::open_switch_by_id(&mut tx, id).await? else {
-            continue;
-        };
-        let Some(pod) = pods::by_name(app, &switch.pod) else {
-            // The pod left the config: close the record quietly.
-            store::switch_off(&mut tx, id, now, None).await?;
-            tx.commit().await?;
-            continue;
-        };
-        // Recorded as ending at its planned time, even when the tick runs late.
-        let ended = switch.until_at.map_or(now, |until| until.min(now));
-        finish(app, &mut tx, pod, &switch, ended, None).await?;
-        tx.commit().await?;
-        app.outbox.wake();
+        let team = app.clone();
+        app.writer
+            .transaction(move |tx| Box::pin(async move { expire(&team, tx, id, now).await }))
+            .await?;
     }
+    Ok(())
+}
+
+/// Switches off period `id`, whose `--until` has passed, unless it already is.
+async fn expire(app: &Team, tx: &mut Tx<'_>, id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let Some(switch) = store::open_switch_by_id(tx, id).await? else {
+        return Ok(());
+    };
+    let Some(pod) = pods::by_name(app, &switch.pod) else {
+        // The pod left the config: close the record quietly.
+        store::switch_off(tx, id, now, None).await?;
+        return Ok(());
+    };
+    // Recorded as ending at its planned time, even when the tick runs late.
+    let ended = switch.until_at.map_or(now, |until| until.min(now));
+    finish(app, tx, pod, &switch, ended, None).await?;
     Ok(())
 }
 

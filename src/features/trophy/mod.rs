@@ -4,6 +4,8 @@
 mod parse;
 mod render;
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -40,7 +42,7 @@ impl Feature for Trophy {
         command(app, tx, cmd).await
     }
 
-    async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
         tick(app, now).await
     }
 
@@ -231,12 +233,12 @@ pub async fn home_blocks(
 
 /// Scheduled: nudges holders who have kept the trophy too long, once per
 /// holding per nudge period (a bot that was down for two periods nudges once).
-pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
     let days = app.settings.team.trophy.nudge_after_days;
     if days == 0 {
         return Ok(());
     }
-    // Look without the write lock first: almost every tick has nothing to do.
+    // Look on the read-only pool first: almost every tick has nothing to do.
     let holding = store::current(&mut app.db.begin().await?).await?;
     if holding
         .and_then(|p| nudge_period(p.at, now, days))
@@ -244,19 +246,37 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
     {
         return Ok(());
     }
-    let mut tx = storage::begin_write(&app.db).await?;
-    let Some(current) = store::current(&mut tx).await? else {
-        return Ok(());
+    let team = app.clone();
+    let nudged = app
+        .writer
+        .transaction(move |tx| Box::pin(async move { nudge(&team, tx, days, now).await }))
+        .await?;
+    if let Some((holder, period)) = nudged {
+        tracing::info!(%holder, period, "nudged the trophy holder");
+    }
+    Ok(())
+}
+
+/// [`tick`]'s transaction: the nudge for the current holding's period,
+/// once. Who was nudged for which period, if this run did it.
+async fn nudge(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    days: u32,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<(UserId, i64)>> {
+    let Some(current) = store::current(tx).await? else {
+        return Ok(None);
     };
     let Some(period) = nudge_period(current.at, now, days) else {
-        return Ok(());
+        return Ok(None);
     };
-    if !storage::jobs::claim(&mut tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
-        return Ok(());
+    if !storage::jobs::claim(tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
+        return Ok(None);
     }
     let (text, blocks) = render::nudge(trophy_name(app), (now - current.at).num_days());
     outbox::enqueue(
-        &mut tx,
+        tx,
         &Outgoing::DirectMessage {
             user: current.to.to_string(),
             text,
@@ -264,10 +284,7 @@ pub async fn tick(app: &Team, now: DateTime<Utc>) -> anyhow::Result<()> {
         },
     )
     .await?;
-    tx.commit().await?;
-    app.outbox.wake();
-    tracing::info!(holder = %current.to, period, "nudged the trophy holder");
-    Ok(())
+    Ok(Some((current.to, period)))
 }
 
 /// Which nudge period `now` falls in for a holding that began at `since`

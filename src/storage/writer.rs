@@ -1,0 +1,796 @@
+//! The one connection that writes, and the one path every write takes.
+//!
+//! Whatever a write comes from (Events API deliveries, slash commands,
+//! interactions, scheduled jobs, the outbox worker, housekeeping, the log's
+//! restart), it is a job on this writer: the jobs run one after another on
+//! its thread, each to its end, so a caller that stops waiting (Slack gave
+//! up, a proxy reset the connection) only loses the answer, never half a
+//! write. With one writer nothing waits for SQLite's write lock but an
+//! outside process, and readers (WAL mode) never hold a write up.
+//!
+//! Three kinds of job:
+//! - deliveries ([`Writer::apply`]), in batches (group commit): those that
+//!   arrive while a batch is being written wait and go together in the
+//!   next one, one transaction for all of them, and each is still
+//!   acknowledged only after its commit. Under light load a batch is a
+//!   single event and nothing waits for company;
+//! - transactions the features write through as a sqlx [`Tx`]
+//!   ([`Writer::transaction`]): commands, interactions, scheduled jobs;
+//! - short direct writes ([`Writer::write`]): the outbox worker's claims and
+//!   results, housekeeping.
+//!
+//! The writer has a thread and a connection of its own. Reactions and the
+//! direct writes call SQLite directly ([`super::direct`]): those calls
+//! block, so they stay off the threads that serve HTTP, and their
+//! statements stay prepared from one batch to the next. A sqlx transaction
+//! needs the connection back from the direct handle, and the direct
+//! statements are prepared again after it; so the jobs taken off the queue
+//! together run the direct ones first, then the sqlx ones. A job waits for
+//! at most the jobs queued before it (first come, first served). See
+//! BENCHMARKS.md for what each step bought.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{FutureExt as _, future::BoxFuture};
+use sqlx::{Connection as _, SqliteConnection};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use super::{
+    BUSY_TIMEOUT, Tx,
+    checkpoint::Log,
+    direct::{self, Borrowed},
+    health::{InFlight, WriteHealth},
+};
+use crate::{domain::input::Delivery, domain::reply::Handled, error::AppError};
+
+/// The most jobs taken off the queue together (and so the most events one
+/// transaction takes). Big enough that the per-batch costs stop mattering,
+/// small enough that a batch stays a few milliseconds.
+const MAX_BATCH: usize = 256;
+/// Jobs waiting; beyond this, senders wait (backpressure).
+const QUEUE: usize = 8192;
+/// Prepared statements the direct handle keeps (a reaction batch runs 16).
+const STATEMENTS: usize = 64;
+
+type Reply = oneshot::Sender<Result<Handled, AppError>>;
+/// A direct write: one short transaction of its own. It answers through a
+/// channel it holds, so dropping it unrun tells its caller the writer is gone.
+type Direct = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+/// A sqlx transaction, answering the same way; true when it ended cleanly
+/// (committed, or rolled back by its own failure).
+type Transaction = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, bool> + Send>;
+
+enum Job {
+    Event(Delivery, Reply, InFlight),
+    Direct(Direct),
+    Transaction(Transaction),
+}
+
+/// What a batch of deliveries is applied on.
+pub enum Conn<'a> {
+    /// The direct handle, its statements kept prepared between batches.
+    Direct(&'a mut rusqlite::Connection),
+    /// sqlx's side of the connection: begin a transaction with [`begin`].
+    Sqlx(&'a mut SqliteConnection),
+}
+
+/// Applies batches of deliveries. The app gives the handlers'
+/// ([`crate::handlers::Events`]); the writer only knows how to batch.
+pub trait Applier: Send + Sync {
+    /// True for a delivery applied on the direct handle; the others are
+    /// applied through sqlx.
+    fn is_direct(&self, delivery: &Delivery) -> bool;
+    /// Applies `events` in order on `conn` and answers for each.
+    fn apply<'a>(
+        &'a self,
+        conn: Conn<'a>,
+        events: Vec<Delivery>,
+    ) -> BoxFuture<'a, Vec<Result<Handled, AppError>>>;
+}
+
+/// An error a transaction's work may end in. `/healthz` counts it as writes
+/// failing unless it only says the input was refused.
+pub trait WriteError: From<sqlx::Error> + std::fmt::Display + Send + 'static {
+    /// False for a refusal of the person's input (nothing failed).
+    fn is_failure(&self) -> bool {
+        true
+    }
+}
+
+impl WriteError for sqlx::Error {}
+impl WriteError for anyhow::Error {}
+
+/// The door to the writer, held by whatever writes.
+#[derive(Clone)]
+pub struct Writer {
+    sender: mpsc::Sender<Job>,
+    health: Arc<WriteHealth>,
+    committed: Arc<Notify>,
+}
+
+/// The writer's end; give it to [`start`].
+pub struct Receiver {
+    jobs: mpsc::Receiver<Job>,
+    health: Arc<WriteHealth>,
+}
+
+impl Writer {
+    /// `health` hears how every write went.
+    pub fn new(health: Arc<WriteHealth>) -> (Self, Receiver) {
+        let (sender, jobs) = mpsc::channel(QUEUE);
+        (
+            Self {
+                sender,
+                health: health.clone(),
+                committed: Arc::new(Notify::new()),
+            },
+            Receiver { jobs, health },
+        )
+    }
+
+    /// Notified after each [`Self::transaction`] that changed something, on
+    /// the writer's thread, whether or not its caller still waits: the
+    /// outbox worker's wake-up, since such a transaction may have queued
+    /// messages.
+    pub fn commits(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+
+    /// Applies one delivery (with whatever else is waiting) and returns once
+    /// it is committed, or why it was not.
+    pub async fn apply(&self, delivery: Delivery) -> Result<Handled, AppError> {
+        let (reply, answer) = oneshot::channel();
+        // Under way until the writer has answered it, even if the request
+        // that asked stops waiting.
+        let in_flight = self.health.start();
+        self.sender
+            .send(Job::Event(delivery, reply, in_flight))
+            .await
+            .map_err(|_| stopping())?;
+        answer.await.map_err(|_| stopping())?
+    }
+
+    /// Runs `work` in a write transaction (`BEGIN IMMEDIATE`) on the
+    /// writer's connection, in its turn, and returns what it returned:
+    /// committed if that is `Ok`, rolled back if not. It runs to its end on
+    /// the writer whatever happens to the caller. `work` must not wait for
+    /// another write: it would wait for itself.
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: WriteError,
+        F: for<'t> FnOnce(&'t mut Tx<'_>) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let in_flight = self.health.start();
+        let health = self.health.clone();
+        let committed = self.committed.clone();
+        let job: Transaction = Box::new(move |conn| {
+            Box::pin(async move {
+                let _in_flight = in_flight;
+                let result = in_transaction(conn, work).await;
+                let clean = match &result {
+                    Ok(changed) => {
+                        // A transaction that changed nothing says nothing
+                        // about whether writes get through.
+                        if changed.1 {
+                            health.succeeded();
+                            committed.notify_one();
+                        }
+                        true
+                    }
+                    Err((e, clean)) => {
+                        if e.is_failure() {
+                            health.failed(&format!("{e:#}"));
+                        }
+                        *clean
+                    }
+                };
+                let _ = reply.send(result.map(|(value, _)| value).map_err(|(e, _)| e));
+                clean
+            })
+        });
+        self.sender
+            .send(Job::Transaction(job))
+            .await
+            .map_err(|_| E::from(gone()))?;
+        answer.await.map_err(|_| E::from(gone()))?
+    }
+
+    /// Runs `work` on the writer's connection, in its turn, and returns what
+    /// it returned. `work` must end any transaction it begins, and be short:
+    /// every event waits for it.
+    pub async fn write<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let in_flight = self.health.start();
+        let health = self.health.clone();
+        self.on_handle(move |db| {
+            let _in_flight = in_flight;
+            let changes = db.total_changes();
+            let result = work(db).map_err(|e| anyhow::Error::from(direct::into_sqlx(e)));
+            match &result {
+                Ok(_) if db.total_changes() != changes => health.succeeded(),
+                Ok(_) => {}
+                Err(e) => health.failed(&format!("{e:#}")),
+            }
+            result
+        })
+        .await
+    }
+
+    /// Copies the whole write-ahead log into the database and lets the next
+    /// commit write from its start (a RESTART checkpoint), in the writer's
+    /// turn, so that no write is under way. It waits about 2 ms for readers
+    /// still on the old log, then gives up until the checkpointer's next
+    /// round rather than hold every write off while a long read finishes.
+    pub async fn restart_log(&self) -> anyhow::Result<Log> {
+        self.on_handle(|db| {
+            db.busy_handler(Some(briefly))?;
+            let log = db.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
+                Ok(Log {
+                    frames: row.get(1)?,
+                    copied: row.get(2)?,
+                })
+            });
+            db.busy_timeout(BUSY_TIMEOUT)?;
+            log.map_err(|e| anyhow::Error::from(direct::into_sqlx(e)))
+        })
+        .await
+    }
+
+    /// Runs `work` on the direct handle in its turn.
+    async fn on_handle<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> anyhow::Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Direct = Box::new(move |db| {
+            let result = work(db);
+            // The writer rolls such a write back by reopening its connection.
+            let result = match db.is_autocommit() {
+                true => result,
+                false => Err(anyhow::anyhow!(
+                    "a write left its transaction open; it was rolled back"
+                )),
+            };
+            let _ = reply.send(result);
+        });
+        self.sender
+            .send(Job::Direct(job))
+            .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+/// `work` in a transaction on `conn`, and whether it changed any row. On
+/// failure, also whether the transaction ended (false: the connection may
+/// still be inside it).
+async fn in_transaction<T, E, F>(
+    conn: &mut SqliteConnection,
+    work: F,
+) -> Result<(T, bool), (E, bool)>
+where
+    E: WriteError,
+    F: for<'t> FnOnce(&'t mut Tx<'_>) -> BoxFuture<'t, Result<T, E>>,
+{
+    let mut tx = begin(conn).await.map_err(|e| (E::from(e), false))?;
+    let before = total_changes(&mut tx)
+        .await
+        .map_err(|e| (E::from(e), false))?;
+    match work(&mut tx).await {
+        Ok(value) => {
+            let changed = total_changes(&mut tx)
+                .await
+                .map_err(|e| (E::from(e), false))?;
+            tx.commit().await.map_err(|e| (E::from(e), false))?;
+            Ok((value, changed != before))
+        }
+        Err(e) => {
+            let ended = tx.rollback().await.is_ok();
+            Err((e, ended))
+        }
+    }
+}
+
+async fn total_changes(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT total_changes()")
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Begins a write transaction on the writer's connection, taking SQLite's
+/// write lock at once (an outside process holding it is waited for here,
+/// before anything is done).
+pub async fn begin(conn: &mut SqliteConnection) -> Result<Tx<'_>, sqlx::Error> {
+    conn.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// The RESTART checkpoint's busy handler: 40 looks 50 µs apart, about 2 ms.
+fn briefly(looks: i32) -> bool {
+    if looks >= 40 {
+        return false;
+    }
+    std::thread::sleep(Duration::from_micros(50));
+    true
+}
+
+/// Starts the writer on a thread of its own, writing through `conn` (from
+/// [`super::connect_writer`]; reopened from `database_url` if a failure
+/// leaves it unusable). It stops once every [`Writer`] is gone.
+pub fn start(
+    receiver: Receiver,
+    conn: SqliteConnection,
+    database_url: String,
+    apply: Arc<dyn Applier>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("needful-writer".into())
+        .spawn(move || runtime.block_on(run(receiver, conn, database_url, apply)))?;
+    Ok(())
+}
+
+/// Why the writer stopped writing on a connection.
+enum Ended {
+    Stopped,
+    /// The connection may hold a transaction it could not end.
+    Broken(String),
+}
+
+/// Jobs taken off the queue that need sqlx, in order.
+#[derive(Default)]
+struct Later {
+    events: Vec<(Delivery, Reply, InFlight)>,
+    transactions: Vec<Transaction>,
+}
+
+async fn run(
+    Receiver {
+        jobs: mut receiver,
+        health,
+    }: Receiver,
+    mut conn: SqliteConnection,
+    database_url: String,
+    apply: Arc<dyn Applier>,
+) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    loop {
+        let why = match serve(&mut receiver, &mut jobs, &mut conn, &*apply, &health).await {
+            Ended::Stopped => return,
+            Ended::Broken(why) => why,
+        };
+        tracing::warn!(error = %why, "reopening the writer's database connection");
+        // Closing the old connection rolls back whatever it still held.
+        drop(conn);
+        conn = loop {
+            match super::connect_writer(&database_url).await {
+                Ok(conn) => break conn,
+                Err(e) => {
+                    // Deliveries fail until it opens again (Slack retries them).
+                    if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+                        return;
+                    }
+                    let why = format!("{e:#}");
+                    tracing::warn!(error = %why, count = jobs.len(), "no database connection for a batch of writes");
+                    for job in jobs.drain(..) {
+                        // A dropped write tells its caller the writer is gone.
+                        if let Job::Event(_, reply, _) = job {
+                            let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!("{why}"))));
+                        }
+                    }
+                }
+            }
+        };
+    }
+}
+
+/// Runs jobs on `conn` until the app stops or the connection breaks.
+async fn serve(
+    receiver: &mut mpsc::Receiver<Job>,
+    jobs: &mut Vec<Job>,
+    conn: &mut SqliteConnection,
+    apply: &dyn Applier,
+    health: &WriteHealth,
+) -> Ended {
+    loop {
+        let later = match direct_jobs(receiver, jobs, conn, apply, health).await {
+            Ok(later) => later,
+            Err(ended) => return ended,
+        };
+        if let Err(ended) = sqlx_jobs(later, conn, apply, health).await {
+            return ended;
+        }
+    }
+}
+
+/// Takes jobs off the queue and runs the direct ones, holding the direct
+/// handle (and its prepared statements) until some job needs sqlx: those
+/// are returned, to run next.
+async fn direct_jobs(
+    receiver: &mut mpsc::Receiver<Job>,
+    jobs: &mut Vec<Job>,
+    conn: &mut SqliteConnection,
+    apply: &dyn Applier,
+    health: &WriteHealth,
+) -> Result<Later, Ended> {
+    let mut db = Borrowed::lock(conn)
+        .await
+        .map_err(|e| Ended::Broken(format!("{e:#}")))?;
+    // Room for every statement a batch runs (rusqlite keeps 16 by default).
+    db.set_prepared_statement_cache_capacity(STATEMENTS);
+    loop {
+        if receiver.recv_many(jobs, MAX_BATCH).await == 0 {
+            return Err(Ended::Stopped);
+        }
+        let mut events = Vec::new();
+        let mut writes = Vec::new();
+        let mut later = Later::default();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Event(delivery, reply, in_flight) if apply.is_direct(&delivery) => {
+                    events.push((delivery, reply, in_flight))
+                }
+                Job::Event(delivery, reply, in_flight) => {
+                    later.events.push((delivery, reply, in_flight))
+                }
+                Job::Direct(work) => writes.push(work),
+                Job::Transaction(work) => later.transactions.push(work),
+            }
+        }
+        apply_batch(apply, Conn::Direct(&mut db), events, health).await;
+        for work in writes {
+            if !db.is_autocommit() {
+                break; // dropped unrun: their callers hear the writer is gone
+            }
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut db))).is_err() {
+                tracing::error!("a write on the writer's connection panicked");
+            }
+        }
+        if !db.is_autocommit() {
+            return Err(Ended::Broken(
+                "a failed write left its transaction open".into(),
+            ));
+        }
+        if !later.events.is_empty() || !later.transactions.is_empty() {
+            return Ok(later);
+        }
+    }
+}
+
+/// Runs the jobs that need sqlx, in order, on `conn`.
+async fn sqlx_jobs(
+    later: Later,
+    conn: &mut SqliteConnection,
+    apply: &dyn Applier,
+    health: &WriteHealth,
+) -> Result<(), Ended> {
+    if !later.events.is_empty() {
+        apply_batch(apply, Conn::Sqlx(conn), later.events, health).await;
+        if !fit_for_use(conn).await {
+            return Err(Ended::Broken(
+                "a batch of events left its transaction open".into(),
+            ));
+        }
+    }
+    for work in later.transactions {
+        let clean = std::panic::AssertUnwindSafe(work(conn))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!("a transaction on the writer's connection panicked");
+                false
+            });
+        // Dropped unrun if this one broke the connection: their callers hear
+        // the writer is gone.
+        if !clean && !fit_for_use(conn).await {
+            return Err(Ended::Broken("a transaction was left open".into()));
+        }
+    }
+    Ok(())
+}
+
+/// False for a connection still inside a transaction, by SQLite's account
+/// or sqlx's: the writer then closes it, which rolls back whatever it held,
+/// and opens a fresh one. Two things leave one behind in sqlx 0.8: a
+/// transaction cut off between two awaits (a panic in a job), and a COMMIT
+/// that failed (disk full), after which sqlx may go on counting a
+/// transaction.
+async fn fit_for_use(conn: &mut SqliteConnection) -> bool {
+    // Through the connection's own thread first, so any rollback still
+    // queued for it has run before we look.
+    let autocommit = direct::run(conn, |db| Ok(db.is_autocommit())).await;
+    let fit = matches!(autocommit, Ok(true)) && !conn.is_in_transaction();
+    if !fit {
+        metrics::counter!("needful_db_connections_replaced_total").increment(1);
+        tracing::warn!(
+            "the writer's connection was left inside a transaction; closing it (which rolls the transaction back) and opening a fresh one"
+        );
+    }
+    fit
+}
+
+/// Applies a batch of deliveries and answers each; `/healthz` hears how it went.
+async fn apply_batch(
+    apply: &dyn Applier,
+    conn: Conn<'_>,
+    events: Vec<(Delivery, Reply, InFlight)>,
+    health: &WriteHealth,
+) {
+    if events.is_empty() {
+        return;
+    }
+    let count = events.len();
+    let mut deliveries = Vec::with_capacity(count);
+    let mut replies = Vec::with_capacity(count);
+    let mut in_flight = Vec::with_capacity(count);
+    for (delivery, reply, counted) in events {
+        deliveries.push(delivery);
+        replies.push(reply);
+        in_flight.push(counted);
+    }
+    let results = apply_guarded(apply, conn, deliveries).await;
+    metrics::histogram!("needful_event_batch_size").record(count as f64);
+    match results.iter().find_map(|r| r.as_ref().err()) {
+        Some(e) => health.failed(&format!("{e:#}")),
+        None => health.succeeded(),
+    }
+    drop(in_flight);
+    for (reply, result) in replies.into_iter().zip(results) {
+        // The request may have given up (deadline); the commit stands.
+        let _ = reply.send(result);
+    }
+}
+
+pub fn stopping() -> AppError {
+    AppError::Internal(anyhow::anyhow!("needful is stopping"))
+}
+
+/// What a caller hears when the writer dropped its job unrun.
+fn gone() -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::other(
+        "the database writer is stopping or reconnecting",
+    ))
+}
+
+/// Applies one batch; a bug must not take the writer down with it: the batch
+/// fails (Slack retries it) and the next one goes on.
+async fn apply_guarded(
+    apply: &dyn Applier,
+    conn: Conn<'_>,
+    events: Vec<Delivery>,
+) -> Vec<Result<Handled, AppError>> {
+    let count = events.len();
+    std::panic::AssertUnwindSafe(apply.apply(conn, events))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            tracing::error!(count, "applying a batch of events panicked");
+            (0..count)
+                .map(|_| {
+                    Err(AppError::Internal(anyhow::anyhow!(
+                        "applying the batch panicked"
+                    )))
+                })
+                .collect()
+        })
+}
+
+/// A writer on a fresh connection to `url` (migrated), refusing deliveries.
+#[cfg(test)]
+pub(crate) async fn started(url: &str) -> Writer {
+    started_with(url, Default::default()).await
+}
+
+/// [`started`], telling `health` how writes go.
+#[cfg(test)]
+pub(crate) async fn started_with(url: &str, health: Arc<WriteHealth>) -> Writer {
+    struct Refuse;
+    impl Applier for Refuse {
+        fn is_direct(&self, _: &Delivery) -> bool {
+            true
+        }
+        fn apply<'a>(
+            &'a self,
+            _: Conn<'a>,
+            events: Vec<Delivery>,
+        ) -> BoxFuture<'a, Vec<Result<Handled, AppError>>> {
+            Box::pin(async move { events.iter().map(|_| Err(stopping())).collect() })
+        }
+    }
+    let conn = super::connect_writer(url).await.unwrap();
+    let (writer, receiver) = Writer::new(health);
+    start(receiver, conn, url.to_string(), Arc::new(Refuse)).unwrap();
+    writer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn fresh() -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        (started(&url).await, dir)
+    }
+
+    fn remember(db: &mut rusqlite::Connection, user: &str) -> rusqlite::Result<i64> {
+        super::super::outbox::remember_dm_channel(db, user, "D1")?;
+        db.query_row("SELECT COUNT(*) FROM dm_channels", [], |r| r.get(0))
+    }
+
+    async fn remembered(writer: &Writer) -> i64 {
+        writer
+            .write(|db| db.query_row("SELECT COUNT(*) FROM dm_channels", [], |r| r.get(0)))
+            .await
+            .unwrap()
+    }
+
+    /// Remembers `user`'s DM channel in a sqlx transaction, then `then`.
+    async fn remember_then(
+        writer: &Writer,
+        user: &'static str,
+        then: Result<(), AppError>,
+    ) -> Result<(), AppError> {
+        writer
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES (?, 'D1')")
+                        .bind(user)
+                        .execute(&mut **tx)
+                        .await?;
+                    then
+                })
+            })
+            .await
+    }
+
+    #[tokio::test]
+    async fn writes_run_on_the_writer_and_a_broken_one_does_not_stop_it() {
+        let (writer, _dir) = fresh().await;
+        assert_eq!(writer.write(|db| remember(db, "U1")).await.unwrap(), 1);
+
+        // SQLite's code comes back with a failed write.
+        let err = writer
+            .write(|db| db.execute("INSERT INTO no_such_table VALUES (1)", []))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("no_such_table"), "{err:#}");
+
+        // A write that leaves its transaction open: the writer starts again
+        // on a new connection, and what it left is rolled back.
+        let err = writer
+            .write(|db| {
+                db.execute_batch("BEGIN IMMEDIATE")?;
+                remember(db, "U2")
+            })
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("rolled back"), "{err:#}");
+        let after = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Ok(n) = writer.write(|db| remember(db, "U3")).await {
+                    break n;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the writer came back");
+        assert_eq!(after, 2, "U1 and U3; U2's transaction was rolled back");
+    }
+
+    #[tokio::test]
+    async fn events_without_an_app_are_refused_and_writes_still_run() {
+        let (writer, _dir) = fresh().await;
+        let delivery = Delivery {
+            event_id: "Ev1".into(),
+            event: crate::domain::input::Event::HomeOpened(
+                crate::domain::ids::UserId::parse("U0000001").unwrap(),
+            ),
+        };
+        let refused = writer.apply(delivery).await.unwrap_err();
+        assert!(refused.to_string().contains("stopping"), "{refused}");
+        assert_eq!(writer.write(|db| remember(db, "U1")).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_transaction_commits_on_ok_and_rolls_back_otherwise() {
+        let (writer, _dir) = fresh().await;
+        remember_then(&writer, "U1", Ok(())).await.unwrap();
+        let refused = remember_then(&writer, "U2", Err(AppError::User("no".into()))).await;
+        assert!(matches!(refused, Err(AppError::User(_))), "{refused:?}");
+        let failed = remember_then(&writer, "U3", Err(anyhow::anyhow!("bug").into())).await;
+        assert!(matches!(failed, Err(AppError::Internal(_))), "{failed:?}");
+        assert_eq!(remembered(&writer).await, 1, "only U1 committed");
+        // The direct handle and sqlx take turns on the one connection.
+        assert_eq!(writer.write(|db| remember(db, "U4")).await.unwrap(), 2);
+        remember_then(&writer, "U5", Ok(())).await.unwrap();
+        assert_eq!(remembered(&writer).await, 3);
+    }
+
+    #[tokio::test]
+    async fn a_transaction_runs_to_its_end_when_its_caller_goes_away() {
+        let (writer, _dir) = fresh().await;
+        // Holds the writer, so the next one waits in the queue.
+        let (release, released) = oneshot::channel::<()>();
+        let holding = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .transaction(move |_| {
+                        Box::pin(async move {
+                            let _ = released.await;
+                            Ok::<_, AppError>(())
+                        })
+                    })
+                    .await
+            }
+        });
+        let caller = tokio::spawn({
+            let writer = writer.clone();
+            async move { remember_then(&writer, "U1", Ok(())).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        caller.abort();
+        let _ = release.send(());
+        holding.await.unwrap().unwrap();
+        assert_eq!(remembered(&writer).await, 1, "committed without its caller");
+    }
+
+    #[tokio::test]
+    async fn a_transaction_that_panics_is_rolled_back_and_the_writer_goes_on() {
+        let (writer, _dir) = fresh().await;
+        let panicked = writer
+            .transaction(|tx| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES ('U1', 'D1')")
+                        .execute(&mut **tx)
+                        .await?;
+                    if std::hint::black_box(true) {
+                        panic!("a bug in a feature");
+                    }
+                    Ok::<_, AppError>(())
+                })
+            })
+            .await;
+        assert!(panicked.is_err());
+        remember_then(&writer, "U2", Ok(())).await.unwrap();
+        assert_eq!(remembered(&writer).await, 1, "U1 was rolled back");
+    }
+
+    #[tokio::test]
+    async fn health_counts_writes_that_changed_something_and_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let health = Arc::new(WriteHealth::default());
+        let writer = started_with(&url, health.clone()).await;
+        let problem = || health.problem(Duration::from_secs(60));
+
+        let _ = remember_then(&writer, "U1", Err(anyhow::anyhow!("disk full").into())).await;
+        assert!(problem().is_some_and(|p| p.contains("disk full")));
+        // Neither a refusal nor a transaction that wrote nothing says writes work.
+        let _ = remember_then(&writer, "U1", Err(AppError::User("no".into()))).await;
+        writer
+            .transaction(|_| Box::pin(async { Ok::<_, AppError>(()) }))
+            .await
+            .unwrap();
+        assert!(problem().is_some());
+        remember_then(&writer, "U1", Ok(())).await.unwrap();
+        assert_eq!(problem(), None);
+
+        let _ = writer
+            .write(|db| db.execute("INSERT INTO no_such_table VALUES (1)", []))
+            .await;
+        assert!(problem().is_some());
+        writer.write(|db| remember(db, "U2")).await.unwrap();
+        assert_eq!(problem(), None);
+    }
+}
