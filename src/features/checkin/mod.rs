@@ -47,36 +47,319 @@ impl Feature for Checkin {
     // Thread replies to the prompt are check-ins (acknowledged with a reaction).
     const SCOPES: &'static [&'static str] = &["channels:history", "reactions:write"];
 
-    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
-        command(app, tx, cmd).await
+    async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
+        let now = app.clock.now();
+        let mine = member_of(app, &inv.user);
+        let today = mine
+            .first()
+            .map(|p| schedule::local_date(p, now))
+            .unwrap_or_else(|| now.date_naive());
+        // Command text keeps Slack's &amp;/&lt;/&gt; escapes; notes are stored as
+        // people wrote them (thread replies and the modal arrive that way too).
+        let text = crate::domain::ids::unescape_text(&inv.text);
+        let parsed = parse::parse(&text, today).map_err(AppError::User)?;
+        match parsed {
+            Command::Help => Ok(Reply::ephemeral(render::help())),
+            Command::Status => status(app, tx, &inv.user, now).await,
+            Command::Away { until, reason } => {
+                if mine.is_empty() {
+                    return Err(AppError::User(render::not_a_member()));
+                }
+                store::set_away(tx, inv.user.as_str(), until, reason.as_deref(), now).await?;
+                refresh_prompts(app, tx, &mine, now).await?;
+                features::home::publish(app, tx, &inv.user).await?;
+                Ok(Reply::ephemeral(render::away_set(until, reason.as_deref())))
+            }
+            Command::Back => {
+                if mine.is_empty() {
+                    return Err(AppError::User(render::not_a_member()));
+                }
+                let was_away = store::clear_away(tx, inv.user.as_str()).await?;
+                if was_away {
+                    refresh_prompts(app, tx, &mine, now).await?;
+                    features::home::publish(app, tx, &inv.user).await?;
+                }
+                Ok(Reply::ephemeral(render::back(was_away)))
+            }
+            Command::CheckIn { note } => {
+                if mine.is_empty() {
+                    return Err(AppError::User(render::not_a_member()));
+                }
+                let mut lines = Vec::new();
+                for pod in mine {
+                    match schedule::checkin_day(pod, now) {
+                        Ok(window) => {
+                            let ack = check_in(
+                                app,
+                                tx,
+                                pod,
+                                window,
+                                &inv.user,
+                                note.as_deref(),
+                                "command",
+                                now,
+                            )
+                            .await?;
+                            lines.push(render::ack(&ack));
+                        }
+                        Err(off) => lines.push(render::day_off(
+                            &pod.name,
+                            off,
+                            schedule::local_date(pod, now),
+                        )),
+                    }
+                }
+                features::home::publish(app, tx, &inv.user).await?;
+                Ok(Reply::ephemeral(lines.join("\n\n")))
+            }
+        }
     }
 
+    /// "Check in" on the prompt opens the modal (pre-filled with today's note).
     async fn button(
         app: &Team,
         tx: &mut Tx<'_>,
-        press: &ButtonPress,
+        action: &ButtonPress,
     ) -> Result<Option<Answer>, AppError> {
-        on_block_action(app, tx, press).await
+        if action.action_id != render::OPEN_ACTION {
+            return Ok(None);
+        }
+        let refusal = match parse_pod_day(app, &action.value) {
+            None => Some((None, render::pod_gone())),
+            Some((pod, _)) if !pod.members.contains(&action.user) => {
+                let own: Vec<String> = member_of(app, &action.user)
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect();
+                Some((Some(pod), render::not_in_this_pod(&pod.name, &own)))
+            }
+            Some((pod, day)) => {
+                let note = store::checkin_of(tx, &pod.name, day, action.user.as_str())
+                    .await?
+                    .and_then(|c| c.note);
+                outbox::enqueue(
+                    tx,
+                    &Outgoing::OpenView {
+                        trigger_id: action.trigger_id.clone(),
+                        view: render::modal(&pod.name, day, note.as_deref()).to_value(),
+                    },
+                )
+                .await?;
+                None
+            }
+        };
+        if let Some((pod, text)) = refusal {
+            let channel = action
+                .channel
+                .as_ref()
+                .map(|c| c.to_string())
+                .or_else(|| pod.map(|p| p.channel.to_string()));
+            if let Some(channel) = channel {
+                outbox::enqueue(
+                    tx,
+                    &Outgoing::Ephemeral {
+                        channel,
+                        user: action.user.to_string(),
+                        text,
+                        blocks: None,
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(Some(Answer::Done))
     }
 
+    /// The modal's submission is a check-in for the prompt's day.
     async fn form(
         app: &Team,
         tx: &mut Tx<'_>,
-        form: &FormSubmission,
+        view: &FormSubmission,
     ) -> Result<Option<Answer>, AppError> {
-        on_view_submission(app, tx, form).await
+        if view.callback_id != render::MODAL_CALLBACK {
+            return Ok(None);
+        }
+        let refuse = |text: String| {
+            Ok(Some(Answer::FieldErrors(
+                [(render::NOTE_INPUT.to_string(), text)].into(),
+            )))
+        };
+        let Some((pod, day)) = parse_pod_day(app, &view.private_metadata) else {
+            return refuse(render::pod_gone());
+        };
+        if !pod.members.contains(&view.user) {
+            let own: Vec<String> = member_of(app, &view.user)
+                .iter()
+                .map(|p| p.name.clone())
+                .collect();
+            return refuse(render::not_in_this_pod(&pod.name, &own));
+        }
+        let note = view
+            .value(render::NOTE_INPUT, render::NOTE_INPUT)
+            .and_then(clean_note);
+        // The input stops at the limit, but a submission is checked all the same.
+        if let Err(refusal) = note.as_deref().map_or(Ok(()), parse::check_note) {
+            return refuse(refusal);
+        }
+        let now = app.clock.now();
+        let window = schedule::window(pod, day);
+        let ack = check_in(
+            app,
+            tx,
+            pod,
+            window,
+            &view.user,
+            note.as_deref(),
+            "button",
+            now,
+        )
+        .await?;
+        outbox::enqueue(
+            tx,
+            &Outgoing::Ephemeral {
+                channel: pod.channel.to_string(),
+                user: view.user.to_string(),
+                text: render::ack(&ack),
+                blocks: None,
+            },
+        )
+        .await?;
+        features::home::publish(app, tx, &view.user).await?;
+        Ok(Some(Answer::Done))
     }
 
-    async fn message(app: &Team, tx: &mut Tx<'_>, m: &MessageInput) -> Result<(), AppError> {
-        on_message(app, tx, m).await
+    /// Thread replies to a check-in prompt are check-ins.
+    async fn message(app: &Team, tx: &mut Tx<'_>, message: &MessageInput) -> Result<(), AppError> {
+        let Some(thread_ts) = message.thread_ts.as_deref() else {
+            return Ok(());
+        };
+        if thread_ts == message.ts {
+            return Ok(());
+        }
+        let Some((pod_name, day)) =
+            store::prompt_at(tx, message.channel.as_str(), thread_ts).await?
+        else {
+            return Ok(());
+        };
+        let Some(pod) = pod_named(app, &pod_name) else {
+            return Ok(());
+        };
+        if !pod.members.contains(&message.user) {
+            // Managers and others chat in the thread too; only tell those who
+            // look like they meant to check in (not the pod's managers).
+            if !pod.managers.contains(&message.user) {
+                let own: Vec<String> = member_of(app, &message.user)
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect();
+                outbox::enqueue(
+                    tx,
+                    &Outgoing::Ephemeral {
+                        channel: message.channel.to_string(),
+                        user: message.user.to_string(),
+                        text: render::not_in_this_pod(&pod.name, &own),
+                        blocks: None,
+                    },
+                )
+                .await?;
+            }
+            return Ok(());
+        }
+        let note = clean_note(&message.text);
+        if let Err(refusal) = note.as_deref().map_or(Ok(()), parse::check_note) {
+            outbox::enqueue(
+                tx,
+                &Outgoing::Ephemeral {
+                    channel: message.channel.to_string(),
+                    user: message.user.to_string(),
+                    text: refusal,
+                    blocks: None,
+                },
+            )
+            .await?;
+            return Ok(());
+        }
+        let now = app.clock.now();
+        let window = schedule::window(pod, day);
+        check_in(
+            app,
+            tx,
+            pod,
+            window,
+            &message.user,
+            note.as_deref(),
+            "thread",
+            now,
+        )
+        .await?;
+        outbox::enqueue(
+            tx,
+            &Outgoing::React {
+                channel: message.channel.to_string(),
+                ts: message.ts.clone(),
+                name: render::ACK_REACTION.to_string(),
+            },
+        )
+        .await?;
+        features::home::publish(app, tx, &message.user).await?;
+        Ok(())
     }
 
+    /// Scheduled: posts prompts at each pod's check-in time and sends managers the
+    /// summary. `now` may jump, so everything due by `now` and still relevant is
+    /// done: a prompt whose window is still open, a summary not yet sent.
     async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-        tick(app, now).await
+        let mut failed = None;
+        for pod in pods(app) {
+            for window in schedule::recent_days(pod, now) {
+                let key = job_key(&pod.name, window.day);
+                // A read first, so a done job costs no write lock on every tick.
+                let done = if window.is_open(now) {
+                    match storage::jobs::has_run(&app.db, PROMPT_JOB, &key).await {
+                        Ok(true) => Ok(()),
+                        _ => post_prompt(app, pod, window, now).await,
+                    }
+                } else if now >= window.closes {
+                    match storage::jobs::has_run(&app.db, SUMMARY_JOB, &key).await {
+                        Ok(true) => Ok(()),
+                        _ => send_summary(app, pod, window, now).await,
+                    }
+                } else {
+                    Ok(())
+                };
+                // One pod's trouble must not hold up the others' prompts.
+                if let Err(e) = done {
+                    tracing::warn!(pod = %pod.name, day = %window.day, error = ?e, "check-in job failed");
+                    failed = Some(e);
+                }
+            }
+        }
+        failed.map_or(Ok(()), Err)
     }
 
+    /// For a pod member: today's check-in state and a hint.
     async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
-        home_blocks(app, tx, user).await
+        let now = app.clock.now();
+        let mut lines = Vec::new();
+        for pod in member_of(app, user) {
+            match schedule::checkin_day(pod, now) {
+                Ok(window) => {
+                    let mine = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await?;
+                    let away = store::away_on(tx, user.as_str(), window.day).await?;
+                    lines.push(render::home_line(
+                        &pod.name,
+                        pod.channel.as_str(),
+                        pod.timezone,
+                        &window,
+                        mine.as_ref(),
+                        away.as_ref(),
+                        now,
+                    ));
+                }
+                Err(off) => lines.push(render::home_day_off(&pod.name, off)),
+            }
+        }
+        Ok(render::home_blocks(lines))
     }
 }
 
@@ -105,74 +388,6 @@ fn parse_pod_day<'a>(app: &'a Team, raw: &str) -> Option<(&'a PodConfig, NaiveDa
 fn clean_note(text: &str) -> Option<String> {
     let t = text.trim();
     (!t.is_empty()).then(|| t.to_string())
-}
-
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
-    let now = app.clock.now();
-    let mine = member_of(app, &inv.user);
-    let today = mine
-        .first()
-        .map(|p| schedule::local_date(p, now))
-        .unwrap_or_else(|| now.date_naive());
-    // Command text keeps Slack's &amp;/&lt;/&gt; escapes; notes are stored as
-    // people wrote them (thread replies and the modal arrive that way too).
-    let text = crate::domain::ids::unescape_text(&inv.text);
-    let parsed = parse::parse(&text, today).map_err(AppError::User)?;
-    match parsed {
-        Command::Help => Ok(Reply::ephemeral(render::help())),
-        Command::Status => status(app, tx, &inv.user, now).await,
-        Command::Away { until, reason } => {
-            if mine.is_empty() {
-                return Err(AppError::User(render::not_a_member()));
-            }
-            store::set_away(tx, inv.user.as_str(), until, reason.as_deref(), now).await?;
-            refresh_prompts(app, tx, &mine, now).await?;
-            features::home::publish(app, tx, &inv.user).await?;
-            Ok(Reply::ephemeral(render::away_set(until, reason.as_deref())))
-        }
-        Command::Back => {
-            if mine.is_empty() {
-                return Err(AppError::User(render::not_a_member()));
-            }
-            let was_away = store::clear_away(tx, inv.user.as_str()).await?;
-            if was_away {
-                refresh_prompts(app, tx, &mine, now).await?;
-                features::home::publish(app, tx, &inv.user).await?;
-            }
-            Ok(Reply::ephemeral(render::back(was_away)))
-        }
-        Command::CheckIn { note } => {
-            if mine.is_empty() {
-                return Err(AppError::User(render::not_a_member()));
-            }
-            let mut lines = Vec::new();
-            for pod in mine {
-                match schedule::checkin_day(pod, now) {
-                    Ok(window) => {
-                        let ack = check_in(
-                            app,
-                            tx,
-                            pod,
-                            window,
-                            &inv.user,
-                            note.as_deref(),
-                            "command",
-                            now,
-                        )
-                        .await?;
-                        lines.push(render::ack(&ack));
-                    }
-                    Err(off) => lines.push(render::day_off(
-                        &pod.name,
-                        off,
-                        schedule::local_date(pod, now),
-                    )),
-                }
-            }
-            features::home::publish(app, tx, &inv.user).await?;
-            Ok(Reply::ephemeral(lines.join("\n\n")))
-        }
-    }
 }
 
 /// Records one check-in for `window`'s day and says so where it matters: the
@@ -357,260 +572,6 @@ async fn status(
         }
     }
     Ok(Reply::ephemeral(parts.join("\n\n")))
-}
-
-/// Thread replies to a check-in prompt are check-ins.
-pub async fn on_message(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    message: &MessageInput,
-) -> Result<(), AppError> {
-    let Some(thread_ts) = message.thread_ts.as_deref() else {
-        return Ok(());
-    };
-    if thread_ts == message.ts {
-        return Ok(());
-    }
-    let Some((pod_name, day)) = store::prompt_at(tx, message.channel.as_str(), thread_ts).await?
-    else {
-        return Ok(());
-    };
-    let Some(pod) = pod_named(app, &pod_name) else {
-        return Ok(());
-    };
-    if !pod.members.contains(&message.user) {
-        // Managers and others chat in the thread too; only tell those who
-        // look like they meant to check in (not the pod's managers).
-        if !pod.managers.contains(&message.user) {
-            let own: Vec<String> = member_of(app, &message.user)
-                .iter()
-                .map(|p| p.name.clone())
-                .collect();
-            outbox::enqueue(
-                tx,
-                &Outgoing::Ephemeral {
-                    channel: message.channel.to_string(),
-                    user: message.user.to_string(),
-                    text: render::not_in_this_pod(&pod.name, &own),
-                    blocks: None,
-                },
-            )
-            .await?;
-        }
-        return Ok(());
-    }
-    let note = clean_note(&message.text);
-    if let Err(refusal) = note.as_deref().map_or(Ok(()), parse::check_note) {
-        outbox::enqueue(
-            tx,
-            &Outgoing::Ephemeral {
-                channel: message.channel.to_string(),
-                user: message.user.to_string(),
-                text: refusal,
-                blocks: None,
-            },
-        )
-        .await?;
-        return Ok(());
-    }
-    let now = app.clock.now();
-    let window = schedule::window(pod, day);
-    check_in(
-        app,
-        tx,
-        pod,
-        window,
-        &message.user,
-        note.as_deref(),
-        "thread",
-        now,
-    )
-    .await?;
-    outbox::enqueue(
-        tx,
-        &Outgoing::React {
-            channel: message.channel.to_string(),
-            ts: message.ts.clone(),
-            name: render::ACK_REACTION.to_string(),
-        },
-    )
-    .await?;
-    features::home::publish(app, tx, &message.user).await?;
-    Ok(())
-}
-
-/// "Check in" on the prompt opens the modal (pre-filled with today's note).
-pub async fn on_block_action(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    action: &ButtonPress,
-) -> Result<Option<Answer>, AppError> {
-    if action.action_id != render::OPEN_ACTION {
-        return Ok(None);
-    }
-    let refusal = match parse_pod_day(app, &action.value) {
-        None => Some((None, render::pod_gone())),
-        Some((pod, _)) if !pod.members.contains(&action.user) => {
-            let own: Vec<String> = member_of(app, &action.user)
-                .iter()
-                .map(|p| p.name.clone())
-                .collect();
-            Some((Some(pod), render::not_in_this_pod(&pod.name, &own)))
-        }
-        Some((pod, day)) => {
-            let note = store::checkin_of(tx, &pod.name, day, action.user.as_str())
-                .await?
-                .and_then(|c| c.note);
-            outbox::enqueue(
-                tx,
-                &Outgoing::OpenView {
-                    trigger_id: action.trigger_id.clone(),
-                    view: render::modal(&pod.name, day, note.as_deref()).to_value(),
-                },
-            )
-            .await?;
-            None
-        }
-    };
-    if let Some((pod, text)) = refusal {
-        let channel = action
-            .channel
-            .as_ref()
-            .map(|c| c.to_string())
-            .or_else(|| pod.map(|p| p.channel.to_string()));
-        if let Some(channel) = channel {
-            outbox::enqueue(
-                tx,
-                &Outgoing::Ephemeral {
-                    channel,
-                    user: action.user.to_string(),
-                    text,
-                    blocks: None,
-                },
-            )
-            .await?;
-        }
-    }
-    Ok(Some(Answer::Done))
-}
-
-/// The modal's submission is a check-in for the prompt's day.
-pub async fn on_view_submission(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    view: &FormSubmission,
-) -> Result<Option<Answer>, AppError> {
-    if view.callback_id != render::MODAL_CALLBACK {
-        return Ok(None);
-    }
-    let refuse = |text: String| {
-        Ok(Some(Answer::FieldErrors(
-            [(render::NOTE_INPUT.to_string(), text)].into(),
-        )))
-    };
-    let Some((pod, day)) = parse_pod_day(app, &view.private_metadata) else {
-        return refuse(render::pod_gone());
-    };
-    if !pod.members.contains(&view.user) {
-        let own: Vec<String> = member_of(app, &view.user)
-            .iter()
-            .map(|p| p.name.clone())
-            .collect();
-        return refuse(render::not_in_this_pod(&pod.name, &own));
-    }
-    let note = view
-        .value(render::NOTE_INPUT, render::NOTE_INPUT)
-        .and_then(clean_note);
-    // The input stops at the limit, but a submission is checked all the same.
-    if let Err(refusal) = note.as_deref().map_or(Ok(()), parse::check_note) {
-        return refuse(refusal);
-    }
-    let now = app.clock.now();
-    let window = schedule::window(pod, day);
-    let ack = check_in(
-        app,
-        tx,
-        pod,
-        window,
-        &view.user,
-        note.as_deref(),
-        "button",
-        now,
-    )
-    .await?;
-    outbox::enqueue(
-        tx,
-        &Outgoing::Ephemeral {
-            channel: pod.channel.to_string(),
-            user: view.user.to_string(),
-            text: render::ack(&ack),
-            blocks: None,
-        },
-    )
-    .await?;
-    features::home::publish(app, tx, &view.user).await?;
-    Ok(Some(Answer::Done))
-}
-
-/// For a pod member: today's check-in state and a hint.
-pub async fn home_blocks(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    user: &UserId,
-) -> Result<Vec<Block>, AppError> {
-    let now = app.clock.now();
-    let mut lines = Vec::new();
-    for pod in member_of(app, user) {
-        match schedule::checkin_day(pod, now) {
-            Ok(window) => {
-                let mine = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await?;
-                let away = store::away_on(tx, user.as_str(), window.day).await?;
-                lines.push(render::home_line(
-                    &pod.name,
-                    pod.channel.as_str(),
-                    pod.timezone,
-                    &window,
-                    mine.as_ref(),
-                    away.as_ref(),
-                    now,
-                ));
-            }
-            Err(off) => lines.push(render::home_day_off(&pod.name, off)),
-        }
-    }
-    Ok(render::home_blocks(lines))
-}
-
-/// Scheduled: posts prompts at each pod's check-in time and sends managers the
-/// summary. `now` may jump, so everything due by `now` and still relevant is
-/// done: a prompt whose window is still open, a summary not yet sent.
-pub async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let mut failed = None;
-    for pod in pods(app) {
-        for window in schedule::recent_days(pod, now) {
-            let key = job_key(&pod.name, window.day);
-            // A read first, so a done job costs no write lock on every tick.
-            let done = if window.is_open(now) {
-                match storage::jobs::has_run(&app.db, PROMPT_JOB, &key).await {
-                    Ok(true) => Ok(()),
-                    _ => post_prompt(app, pod, window, now).await,
-                }
-            } else if now >= window.closes {
-                match storage::jobs::has_run(&app.db, SUMMARY_JOB, &key).await {
-                    Ok(true) => Ok(()),
-                    _ => send_summary(app, pod, window, now).await,
-                }
-            } else {
-                Ok(())
-            };
-            // One pod's trouble must not hold up the others' prompts.
-            if let Err(e) = done {
-                tracing::warn!(pod = %pod.name, day = %window.day, error = ?e, "check-in job failed");
-                failed = Some(e);
-            }
-        }
-    }
-    failed.map_or(Ok(()), Err)
 }
 
 /// Posts the day's prompt once: the claim commits with the outbox row, so a

@@ -44,16 +44,124 @@ impl Feature for Roles {
     const JOBS: &'static [&'static str] = &["weekly rotation"];
     const HOME: bool = true;
 
-    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
-        command(app, tx, cmd).await
+    async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
+        let cmd = parse::parse(&inv.text).map_err(AppError::User)?;
+        let now = app.clock.now();
+        let belonging = match cmd.action {
+            Action::Show | Action::Help => pods::Belonging::WorksIn,
+            Action::Swap(..) | Action::Set(..) => pods::Belonging::Manages,
+        };
+        if cmd.action == Action::Help {
+            return Ok(Reply::ephemeral(render::USAGE));
+        }
+        let pod = pods::resolve(
+            app,
+            &inv.user,
+            &inv.channel,
+            cmd.pod.as_deref(),
+            belonging,
+            "/roles",
+        )?;
+        let week = week_at(pod, now);
+        let roles = pod_roles(pod);
+        let change = match cmd.action {
+            Action::Show | Action::Help => {
+                let (roster, moves) = effective_roster(tx, pod, week).await?;
+                return Ok(Reply::ephemeral(render::roster_reply(
+                    pod, week, &roles, &roster, &moves,
+                )));
+            }
+            Action::Swap(a, b) => {
+                check_change(pod, &inv.user, &[&a, &b])?;
+                let roster = base_roster(tx, pod, week).await?;
+                let role_a = role_in(&roster, &a);
+                let role_b = role_in(&roster, &b);
+                if role_a.is_none() && role_b.is_none() {
+                    return Err(AppError::User(format!(
+                        "Neither <@{a}> nor <@{b}> has a role this week, so there is nothing to swap. To give one of them a role, use `/roles set @person ROLE`."
+                    )));
+                }
+                if role_a == role_b {
+                    return Err(AppError::User(format!(
+                        "<@{a}> and <@{b}> are already on the same role this week."
+                    )));
+                }
+                vec![(a, role_b), (b, role_a)]
+            }
+            Action::Set(who, role) => {
+                check_change(pod, &inv.user, &[&who])?;
+                if !roles.contains(&role) {
+                    return Err(AppError::User(render::unknown_role(&role, &roles)));
+                }
+                let roster = base_roster(tx, pod, week).await?;
+                let before = role_in(&roster, &who);
+                if before.as_deref() == Some(role.as_str()) {
+                    return Err(AppError::User(format!(
+                        "<@{who}> is already on {} this week.",
+                        rotation::role_label(&role)
+                    )));
+                }
+                // The role's holder takes over the role `who` leaves, so no role is
+                // left empty and nobody ends up with two.
+                let mut change = vec![(who.clone(), Some(role.clone()))];
+                if let Some((_, holder)) = roster.iter().find(|(r, _)| *r == role) {
+                    change.push((holder.clone(), before));
+                }
+                change
+            }
+        };
+        let mut clauses = Vec::new();
+        for (user, role) in &change {
+            store::assign(tx, &pod.name, week, user, role.as_deref()).await?;
+            clauses.push(render::change_clause(user, role.as_deref()));
+        }
+        let (text, blocks) = render::change_post(&inv.user, &clauses);
+        outbox::enqueue(
+            tx,
+            &Outgoing::post(&pod.channel, text, Some(blocks.to_value())),
+        )
+        .await?;
+        for (user, _) in &change {
+            crate::features::home::publish(app, tx, user).await?;
+        }
+        Ok(Reply::ephemeral(render::change_reply(pod)))
     }
 
+    /// Scheduled: rotates each pod's roles on its first workday of the week.
     async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-        tick(app, now).await
+        for pod in &app.settings.team.pods {
+            let today = now.with_timezone(&pod.timezone).date_naive();
+            let week = rotation::week_of(today);
+            if first_workday(pod, week) != Some(today) || pod.members.is_empty() {
+                continue;
+            }
+            let (team, pod) = (app.clone(), pod.clone());
+            app.writer
+                .transaction(move |tx| {
+                    Box::pin(async move { rotate(&team, tx, &pod, week, now).await })
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
-        home_blocks(app, tx, user).await
+        let now = app.clock.now();
+        let mut blocks = Vec::new();
+        for pod in pods::member_of(app, user) {
+            let (roster, moves) = effective_roster(tx, pod, week_at(pod, now)).await?;
+            let role = role_in(&roster, user);
+            let moved_from = moves
+                .iter()
+                .find(|m| &m.user == user)
+                .map(|m| m.from.as_str());
+            blocks.push(crate::domain::block_kit::section(&render::home_line(
+                pod,
+                role.as_deref(),
+                moved_from,
+            )));
+        }
+        Ok(blocks)
     }
 }
 
@@ -128,89 +236,6 @@ pub(crate) async fn understaffed_moves(
     Ok(rotation::pause_supporting(&pod_roles(pod), &base).1)
 }
 
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
-    let cmd = parse::parse(&inv.text).map_err(AppError::User)?;
-    let now = app.clock.now();
-    let belonging = match cmd.action {
-        Action::Show | Action::Help => pods::Belonging::WorksIn,
-        Action::Swap(..) | Action::Set(..) => pods::Belonging::Manages,
-    };
-    if cmd.action == Action::Help {
-        return Ok(Reply::ephemeral(render::USAGE));
-    }
-    let pod = pods::resolve(
-        app,
-        &inv.user,
-        &inv.channel,
-        cmd.pod.as_deref(),
-        belonging,
-        "/roles",
-    )?;
-    let week = week_at(pod, now);
-    let roles = pod_roles(pod);
-    let change = match cmd.action {
-        Action::Show | Action::Help => {
-            let (roster, moves) = effective_roster(tx, pod, week).await?;
-            return Ok(Reply::ephemeral(render::roster_reply(
-                pod, week, &roles, &roster, &moves,
-            )));
-        }
-        Action::Swap(a, b) => {
-            check_change(pod, &inv.user, &[&a, &b])?;
-            let roster = base_roster(tx, pod, week).await?;
-            let role_a = role_in(&roster, &a);
-            let role_b = role_in(&roster, &b);
-            if role_a.is_none() && role_b.is_none() {
-                return Err(AppError::User(format!(
-                    "Neither <@{a}> nor <@{b}> has a role this week, so there is nothing to swap. To give one of them a role, use `/roles set @person ROLE`."
-                )));
-            }
-            if role_a == role_b {
-                return Err(AppError::User(format!(
-                    "<@{a}> and <@{b}> are already on the same role this week."
-                )));
-            }
-            vec![(a, role_b), (b, role_a)]
-        }
-        Action::Set(who, role) => {
-            check_change(pod, &inv.user, &[&who])?;
-            if !roles.contains(&role) {
-                return Err(AppError::User(render::unknown_role(&role, &roles)));
-            }
-            let roster = base_roster(tx, pod, week).await?;
-            let before = role_in(&roster, &who);
-            if before.as_deref() == Some(role.as_str()) {
-                return Err(AppError::User(format!(
-                    "<@{who}> is already on {} this week.",
-                    rotation::role_label(&role)
-                )));
-            }
-            // The role's holder takes over the role `who` leaves, so no role is
-            // left empty and nobody ends up with two.
-            let mut change = vec![(who.clone(), Some(role.clone()))];
-            if let Some((_, holder)) = roster.iter().find(|(r, _)| *r == role) {
-                change.push((holder.clone(), before));
-            }
-            change
-        }
-    };
-    let mut clauses = Vec::new();
-    for (user, role) in &change {
-        store::assign(tx, &pod.name, week, user, role.as_deref()).await?;
-        clauses.push(render::change_clause(user, role.as_deref()));
-    }
-    let (text, blocks) = render::change_post(&inv.user, &clauses);
-    outbox::enqueue(
-        tx,
-        &Outgoing::post(&pod.channel, text, Some(blocks.to_value())),
-    )
-    .await?;
-    for (user, _) in &change {
-        crate::features::home::publish(app, tx, user).await?;
-    }
-    Ok(Reply::ephemeral(render::change_reply(pod)))
-}
-
 fn role_in(roster: &Roster, user: &UserId) -> Option<String> {
     roster
         .iter()
@@ -245,29 +270,6 @@ pub async fn current_roster(
     Ok(effective_roster(tx, pod, week_at(pod, now)).await?.0)
 }
 
-pub async fn home_blocks(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    user: &UserId,
-) -> Result<Vec<Block>, AppError> {
-    let now = app.clock.now();
-    let mut blocks = Vec::new();
-    for pod in pods::member_of(app, user) {
-        let (roster, moves) = effective_roster(tx, pod, week_at(pod, now)).await?;
-        let role = role_in(&roster, user);
-        let moved_from = moves
-            .iter()
-            .find(|m| &m.user == user)
-            .map(|m| m.from.as_str());
-        blocks.push(crate::domain::block_kit::section(&render::home_line(
-            pod,
-            role.as_deref(),
-            moved_from,
-        )));
-    }
-    Ok(blocks)
-}
-
 /// The first workday (not a holiday) of the week starting `monday`.
 fn first_workday(pod: &PodConfig, monday: NaiveDate) -> Option<NaiveDate> {
     (0..7)
@@ -276,24 +278,6 @@ fn first_workday(pod: &PodConfig, monday: NaiveDate) -> Option<NaiveDate> {
             use chrono::Datelike;
             pod.workdays.contains(&day.weekday()) && !pod.holidays.contains(day)
         })
-}
-
-/// Scheduled: rotates each pod's roles on its first workday of the week.
-pub async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-    for pod in &app.settings.team.pods {
-        let today = now.with_timezone(&pod.timezone).date_naive();
-        let week = rotation::week_of(today);
-        if first_workday(pod, week) != Some(today) || pod.members.is_empty() {
-            continue;
-        }
-        let (team, pod) = (app.clone(), pod.clone());
-        app.writer
-            .transaction(move |tx| {
-                Box::pin(async move { rotate(&team, tx, &pod, week, now).await })
-            })
-            .await?;
-    }
-    Ok(())
 }
 
 /// Posts `pod`'s roster for `week` once, and refreshes its members' homes.

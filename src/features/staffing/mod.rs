@@ -40,24 +40,135 @@ impl Feature for Staffing {
     const JOBS: &'static [&'static str] = &["--until expiry"];
     const HOME: bool = true;
 
-    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
-        command(app, tx, cmd).await
+    async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
+        let now = app.clock.now();
+        let (pod_name, on) = match parse::parse(&inv.text).map_err(AppError::User)? {
+            Command::Status => return status(app, tx, now).await,
+            Command::Help => return Ok(Reply::ephemeral(parse::USAGE)),
+            Command::On { reason, until, pod } => (pod, Some((reason, until))),
+            Command::Off { pod } => (pod, None),
+        };
+        let pod = pods::resolve(
+            app,
+            &inv.user,
+            &inv.channel,
+            pod_name.as_deref(),
+            pods::Belonging::Manages,
+            "/understaffed",
+        )?;
+        if !pods::is_manager(pod, &inv.user) {
+            return Err(AppError::User(render::not_a_manager(pod)));
+        }
+        match on {
+            Some((reason, until)) => {
+                let until = until
+                    .map(|u| parse::resolve_until(&u, now, pod.timezone))
+                    .transpose()
+                    .map_err(AppError::User)?;
+                switch_on(app, tx, pod, &inv.user, &reason, until, now).await
+            }
+            None => {
+                let Some(switch) = store::open_switch(tx, &pod.name).await? else {
+                    return Err(AppError::User(render::not_on(pod)));
+                };
+                finish(app, tx, pod, &switch, now, Some(&inv.user)).await?;
+                Ok(Reply::ephemeral(render::switched_off_reply(
+                    pod,
+                    (now - switch.started_at).num_seconds(),
+                )))
+            }
+        }
     }
 
+    /// "I can help" in a help channel: the managers hear who, the helper is
+    /// thanked in the thread. A second press by the same person changes nothing.
     async fn button(
         app: &Team,
         tx: &mut Tx<'_>,
-        press: &ButtonPress,
+        action: &ButtonPress,
     ) -> Result<Option<Answer>, AppError> {
-        on_block_action(app, tx, press).await
+        if action.action_id != "staffing_help" {
+            return Ok(None);
+        }
+        let Some((pod_name, id)) = action
+            .value
+            .rsplit_once(':')
+            .and_then(|(pod, id)| Some((pod, id.parse::<i64>().ok()?)))
+        else {
+            tracing::warn!(value = %action.value, "an I-can-help button with an unreadable value");
+            return Ok(None);
+        };
+        let (Some(pod), Some(channel)) = (pods::by_name(app, pod_name), action.channel.as_ref())
+        else {
+            return Ok(None);
+        };
+        let Some(switch) = store::open_switch_by_id(tx, id).await? else {
+            outbox::enqueue(
+                tx,
+                &Outgoing::Ephemeral {
+                    channel: channel.to_string(),
+                    user: action.user.to_string(),
+                    text: render::help_not_needed(pod),
+                    blocks: None,
+                },
+            )
+            .await?;
+            return Ok(Some(Answer::Done));
+        };
+        let now = app.clock.now();
+        if !store::add_helper(tx, switch.id, &action.user, channel.as_str(), now).await? {
+            return Ok(Some(Answer::Done));
+        }
+        for manager in &pod.managers {
+            outbox::enqueue(
+                tx,
+                &Outgoing::DirectMessage {
+                    user: manager.to_string(),
+                    text: render::helper_to_managers(pod, &action.user, channel.as_str()),
+                    blocks: None,
+                },
+            )
+            .await?;
+        }
+        let thread_ts = match store::posted_ts(tx, &help_key(switch.id, channel.as_str())).await? {
+            Some(ts) => Some(ts),
+            None => action.message_ts.clone(),
+        };
+        outbox::enqueue(
+            tx,
+            &Outgoing::Post {
+                channel: channel.to_string(),
+                text: render::helper_thanks(pod, &action.user),
+                blocks: None,
+                thread_ts,
+                key: None,
+                link_to: None,
+            },
+        )
+        .await?;
+        Ok(Some(Answer::Done))
     }
 
+    /// Scheduled: switches understaffed mode off when its `--until` has passed.
     async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-        tick(app, now).await
+        for id in store::due(&app.db, now).await? {
+            let team = app.clone();
+            app.writer
+                .transaction(move |tx| Box::pin(async move { expire(&team, tx, id, now).await }))
+                .await?;
+        }
+        Ok(())
     }
 
     async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
-        home_blocks(app, tx, user).await
+        let now = app.clock.now();
+        let mut blocks = Vec::new();
+        for pod in pods::involving(app, user) {
+            if let Some(switch) = store::open_switch(tx, &pod.name).await? {
+                blocks.push(render::home_section(pod, &switch, now));
+            }
+        }
+        Ok(blocks)
     }
 }
 
@@ -68,46 +179,6 @@ fn help_key(id: i64, channel: &str) -> String {
 
 fn announcement_key(id: i64) -> String {
     format!("staffing:announce:{id}")
-}
-
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
-    let now = app.clock.now();
-    let (pod_name, on) = match parse::parse(&inv.text).map_err(AppError::User)? {
-        Command::Status => return status(app, tx, now).await,
-        Command::Help => return Ok(Reply::ephemeral(parse::USAGE)),
-        Command::On { reason, until, pod } => (pod, Some((reason, until))),
-        Command::Off { pod } => (pod, None),
-    };
-    let pod = pods::resolve(
-        app,
-        &inv.user,
-        &inv.channel,
-        pod_name.as_deref(),
-        pods::Belonging::Manages,
-        "/understaffed",
-    )?;
-    if !pods::is_manager(pod, &inv.user) {
-        return Err(AppError::User(render::not_a_manager(pod)));
-    }
-    match on {
-        Some((reason, until)) => {
-            let until = until
-                .map(|u| parse::resolve_until(&u, now, pod.timezone))
-                .transpose()
-                .map_err(AppError::User)?;
-            switch_on(app, tx, pod, &inv.user, &reason, until, now).await
-        }
-        None => {
-            let Some(switch) = store::open_switch(tx, &pod.name).await? else {
-                return Err(AppError::User(render::not_on(pod)));
-            };
-            finish(app, tx, pod, &switch, now, Some(&inv.user)).await?;
-            Ok(Reply::ephemeral(render::switched_off_reply(
-                pod,
-                (now - switch.started_at).num_seconds(),
-            )))
-        }
-    }
 }
 
 async fn status(app: &Team, tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Reply, AppError> {
@@ -264,100 +335,6 @@ pub async fn banner(tx: &mut Tx<'_>, pod: &str) -> Result<Option<String>, AppErr
     Ok(store::open_switch(tx, pod)
         .await?
         .map(|s| render::banner(&s)))
-}
-
-/// "I can help" in a help channel: the managers hear who, the helper is
-/// thanked in the thread. A second press by the same person changes nothing.
-pub async fn on_block_action(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    action: &ButtonPress,
-) -> Result<Option<Answer>, AppError> {
-    if action.action_id != "staffing_help" {
-        return Ok(None);
-    }
-    let Some((pod_name, id)) = action
-        .value
-        .rsplit_once(':')
-        .and_then(|(pod, id)| Some((pod, id.parse::<i64>().ok()?)))
-    else {
-        tracing::warn!(value = %action.value, "an I-can-help button with an unreadable value");
-        return Ok(None);
-    };
-    let (Some(pod), Some(channel)) = (pods::by_name(app, pod_name), action.channel.as_ref()) else {
-        return Ok(None);
-    };
-    let Some(switch) = store::open_switch_by_id(tx, id).await? else {
-        outbox::enqueue(
-            tx,
-            &Outgoing::Ephemeral {
-                channel: channel.to_string(),
-                user: action.user.to_string(),
-                text: render::help_not_needed(pod),
-                blocks: None,
-            },
-        )
-        .await?;
-        return Ok(Some(Answer::Done));
-    };
-    let now = app.clock.now();
-    if !store::add_helper(tx, switch.id, &action.user, channel.as_str(), now).await? {
-        return Ok(Some(Answer::Done));
-    }
-    for manager in &pod.managers {
-        outbox::enqueue(
-            tx,
-            &Outgoing::DirectMessage {
-                user: manager.to_string(),
-                text: render::helper_to_managers(pod, &action.user, channel.as_str()),
-                blocks: None,
-            },
-        )
-        .await?;
-    }
-    let thread_ts = match store::posted_ts(tx, &help_key(switch.id, channel.as_str())).await? {
-        Some(ts) => Some(ts),
-        None => action.message_ts.clone(),
-    };
-    outbox::enqueue(
-        tx,
-        &Outgoing::Post {
-            channel: channel.to_string(),
-            text: render::helper_thanks(pod, &action.user),
-            blocks: None,
-            thread_ts,
-            key: None,
-            link_to: None,
-        },
-    )
-    .await?;
-    Ok(Some(Answer::Done))
-}
-
-pub async fn home_blocks(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    user: &UserId,
-) -> Result<Vec<Block>, AppError> {
-    let now = app.clock.now();
-    let mut blocks = Vec::new();
-    for pod in pods::involving(app, user) {
-        if let Some(switch) = store::open_switch(tx, &pod.name).await? {
-            blocks.push(render::home_section(pod, &switch, now));
-        }
-    }
-    Ok(blocks)
-}
-
-/// Scheduled: switches understaffed mode off when its `--until` has passed.
-pub async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-    for id in store::due(&app.db, now).await? {
-        let team = app.clone();
-        app.writer
-            .transaction(move |tx| Box::pin(async move { expire(&team, tx, id, now).await }))
-            .await?;
-    }
-    Ok(())
 }
 
 /// Switches off period `id`, whose `--until` has passed, unless it already is.

@@ -38,16 +38,95 @@ impl Feature for Trophy {
     const JOBS: &'static [&'static str] = &["holder nudge"];
     const HOME: bool = true;
 
-    async fn command(app: &Team, tx: &mut Tx<'_>, cmd: &SlashCommand) -> Result<Reply, AppError> {
-        command(app, tx, cmd).await
+    async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
+        let name = trophy_name(app);
+        let parsed = match parse::parse(&inv.text) {
+            Ok(parsed) => parsed,
+            Err(e) => return user_error(render::parse_error(name, &e)),
+        };
+        match parsed {
+            TrophyCommand::Status => {
+                let current = store::current(tx).await?;
+                let recent = store::newest(tx, RECENT, 0).await?;
+                Ok(render::status(
+                    name,
+                    current.as_ref(),
+                    &recent,
+                    app.clock.now(),
+                ))
+            }
+            TrophyCommand::History { page } => history(app, tx, i64::from(page)).await,
+            TrophyCommand::Help => Ok(Reply::ephemeral(render::help(name))),
+            TrophyCommand::Pass { to, reason } => {
+                let current = store::current(tx).await?;
+                let kind = match &current {
+                    Some(holder) if holder.to == inv.user => Kind::Pass,
+                    Some(holder) => {
+                        return user_error(render::not_the_holder(
+                            name,
+                            &holder.to,
+                            is_manager(app, &inv.user),
+                        ));
+                    }
+                    None if is_manager(app, &inv.user) => Kind::First,
+                    None => {
+                        return user_error(render::no_holder_needs_manager(name, &managers(app)));
+                    }
+                };
+                hand_over(app, tx, inv, current.as_ref(), kind, &to, &reason).await
+            }
+            TrophyCommand::Reassign { to, reason } => {
+                let current = store::current(tx).await?;
+                if !is_manager(app, &inv.user) {
+                    return user_error(render::only_managers_reassign(
+                        name,
+                        current.as_ref().map(|p| &p.to),
+                    ));
+                }
+                if current.is_none() {
+                    return user_error(render::nothing_to_reassign(name));
+                }
+                hand_over(app, tx, inv, current.as_ref(), Kind::Reassign, &to, &reason).await
+            }
+        }
     }
 
+    /// Scheduled: nudges holders who have kept the trophy too long, once per
+    /// holding per nudge period (a bot that was down for two periods nudges once).
     async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-        tick(app, now).await
+        let days = app.settings.team.trophy.nudge_after_days;
+        if days == 0 {
+            return Ok(());
+        }
+        // Look on the read-only pool first: almost every tick has nothing to do.
+        let holding = store::current(&mut app.db.begin().await?).await?;
+        if holding
+            .and_then(|p| nudge_period(p.at, now, days))
+            .is_none()
+        {
+            return Ok(());
+        }
+        let team = app.clone();
+        let nudged = app
+            .writer
+            .transaction(move |tx| Box::pin(async move { nudge(&team, tx, days, now).await }))
+            .await?;
+        if let Some((holder, period)) = nudged {
+            tracing::info!(%holder, period, "nudged the trophy holder");
+        }
+        Ok(())
     }
 
+    /// The trophy section of a person's App Home.
     async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
-        home_blocks(app, tx, user).await
+        let current = store::current(tx).await?;
+        Ok(render::home(
+            trophy_name(app),
+            current.as_ref(),
+            user,
+            is_manager(app, user),
+            app.clock.now(),
+        ))
     }
 }
 
@@ -57,57 +136,6 @@ const RECENT: i64 = 5;
 const PAGE: i64 = 10;
 /// The scheduler job kind of holder reminders.
 const NUDGE_JOB: &str = "trophy_nudge";
-
-pub async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
-    let name = trophy_name(app);
-    let parsed = match parse::parse(&inv.text) {
-        Ok(parsed) => parsed,
-        Err(e) => return user_error(render::parse_error(name, &e)),
-    };
-    match parsed {
-        TrophyCommand::Status => {
-            let current = store::current(tx).await?;
-            let recent = store::newest(tx, RECENT, 0).await?;
-            Ok(render::status(
-                name,
-                current.as_ref(),
-                &recent,
-                app.clock.now(),
-            ))
-        }
-        TrophyCommand::History { page } => history(app, tx, i64::from(page)).await,
-        TrophyCommand::Help => Ok(Reply::ephemeral(render::help(name))),
-        TrophyCommand::Pass { to, reason } => {
-            let current = store::current(tx).await?;
-            let kind = match &current {
-                Some(holder) if holder.to == inv.user => Kind::Pass,
-                Some(holder) => {
-                    return user_error(render::not_the_holder(
-                        name,
-                        &holder.to,
-                        is_manager(app, &inv.user),
-                    ));
-                }
-                None if is_manager(app, &inv.user) => Kind::First,
-                None => return user_error(render::no_holder_needs_manager(name, &managers(app))),
-            };
-            hand_over(app, tx, inv, current.as_ref(), kind, &to, &reason).await
-        }
-        TrophyCommand::Reassign { to, reason } => {
-            let current = store::current(tx).await?;
-            if !is_manager(app, &inv.user) {
-                return user_error(render::only_managers_reassign(
-                    name,
-                    current.as_ref().map(|p| &p.to),
-                ));
-            }
-            if current.is_none() {
-                return user_error(render::nothing_to_reassign(name));
-            }
-            hand_over(app, tx, inv, current.as_ref(), Kind::Reassign, &to, &reason).await
-        }
-    }
-}
 
 fn trophy_name(app: &Team) -> &str {
     &app.settings.team.trophy.name
@@ -213,48 +241,6 @@ async fn hand_over(
         features::home::publish(app, tx, old).await?;
     }
     Ok(Reply::ephemeral(render::confirmation(name, &pass, channel)))
-}
-
-/// The trophy section of a person's App Home.
-pub async fn home_blocks(
-    app: &Team,
-    tx: &mut Tx<'_>,
-    user: &UserId,
-) -> Result<Vec<Block>, AppError> {
-    let current = store::current(tx).await?;
-    Ok(render::home(
-        trophy_name(app),
-        current.as_ref(),
-        user,
-        is_manager(app, user),
-        app.clock.now(),
-    ))
-}
-
-/// Scheduled: nudges holders who have kept the trophy too long, once per
-/// holding per nudge period (a bot that was down for two periods nudges once).
-pub async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let days = app.settings.team.trophy.nudge_after_days;
-    if days == 0 {
-        return Ok(());
-    }
-    // Look on the read-only pool first: almost every tick has nothing to do.
-    let holding = store::current(&mut app.db.begin().await?).await?;
-    if holding
-        .and_then(|p| nudge_period(p.at, now, days))
-        .is_none()
-    {
-        return Ok(());
-    }
-    let team = app.clone();
-    let nudged = app
-        .writer
-        .transaction(move |tx| Box::pin(async move { nudge(&team, tx, days, now).await }))
-        .await?;
-    if let Some((holder, period)) = nudged {
-        tracing::info!(%holder, period, "nudged the trophy holder");
-    }
-    Ok(())
 }
 
 /// [`tick`]'s transaction: the nudge for the current holding's period,
