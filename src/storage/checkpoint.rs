@@ -19,10 +19,10 @@
 //! the start of the log again.
 //!
 //! The PASSIVE copies run on a thread of their own at a lower CPU priority
-//! ([`Copier`]): at 1,000 kudos a second each one is a burst of several
-//! milliseconds of copying, and on two cores it took the CPU from the writer
-//! and the requests (p99 2.8 → 2.1 ms with it lowered). The RESTART, during
-//! which every write waits, runs on the writer at normal priority.
+//! ([`Copier`], [`super::priority`]): at 1,000 kudos a second each one is a
+//! burst of several milliseconds of copying, and on two cores it took the
+//! CPU from the writer and the requests. The RESTART, during which every
+//! write waits, runs on the writer at normal priority.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -79,7 +79,7 @@ impl Copier {
         std::thread::Builder::new()
             .name("needful-checkpoint".into())
             .spawn(move || {
-                lower_priority();
+                super::priority::lower_this_thread();
                 let db = rusqlite::Connection::open(&database);
                 // Ends when `run` (holding the sender) does.
                 for reply in incoming {
@@ -108,20 +108,6 @@ impl Copier {
         answer
             .await
             .map_err(|_| anyhow::anyhow!("the checkpoint thread has stopped"))?
-    }
-}
-
-/// Lowers the calling thread's CPU priority (nice 10): it then runs when the
-/// writer and the requests leave a core free.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: setpriority only reads its integer arguments. On Linux,
-        // PRIO_PROCESS with 0 names the calling thread, not the process.
-        let failed = unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, 10) } != 0;
-        if failed {
-            tracing::debug!("could not lower the checkpoint thread's priority");
-        }
     }
 }
 

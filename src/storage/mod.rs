@@ -13,9 +13,10 @@
 //! - [`jobs`]: claimed runs of scheduled jobs.
 //! - [`events`]: Slack deliveries applied; [`outbox`]: messages to send and
 //!   where the sent ones landed.
-//! - [`writer`], [`direct`], [`checkpoint`], [`health`]: running SQLite
-//!   itself (the one connection that writes, its direct calls, WAL
-//!   checkpoints, whether writes get through).
+//! - [`writer`], [`direct`], [`checkpoint`], [`priority`], [`health`]:
+//!   running SQLite itself (the one connection that writes, its direct
+//!   calls, WAL checkpoints and the copier's CPU priority, whether writes
+//!   get through).
 //!
 //! Every write goes through the [`Writer`]: one connection, on a thread of
 //! its own, running each write to its end in turn, whoever asked for it.
@@ -35,6 +36,7 @@ pub mod jobs;
 pub mod kudos;
 pub mod outbox;
 pub mod people;
+pub mod priority;
 pub mod roles;
 pub mod staffing;
 pub mod trophy;
