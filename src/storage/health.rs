@@ -42,6 +42,11 @@ impl WriteHealth {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Writes under way now.
+    pub fn in_flight(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.in_flight)
+    }
+
     /// Marks a write as started, until the guard is dropped.
     pub fn start(self: &Arc<Self>) -> InFlight {
         let mut state = self.lock();

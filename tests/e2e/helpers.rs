@@ -108,6 +108,8 @@ pub struct TestApp {
     pub db: Db,
     /// The app's writer, which every write goes through.
     pub writer: Writer,
+    /// How the app's writes are going (what `/healthz` reads).
+    pub writes: Arc<needful::storage::health::WriteHealth>,
     pub dir: Arc<TempDir>,
     ticks: tokio::sync::watch::Sender<DateTime<Utc>>,
     outbox_idle: tokio::sync::watch::Receiver<Instant>,
@@ -207,6 +209,7 @@ async fn start_with_secrets(
     let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     let db = app.state().team.db.clone();
     let writer = app.state().team.writer.clone();
+    let writes = app.state().team.writes.clone();
     let ticks = app.state().ticks.clone();
     let outbox_idle = app.state().team.outbox.idle();
     let shutdown = app.shutdown_token();
@@ -224,6 +227,7 @@ async fn start_with_secrets(
         timer,
         db,
         writer,
+        writes,
         dir,
         ticks,
         outbox_idle,
