@@ -142,7 +142,7 @@ macro_rules! features {
                 let view = home_view(team, &UserId::parse(&user).map_err(anyhow::Error::from)?).await?;
                 return Ok(Some((Outgoing::PublishHome { user, view }, None)));
             }
-            let kind = marker_kind(&msg);
+            let kind = msg.marker_kind();
             $(if kind.is_some_and(|k| <$feature>::RENDERS.contains(&k)) {
                 return <$feature>::render(team, msg).await;
             })+
@@ -199,16 +199,6 @@ fn wants_write(e: &AppError) -> bool {
 /// True when `id` starts with one of a feature's `prefixes`.
 fn claims(prefixes: &[&str], id: &str) -> bool {
     prefixes.iter().any(|p| id.starts_with(p))
-}
-
-/// The `kind` of an outbox marker rendered at delivery, as it is stored.
-fn marker_kind(msg: &Outgoing) -> Option<&'static str> {
-    Some(match msg {
-        Outgoing::RefreshHome { .. } => "refresh_home",
-        Outgoing::RefreshCelebration { .. } => "refresh_celebration",
-        Outgoing::CelebrationRoundup { .. } => "celebration_roundup",
-        _ => return None,
-    })
 }
 
 /// Every slash command, in registry order.
@@ -324,18 +314,41 @@ mod tests {
     }
 
     #[test]
-    fn marker_kinds_are_the_stored_kinds() {
-        let user = "U0ALICE001".to_string();
-        let home = Outgoing::RefreshHome { user };
-        let stored = serde_json::to_value(&home).unwrap();
-        assert_eq!(stored["kind"], marker_kind(&home).unwrap());
+    fn every_declared_marker_is_one_the_outbox_stores() {
+        let of = crate::outbox::MessageRef {
+            channel: "C0SUPPORT1".into(),
+            ts: "1.000100".into(),
+        };
+        let markers = [
+            Outgoing::RefreshHome {
+                user: "U0ALICE001".into(),
+            },
+            Outgoing::RefreshCelebration {
+                channel: "C0HUMBLEBR".into(),
+                of: of.clone(),
+                giver: "U0ALICE001".into(),
+            },
+            Outgoing::CelebrationRoundup {
+                channel: "C0HUMBLEBR".into(),
+                of: vec![of],
+            },
+        ];
+        let mut kinds = Vec::new();
+        for marker in &markers {
+            let stored = serde_json::to_value(marker).unwrap();
+            let kind = marker.marker_kind().unwrap();
+            assert_eq!(stored["kind"], kind);
+            kinds.push(kind);
+        }
+        // Each kind is rendered by exactly one owner: home by the registry,
+        // the rest by the feature that declares it.
+        for kind in &kinds[1..] {
+            let owners = FEATURES.iter().filter(|f| f.renders.contains(kind)).count();
+            assert_eq!(owners, 1, "{kind} needs exactly one renderer");
+        }
         for f in FEATURES {
             for kind in f.renders {
-                assert!(
-                    ["refresh_home", "refresh_celebration", "celebration_roundup"].contains(kind),
-                    "{} renders {kind}, which marker_kind does not know",
-                    f.name
-                );
+                assert!(kinds.contains(kind), "{} renders unknown {kind}", f.name);
             }
         }
     }

@@ -7,9 +7,8 @@ use crate::{features::Team, slack::client::SlackApi, storage::Db};
 
 pub struct AppState {
     pub team: Arc<Team>,
-    /// A read-only pool for /healthz and /metrics, so they never wait behind
-    /// a write on the team's pool (a pool of one that writers hold) nor hold
-    /// one up.
+    /// A read-only pool of its own for /healthz and /metrics, so a flood
+    /// of probes never takes the connections the features read with.
     pub reader: Db,
     pub outbox_gauges: crate::telemetry::OutboxGauges,
     /// How request bodies are read: signature, shared memory, time.

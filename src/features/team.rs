@@ -1,7 +1,7 @@
 //! What the features can reach of the running app: the team's settings, the
 //! business clock, the database (read-only, and the writer every write goes
 //! through), the outbox and what the workspace told us about itself. The
-//! transport and the HTTP limits stay in [`crate::app`], out of the
+//! transport and the HTTP limits stay in [`crate::state`], out of the
 //! features' sight.
 
 use std::sync::Arc;

@@ -149,6 +149,23 @@ impl Outgoing {
         }
     }
 
+    /// A post named `key`, so later rows can edit or delete it.
+    pub fn keyed_post(
+        channel: impl ToString,
+        text: String,
+        blocks: Option<Value>,
+        key: impl ToString,
+    ) -> Self {
+        Outgoing::Post {
+            channel: channel.to_string(),
+            text,
+            blocks,
+            thread_ts: None,
+            key: Some(key.to_string()),
+            link_to: None,
+        }
+    }
+
     /// Rows with the same order key are delivered strictly one after another.
     /// (Every App Home's key starts with [`HOME_KEYS`].)
     pub fn order_key(&self) -> String {
@@ -211,12 +228,18 @@ impl Outgoing {
     /// True for a marker the worker renders from the current state when it
     /// delivers it.
     pub fn rendered_at_delivery(&self) -> bool {
-        matches!(
-            self,
-            Outgoing::RefreshHome { .. }
-                | Outgoing::RefreshCelebration { .. }
-                | Outgoing::CelebrationRoundup { .. }
-        )
+        self.marker_kind().is_some()
+    }
+
+    /// A marker's `kind` as stored (what a feature's `RENDERS` names); None
+    /// for messages that carry their content.
+    pub fn marker_kind(&self) -> Option<&'static str> {
+        Some(match self {
+            Outgoing::RefreshHome { .. } => "refresh_home",
+            Outgoing::RefreshCelebration { .. } => "refresh_celebration",
+            Outgoing::CelebrationRoundup { .. } => "celebration_roundup",
+            _ => return None,
+        })
     }
 }
 

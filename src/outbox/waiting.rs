@@ -1,11 +1,11 @@
-//! The markers the event writer knows to be waiting, so that a kudos whose
+//! The markers the writer knows to be waiting, so that a kudos whose
 //! App Home refresh or celebration is already queued costs no SQL at all.
 //!
 //! A marker ([`super::Outgoing::render_key`]) is not added while one with
 //! the same key is pending; the outbox's SQL checks that for every row, two
 //! look-ups per kudos. This set answers most of them from memory, and is
 //! only ever sure of a key when it must be:
-//! - the event writer adds a key when its own transaction inserted a
+//! - the writer adds a key when its own transaction inserted a
 //!   pending marker with it, before that transaction commits (so the worker
 //!   cannot have claimed the row yet), and takes it out again if the
 //!   transaction fails;

@@ -619,14 +619,12 @@ async fn prompt(
     let (text, blocks) = render_prompt(app, tx, pod, window, now).await?;
     outbox::enqueue(
         tx,
-        &Outgoing::Post {
-            channel: pod.channel.to_string(),
+        &Outgoing::keyed_post(
+            pod.channel.to_string(),
             text,
-            blocks: Some(blocks.to_value()),
-            thread_ts: None,
-            key: Some(store::prompt_key(&pod.name, window.day)),
-            link_to: None,
-        },
+            Some(blocks.to_value()),
+            store::prompt_key(&pod.name, window.day),
+        ),
     )
     .await?;
     Ok(true)

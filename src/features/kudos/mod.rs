@@ -271,14 +271,12 @@ async fn give_by_command(
         };
         outbox::enqueue_with_fallback(
             tx,
-            &Outgoing::Post {
-                channel: kc.clone(),
+            &Outgoing::keyed_post(
+                kc.clone(),
                 text,
-                blocks: Some(blocks.to_value()),
-                thread_ts: None,
-                key: Some(format!("kudos:command:{first_id}")),
-                link_to: None,
-            },
+                Some(blocks.to_value()),
+                format!("kudos:command:{first_id}"),
+            ),
             Some(refused),
         )
         .await?;

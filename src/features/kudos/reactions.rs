@@ -90,7 +90,7 @@ impl Reaction {
 /// Applies a batch of reaction deliveries in one transaction, each delivery
 /// exactly once: `deliveries[i]` is the `(event_id, kind)` of `inputs[i]`.
 /// Returns whether each was new (false: a redelivery, which changed
-/// nothing). It runs as direct SQLite calls on the event writer's
+/// nothing). It runs as direct SQLite calls on the writer's
 /// connection ([`storage::direct`]); any error rolls it back.
 pub fn apply_reactions(
     app: &Team,

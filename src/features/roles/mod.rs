@@ -298,14 +298,12 @@ async fn rotate(
     let (text, blocks) = render::weekly_post(pod, week, &pod_roles(pod), &roster, &moves);
     outbox::enqueue(
         tx,
-        &Outgoing::Post {
-            channel: pod.channel.to_string(),
+        &Outgoing::keyed_post(
+            pod.channel.to_string(),
             text,
-            blocks: Some(blocks.to_value()),
-            thread_ts: None,
-            key: Some(format!("roles:{key}")),
-            link_to: None,
-        },
+            Some(blocks.to_value()),
+            format!("roles:{key}"),
+        ),
     )
     .await?;
     for member in &pod.members {

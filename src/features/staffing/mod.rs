@@ -247,14 +247,12 @@ async fn switch_on(
     let (text, blocks) = render::announcement(pod, &switch, &moves, now);
     outbox::enqueue(
         tx,
-        &Outgoing::Post {
-            channel: pod.channel.to_string(),
+        &Outgoing::keyed_post(
+            pod.channel.to_string(),
             text,
-            blocks: Some(blocks.to_value()),
-            thread_ts: None,
-            key: Some(announcement_key(id)),
-            link_to: None,
-        },
+            Some(blocks.to_value()),
+            announcement_key(id),
+        ),
     )
     .await?;
     let value = format!("{}:{id}", pod.name);
@@ -262,14 +260,12 @@ async fn switch_on(
         let (text, blocks) = render::help_request(pod, &value);
         outbox::enqueue(
             tx,
-            &Outgoing::Post {
-                channel: channel.to_string(),
+            &Outgoing::keyed_post(
+                channel.to_string(),
                 text,
-                blocks: Some(blocks.to_value()),
-                thread_ts: None,
-                key: Some(help_key(id, channel.as_str())),
-                link_to: None,
-            },
+                Some(blocks.to_value()),
+                help_key(id, channel.as_str()),
+            ),
         )
         .await?;
     }

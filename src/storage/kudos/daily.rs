@@ -105,7 +105,7 @@ impl Counts {
 
 /// The standing kudos `giver` gave in `[start_ms, end_ms)`, what the daily
 /// limit counts: the day's given rows less those taken back, both counted
-/// from index `kudos_log_giver_kind`, one step per kudos (the event writer
+/// from index `kudos_log_giver_kind`, one step per kudos (the writer
 /// reads it once per giver's day and keeps it: [`DailyCounts`]). A kudos is
 /// taken back after it is given, so its retraction is in the day or later.
 pub(super) fn given_in_day_on(

@@ -1,5 +1,5 @@
 //! Every write to `kudos_log`, for reactions and `/kudos` alike: direct
-//! calls inside the caller's write transaction, on the event writer's
+//! calls inside the caller's write transaction, on the writer's
 //! connection or a sqlx transaction's ([`crate::storage::direct`]).
 //!
 //! Ids are handed out by the caller from [`next_id_on`], not by SQLite, so

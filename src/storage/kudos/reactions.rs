@@ -1,4 +1,4 @@
-//! The reaction batch's SQL: direct calls on the event writer's connection,
+//! The reaction batch's SQL: direct calls on the writer's connection,
 //! inside the batch's write transaction ([`crate::storage::direct`]).
 
 use super::{
