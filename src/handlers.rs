@@ -8,19 +8,19 @@
 
 use std::sync::Weak;
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use sqlx::SqliteConnection;
 
 use crate::{
     domain::{
-        input::{Delivery, Event, Interaction, SlashCommand},
+        input::{Delivery, Event, Interaction, ReactionInput, SlashCommand},
         reply::Handled,
     },
     error::{AppError, INTERNAL_ERROR_TEXT},
     features::{self, Answer, Reply},
     registry,
     state::{App, AppState},
-    storage::{self, writer::Conn},
+    storage::{self, Tx, direct::Batch},
 };
 
 /// Applies one Events API delivery exactly once; it joins whatever else is
@@ -29,160 +29,57 @@ pub async fn on_event(app: &App, delivery: Delivery) -> Result<Handled, AppError
     app.team.writer.apply(delivery).await
 }
 
-/// The handlers, as the writer applies batches of deliveries with them. The
-/// app is held weakly: the writer stops once the app is gone.
+/// The handlers, as the writer applies batches of deliveries with them
+/// (it begins and commits their transactions, and sees to each being
+/// applied once). The app is held weakly: the writer stops once the app is
+/// gone.
 pub struct Events(pub Weak<AppState>);
 
+impl Events {
+    fn app(&self) -> Result<App, AppError> {
+        self.0.upgrade().ok_or_else(storage::writer::stopping)
+    }
+}
+
 impl storage::writer::Applier for Events {
-    /// Reactions (nearly all of the load) go on the direct handle
-    /// ([`features::kudos::apply_reactions`]); the rest through sqlx, as
-    /// every other change does.
-    fn is_direct(&self, delivery: &Delivery) -> bool {
-        matches!(delivery.event, Event::Reaction(_))
+    fn now(&self) -> DateTime<Utc> {
+        match self.0.upgrade() {
+            Some(app) => app.team.clock.now(),
+            None => Utc::now(),
+        }
+    }
+
+    fn apply_reactions(&self, batch: &Batch<'_>, reactions: &[&Delivery]) -> Result<(), AppError> {
+        let app = self.app()?;
+        let inputs: Vec<&ReactionInput> = reactions
+            .iter()
+            .filter_map(|delivery| match &delivery.event {
+                Event::Reaction(input) => Some(input),
+                _ => None,
+            })
+            .collect();
+        features::kudos::apply_reactions(&app.team, batch, &inputs)
     }
 
     fn apply<'a>(
         &'a self,
-        conn: Conn<'a>,
-        events: Vec<Delivery>,
-    ) -> BoxFuture<'a, Vec<Result<Handled, AppError>>> {
+        tx: &'a mut Tx<'_>,
+        deliveries: Vec<&'a Delivery>,
+    ) -> BoxFuture<'a, Result<(), AppError>> {
         Box::pin(async move {
-            match self.0.upgrade() {
-                Some(app) => apply_events(&app, conn, &events).await,
-                None => events
-                    .iter()
-                    .map(|_| Err(storage::writer::stopping()))
-                    .collect(),
+            let app = self.app()?;
+            let team = &app.team;
+            for delivery in deliveries {
+                match &delivery.event {
+                    Event::HomeOpened(user) => features::home::publish(team, tx, user).await?,
+                    Event::BotPosted(bot) => features::people::learn_bot(team, tx, bot).await?,
+                    Event::Message(m) => registry::message(team, tx, m).await?,
+                    Event::Reaction(_) => {}
+                }
             }
+            Ok(())
         })
     }
-}
-
-/// Applies a batch of deliveries of one kind in one transaction, each
-/// exactly once, and answers for each in order. If the transaction fails
-/// for a reason other than a busy database, the deliveries are tried one by
-/// one, so one bad event cannot hold back the others.
-async fn apply_events(
-    app: &App,
-    mut conn: Conn<'_>,
-    deliveries: &[Delivery],
-) -> Vec<Result<Handled, AppError>> {
-    match apply_together(app, &mut conn, deliveries).await {
-        Ok(handled) => handled.into_iter().map(Ok).collect(),
-        Err(e) if deliveries.len() == 1 || is_busy(&e) => {
-            let why = format!("{e:#}");
-            std::iter::once(Err(e))
-                .chain(
-                    (1..deliveries.len())
-                        .map(|_| Err(AppError::Internal(anyhow::anyhow!("{why}")))),
-                )
-                .collect()
-        }
-        Err(e) => {
-            tracing::warn!(error = ?e, count = deliveries.len(), "a batch of events failed; applying them one by one");
-            let mut results = Vec::with_capacity(deliveries.len());
-            for delivery in deliveries {
-                results.push(
-                    apply_together(app, &mut conn, std::slice::from_ref(delivery))
-                        .await
-                        .map(|handled| handled[0]),
-                );
-            }
-            results
-        }
-    }
-}
-
-/// True when the database was locked or the connection busy past its wait:
-/// trying again at once would only wait again.
-fn is_busy(e: &AppError) -> bool {
-    let AppError::Internal(e) = e else {
-        return false;
-    };
-    match e.downcast_ref::<sqlx::Error>() {
-        Some(sqlx::Error::PoolTimedOut) => true,
-        // SQLITE_BUSY (5) or SQLITE_LOCKED (6), also as extended codes
-        // (SQLITE_BUSY_TIMEOUT is 773): the primary code is the low byte.
-        Some(sqlx::Error::Database(db)) => db
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
-        _ => false,
-    }
-}
-
-/// One transaction for deliveries of one kind: reactions on the direct
-/// handle, the others through sqlx.
-async fn apply_together(
-    app: &App,
-    conn: &mut Conn<'_>,
-    deliveries: &[Delivery],
-) -> Result<Vec<Handled>, AppError> {
-    match conn {
-        Conn::Direct(db) => {
-            let mut ids = Vec::with_capacity(deliveries.len());
-            let mut inputs = Vec::with_capacity(deliveries.len());
-            for delivery in deliveries {
-                let Event::Reaction(input) = &delivery.event else {
-                    return Err(AppError::Internal(anyhow::anyhow!(
-                        "only reactions are applied on the direct handle"
-                    )));
-                };
-                ids.push((delivery.event_id.as_str(), delivery.event.kind()));
-                inputs.push(input);
-            }
-            let fresh = features::kudos::apply_reactions(&app.team, db, &ids, &inputs)?;
-            app.team.outbox.wake();
-            Ok(fresh
-                .into_iter()
-                .map(|new| {
-                    if new {
-                        Handled::Applied
-                    } else {
-                        Handled::Duplicate
-                    }
-                })
-                .collect())
-        }
-        Conn::Sqlx(conn) => apply_others(app, conn, deliveries).await,
-    }
-}
-
-/// Deliveries other than reactions, in one sqlx transaction: each feature
-/// writes through it.
-async fn apply_others(
-    app: &App,
-    conn: &mut SqliteConnection,
-    events: &[Delivery],
-) -> Result<Vec<Handled>, AppError> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
-    let applicable: Vec<(&str, &str)> = events
-        .iter()
-        .map(|d| (d.event_id.as_str(), d.event.kind()))
-        .collect();
-    let team = &app.team;
-    let mut tx = storage::writer::begin(conn).await?;
-    let fresh = storage::events::mark_applied(&mut tx, &applicable, team.clock.now()).await?;
-    let mut handled = Vec::with_capacity(events.len());
-    for (delivery, fresh) in events.iter().zip(fresh) {
-        if !fresh {
-            tracing::debug!(event_id = %delivery.event_id, "duplicate delivery; already applied");
-            handled.push(Handled::Duplicate);
-            continue;
-        }
-        handled.push(Handled::Applied);
-        match &delivery.event {
-            Event::HomeOpened(user) => features::home::publish(team, &mut tx, user).await?,
-            Event::BotPosted(bot) => features::people::learn_bot(team, &mut tx, bot).await?,
-            Event::Message(m) => registry::message(team, &mut tx, m).await?,
-            Event::Reaction(_) => {}
-        }
-    }
-    tx.commit().await?;
-    team.outbox.wake();
-    Ok(handled)
 }
 
 /// Answers a slash command. The reply is the immediate (ephemeral unless said

@@ -172,7 +172,7 @@ features! {
 /// the writer, once a week per pod at most.
 pub async fn home_view(team: &Arc<Team>, user: &UserId) -> Result<Value, AppError> {
     let read = async {
-        let mut tx = team.db.begin().await?;
+        let mut tx = crate::storage::Tx::read(&team.db).await?;
         home_sections(team, &mut tx, user).await
     };
     let sections = match read.await {

@@ -71,7 +71,7 @@ pub(super) async fn deliver(
             // its key (a celebration that comes back) is posted anew.
             let forgotten = key.clone();
             if let Err(e) = writer
-                .write(move |db| storage::outbox::forget_message(db, &forgotten))
+                .write(move |batch| storage::outbox::forget_message(batch, &forgotten))
                 .await
             {
                 return Outcome::Transient(format!("database: {e}"));
@@ -96,7 +96,9 @@ pub(super) async fn deliver(
                     let channel = call!(web_api::open_dm(api, user, timeout));
                     let (user, opened) = (user.clone(), channel.clone());
                     if let Err(e) = writer
-                        .write(move |db| storage::outbox::remember_dm_channel(db, &user, &opened))
+                        .write(move |batch| {
+                            storage::outbox::remember_dm_channel(batch, &user, &opened)
+                        })
                         .await
                     {
                         return Outcome::Transient(format!("database: {e}"));

@@ -151,7 +151,7 @@ impl Worker {
     }
 
     /// The markers the writer knows to be waiting.
-    pub fn waiting(&self) -> &Waiting {
+    pub fn waiting(&self) -> &Arc<Waiting> {
         &self.waiting
     }
 
@@ -303,7 +303,7 @@ impl Worker {
         let (id, ms, lease) = (row.id, self.now_ms(), self.config.lease.as_millis() as i64);
         match self
             .writer
-            .write(move |db| storage::outbox::claim(db, id, ms, lease))
+            .write(move |batch| storage::outbox::claim(batch, id, ms, lease))
             .await
         {
             Ok(true) => {}
@@ -323,7 +323,7 @@ impl Worker {
     async fn finish(&self, id: i64, status: &'static str, reason: String) -> anyhow::Result<()> {
         let at = self.clock.now();
         self.writer
-            .write(move |db| storage::outbox::finish(db, id, status, &reason, at))
+            .write(move |batch| storage::outbox::finish(batch, id, status, &reason, at))
             .await
     }
 
@@ -336,8 +336,8 @@ impl Worker {
         count_attempt: bool,
     ) -> anyhow::Result<()> {
         self.writer
-            .write(move |db| {
-                storage::outbox::retry_later(db, id, not_before_ms, &error, count_attempt)
+            .write(move |batch| {
+                storage::outbox::retry_later(batch, id, not_before_ms, &error, count_attempt)
             })
             .await
     }
@@ -388,12 +388,10 @@ impl Worker {
         if row.created_at < cutoff {
             let dropped = self
                 .writer
-                .write(move |db| {
-                    let tx =
-                        db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                    storage::outbox::finish(&tx, id, "superseded", STALE, now)?;
+                .write(move |batch| {
+                    storage::outbox::finish(batch, id, "superseded", STALE, now)?;
                     let keys = storage::outbox::supersede_stale(
-                        &tx,
+                        batch,
                         &order_key,
                         CELEBRATION_KEYS,
                         cutoff,
@@ -401,13 +399,15 @@ impl Worker {
                         STALE,
                         now,
                     )?;
-                    tx.commit()?;
+                    let dropped = keys.len() + celebrations;
                     // On the writer, between batches: no kudos can see a
                     // dropped marker as waiting.
-                    for key in &keys {
-                        waiting.claiming(key);
-                    }
-                    Ok(keys.len() + celebrations)
+                    batch.after_commit(move || {
+                        for key in &keys {
+                            waiting.claiming(key);
+                        }
+                    });
+                    Ok::<_, anyhow::Error>(dropped)
                 })
                 .await?;
             metrics::counter!("needful_celebrations_dropped_total").increment(dropped as u64);
@@ -442,13 +442,13 @@ impl Worker {
         let first = of.clone();
         let roundup = self
             .writer
-            .write(move |db| {
-                let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            .write(move |batch| {
                 let reason = format!("merged into the roundup of row {id}");
                 let mut of = vec![first];
                 let mut keys = Vec::new();
                 for (other, message) in others {
-                    if let Some(key) = storage::outbox::supersede_waiting(&tx, other, &reason, now)?
+                    if let Some(key) =
+                        storage::outbox::supersede_waiting(batch, other, &reason, now)?
                     {
                         keys.extend(key);
                         // A message kudos'd again after this row was claimed
@@ -463,14 +463,14 @@ impl Worker {
                 let payload = serde_json::to_string(&Stored {
                     message: roundup.clone(),
                     on_refusal: None,
-                })
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                storage::outbox::set_payload(&tx, id, &payload)?;
-                tx.commit()?;
-                for key in &keys {
-                    waiting.claiming(key);
-                }
-                Ok(roundup)
+                })?;
+                storage::outbox::set_payload(batch, id, &payload)?;
+                batch.after_commit(move || {
+                    for key in &keys {
+                        waiting.claiming(key);
+                    }
+                });
+                Ok::<_, anyhow::Error>(roundup)
             })
             .await?;
         metrics::counter!("needful_celebrations_merged_total").increment(1);
@@ -506,9 +506,9 @@ impl Worker {
             let now = self.clock.now();
             let superseded = self
                 .writer
-                .write(move |db| {
+                .write(move |batch| {
                     storage::outbox::supersede_if_newer(
-                        db,
+                        batch,
                         id,
                         &order_key,
                         &message_key,
@@ -571,11 +571,11 @@ impl Worker {
             deliver::Outcome::Sent { posted } => {
                 let (id, at) = (row.id, self.clock.now());
                 self.writer
-                    .write(move |db| {
+                    .write(move |batch| {
                         let posted = posted
                             .as_ref()
                             .map(|(k, c, t)| (k.as_str(), c.as_str(), t.as_str()));
-                        storage::outbox::mark_sent(db, id, posted, at)
+                        storage::outbox::mark_sent(batch, id, posted, at)
                     })
                     .await
             }
@@ -627,14 +627,11 @@ impl Worker {
             {
                 let (id, key, now) = (row.id, msg.message_key(), self.now_ms());
                 self.writer
-                    .write(move |db| {
-                        let tx =
-                            db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    .write(move |batch| {
                         if let Some(key) = key {
-                            storage::outbox::forget_message(&tx, &key)?;
+                            storage::outbox::forget_message(batch, &key)?;
                         }
-                        storage::outbox::retry_later(&tx, id, now, &reason, false)?;
-                        tx.commit()
+                        storage::outbox::retry_later(batch, id, now, &reason, false)
                     })
                     .await
             }
@@ -653,12 +650,9 @@ impl Worker {
                 )?;
                 let (id, now) = (row.id, self.clock.now());
                 self.writer
-                    .write(move |db| {
-                        let tx =
-                            db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                        storage::outbox::insert_on(&tx, &fallback, now)?;
-                        storage::outbox::finish(&tx, id, "failed", &reason, now)?;
-                        tx.commit()
+                    .write(move |batch| {
+                        storage::outbox::insert_on(batch, &fallback, now)?;
+                        storage::outbox::finish(batch, id, "failed", &reason, now)
                     })
                     .await?;
                 self.wake();

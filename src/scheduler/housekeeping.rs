@@ -15,7 +15,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::{state::App, storage};
+use crate::{
+    state::App,
+    storage::{
+        self,
+        direct::{self, Batch},
+    },
+};
 
 /// How long a delivery's id is remembered (Slack's retries end within minutes).
 pub const KEEP_EVENT_IDS: Duration = Duration::days(7);
@@ -84,20 +90,13 @@ impl Housekeeping {
 async fn in_chunks<T: Clone + Send + 'static>(
     app: &App,
     ids: &[T],
-    delete: fn(&rusqlite::Connection, &[T]) -> rusqlite::Result<u64>,
+    delete: fn(&Batch<'_>, &[T]) -> direct::Result<u64>,
 ) -> anyhow::Result<u64> {
     let writer = &app.team.writer;
     let mut deleted = 0;
     for chunk in ids.chunks(CHUNK) {
         let chunk = chunk.to_vec();
-        deleted += writer
-            .write(move |db| {
-                let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let deleted = delete(&tx, &chunk)?;
-                tx.commit()?;
-                Ok(deleted)
-            })
-            .await?;
+        deleted += writer.write(move |batch| delete(batch, &chunk)).await?;
     }
     Ok(deleted)
 }

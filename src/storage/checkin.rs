@@ -37,7 +37,7 @@ pub async fn record_prompt(
     .bind(opens)
     .bind(closes)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -51,7 +51,7 @@ pub async fn prompt_exists(
         sqlx::query_scalar("SELECT COUNT(*) FROM checkin_prompts WHERE pod = ? AND day = ?")
             .bind(pod)
             .bind(day_key(day))
-            .fetch_one(&mut **tx)
+            .fetch_one(tx.conn())
             .await?;
     Ok(n > 0)
 }
@@ -69,7 +69,7 @@ pub async fn prompt_at(
     )
     .bind(channel)
     .bind(ts)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx.conn())
     .await?;
     Ok(match row {
         Some(r) => {
@@ -122,7 +122,7 @@ pub async fn record_checkin(
     .bind(late)
     .bind(now)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     if inserted.rows_affected() == 1 {
         return Ok(Recorded::First);
@@ -136,7 +136,7 @@ pub async fn record_checkin(
     .bind(pod)
     .bind(day_key(day))
     .bind(user)
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok(Recorded::Updated)
 }
@@ -152,7 +152,7 @@ pub async fn checkins(
     )
     .bind(pod)
     .bind(day_key(day))
-    .fetch_all(&mut **tx)
+    .fetch_all(tx.conn())
     .await?;
     rows.into_iter()
         .map(|r| {
@@ -200,7 +200,7 @@ pub async fn set_away(
     .bind(day_key(until))
     .bind(reason)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -209,7 +209,7 @@ pub async fn set_away(
 pub async fn clear_away(tx: &mut Tx<'_>, user: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM checkin_away WHERE user_id = ?")
         .bind(user)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -225,7 +225,7 @@ pub async fn away_on(
     )
     .bind(user)
     .bind(day_key(day))
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx.conn())
     .await?;
     Ok(row.and_then(|(until, reason)| {
         NaiveDate::parse_from_str(&until, "%Y-%m-%d")

@@ -202,19 +202,19 @@ mod tests {
         // About 35 MB of log per 1,500 batches; on a busy machine the
         // checkpoints may need longer to catch a moment, so write on (up to
         // ten times as much) until the log has started again.
-        for batch in 0..15_000 {
+        for round in 0..15_000 {
             writer
-                .write(move |db| {
-                    db.execute(
+                .write(move |batch| {
+                    batch.db().execute(
                         "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) \
                          INSERT INTO processed_events (event_id, kind, received_at) \
                          SELECT printf('Ev%d-%d-%0100d', ?1, i, i), 'test', '2026-11-27' FROM n",
-                        [batch],
+                        [round],
                     )
                 })
                 .await
                 .unwrap();
-            if batch >= 1500 && batch % 100 == 0 && restarts() >= 1 {
+            if round >= 1500 && round % 100 == 0 && restarts() >= 1 {
                 break;
             }
         }

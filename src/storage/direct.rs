@@ -19,7 +19,7 @@
 //! 1,000 events/s (`--rate 1000 --duration 15 --count 15000`), p99
 //! 4.6 → 3.2–4.0 ms.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, cell::RefCell};
 
 use sqlx::{SqliteConnection, error::ErrorKind, sqlite::LockedSqliteHandle};
 
@@ -35,7 +35,7 @@ pub struct Borrowed<'c> {
 }
 
 impl<'c> Borrowed<'c> {
-    pub async fn lock(conn: &'c mut SqliteConnection) -> Result<Self, sqlx::Error> {
+    pub async fn lock(conn: &'c mut SqliteConnection) -> std::result::Result<Self, sqlx::Error> {
         let mut lock = conn.lock_handle().await?;
         // SAFETY: the handle is an open connection that sqlx's thread cannot
         // touch while `lock` lives. A `Connection` made with `from_handle`
@@ -65,9 +65,75 @@ impl std::ops::DerefMut for Borrowed<'_> {
 pub async fn run<T>(
     conn: &mut SqliteConnection,
     work: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T>,
-) -> Result<T, sqlx::Error> {
+) -> std::result::Result<T, sqlx::Error> {
     let mut db = Borrowed::lock(conn).await?;
     work(&mut db).map_err(into_sqlx)
+}
+
+/// A write transaction open on SQLite's handle: what storage's direct
+/// functions take. Outside storage it is opaque: callers compose those
+/// functions inside [`Writer::write`](super::Writer::write), which begins
+/// the transaction, commits it if the work succeeded and rolls it back if
+/// not.
+pub struct Batch<'a> {
+    db: &'a rusqlite::Connection,
+    after_commit: RefCell<Vec<Box<dyn FnOnce() + Send>>>,
+    after_rollback: RefCell<Vec<Box<dyn FnOnce() + Send>>>,
+}
+
+/// What runs once a [`Batch`] has ended: after its commit, or after its
+/// rollback.
+pub(super) struct Ended {
+    pub committed: Vec<Box<dyn FnOnce() + Send>>,
+    pub rolled_back: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl<'a> Batch<'a> {
+    /// `db` must be inside a write transaction.
+    pub(super) fn new(db: &'a rusqlite::Connection) -> Self {
+        Self {
+            db,
+            after_commit: RefCell::default(),
+            after_rollback: RefCell::default(),
+        }
+    }
+
+    /// The handle, for storage's own statements.
+    pub(super) fn db(&self) -> &'a rusqlite::Connection {
+        self.db
+    }
+
+    /// Runs `then` on the writer once this transaction has committed, before
+    /// its next job (not at all if it rolls back).
+    pub fn after_commit(&self, then: impl FnOnce() + Send + 'static) {
+        self.after_commit.borrow_mut().push(Box::new(then));
+    }
+
+    /// Runs `undo` on the writer if this transaction rolls back: for memory
+    /// that learned of rows before they were committed.
+    pub fn after_rollback(&self, undo: impl FnOnce() + Send + 'static) {
+        self.after_rollback.borrow_mut().push(Box::new(undo));
+    }
+
+    pub(super) fn end(self) -> Ended {
+        Ended {
+            committed: self.after_commit.into_inner(),
+            rolled_back: self.after_rollback.into_inner(),
+        }
+    }
+}
+
+/// Errors of storage's direct functions: SQLite's own.
+pub type Result<T> = rusqlite::Result<T>;
+
+/// A direct write's failure, as every other write's: an [`AppError`]
+/// carrying the [`sqlx::Error`] ([`into_sqlx`]).
+///
+/// [`AppError`]: crate::error::AppError
+impl From<rusqlite::Error> for crate::error::AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        into_sqlx(e).into()
+    }
 }
 
 /// A time as sqlx writes a `DateTime<Utc>` parameter, so rows written here

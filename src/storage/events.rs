@@ -1,6 +1,9 @@
 //! Which Slack deliveries have been applied: the key to applying each exactly once.
 
-use super::{Db, Tx, direct};
+use super::{
+    Db, Tx,
+    direct::{self, Batch},
+};
 
 /// Records each `(event_id, kind)` as applied, inside the transaction open on
 /// `db`. Returns, in the same order, whether it is new: false if it was
@@ -29,7 +32,7 @@ pub async fn mark_applied(
     events: &[(&str, &str)],
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<bool>, sqlx::Error> {
-    direct::run(tx, |db| mark_applied_on(db, events, at)).await
+    direct::run(tx.conn(), |db| mark_applied_on(db, events, at)).await
 }
 
 /// Ids of deliveries applied before `before`, at most `limit` of them. A
@@ -49,7 +52,8 @@ pub async fn applied_before(
 
 /// Forgets these deliveries (in the caller's transaction); returns how many
 /// there were.
-pub fn forget(db: &rusqlite::Connection, ids: &[String]) -> rusqlite::Result<u64> {
+pub fn forget(batch: &Batch<'_>, ids: &[String]) -> rusqlite::Result<u64> {
+    let db = batch.db();
     let mut forget = db.prepare_cached("DELETE FROM processed_events WHERE event_id = ?1")?;
     let mut forgotten = 0;
     for id in ids {

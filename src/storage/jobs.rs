@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Tx;
+use super::{Db, Tx};
 
 /// Claims the run of job `kind` for `key` (e.g. "support:2026-12-07"). Returns
 /// false when it already ran: the caller must then do nothing.
@@ -20,21 +20,27 @@ pub async fn claim(
     .bind(kind)
     .bind(key)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// True when the scheduled job `kind` already ran for `key`.
-pub async fn has_run<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
-    kind: &str,
-    key: &str,
-) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_runs WHERE kind = ? AND run_key = ?")
+const HAS_RUN: &str = "SELECT COUNT(*) > 0 FROM job_runs WHERE kind = ? AND run_key = ?";
+
+/// True when the scheduled job `kind` already ran for `key`, as `tx` sees it.
+pub async fn has_run(tx: &mut Tx<'_>, kind: &str, key: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(HAS_RUN)
+        .bind(kind)
+        .bind(key)
+        .fetch_one(tx.conn())
+        .await
+}
+
+/// [`has_run`] on a read-only pool: the scheduler's look before it writes.
+pub async fn ran(db: &Db, kind: &str, key: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(HAS_RUN)
         .bind(kind)
         .bind(key)
         .fetch_one(db)
-        .await?;
-    Ok(n > 0)
+        .await
 }

@@ -53,7 +53,36 @@ use sqlx::{
 };
 
 pub type Db = SqlitePool;
-pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+/// A write transaction on the writer, as features hold it: storage's
+/// functions take it, and only storage reaches the connection inside. The
+/// writer begins and ends it ([`Writer::transaction`]).
+pub struct Tx<'c>(sqlx::Transaction<'c, sqlx::Sqlite>);
+
+impl Tx<'static> {
+    /// A read on a read-only pool: one snapshot for everything read through
+    /// it (an App Home's sections, a job's look before it writes).
+    pub async fn read(db: &Db) -> Result<Self, sqlx::Error> {
+        Ok(Self(db.begin().await?))
+    }
+
+    /// A write transaction on a pool of one ([`connect`]), for the
+    /// command-line tools and tests; the running app writes only through
+    /// its [`Writer`]. End it with [`Tx::commit`].
+    pub async fn write(db: &Db) -> Result<Self, sqlx::Error> {
+        Ok(Self(db.begin().await?))
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.0.commit().await
+    }
+}
+
+impl Tx<'_> {
+    /// The connection, for storage's own statements.
+    fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.0
+    }
+}
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

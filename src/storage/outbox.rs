@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::{Db, Tx};
+use super::{Db, Tx, direct::Batch};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
@@ -36,10 +36,11 @@ pub struct NewRow {
 /// open on `db`, created at `at`. Returns the render keys of the markers
 /// it added (the others were covered).
 pub fn insert_on<'r>(
-    db: &rusqlite::Connection,
+    batch: &Batch<'_>,
     rows: &'r [NewRow],
     at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<Vec<&'r str>> {
+    let db = batch.db();
     let mut insert = db.prepare_cached(
         "INSERT INTO outbox (order_key, method, payload, message_key, created_at, render_key) \
          SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
@@ -70,7 +71,10 @@ pub async fn insert(
     rows: &[NewRow],
     at: chrono::DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    super::direct::run(tx, |db| insert_on(db, rows, at).map(drop)).await
+    super::direct::run(tx.conn(), |db| {
+        insert_on(&Batch::new(db), rows, at).map(drop)
+    })
+    .await
 }
 
 /// The oldest unfinished row of every order key: only these may be sent now.
@@ -128,12 +132,8 @@ fn prefix_end(prefix: &str) -> String {
 
 /// Claims a row for delivery. A row left 'sending' by a crashed process can be
 /// claimed again once its lease (kept in not_before) has run out.
-pub fn claim(
-    db: &rusqlite::Connection,
-    id: i64,
-    now_ms: i64,
-    lease_ms: i64,
-) -> rusqlite::Result<bool> {
+pub fn claim(batch: &Batch<'_>, id: i64, now_ms: i64, lease_ms: i64) -> rusqlite::Result<bool> {
+    let db = batch.db();
     let done = db
         .prepare_cached(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, not_before = ?1 \
@@ -145,36 +145,37 @@ pub fn claim(
 
 /// Marks a row delivered; for a keyed post, remembers where it landed.
 pub fn mark_sent(
-    db: &mut rusqlite::Connection,
+    batch: &Batch<'_>,
     id: i64,
     posted: Option<(&str, &str, &str)>,
     at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<()> {
+    let db = batch.db();
     let now = super::direct::time_text(at);
-    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    tx.prepare_cached(
+    db.prepare_cached(
         "UPDATE outbox SET status = 'sent', finished_at = ?1, last_error = NULL WHERE id = ?2",
     )?
     .execute((&now, id))?;
     if let Some((key, channel, ts)) = posted {
-        tx.prepare_cached(
+        db.prepare_cached(
             "INSERT INTO slack_messages (message_key, channel, ts, posted_at) \
              VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (message_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
         )?
         .execute((key, channel, ts, &now))?;
     }
-    tx.commit()
+    Ok(())
 }
 
 /// Puts a row back to wait until `not_before_ms`.
 pub fn retry_later(
-    db: &rusqlite::Connection,
+    batch: &Batch<'_>,
     id: i64,
     not_before_ms: i64,
     error: &str,
     count_attempt: bool,
 ) -> rusqlite::Result<()> {
+    let db = batch.db();
     db.prepare_cached(
         "UPDATE outbox SET status = 'pending', not_before = ?1, last_error = ?2, \
          attempts = attempts - ?3 WHERE id = ?4",
@@ -186,12 +187,13 @@ pub fn retry_later(
 /// Gives a row up for good ('failed') or skips it ('superseded'), with the
 /// reason; alone or as part of a transaction open on `db`.
 pub fn finish(
-    db: &rusqlite::Connection,
+    batch: &Batch<'_>,
     id: i64,
     status: &str,
     reason: &str,
     at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<()> {
+    let db = batch.db();
     db.prepare_cached(
         "UPDATE outbox SET status = ?1, last_error = ?2, finished_at = ?3 WHERE id = ?4",
     )?
@@ -204,13 +206,14 @@ pub fn finish(
 /// statement (a burst of edits collapses at once instead of one per pass),
 /// and returns true. Only the newest edit is then sent, in its own turn.
 pub fn supersede_if_newer(
-    db: &rusqlite::Connection,
+    batch: &Batch<'_>,
     id: i64,
     order_key: &str,
     message_key: &str,
     method: &str,
     at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<bool> {
+    let db = batch.db();
     let done = db
         .prepare_cached(
             "UPDATE outbox SET status = 'superseded', last_error = 'a newer edit is waiting', \
@@ -258,11 +261,12 @@ pub async fn waiting_after(
 /// Marks the waiting row `id` superseded for `reason`; returns its render
 /// key if it was still waiting (None: another worker has it, or it is done).
 pub fn supersede_waiting(
-    db: &rusqlite::Connection,
+    batch: &Batch<'_>,
     id: i64,
     reason: &str,
     at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<Option<Option<String>>> {
+    let db = batch.db();
     use rusqlite::OptionalExtension as _;
     db.prepare_cached(
         "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
@@ -273,7 +277,8 @@ pub fn supersede_waiting(
 }
 
 /// Replaces what row `id` delivers (a claimed row whose message grew).
-pub fn set_payload(db: &rusqlite::Connection, id: i64, payload: &str) -> rusqlite::Result<()> {
+pub fn set_payload(batch: &Batch<'_>, id: i64, payload: &str) -> rusqlite::Result<()> {
+    let db = batch.db();
     db.prepare_cached("UPDATE outbox SET payload = ?1 WHERE id = ?2")?
         .execute((payload, id))?;
     Ok(())
@@ -284,7 +289,7 @@ pub fn set_payload(db: &rusqlite::Connection, id: i64, payload: &str) -> rusqlit
 /// `prefix` and that were created before `before`. Returns their render
 /// keys.
 pub fn supersede_stale(
-    db: &rusqlite::Connection,
+    batch: &Batch<'_>,
     order_key: &str,
     prefix: &str,
     before: chrono::DateTime<Utc>,
@@ -292,6 +297,7 @@ pub fn supersede_stale(
     reason: &str,
     at: chrono::DateTime<Utc>,
 ) -> rusqlite::Result<Vec<String>> {
+    let db = batch.db();
     let mut update = db.prepare_cached(
         "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
          WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_pending \
@@ -333,7 +339,8 @@ pub async fn finished_before(
 }
 
 /// Deletes these rows (in the caller's transaction); returns how many there were.
-pub fn delete(db: &rusqlite::Connection, ids: &[i64]) -> rusqlite::Result<u64> {
+pub fn delete(batch: &Batch<'_>, ids: &[i64]) -> rusqlite::Result<u64> {
+    let db = batch.db();
     let mut delete = db.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
     let mut deleted = 0;
     for id in ids {
@@ -350,7 +357,8 @@ pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String
 }
 
 /// Forgets where a deleted message was.
-pub fn forget_message(db: &rusqlite::Connection, key: &str) -> rusqlite::Result<()> {
+pub fn forget_message(batch: &Batch<'_>, key: &str) -> rusqlite::Result<()> {
+    let db = batch.db();
     db.prepare_cached("DELETE FROM slack_messages WHERE message_key = ?1")?
         .execute([key])?;
     Ok(())
@@ -363,11 +371,8 @@ pub async fn dm_channel(db: &Db, user: &str) -> Result<Option<String>, sqlx::Err
         .await
 }
 
-pub fn remember_dm_channel(
-    db: &rusqlite::Connection,
-    user: &str,
-    channel: &str,
-) -> rusqlite::Result<()> {
+pub fn remember_dm_channel(batch: &Batch<'_>, user: &str, channel: &str) -> rusqlite::Result<()> {
+    let db = batch.db();
     db.prepare_cached(
         "INSERT INTO dm_channels (user_id, channel) VALUES (?1, ?2) \
          ON CONFLICT (user_id) DO UPDATE SET channel = excluded.channel",
@@ -426,7 +431,7 @@ mod tests {
     #[tokio::test]
     async fn heads_are_the_oldest_per_key_and_skip_a_prefix_whole() {
         let db = crate::storage::connect("sqlite::memory:").await.unwrap();
-        let mut tx = db.begin().await.unwrap();
+        let mut tx = crate::storage::Tx(db.begin().await.unwrap());
         let keys = [
             "channel:C1",
             "home:U1",
@@ -437,7 +442,7 @@ mod tests {
             "reactions:C1",
         ];
         insert(&mut tx, &keys.map(row), Utc::now()).await.unwrap();
-        tx.commit().await.unwrap();
+        tx.0.commit().await.unwrap();
         let order = |rows: Vec<Row>| {
             rows.into_iter()
                 .map(|r| (r.id, r.order_key))
@@ -473,7 +478,7 @@ mod tests {
             render_key: Some(key.to_string()),
             ..row(key)
         };
-        let mut tx = db.begin().await.unwrap();
+        let mut tx = crate::storage::Tx(db.begin().await.unwrap());
         insert(&mut tx, &[covered("home:U1")], Utc::now())
             .await
             .unwrap();
@@ -484,7 +489,7 @@ mod tests {
         )
         .await
         .unwrap();
-        tx.commit().await.unwrap();
+        tx.0.commit().await.unwrap();
         let keys: Vec<String> = sqlx::query_scalar("SELECT order_key FROM outbox ORDER BY id")
             .fetch_all(&db)
             .await
@@ -495,19 +500,20 @@ mod tests {
     #[tokio::test]
     async fn only_rows_finished_before_the_cutoff_are_deleted() {
         let db = crate::storage::connect("sqlite::memory:").await.unwrap();
-        let mut tx = db.begin().await.unwrap();
+        let mut tx = crate::storage::Tx(db.begin().await.unwrap());
         insert(&mut tx, &["a", "b", "c", "d", "e"].map(row), Utc::now())
             .await
             .unwrap();
-        tx.commit().await.unwrap();
+        tx.0.commit().await.unwrap();
         // 1 sent, 2 superseded, 3 given up; 4 is being sent; 5 waits.
         let finished = Utc::now() - chrono::Duration::days(400);
         let mut conn = db.acquire().await.unwrap();
         let claimed = crate::storage::direct::run(&mut conn, |db| {
-            mark_sent(db, 1, None, finished)?;
-            finish(db, 2, "superseded", "a newer edit is waiting", finished)?;
-            finish(db, 3, "failed", "channel_not_found", finished)?;
-            claim(db, 4, 0, 60_000)
+            let batch = Batch::new(db);
+            mark_sent(&batch, 1, None, finished)?;
+            finish(&batch, 2, "superseded", "a newer edit is waiting", finished)?;
+            finish(&batch, 3, "failed", "channel_not_found", finished)?;
+            claim(&batch, 4, 0, 60_000)
         })
         .await
         .unwrap();
@@ -530,7 +536,7 @@ mod tests {
 
         let delete_old = async || {
             let mut conn = db.acquire().await.unwrap();
-            crate::storage::direct::run(&mut conn, |db| delete(db, &old))
+            crate::storage::direct::run(&mut conn, |db| delete(&Batch::new(db), &old))
                 .await
                 .unwrap()
         };

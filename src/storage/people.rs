@@ -10,7 +10,7 @@ pub async fn is_known_bot(tx: &mut Tx<'_>, user: &UserId) -> Result<bool, sqlx::
     let known: Option<String> =
         sqlx::query_scalar("SELECT user_id FROM known_bots WHERE user_id = ?")
             .bind(user.as_str())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(tx.conn())
             .await?;
     Ok(known.is_some())
 }
@@ -24,7 +24,7 @@ pub async fn learn_bot(
     sqlx::query("INSERT INTO known_bots (user_id, learned_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING")
         .bind(user.as_str())
         .bind(at)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }

@@ -21,7 +21,7 @@ pub async fn roster(
     )
     .bind(pod)
     .bind(week_key(week))
-    .fetch_all(&mut **tx)
+    .fetch_all(tx.conn())
     .await?;
     Ok(rows
         .into_iter()
@@ -44,7 +44,7 @@ pub async fn record_roster(
         .bind(week_key(week))
         .bind(role)
         .bind(user.as_str())
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     }
     Ok(())
@@ -68,7 +68,7 @@ pub async fn assign(
             .bind(week_key(week))
             .bind(role)
             .bind(user.as_str())
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         }
         None => {
@@ -76,7 +76,7 @@ pub async fn assign(
                 .bind(pod)
                 .bind(week_key(week))
                 .bind(user.as_str())
-                .execute(&mut **tx)
+                .execute(tx.conn())
                 .await?;
         }
     }

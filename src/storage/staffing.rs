@@ -42,7 +42,7 @@ pub async fn open_switch(tx: &mut Tx<'_>, pod: &str) -> Result<Option<Switch>, s
         "SELECT {SWITCH_COLUMNS} FROM staffing_switches WHERE pod = ? AND ended_at IS NULL"
     ))
     .bind(pod)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx.conn())
     .await?;
     Ok(row.map(to_switch))
 }
@@ -53,7 +53,7 @@ pub async fn open_switch_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<Switch
         "SELECT {SWITCH_COLUMNS} FROM staffing_switches WHERE id = ? AND ended_at IS NULL"
     ))
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx.conn())
     .await?;
     Ok(row.map(to_switch))
 }
@@ -75,7 +75,7 @@ pub async fn switch_on(
     .bind(by.as_str())
     .bind(at.timestamp())
     .bind(until.map(|u| u.timestamp()))
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok((done.rows_affected() == 1).then(|| done.last_insert_rowid()))
 }
@@ -93,7 +93,7 @@ pub async fn update_reason(
     .bind(reason)
     .bind(until.map(|u| u.timestamp()))
     .bind(id)
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -111,7 +111,7 @@ pub async fn switch_off(
     .bind(at.timestamp())
     .bind(by.map(|u| u.as_str()))
     .bind(id)
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -141,7 +141,7 @@ pub async fn add_helper(
     .bind(user.as_str())
     .bind(channel)
     .bind(at.timestamp())
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -151,7 +151,7 @@ pub async fn helpers(tx: &mut Tx<'_>, switch_id: i64) -> Result<Vec<UserId>, sql
         "SELECT user_id FROM staffing_helpers WHERE switch_id = ? ORDER BY offered_at, user_id",
     )
     .bind(switch_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(tx.conn())
     .await?;
     Ok(ids.iter().filter_map(|id| UserId::parse(id).ok()).collect())
 }
@@ -160,7 +160,7 @@ pub async fn helpers(tx: &mut Tx<'_>, switch_id: i64) -> Result<Vec<UserId>, sql
 pub async fn posted_ts(tx: &mut Tx<'_>, key: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT ts FROM slack_messages WHERE message_key = ?")
         .bind(key)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(tx.conn())
         .await
 }
 

@@ -90,7 +90,7 @@ pub async fn current(tx: &mut Tx<'_>) -> anyhow::Result<Option<Pass>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM trophy_passes t ORDER BY id DESC LIMIT 1"
     ))
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx.conn())
     .await?;
     row.as_ref().map(from_row).transpose()
 }
@@ -109,7 +109,7 @@ pub async fn record_pass(tx: &mut Tx<'_>, pass: &NewPass<'_>) -> anyhow::Result<
     .bind(pass.to.as_str())
     .bind(pass.reason)
     .bind(pass.by.as_str())
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok((done.rows_affected() == 1).then(|| done.last_insert_rowid()))
 }
@@ -117,7 +117,7 @@ pub async fn record_pass(tx: &mut Tx<'_>, pass: &NewPass<'_>) -> anyhow::Result<
 /// How many passes the chain has.
 pub async fn count(tx: &mut Tx<'_>) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM trophy_passes")
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.conn())
         .await?)
 }
 
@@ -128,7 +128,7 @@ pub async fn newest(tx: &mut Tx<'_>, limit: i64, offset: i64) -> anyhow::Result<
     ))
     .bind(limit)
     .bind(offset)
-    .fetch_all(&mut **tx)
+    .fetch_all(tx.conn())
     .await?;
     rows.iter().map(from_row).collect()
 }

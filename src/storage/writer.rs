@@ -36,13 +36,22 @@ use futures::{FutureExt as _, future::BoxFuture};
 use sqlx::{Connection as _, SqliteConnection};
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use chrono::{DateTime, Utc};
+
 use super::{
     BUSY_TIMEOUT, Tx,
     checkpoint::Log,
-    direct::{self, Borrowed},
+    direct::{self, Batch, Borrowed},
+    events,
     health::{InFlight, WriteHealth},
 };
-use crate::{domain::input::Delivery, domain::reply::Handled, error::AppError};
+use crate::{
+    domain::{
+        input::{Delivery, Event},
+        reply::Handled,
+    },
+    error::AppError,
+};
 
 /// The most jobs taken off the queue together (and so the most events one
 /// transaction takes). Big enough that the per-batch costs stop mattering,
@@ -68,25 +77,30 @@ enum Job {
 }
 
 /// What a batch of deliveries is applied on.
-pub enum Conn<'a> {
+enum Conn<'a> {
     /// The direct handle, its statements kept prepared between batches.
     Direct(&'a mut rusqlite::Connection),
-    /// sqlx's side of the connection: begin a transaction with [`begin`].
+    /// sqlx's side of the connection.
     Sqlx(&'a mut SqliteConnection),
 }
 
-/// Applies batches of deliveries. The app gives the handlers'
-/// ([`crate::handlers::Events`]); the writer only knows how to batch.
+/// What the writer applies deliveries with: the handlers
+/// ([`crate::handlers::Events`]). The writer begins each batch's
+/// transaction, records which deliveries are new (each is applied once),
+/// hands the new ones over, and commits; the applier only says what they
+/// change, through storage's functions.
 pub trait Applier: Send + Sync {
-    /// True for a delivery applied on the direct handle; the others are
-    /// applied through sqlx.
-    fn is_direct(&self, delivery: &Delivery) -> bool;
-    /// Applies `events` in order on `conn` and answers for each.
+    /// The business time deliveries are recorded at.
+    fn now(&self) -> DateTime<Utc>;
+    /// Applies new reactions, inside `batch` (nearly all of the load: on
+    /// the direct handle, see [`super::direct`]).
+    fn apply_reactions(&self, batch: &Batch<'_>, reactions: &[&Delivery]) -> Result<(), AppError>;
+    /// Applies the other new deliveries, inside `tx`.
     fn apply<'a>(
         &'a self,
-        conn: Conn<'a>,
-        events: Vec<Delivery>,
-    ) -> BoxFuture<'a, Vec<Result<Handled, AppError>>>;
+        tx: &'a mut Tx<'_>,
+        deliveries: Vec<&'a Delivery>,
+    ) -> BoxFuture<'a, Result<(), AppError>>;
 }
 
 /// An error a transaction's work may end in. `/healthz` counts it as writes
@@ -113,26 +127,32 @@ pub struct Writer {
 pub struct Receiver {
     jobs: mpsc::Receiver<Job>,
     health: Arc<WriteHealth>,
+    committed: Arc<Notify>,
 }
 
 impl Writer {
     /// `health` hears how every write went.
     pub fn new(health: Arc<WriteHealth>) -> (Self, Receiver) {
         let (sender, jobs) = mpsc::channel(QUEUE);
+        let committed = Arc::new(Notify::new());
         (
             Self {
                 sender,
                 health: health.clone(),
-                committed: Arc::new(Notify::new()),
+                committed: committed.clone(),
             },
-            Receiver { jobs, health },
+            Receiver {
+                jobs,
+                health,
+                committed,
+            },
         )
     }
 
-    /// Notified after each [`Self::transaction`] that changed something, on
-    /// the writer's thread, whether or not its caller still waits: the
-    /// outbox worker's wake-up, since such a transaction may have queued
-    /// messages.
+    /// Notified after each batch of deliveries and each
+    /// [`Self::transaction`] that changed something, on the writer's thread,
+    /// whether or not its caller still waits: the outbox worker's wake-up,
+    /// since such a commit may have queued messages.
     pub fn commits(&self) -> Arc<Notify> {
         self.committed.clone()
     }
@@ -198,20 +218,22 @@ impl Writer {
         answer.await.map_err(|_| E::from(gone()))?
     }
 
-    /// Runs `work` on the writer's connection, in its turn, and returns what
-    /// it returned. `work` must end any transaction it begins, and be short:
-    /// every event waits for it.
-    pub async fn write<T, F>(&self, work: F) -> anyhow::Result<T>
+    /// Runs `work` in a write transaction on the direct handle, in its
+    /// turn: committed if it returns `Ok`, rolled back if not, and what it
+    /// returned comes back. Storage's direct functions write through the
+    /// [`Batch`]. `work` must be short: every event waits for it.
+    pub async fn write<T, E, F>(&self, work: F) -> anyhow::Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+        E: Into<anyhow::Error>,
+        F: FnOnce(&Batch<'_>) -> Result<T, E> + Send + 'static,
     {
         let in_flight = self.health.start();
         let health = self.health.clone();
         self.on_handle(move |db| {
             let _in_flight = in_flight;
             let changes = db.total_changes();
-            let result = work(db).map_err(|e| anyhow::Error::from(direct::into_sqlx(e)));
+            let result = in_batch(db, |batch| work(batch).map_err(|e| as_sqlx(e.into())));
             match &result {
                 Ok(_) if db.total_changes() != changes => health.succeeded(),
                 Ok(_) => {}
@@ -288,11 +310,11 @@ where
             let changed = total_changes(&mut tx)
                 .await
                 .map_err(|e| (E::from(e), false))?;
-            tx.commit().await.map_err(|e| (E::from(e), false))?;
+            tx.0.commit().await.map_err(|e| (E::from(e), false))?;
             Ok((value, changed != before))
         }
         Err(e) => {
-            let ended = tx.rollback().await.is_ok();
+            let ended = tx.0.rollback().await.is_ok();
             Err((e, ended))
         }
     }
@@ -300,15 +322,52 @@ where
 
 async fn total_changes(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT total_changes()")
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.conn())
         .await
 }
 
 /// Begins a write transaction on the writer's connection, taking SQLite's
 /// write lock at once (an outside process holding it is waited for here,
 /// before anything is done).
-pub async fn begin(conn: &mut SqliteConnection) -> Result<Tx<'_>, sqlx::Error> {
-    conn.begin_with("BEGIN IMMEDIATE").await
+async fn begin(conn: &mut SqliteConnection) -> Result<Tx<'_>, sqlx::Error> {
+    Ok(Tx(conn.begin_with("BEGIN IMMEDIATE").await?))
+}
+
+/// `work` in a write transaction on the direct handle: committed if it
+/// returns `Ok`, rolled back if not; then what it asked to run after the
+/// commit, or after the rollback, runs.
+fn in_batch<T, E: From<sqlx::Error>>(
+    db: &mut rusqlite::Connection,
+    work: impl FnOnce(&Batch<'_>) -> Result<T, E>,
+) -> Result<T, E> {
+    let tx = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(direct::into_sqlx)?;
+    let batch = Batch::new(&tx);
+    let result = work(&batch);
+    let ended = batch.end();
+    let result = result.and_then(|value| {
+        tx.commit().map_err(direct::into_sqlx)?;
+        Ok(value)
+    });
+    // A failed work's transaction was rolled back as `tx` was dropped.
+    let then = match result {
+        Ok(_) => ended.committed,
+        Err(_) => ended.rolled_back,
+    };
+    for then in then {
+        then();
+    }
+    result
+}
+
+/// A failed direct write's SQLite error as sqlx's, so that every write's
+/// failure reads the same (see [`is_busy`]).
+fn as_sqlx(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<rusqlite::Error>() {
+        Ok(e) => direct::into_sqlx(e).into(),
+        Err(e) => e,
+    }
 }
 
 /// The RESTART checkpoint's busy handler: 40 looks 50 µs apart, about 2 ms.
@@ -356,6 +415,7 @@ async fn run(
     Receiver {
         jobs: mut receiver,
         health,
+        committed,
     }: Receiver,
     mut conn: SqliteConnection,
     database_url: String,
@@ -363,7 +423,11 @@ async fn run(
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
-        let why = match serve(&mut receiver, &mut jobs, &mut conn, &*apply, &health).await {
+        let done = Done {
+            health: &health,
+            committed: &committed,
+        };
+        let why = match serve(&mut receiver, &mut jobs, &mut conn, &*apply, done).await {
             Ended::Stopped => return,
             Ended::Broken(why) => why,
         };
@@ -392,20 +456,28 @@ async fn run(
     }
 }
 
+/// Who hears how writes went: `/healthz`, and the outbox worker after a
+/// commit.
+#[derive(Clone, Copy)]
+struct Done<'a> {
+    health: &'a WriteHealth,
+    committed: &'a Notify,
+}
+
 /// Runs jobs on `conn` until the app stops or the connection breaks.
 async fn serve(
     receiver: &mut mpsc::Receiver<Job>,
     jobs: &mut Vec<Job>,
     conn: &mut SqliteConnection,
     apply: &dyn Applier,
-    health: &WriteHealth,
+    done: Done<'_>,
 ) -> Ended {
     loop {
-        let later = match direct_jobs(receiver, jobs, conn, apply, health).await {
+        let later = match direct_jobs(receiver, jobs, conn, apply, done).await {
             Ok(later) => later,
             Err(ended) => return ended,
         };
-        if let Err(ended) = sqlx_jobs(later, conn, apply, health).await {
+        if let Err(ended) = sqlx_jobs(later, conn, apply, done).await {
             return ended;
         }
     }
@@ -419,7 +491,7 @@ async fn direct_jobs(
     jobs: &mut Vec<Job>,
     conn: &mut SqliteConnection,
     apply: &dyn Applier,
-    health: &WriteHealth,
+    done: Done<'_>,
 ) -> Result<Later, Ended> {
     let mut db = Borrowed::lock(conn)
         .await
@@ -430,13 +502,13 @@ async fn direct_jobs(
         if receiver.recv_many(jobs, MAX_BATCH).await == 0 {
             return Err(Ended::Stopped);
         }
-        let mut events = Vec::new();
+        let mut reactions = Vec::new();
         let mut writes = Vec::new();
         let mut later = Later::default();
         for job in jobs.drain(..) {
             match job {
-                Job::Event(delivery, reply, in_flight) if apply.is_direct(&delivery) => {
-                    events.push((delivery, reply, in_flight))
+                Job::Event(delivery, reply, in_flight) if is_direct(&delivery) => {
+                    reactions.push((delivery, reply, in_flight))
                 }
                 Job::Event(delivery, reply, in_flight) => {
                     later.events.push((delivery, reply, in_flight))
@@ -445,7 +517,7 @@ async fn direct_jobs(
                 Job::Transaction(work) => later.transactions.push(work),
             }
         }
-        apply_batch(apply, Conn::Direct(&mut db), events, health).await;
+        apply_batch(apply, Conn::Direct(&mut db), reactions, done).await;
         for work in writes {
             if !db.is_autocommit() {
                 break; // dropped unrun: their callers hear the writer is gone
@@ -465,15 +537,21 @@ async fn direct_jobs(
     }
 }
 
+/// Reactions (nearly all of the load) are applied on the direct handle;
+/// the other deliveries through sqlx, as every other change is.
+fn is_direct(delivery: &Delivery) -> bool {
+    matches!(delivery.event, Event::Reaction(_))
+}
+
 /// Runs the jobs that need sqlx, in order, on `conn`.
 async fn sqlx_jobs(
     later: Later,
     conn: &mut SqliteConnection,
     apply: &dyn Applier,
-    health: &WriteHealth,
+    done: Done<'_>,
 ) -> Result<(), Ended> {
     if !later.events.is_empty() {
-        apply_batch(apply, Conn::Sqlx(conn), later.events, health).await;
+        apply_batch(apply, Conn::Sqlx(conn), later.events, done).await;
         if !fit_for_use(conn).await {
             return Err(Ended::Broken(
                 "a batch of events left its transaction open".into(),
@@ -517,12 +595,13 @@ async fn fit_for_use(conn: &mut SqliteConnection) -> bool {
     fit
 }
 
-/// Applies a batch of deliveries and answers each; `/healthz` hears how it went.
+/// Applies a batch of deliveries and answers each; `/healthz` and the
+/// outbox worker hear how it went.
 async fn apply_batch(
     apply: &dyn Applier,
     conn: Conn<'_>,
     events: Vec<(Delivery, Reply, InFlight)>,
-    health: &WriteHealth,
+    done: Done<'_>,
 ) {
     if events.is_empty() {
         return;
@@ -536,11 +615,14 @@ async fn apply_batch(
         replies.push(reply);
         in_flight.push(counted);
     }
-    let results = apply_guarded(apply, conn, deliveries).await;
+    let results = apply_guarded(apply, conn, &deliveries).await;
     metrics::histogram!("needful_event_batch_size").record(count as f64);
     match results.iter().find_map(|r| r.as_ref().err()) {
-        Some(e) => health.failed(&format!("{e:#}")),
-        None => health.succeeded(),
+        Some(e) => done.health.failed(&format!("{e:#}")),
+        None => done.health.succeeded(),
+    }
+    if results.iter().any(|r| matches!(r, Ok(Handled::Applied))) {
+        done.committed.notify_one();
     }
     drop(in_flight);
     for (reply, result) in replies.into_iter().zip(results) {
@@ -549,26 +631,15 @@ async fn apply_batch(
     }
 }
 
-pub fn stopping() -> AppError {
-    AppError::Internal(anyhow::anyhow!("needful is stopping"))
-}
-
-/// What a caller hears when the writer dropped its job unrun.
-fn gone() -> sqlx::Error {
-    sqlx::Error::Io(std::io::Error::other(
-        "the database writer is stopping or reconnecting",
-    ))
-}
-
 /// Applies one batch; a bug must not take the writer down with it: the batch
 /// fails (Slack retries it) and the next one goes on.
 async fn apply_guarded(
     apply: &dyn Applier,
     conn: Conn<'_>,
-    events: Vec<Delivery>,
+    deliveries: &[Delivery],
 ) -> Vec<Result<Handled, AppError>> {
-    let count = events.len();
-    std::panic::AssertUnwindSafe(apply.apply(conn, events))
+    let count = deliveries.len();
+    std::panic::AssertUnwindSafe(apply_events(apply, conn, deliveries))
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {
@@ -583,6 +654,121 @@ async fn apply_guarded(
         })
 }
 
+/// Applies a batch of deliveries of one kind in one transaction, each
+/// exactly once, and answers for each in order. If the transaction fails
+/// for a reason other than a busy database, the deliveries are tried one by
+/// one, so one bad event cannot hold back the others.
+async fn apply_events(
+    apply: &dyn Applier,
+    mut conn: Conn<'_>,
+    deliveries: &[Delivery],
+) -> Vec<Result<Handled, AppError>> {
+    match apply_together(apply, &mut conn, deliveries).await {
+        Ok(handled) => handled.into_iter().map(Ok).collect(),
+        Err(e) if deliveries.len() == 1 || is_busy(&e) => {
+            let why = format!("{e:#}");
+            std::iter::once(Err(e))
+                .chain(
+                    (1..deliveries.len())
+                        .map(|_| Err(AppError::Internal(anyhow::anyhow!("{why}")))),
+                )
+                .collect()
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, count = deliveries.len(), "a batch of events failed; applying them one by one");
+            let mut results = Vec::with_capacity(deliveries.len());
+            for delivery in deliveries {
+                results.push(
+                    apply_together(apply, &mut conn, std::slice::from_ref(delivery))
+                        .await
+                        .map(|handled| handled[0]),
+                );
+            }
+            results
+        }
+    }
+}
+
+/// True when the database was locked or the connection busy past its wait:
+/// trying again at once would only wait again.
+fn is_busy(e: &AppError) -> bool {
+    let AppError::Internal(e) = e else {
+        return false;
+    };
+    match e.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::PoolTimedOut) => true,
+        // SQLITE_BUSY (5) or SQLITE_LOCKED (6), also as extended codes
+        // (SQLITE_BUSY_TIMEOUT is 773): the primary code is the low byte.
+        Some(sqlx::Error::Database(db)) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    }
+}
+
+/// One transaction for deliveries of one kind: each is recorded as applied
+/// (so a redelivery changes nothing), the new ones are applied, and it
+/// commits.
+async fn apply_together(
+    apply: &dyn Applier,
+    conn: &mut Conn<'_>,
+    deliveries: &[Delivery],
+) -> Result<Vec<Handled>, AppError> {
+    let ids: Vec<(&str, &str)> = deliveries
+        .iter()
+        .map(|d| (d.event_id.as_str(), d.event.kind()))
+        .collect();
+    let now = apply.now();
+    let fresh = match conn {
+        Conn::Direct(db) => in_batch(db, |batch| {
+            let fresh = events::mark_applied_on(batch.db(), &ids, now)?;
+            apply.apply_reactions(batch, &only_new(deliveries, &fresh))?;
+            Ok::<_, AppError>(fresh)
+        })?,
+        Conn::Sqlx(conn) => {
+            let mut tx = begin(conn).await?;
+            let fresh = events::mark_applied(&mut tx, &ids, now).await?;
+            apply.apply(&mut tx, only_new(deliveries, &fresh)).await?;
+            tx.0.commit().await?;
+            fresh
+        }
+    };
+    Ok(fresh
+        .into_iter()
+        .map(|new| match new {
+            true => Handled::Applied,
+            false => Handled::Duplicate,
+        })
+        .collect())
+}
+
+fn only_new<'a>(deliveries: &'a [Delivery], fresh: &[bool]) -> Vec<&'a Delivery> {
+    let new: Vec<&Delivery> = deliveries
+        .iter()
+        .zip(fresh)
+        .filter_map(|(delivery, &new)| new.then_some(delivery))
+        .collect();
+    if new.len() < deliveries.len() {
+        tracing::debug!(
+            duplicates = deliveries.len() - new.len(),
+            "duplicate deliveries; already applied"
+        );
+    }
+    new
+}
+
+pub fn stopping() -> AppError {
+    AppError::Internal(anyhow::anyhow!("needful is stopping"))
+}
+
+/// What a caller hears when the writer dropped its job unrun.
+fn gone() -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::other(
+        "the database writer is stopping or reconnecting",
+    ))
+}
+
 /// A writer on a fresh connection to `url` (migrated), refusing deliveries.
 #[cfg(test)]
 pub(crate) async fn started(url: &str) -> Writer {
@@ -594,15 +780,18 @@ pub(crate) async fn started(url: &str) -> Writer {
 pub(crate) async fn started_with(url: &str, health: Arc<WriteHealth>) -> Writer {
     struct Refuse;
     impl Applier for Refuse {
-        fn is_direct(&self, _: &Delivery) -> bool {
-            true
+        fn now(&self) -> DateTime<Utc> {
+            Utc::now()
+        }
+        fn apply_reactions(&self, _: &Batch<'_>, _: &[&Delivery]) -> Result<(), AppError> {
+            Err(stopping())
         }
         fn apply<'a>(
             &'a self,
-            _: Conn<'a>,
-            events: Vec<Delivery>,
-        ) -> BoxFuture<'a, Vec<Result<Handled, AppError>>> {
-            Box::pin(async move { events.iter().map(|_| Err(stopping())).collect() })
+            _: &'a mut Tx<'_>,
+            _: Vec<&'a Delivery>,
+        ) -> BoxFuture<'a, Result<(), AppError>> {
+            Box::pin(async { Err(stopping()) })
         }
     }
     let conn = super::connect_writer(url).await.unwrap();
@@ -621,16 +810,19 @@ mod tests {
         (started(&url).await, dir)
     }
 
-    fn remember(db: &mut rusqlite::Connection, user: &str) -> rusqlite::Result<i64> {
-        super::super::outbox::remember_dm_channel(db, user, "D1")?;
-        db.query_row("SELECT COUNT(*) FROM dm_channels", [], |r| r.get(0))
+    fn remember(batch: &Batch<'_>, user: &str) -> rusqlite::Result<i64> {
+        super::super::outbox::remember_dm_channel(batch, user, "D1")?;
+        count(batch)
+    }
+
+    fn count(batch: &Batch<'_>) -> rusqlite::Result<i64> {
+        batch
+            .db()
+            .query_row("SELECT COUNT(*) FROM dm_channels", [], |r| r.get(0))
     }
 
     async fn remembered(writer: &Writer) -> i64 {
-        writer
-            .write(|db| db.query_row("SELECT COUNT(*) FROM dm_channels", [], |r| r.get(0)))
-            .await
-            .unwrap()
+        writer.write(count).await.unwrap()
     }
 
     /// Remembers `user`'s DM channel in a sqlx transaction, then `then`.
@@ -644,7 +836,7 @@ mod tests {
                 Box::pin(async move {
                     sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES (?, 'D1')")
                         .bind(user)
-                        .execute(&mut **tx)
+                        .execute(tx.conn())
                         .await?;
                     then
                 })
@@ -655,36 +847,49 @@ mod tests {
     #[tokio::test]
     async fn writes_run_on_the_writer_and_a_broken_one_does_not_stop_it() {
         let (writer, _dir) = fresh().await;
-        assert_eq!(writer.write(|db| remember(db, "U1")).await.unwrap(), 1);
+        assert_eq!(
+            writer.write(|batch| remember(batch, "U1")).await.unwrap(),
+            1
+        );
 
         // SQLite's code comes back with a failed write.
         let err = writer
-            .write(|db| db.execute("INSERT INTO no_such_table VALUES (1)", []))
+            .write(|batch| {
+                batch
+                    .db()
+                    .execute("INSERT INTO no_such_table VALUES (1)", [])
+            })
             .await
             .unwrap_err();
         assert!(err.to_string().contains("no_such_table"), "{err:#}");
 
-        // A write that leaves its transaction open: the writer starts again
-        // on a new connection, and what it left is rolled back.
+        // A write that fails is rolled back whole, and what it kept in
+        // memory for after the commit never runs.
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let told = ran.clone();
         let err = writer
-            .write(|db| {
-                db.execute_batch("BEGIN IMMEDIATE")?;
-                remember(db, "U2")
+            .write(move |batch| {
+                remember(batch, "U2")?;
+                batch.after_commit(move || told.store(true, std::sync::atomic::Ordering::SeqCst));
+                Err::<(), _>(anyhow::anyhow!("a bug after the write"))
             })
             .await
             .unwrap_err();
-        assert!(err.to_string().contains("rolled back"), "{err:#}");
-        let after = tokio::time::timeout(Duration::from_secs(5), async {
-            loop {
-                if let Ok(n) = writer.write(|db| remember(db, "U3")).await {
-                    break n;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-        .await
-        .expect("the writer came back");
-        assert_eq!(after, 2, "U1 and U3; U2's transaction was rolled back");
+        assert!(err.to_string().contains("a bug"), "{err:#}");
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(remembered(&writer).await, 1, "U2 was rolled back");
+
+        // After a commit it runs, on the writer, before the next write.
+        let told = ran.clone();
+        writer
+            .write(move |batch| {
+                batch.after_commit(move || told.store(true, std::sync::atomic::Ordering::SeqCst));
+                remember(batch, "U3")
+            })
+            .await
+            .unwrap();
+        assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(remembered(&writer).await, 2, "U1 and U3");
     }
 
     #[tokio::test]
@@ -698,7 +903,10 @@ mod tests {
         };
         let refused = writer.apply(delivery).await.unwrap_err();
         assert!(refused.to_string().contains("stopping"), "{refused}");
-        assert_eq!(writer.write(|db| remember(db, "U1")).await.unwrap(), 1);
+        assert_eq!(
+            writer.write(|batch| remember(batch, "U1")).await.unwrap(),
+            1
+        );
     }
 
     #[tokio::test]
@@ -711,7 +919,10 @@ mod tests {
         assert!(matches!(failed, Err(AppError::Internal(_))), "{failed:?}");
         assert_eq!(remembered(&writer).await, 1, "only U1 committed");
         // The direct handle and sqlx take turns on the one connection.
-        assert_eq!(writer.write(|db| remember(db, "U4")).await.unwrap(), 2);
+        assert_eq!(
+            writer.write(|batch| remember(batch, "U4")).await.unwrap(),
+            2
+        );
         remember_then(&writer, "U5", Ok(())).await.unwrap();
         assert_eq!(remembered(&writer).await, 3);
     }
@@ -752,7 +963,7 @@ mod tests {
             .transaction(|tx| {
                 Box::pin(async move {
                     sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES ('U1', 'D1')")
-                        .execute(&mut **tx)
+                        .execute(tx.conn())
                         .await?;
                     if std::hint::black_box(true) {
                         panic!("a bug in a feature");
@@ -787,10 +998,14 @@ mod tests {
         assert_eq!(problem(), None);
 
         let _ = writer
-            .write(|db| db.execute("INSERT INTO no_such_table VALUES (1)", []))
+            .write(|batch| {
+                batch
+                    .db()
+                    .execute("INSERT INTO no_such_table VALUES (1)", [])
+            })
             .await;
         assert!(problem().is_some());
-        writer.write(|db| remember(db, "U2")).await.unwrap();
+        writer.write(|batch| remember(batch, "U2")).await.unwrap();
         assert_eq!(problem(), None);
     }
 }

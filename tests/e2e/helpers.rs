@@ -348,6 +348,21 @@ impl TestApp {
         body["text"].as_str().unwrap_or_default().to_string()
     }
 
+    /// Runs `sql` with one bound text on a connection of its own, as an
+    /// outside process would (for data an old release may have left).
+    pub async fn execute(&self, sql: &str, bind: &str) {
+        let url = format!("sqlite://{}", self.dir.path().join("needful.db").display());
+        let db = needful::storage::connect(&url)
+            .await
+            .expect("the database opens");
+        sqlx::query(sql)
+            .bind(bind)
+            .execute(&db)
+            .await
+            .expect("the statement runs");
+        db.close().await;
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(&self.db)

@@ -228,17 +228,7 @@ async fn an_old_overlong_reason_no_longer_breaks_app_home() {
         .await;
     app.outbox_drained(WAIT).await;
     let old = format!("{BROADCASTS} {}", "z".repeat(3_500));
-    app.writer
-        .transaction(move |tx| {
-            Box::pin(async move {
-                sqlx::query("UPDATE kudos_log SET reason = ?")
-                    .bind(&old)
-                    .execute(&mut **tx)
-                    .await
-            })
-        })
-        .await
-        .expect("the row is rewritten");
+    app.execute("UPDATE kudos_log SET reason = ?", &old).await;
     app.sim.clear_calls();
     let opened = payloads::app_home_opened(&event_id(), BOB);
     assert_eq!(app.slack.event(&opened).await.status(), 200);

@@ -315,12 +315,12 @@ impl Feature for Checkin {
                 let key = job_key(&pod.name, window.day);
                 // A read first, so a done job costs no write lock on every tick.
                 let done = if window.is_open(now) {
-                    match storage::jobs::has_run(&app.db, PROMPT_JOB, &key).await {
+                    match storage::jobs::ran(&app.db, PROMPT_JOB, &key).await {
                         Ok(true) => Ok(()),
                         _ => post_prompt(app, pod, window, now).await,
                     }
                 } else if now >= window.closes {
-                    match storage::jobs::has_run(&app.db, SUMMARY_JOB, &key).await {
+                    match storage::jobs::ran(&app.db, SUMMARY_JOB, &key).await {
                         Ok(true) => Ok(()),
                         _ => send_summary(app, pod, window, now).await,
                     }
@@ -422,7 +422,7 @@ async fn check_in(
     }
     if first
         && late
-        && storage::jobs::has_run(&mut **tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await?
+        && storage::jobs::has_run(tx, SUMMARY_JOB, &job_key(&pod.name, window.day)).await?
         && let Some(c) = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await?
     {
         let text = render::late_followup(&pod.name, pod.timezone, &window, &c);

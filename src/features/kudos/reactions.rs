@@ -87,23 +87,18 @@ impl Reaction {
     }
 }
 
-/// Applies a batch of reaction deliveries in one transaction, each delivery
-/// exactly once: `deliveries[i]` is the `(event_id, kind)` of `inputs[i]`.
-/// Returns whether each was new (false: a redelivery, which changed
-/// nothing). It runs as direct SQLite calls on the writer's
-/// connection ([`storage::direct`]); any error rolls it back.
+/// Applies new reactions inside the writer's transaction (`batch`, which
+/// the writer commits or rolls back; it has already set redeliveries
+/// aside). Nearly all of the load: it runs as direct SQLite calls
+/// ([`storage::direct`]).
 pub fn apply_reactions(
     app: &Team,
-    db: &mut rusqlite::Connection,
-    deliveries: &[(&str, &str)],
+    batch: &storage::direct::Batch<'_>,
     inputs: &[&ReactionInput],
-) -> Result<Vec<bool>, AppError> {
+) -> Result<(), AppError> {
     let now = app.clock.now();
-    // Redeliveries are read for too: which are new is known only once the
-    // transaction has begun, and reading a little more costs nothing.
-    let reactions: Vec<Option<Reaction>> = inputs.iter().map(|i| Reaction::of(app, i)).collect();
-    let all: Vec<&Reaction> = reactions.iter().flatten().collect();
-    let days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)> = all
+    let reactions: Vec<Reaction> = inputs.iter().filter_map(|i| Reaction::of(app, i)).collect();
+    let days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)> = reactions
         .iter()
         .map(|r| {
             let tz = period::zone_for(&app.settings.team, &r.giver);
@@ -111,13 +106,13 @@ pub fn apply_reactions(
         })
         .collect();
     let keys = ReactionKeys {
-        people: all
+        people: reactions
             .iter()
             .flat_map(|r| [r.giver.to_string(), r.receiver.to_string()])
             .collect::<HashSet<_>>()
             .into_iter()
             .collect(),
-        messages: all
+        messages: reactions
             .iter()
             .map(|r| r.message())
             .collect::<HashSet<_>>()
@@ -134,35 +129,28 @@ pub fn apply_reactions(
             })
             .collect(),
     };
-    let created = app.clock.now();
-    let mut write = || {
-        let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let fresh = storage::events::mark_applied_on(&tx, deliveries, now)?;
-        let mut batch = Batch::new(
-            app,
-            store::snapshot(&tx, &keys, &app.kudos_today, now.timestamp_millis())?,
-            now,
-        );
-        for (reaction, is_new) in reactions.iter().zip(&fresh) {
-            if let (Some(reaction), true) = (reaction, is_new) {
-                batch.apply(reaction);
-            }
-        }
-        let (writes, mut outgoing) = batch.finish();
-        store::write_reactions(&tx, &writes)?;
-        let waiting = app.outbox.waiting();
-        waiting.drop_covered(&mut outgoing);
-        let rows = outbox::rows(&outgoing)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        let added = storage::outbox::insert_on(&tx, &rows, created)?;
-        waiting.inserted(added.iter().copied());
-        if let Err(e) = tx.commit() {
-            waiting.rolled_back(added);
-            return Err(e);
-        }
-        Ok(fresh)
-    };
-    Ok(write().map_err(storage::direct::into_sqlx)?)
+    let mut kudos = Batch::new(
+        app,
+        store::snapshot(batch, &keys, &app.kudos_today, now.timestamp_millis())?,
+        now,
+    );
+    for reaction in &reactions {
+        kudos.apply(reaction);
+    }
+    let (writes, mut outgoing) = kudos.finish();
+    store::write_reactions(batch, &writes)?;
+    let waiting = app.outbox.waiting().clone();
+    waiting.drop_covered(&mut outgoing);
+    let rows = outbox::rows(&outgoing).map_err(anyhow::Error::from)?;
+    let added: Vec<String> = storage::outbox::insert_on(batch, &rows, now)?
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    // Known before the commit, so the worker cannot claim one first (see
+    // `outbox::waiting`).
+    waiting.inserted(added.iter().map(String::as_str));
+    batch.after_rollback(move || waiting.rolled_back(added.iter().map(String::as_str)));
+    Ok(())
 }
 
 type MessageKey = (String, String, String);

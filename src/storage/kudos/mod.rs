@@ -49,12 +49,12 @@ const LIVE: &str =
 /// The id the next `kudos_log` row gets ([`log`]); the caller holds the
 /// write lock until it commits the rows it numbers from it.
 pub async fn next_id(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
-    super::direct::run(tx, |db| log::next_id_on(db)).await
+    super::direct::run(tx.conn(), |db| log::next_id_on(db)).await
 }
 
 /// Records kudos given with `/kudos`, as the reaction batch records its own.
 pub async fn record_given(tx: &mut Tx<'_>, rows: &[GivenRow]) -> Result<(), sqlx::Error> {
-    super::direct::run(tx, |db| log::insert_given_on(db, rows)).await
+    super::direct::run(tx.conn(), |db| log::insert_given_on(db, rows)).await
 }
 
 /// Standing kudos `giver` gave in `[start, end)`: what the daily limit counts.
@@ -65,7 +65,10 @@ pub async fn given_between(
     end: DateTime<Utc>,
 ) -> Result<u32, sqlx::Error> {
     let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
-    let n = super::direct::run(tx, |db| daily::given_in_day_on(db, giver, start, end)).await?;
+    let n = super::direct::run(tx.conn(), |db| {
+        daily::given_in_day_on(db, giver, start, end)
+    })
+    .await?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
@@ -73,7 +76,7 @@ pub async fn is_private(tx: &mut Tx<'_>, user: &str) -> Result<bool, sqlx::Error
     let private: Option<bool> =
         sqlx::query_scalar("SELECT private FROM kudos_prefs WHERE user_id = ?")
             .bind(user)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(tx.conn())
             .await?;
     Ok(private.unwrap_or(false))
 }
@@ -91,7 +94,7 @@ pub async fn set_private(
     .bind(user)
     .bind(private)
     .bind(at.timestamp_millis())
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -107,7 +110,7 @@ pub async fn times(
         "SELECT at_ms FROM kudos_log WHERE {who} = ? AND {LIVE} ORDER BY at_ms"
     ))
     .bind(user)
-    .fetch_all(&mut **tx)
+    .fetch_all(tx.conn())
     .await?;
     Ok(ms
         .into_iter()
@@ -135,7 +138,7 @@ pub async fn recent_received(
     ))
     .bind(user)
     .bind(limit)
-    .fetch_all(&mut **tx)
+    .fetch_all(tx.conn())
     .await
 }
 
@@ -151,7 +154,7 @@ pub async fn top_receivers(
     ))
     .bind(since.timestamp_millis())
     .bind(limit)
-    .fetch_all(&mut **tx)
+    .fetch_all(tx.conn())
     .await
 }
 

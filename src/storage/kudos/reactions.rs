@@ -1,6 +1,8 @@
 //! The reaction batch's SQL: direct calls on the writer's connection,
 //! inside the batch's write transaction ([`crate::storage::direct`]).
 
+use crate::storage::direct::Batch;
+
 use super::{
     DailyCounts,
     log::{self, GivenRow, Retraction},
@@ -52,11 +54,12 @@ pub struct ReactionSnapshot {
 /// Reads everything `keys` names, inside the batch's write transaction: one
 /// index probe per key.
 pub fn snapshot(
-    db: &rusqlite::Connection,
+    batch: &Batch<'_>,
     keys: &ReactionKeys,
     daily: &DailyCounts,
     now_ms: i64,
 ) -> rusqlite::Result<ReactionSnapshot> {
+    let db = batch.db();
     let mut s = ReactionSnapshot::default();
     let mut bot = db.prepare_cached("SELECT 1 FROM known_bots WHERE user_id = ?1")?;
     let mut private =
@@ -140,7 +143,8 @@ pub struct ReactionWrites {
 }
 
 /// Writes a batch's changes inside its write transaction.
-pub fn write_reactions(db: &rusqlite::Connection, w: &ReactionWrites) -> rusqlite::Result<()> {
+pub fn write_reactions(batch: &Batch<'_>, w: &ReactionWrites) -> rusqlite::Result<()> {
+    let db = batch.db();
     let mut reaction = db.prepare_cached(
         "INSERT INTO kudos_reactions (giver, channel, message_ts, reaction, present, event_ts_us) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
