@@ -82,7 +82,7 @@ impl Application {
         let status_reader = storage::connect_reader(&settings.env.database_url).await?;
         let checkpointer = storage::connect_checkpointer(&settings.env.database_url).await?;
         let writes = Arc::new(storage::health::WriteHealth::default());
-        let (writer, jobs) = storage::Writer::new(writes.clone());
+        let (writer, jobs) = storage::Writer::new(writes.clone(), clock.clone());
         let outbox = Worker::new(
             db.clone(),
             reader.clone(),
@@ -121,12 +121,13 @@ impl Application {
                     writer,
                     settings,
                     clock,
-                    outbox,
+                    waiting: outbox.waiting().clone(),
                     workspace: Arc::new(slack.clone()),
                     writes,
                     kudos_today: Default::default(),
                 }),
                 reader: status_reader,
+                outbox,
                 outbox_gauges: Default::default(),
                 slack,
                 intake: crate::slack::body::Intake {
@@ -154,19 +155,15 @@ impl Application {
         // reaches the features through a weak handle so the two don't keep
         // each other alive.
         let weak = Arc::downgrade(&application.state);
-        application
-            .state
-            .team
-            .outbox
-            .set_renderer(Arc::new(move |msg| {
-                let weak = weak.clone();
-                Box::pin(async move {
-                    let app = weak.upgrade().context("needful is stopping")?;
-                    crate::registry::render(&app.team, msg)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))
-                })
-            }));
+        application.state.outbox.set_renderer(Arc::new(move |msg| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                let app = weak.upgrade().context("needful is stopping")?;
+                crate::registry::render(&app.team, msg)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            })
+        }));
         Ok(application)
     }
 
@@ -207,7 +204,7 @@ impl Application {
             checkpointer,
             shutdown,
         } = self;
-        let worker = tokio::spawn(state.team.outbox.clone().run(shutdown.clone()));
+        let worker = tokio::spawn(state.outbox.clone().run(shutdown.clone()));
         let checkpoints = tokio::spawn(storage::checkpoint::run(
             checkpointer.clone(),
             state.team.writer.clone(),

@@ -8,7 +8,6 @@
 
 use std::sync::Weak;
 
-use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
 use crate::{
@@ -42,13 +41,6 @@ impl Events {
 }
 
 impl storage::writer::Applier for Events {
-    fn now(&self) -> DateTime<Utc> {
-        match self.0.upgrade() {
-            Some(app) => app.team.clock.now(),
-            None => Utc::now(),
-        }
-    }
-
     fn apply_reactions(&self, batch: &Batch<'_>, reactions: &[&Delivery]) -> Result<(), AppError> {
         let app = self.app()?;
         let inputs: Vec<&ReactionInput> = reactions

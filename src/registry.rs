@@ -25,7 +25,7 @@ use crate::{
         feature::{CommandSpec, EventKind, Feature},
         home, kudos, roles, staffing, trophy,
     },
-    outbox::{Outgoing, worker::Rendered},
+    outbox::{Outgoing, Rendered},
     storage::Tx,
 };
 
@@ -172,7 +172,7 @@ features! {
 /// the writer, once a week per pod at most.
 pub async fn home_view(team: &Arc<Team>, user: &UserId) -> Result<Value, AppError> {
     let read = async {
-        let mut tx = crate::storage::Tx::read(&team.db).await?;
+        let mut tx = crate::storage::Tx::read(&team.db, team.clock.now()).await?;
         home_sections(team, &mut tx, user).await
     };
     let sections = match read.await {

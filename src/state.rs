@@ -10,6 +10,8 @@ pub struct AppState {
     /// A read-only pool of its own for /healthz and /metrics, so a flood
     /// of probes never takes the connections the features read with.
     pub reader: Db,
+    /// Sends what the features queued ([`crate::outbox`]).
+    pub outbox: Arc<crate::outbox::worker::Worker>,
     pub outbox_gauges: crate::telemetry::OutboxGauges,
     /// How request bodies are read: signature, shared memory, time.
     pub intake: crate::slack::body::Intake,

@@ -15,7 +15,7 @@ use crate::{
         reply::{Answer, Reply},
     },
     error::AppError,
-    outbox::{Outgoing, worker::Rendered},
+    outbox::{Outgoing, Rendered},
     storage::Tx,
 };
 

@@ -1,6 +1,6 @@
 //! What the features can reach of the running app: the team's settings, the
 //! business clock, the database (read-only, and the writer every write goes
-//! through), the outbox and what the workspace told us about itself. The
+//! through), the outbox's waiting markers and what the workspace told us about itself. The
 //! transport and the HTTP limits stay in [`crate::state`], out of the
 //! features' sight.
 
@@ -10,7 +10,7 @@ use crate::{
     clock::SharedClock,
     config::Settings,
     domain::{ids::UserId, workspace::Workspace},
-    outbox::worker::Worker,
+    outbox::waiting::Waiting,
     storage::{Db, Writer, health::WriteHealth, kudos::DailyCounts},
 };
 
@@ -21,7 +21,9 @@ pub struct Team {
     pub writer: Writer,
     pub settings: Settings,
     pub clock: SharedClock,
-    pub outbox: Arc<Worker>,
+    /// The outbox's markers known to be waiting: a kudos whose App Home
+    /// refresh or celebration is already queued adds none.
+    pub waiting: Arc<Waiting>,
     pub workspace: Arc<dyn Workspace>,
     /// Whether writes are getting through, for `/healthz`.
     pub writes: Arc<WriteHealth>,

@@ -243,6 +243,11 @@ impl Outgoing {
     }
 }
 
+/// What a message rendered at delivery becomes: the message to send and
+/// what to send instead if Slack refuses it; None when there is nothing to
+/// say any more.
+pub type Rendered = Option<(Outgoing, Option<Outgoing>)>;
+
 /// Writes `msg` to the outbox as part of `tx`. Nothing is sent until the
 /// transaction commits and the worker picks the row up.
 pub async fn enqueue(tx: &mut Tx<'_>, msg: &Outgoing) -> Result<(), sqlx::Error> {
@@ -269,11 +274,7 @@ pub async fn enqueue_many(
         return Ok(());
     }
     let rows = rows(messages).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    // Features do not hand `enqueue` their business time yet, so these rows
-    // are stamped with the system clock: the business clock itself outside
-    // rehearsals and tests. The worker ages rows knowing it
-    // ([`worker::Worker`]'s `age`).
-    storage::outbox::insert(tx, &rows, chrono::Utc::now()).await
+    storage::outbox::insert(tx, &rows).await
 }
 
 /// The outbox rows [`enqueue_many`] writes, for a caller that writes them

@@ -18,7 +18,7 @@ use futures::future::{BoxFuture, join_all};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::{CELEBRATION_KEYS, MessageRef, Outgoing, Stored, deliver, waiting::Waiting};
+use super::{CELEBRATION_KEYS, MessageRef, Outgoing, Rendered, Stored, deliver, waiting::Waiting};
 use crate::{
     clock::{SharedClock, SharedTimer},
     config::OutboxConfig,
@@ -67,11 +67,6 @@ pub struct Worker {
     /// row due by then has been tried (tests that drive the timer wait on it).
     idle: watch::Sender<Instant>,
 }
-
-/// What a message rendered at delivery becomes: the message to send and
-/// what to send instead if Slack refuses it; None when there is nothing to
-/// say any more.
-pub type Rendered = Option<(Outgoing, Option<Outgoing>)>;
 
 /// Renders a message stored as a marker ([`Outgoing::render_key`]) from the
 /// current state. Set by the app, which knows the features; the worker only
@@ -139,15 +134,10 @@ impl Worker {
         self.timer.now_ms()
     }
 
-    /// How long a row created at `created_at` has waited, in business time.
-    /// Rows features enqueue are stamped with the system clock for now (see
-    /// [`super::enqueue_many`]), the others with the business clock; the
-    /// lesser reading is exact for both outside rehearsals and tests, and in
-    /// them never makes a row look older than it is.
+    /// How long a row created at `created_at` has waited, in business time
+    /// (rows are stamped with the app's clock).
     fn age(&self, created_at: chrono::DateTime<chrono::Utc>) -> Duration {
-        let business = self.clock.now() - created_at;
-        let system = chrono::Utc::now() - created_at;
-        business.min(system).to_std().unwrap_or_default()
+        (self.clock.now() - created_at).to_std().unwrap_or_default()
     }
 
     /// The markers the writer knows to be waiting.

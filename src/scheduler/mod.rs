@@ -37,7 +37,7 @@ pub async fn run(app: App, shutdown: CancellationToken) {
         if let Err(e) = housekeeping.tick(&app, now).await {
             tracing::warn!(error = ?e, "housekeeping failed; it will be tried again on the next tick");
         }
-        app.team.outbox.wake();
+        app.outbox.wake();
         app.ticks.send_replace(now);
         tokio::select! {
             _ = tokio::time::sleep(TICK) => {}

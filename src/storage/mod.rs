@@ -47,6 +47,7 @@ pub use writer::Writer;
 use std::{str::FromStr, time::Duration};
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use sqlx::{
     SqliteConnection, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -56,31 +57,52 @@ pub type Db = SqlitePool;
 /// A write transaction on the writer, as features hold it: storage's
 /// functions take it, and only storage reaches the connection inside. The
 /// writer begins and ends it ([`Writer::transaction`]).
-pub struct Tx<'c>(sqlx::Transaction<'c, sqlx::Sqlite>);
+pub struct Tx<'c> {
+    tx: sqlx::Transaction<'c, sqlx::Sqlite>,
+    now: DateTime<Utc>,
+}
 
 impl Tx<'static> {
-    /// A read on a read-only pool: one snapshot for everything read through
-    /// it (an App Home's sections, a job's look before it writes).
-    pub async fn read(db: &Db) -> Result<Self, sqlx::Error> {
-        Ok(Self(db.begin().await?))
+    /// A read on a read-only pool, at business time `now`: one snapshot for
+    /// everything read through it (an App Home's sections, a job's look
+    /// before it writes).
+    pub async fn read(db: &Db, now: DateTime<Utc>) -> Result<Self, sqlx::Error> {
+        Self::begin(db, now).await
     }
 
     /// A write transaction on a pool of one ([`connect`]), for the
     /// command-line tools and tests; the running app writes only through
     /// its [`Writer`]. End it with [`Tx::commit`].
-    pub async fn write(db: &Db) -> Result<Self, sqlx::Error> {
-        Ok(Self(db.begin().await?))
+    pub async fn write(db: &Db, now: DateTime<Utc>) -> Result<Self, sqlx::Error> {
+        Self::begin(db, now).await
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.0.commit().await
+    async fn begin(db: &Db, now: DateTime<Utc>) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            tx: db.begin().await?,
+            now,
+        })
     }
 }
 
 impl Tx<'_> {
+    /// The business time (the app's clock) this transaction began at: what
+    /// the rows it writes are stamped with.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+
     /// The connection, for storage's own statements.
     fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.0
+        &mut self.tx
     }
 }
 

@@ -65,12 +65,9 @@ pub fn insert_on<'r>(
     Ok(added)
 }
 
-/// [`insert_on`] in a sqlx transaction.
-pub async fn insert(
-    tx: &mut Tx<'_>,
-    rows: &[NewRow],
-    at: chrono::DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+/// [`insert_on`] in a sqlx transaction, created at the transaction's time.
+pub async fn insert(tx: &mut Tx<'_>, rows: &[NewRow]) -> Result<(), sqlx::Error> {
+    let at = tx.now();
     super::direct::run(tx.conn(), |db| {
         insert_on(&Batch::new(db), rows, at).map(drop)
     })
@@ -431,7 +428,7 @@ mod tests {
     #[tokio::test]
     async fn heads_are_the_oldest_per_key_and_skip_a_prefix_whole() {
         let db = crate::storage::connect("sqlite::memory:").await.unwrap();
-        let mut tx = crate::storage::Tx(db.begin().await.unwrap());
+        let mut tx = crate::storage::Tx::write(&db, Utc::now()).await.unwrap();
         let keys = [
             "channel:C1",
             "home:U1",
@@ -441,8 +438,8 @@ mod tests {
             "home:U1",
             "reactions:C1",
         ];
-        insert(&mut tx, &keys.map(row), Utc::now()).await.unwrap();
-        tx.0.commit().await.unwrap();
+        insert(&mut tx, &keys.map(row)).await.unwrap();
+        tx.commit().await.unwrap();
         let order = |rows: Vec<Row>| {
             rows.into_iter()
                 .map(|r| (r.id, r.order_key))
@@ -478,18 +475,15 @@ mod tests {
             render_key: Some(key.to_string()),
             ..row(key)
         };
-        let mut tx = crate::storage::Tx(db.begin().await.unwrap());
-        insert(&mut tx, &[covered("home:U1")], Utc::now())
-            .await
-            .unwrap();
+        let mut tx = crate::storage::Tx::write(&db, Utc::now()).await.unwrap();
+        insert(&mut tx, &[covered("home:U1")]).await.unwrap();
         insert(
             &mut tx,
             &[covered("home:U1"), covered("home:U2"), row("home:U1")],
-            Utc::now(),
         )
         .await
         .unwrap();
-        tx.0.commit().await.unwrap();
+        tx.commit().await.unwrap();
         let keys: Vec<String> = sqlx::query_scalar("SELECT order_key FROM outbox ORDER BY id")
             .fetch_all(&db)
             .await
@@ -500,11 +494,11 @@ mod tests {
     #[tokio::test]
     async fn only_rows_finished_before_the_cutoff_are_deleted() {
         let db = crate::storage::connect("sqlite::memory:").await.unwrap();
-        let mut tx = crate::storage::Tx(db.begin().await.unwrap());
-        insert(&mut tx, &["a", "b", "c", "d", "e"].map(row), Utc::now())
+        let mut tx = crate::storage::Tx::write(&db, Utc::now()).await.unwrap();
+        insert(&mut tx, &["a", "b", "c", "d", "e"].map(row))
             .await
             .unwrap();
-        tx.0.commit().await.unwrap();
+        tx.commit().await.unwrap();
         // 1 sent, 2 superseded, 3 given up; 4 is being sent; 5 waits.
         let finished = Utc::now() - chrono::Duration::days(400);
         let mut conn = db.acquire().await.unwrap();

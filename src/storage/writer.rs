@@ -46,6 +46,7 @@ use super::{
     health::{InFlight, WriteHealth},
 };
 use crate::{
+    clock::{Clock, SharedClock},
     domain::{
         input::{Delivery, Event},
         reply::Handled,
@@ -90,8 +91,6 @@ enum Conn<'a> {
 /// hands the new ones over, and commits; the applier only says what they
 /// change, through storage's functions.
 pub trait Applier: Send + Sync {
-    /// The business time deliveries are recorded at.
-    fn now(&self) -> DateTime<Utc>;
     /// Applies new reactions, inside `batch` (nearly all of the load: on
     /// the direct handle, see [`super::direct`]).
     fn apply_reactions(&self, batch: &Batch<'_>, reactions: &[&Delivery]) -> Result<(), AppError>;
@@ -121,6 +120,7 @@ pub struct Writer {
     sender: mpsc::Sender<Job>,
     health: Arc<WriteHealth>,
     committed: Arc<Notify>,
+    clock: SharedClock,
 }
 
 /// The writer's end; give it to [`start`].
@@ -128,11 +128,13 @@ pub struct Receiver {
     jobs: mpsc::Receiver<Job>,
     health: Arc<WriteHealth>,
     committed: Arc<Notify>,
+    clock: SharedClock,
 }
 
 impl Writer {
-    /// `health` hears how every write went.
-    pub fn new(health: Arc<WriteHealth>) -> (Self, Receiver) {
+    /// `health` hears how every write went; `clock` gives the business
+    /// time each transaction begins at ([`Tx::now`]).
+    pub fn new(health: Arc<WriteHealth>, clock: SharedClock) -> (Self, Receiver) {
         let (sender, jobs) = mpsc::channel(QUEUE);
         let committed = Arc::new(Notify::new());
         (
@@ -140,11 +142,13 @@ impl Writer {
                 sender,
                 health: health.clone(),
                 committed: committed.clone(),
+                clock: clock.clone(),
             },
             Receiver {
                 jobs,
                 health,
                 committed,
+                clock,
             },
         )
     }
@@ -186,10 +190,11 @@ impl Writer {
         let in_flight = self.health.start();
         let health = self.health.clone();
         let committed = self.committed.clone();
+        let clock = self.clock.clone();
         let job: Transaction = Box::new(move |conn| {
             Box::pin(async move {
                 let _in_flight = in_flight;
-                let result = in_transaction(conn, work).await;
+                let result = in_transaction(conn, clock.now(), work).await;
                 let clean = match &result {
                     Ok(changed) => {
                         // A transaction that changed nothing says nothing
@@ -295,13 +300,14 @@ impl Writer {
 /// still be inside it).
 async fn in_transaction<T, E, F>(
     conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
     work: F,
 ) -> Result<(T, bool), (E, bool)>
 where
     E: WriteError,
     F: for<'t> FnOnce(&'t mut Tx<'_>) -> BoxFuture<'t, Result<T, E>>,
 {
-    let mut tx = begin(conn).await.map_err(|e| (E::from(e), false))?;
+    let mut tx = begin(conn, now).await.map_err(|e| (E::from(e), false))?;
     let before = total_changes(&mut tx)
         .await
         .map_err(|e| (E::from(e), false))?;
@@ -310,11 +316,11 @@ where
             let changed = total_changes(&mut tx)
                 .await
                 .map_err(|e| (E::from(e), false))?;
-            tx.0.commit().await.map_err(|e| (E::from(e), false))?;
+            tx.commit().await.map_err(|e| (E::from(e), false))?;
             Ok((value, changed != before))
         }
         Err(e) => {
-            let ended = tx.0.rollback().await.is_ok();
+            let ended = tx.rollback().await.is_ok();
             Err((e, ended))
         }
     }
@@ -329,8 +335,11 @@ async fn total_changes(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
 /// Begins a write transaction on the writer's connection, taking SQLite's
 /// write lock at once (an outside process holding it is waited for here,
 /// before anything is done).
-async fn begin(conn: &mut SqliteConnection) -> Result<Tx<'_>, sqlx::Error> {
-    Ok(Tx(conn.begin_with("BEGIN IMMEDIATE").await?))
+async fn begin(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<Tx<'_>, sqlx::Error> {
+    Ok(Tx {
+        tx: conn.begin_with("BEGIN IMMEDIATE").await?,
+        now,
+    })
 }
 
 /// `work` in a write transaction on the direct handle: committed if it
@@ -416,6 +425,7 @@ async fn run(
         jobs: mut receiver,
         health,
         committed,
+        clock,
     }: Receiver,
     mut conn: SqliteConnection,
     database_url: String,
@@ -426,6 +436,7 @@ async fn run(
         let done = Done {
             health: &health,
             committed: &committed,
+            clock: &*clock,
         };
         let why = match serve(&mut receiver, &mut jobs, &mut conn, &*apply, done).await {
             Ended::Stopped => return,
@@ -462,6 +473,8 @@ async fn run(
 struct Done<'a> {
     health: &'a WriteHealth,
     committed: &'a Notify,
+    /// The business time deliveries are recorded at.
+    clock: &'a dyn Clock,
 }
 
 /// Runs jobs on `conn` until the app stops or the connection breaks.
@@ -615,7 +628,7 @@ async fn apply_batch(
         replies.push(reply);
         in_flight.push(counted);
     }
-    let results = apply_guarded(apply, conn, &deliveries).await;
+    let results = apply_guarded(apply, conn, &deliveries, done.clock).await;
     metrics::histogram!("needful_event_batch_size").record(count as f64);
     match results.iter().find_map(|r| r.as_ref().err()) {
         Some(e) => done.health.failed(&format!("{e:#}")),
@@ -637,9 +650,10 @@ async fn apply_guarded(
     apply: &dyn Applier,
     conn: Conn<'_>,
     deliveries: &[Delivery],
+    clock: &dyn Clock,
 ) -> Vec<Result<Handled, AppError>> {
     let count = deliveries.len();
-    std::panic::AssertUnwindSafe(apply_events(apply, conn, deliveries))
+    std::panic::AssertUnwindSafe(apply_events(apply, conn, deliveries, clock))
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {
@@ -662,8 +676,9 @@ async fn apply_events(
     apply: &dyn Applier,
     mut conn: Conn<'_>,
     deliveries: &[Delivery],
+    clock: &dyn Clock,
 ) -> Vec<Result<Handled, AppError>> {
-    match apply_together(apply, &mut conn, deliveries).await {
+    match apply_together(apply, &mut conn, deliveries, clock.now()).await {
         Ok(handled) => handled.into_iter().map(Ok).collect(),
         Err(e) if deliveries.len() == 1 || is_busy(&e) => {
             let why = format!("{e:#}");
@@ -679,9 +694,14 @@ async fn apply_events(
             let mut results = Vec::with_capacity(deliveries.len());
             for delivery in deliveries {
                 results.push(
-                    apply_together(apply, &mut conn, std::slice::from_ref(delivery))
-                        .await
-                        .map(|handled| handled[0]),
+                    apply_together(
+                        apply,
+                        &mut conn,
+                        std::slice::from_ref(delivery),
+                        clock.now(),
+                    )
+                    .await
+                    .map(|handled| handled[0]),
                 );
             }
             results
@@ -714,12 +734,12 @@ async fn apply_together(
     apply: &dyn Applier,
     conn: &mut Conn<'_>,
     deliveries: &[Delivery],
+    now: DateTime<Utc>,
 ) -> Result<Vec<Handled>, AppError> {
     let ids: Vec<(&str, &str)> = deliveries
         .iter()
         .map(|d| (d.event_id.as_str(), d.event.kind()))
         .collect();
-    let now = apply.now();
     let fresh = match conn {
         Conn::Direct(db) => in_batch(db, |batch| {
             let fresh = events::mark_applied_on(batch.db(), &ids, now)?;
@@ -727,10 +747,10 @@ async fn apply_together(
             Ok::<_, AppError>(fresh)
         })?,
         Conn::Sqlx(conn) => {
-            let mut tx = begin(conn).await?;
+            let mut tx = begin(conn, now).await?;
             let fresh = events::mark_applied(&mut tx, &ids, now).await?;
             apply.apply(&mut tx, only_new(deliveries, &fresh)).await?;
-            tx.0.commit().await?;
+            tx.commit().await?;
             fresh
         }
     };
@@ -780,9 +800,6 @@ pub(crate) async fn started(url: &str) -> Writer {
 pub(crate) async fn started_with(url: &str, health: Arc<WriteHealth>) -> Writer {
     struct Refuse;
     impl Applier for Refuse {
-        fn now(&self) -> DateTime<Utc> {
-            Utc::now()
-        }
         fn apply_reactions(&self, _: &Batch<'_>, _: &[&Delivery]) -> Result<(), AppError> {
             Err(stopping())
         }
@@ -795,7 +812,7 @@ pub(crate) async fn started_with(url: &str, health: Arc<WriteHealth>) -> Writer 
         }
     }
     let conn = super::connect_writer(url).await.unwrap();
-    let (writer, receiver) = Writer::new(health);
+    let (writer, receiver) = Writer::new(health, Arc::new(crate::clock::SystemClock::default()));
     start(receiver, conn, url.to_string(), Arc::new(Refuse)).unwrap();
     writer
 }

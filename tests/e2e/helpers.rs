@@ -211,7 +211,7 @@ async fn start_with_secrets(
     let writer = app.state().team.writer.clone();
     let writes = app.state().team.writes.clone();
     let ticks = app.state().ticks.clone();
-    let outbox_idle = app.state().team.outbox.idle();
+    let outbox_idle = app.state().outbox.idle();
     let shutdown = app.shutdown_token();
     let handle = tokio::spawn(app.run_until_stopped());
     let slack = sim.sender(&address);

@@ -428,7 +428,7 @@ async fn pending_messages_are_delivered_after_a_restart() {
     ))
     .await
     .unwrap();
-    let mut tx = storage::Tx::write(&db).await.unwrap();
+    let mut tx = storage::Tx::write(&db, chrono::Utc::now()).await.unwrap();
     for i in 0..3 {
         outbox::enqueue(&mut tx, &post("C0SUPPORT1", &format!("after restart {i}")))
             .await

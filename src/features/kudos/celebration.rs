@@ -10,7 +10,7 @@ use crate::{
     domain::ids::UserId,
     error::AppError,
     features::Team,
-    outbox::{MessageRef, Outgoing, celebration_key, worker::Rendered},
+    outbox::{MessageRef, Outgoing, Rendered, celebration_key},
     storage,
 };
 

@@ -133,10 +133,7 @@ impl Feature for Kudos {
         Ok(render::home_blocks(&recent, &stats, private, emoji(app)))
     }
 
-    async fn render(
-        app: &Team,
-        msg: Outgoing,
-    ) -> Result<crate::outbox::worker::Rendered, AppError> {
+    async fn render(app: &Team, msg: Outgoing) -> Result<crate::outbox::Rendered, AppError> {
         match msg {
             Outgoing::RefreshCelebration { channel, of, giver } => {
                 celebration::render_for_delivery(app, &channel, &of, &giver).await

@@ -139,7 +139,7 @@ pub fn apply_reactions(
     }
     let (writes, mut outgoing) = kudos.finish();
     store::write_reactions(batch, &writes)?;
-    let waiting = app.outbox.waiting().clone();
+    let waiting = app.waiting.clone();
     waiting.drop_covered(&mut outgoing);
     let rows = outbox::rows(&outgoing).map_err(anyhow::Error::from)?;
     let added: Vec<String> = storage::outbox::insert_on(batch, &rows, now)?

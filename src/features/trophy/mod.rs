@@ -99,7 +99,7 @@ impl Feature for Trophy {
             return Ok(());
         }
         // Look on the read-only pool first: almost every tick has nothing to do.
-        let holding = store::current(&mut storage::Tx::read(&app.db).await?).await?;
+        let holding = store::current(&mut storage::Tx::read(&app.db, now).await?).await?;
         if holding
             .and_then(|p| nudge_period(p.at, now, days))
             .is_none()
