@@ -11,6 +11,7 @@ pub mod features;
 pub(crate) mod fuzzing;
 pub mod handlers;
 pub mod manifest;
+pub mod memory;
 pub mod outbox;
 pub mod registry;
 pub mod scheduler;

@@ -158,22 +158,11 @@ impl Ebb {
             let open = self.open.load(Ordering::Relaxed);
             if self.peak.load(Ordering::Relaxed) > Self::FLOOD && open <= Self::QUIET {
                 self.peak.store(open, Ordering::Relaxed);
-                let _ = tokio::task::spawn_blocking(release_free_memory).await;
+                let _ = tokio::task::spawn_blocking(crate::memory::release_free).await;
             }
         }
     }
 }
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_free_memory() {
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_free_memory() {}
 
 /// The connection cap that fits the process's open-file limit. The soft limit
 /// is raised to the hard one first (often 1,024 → 1,048,576), as Go and
@@ -201,26 +190,23 @@ pub fn fit_to_open_files(max_connections: usize) -> usize {
 
 #[cfg(unix)]
 fn raise_open_file_limit() -> Option<usize> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return None;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            limit = raised;
         }
     }
-    usize::try_from(limit.rlim_cur).ok()
+    // None: no limit at all.
+    Some(
+        limit
+            .current
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+    )
 }
 
 #[cfg(not(unix))]

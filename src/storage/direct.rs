@@ -1,6 +1,6 @@
 //! Direct SQLite calls on a connection sqlx owns, for the writer's hot
 //! path. Its `unsafe` ([`Borrowed::lock`]) is here for the speed measured
-//! below; the only other `unsafe` in storage is [`super::priority`].
+//! below; needful's only other `unsafe` is [`crate::memory`]'s one call.
 //!
 //! sqlx runs every SQLite connection on a thread of its own: each statement
 //! is a message to that thread and a wake-up back, about 0.1 ms each on a

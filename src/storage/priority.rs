@@ -1,5 +1,5 @@
-//! Lowering a thread's CPU priority: the checkpoint copier's one unsafe
-//! call, kept here alone because it was measured to pay for itself.
+//! Lowering a thread's CPU priority for the checkpoint copier, which was
+//! measured to pay for itself.
 //!
 //! The WAL copies ([`super::checkpoint`]) are bursts of several
 //! milliseconds of work every 100 ms under load, and on two cores they take
@@ -26,11 +26,10 @@
 pub fn lower_this_thread() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: setpriority only reads its integer arguments. On Linux,
-        // PRIO_PROCESS with 0 names the calling thread, not the process.
-        let failed = unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, 10) } != 0;
-        if failed {
-            tracing::debug!("could not lower a thread's priority");
+        // On Linux, PRIO_PROCESS for "this process" (no pid) names the
+        // calling thread, not the whole process.
+        if let Err(e) = rustix::process::setpriority_process(None, 10) {
+            tracing::debug!(error = %e, "could not lower a thread's priority");
         }
     }
 }
