@@ -24,10 +24,3 @@ pub fn user_error<T>(message: impl Into<String>) -> Result<T, AppError> {
 
 /// What a person sees when something broke on our side.
 pub const INTERNAL_ERROR_TEXT: &str = ":warning: Something went wrong on needful's side and nothing was changed. Please try again in a minute; if it keeps happening, tell whoever runs needful.";
-
-/// A refusal of the person's input is not a write failing (`/healthz`).
-impl crate::storage::writer::WriteError for AppError {
-    fn is_failure(&self) -> bool {
-        matches!(self, AppError::Internal(_))
-    }
-}

@@ -114,6 +114,13 @@ pub trait WriteError: From<sqlx::Error> + std::fmt::Display + Send + 'static {
 impl WriteError for sqlx::Error {}
 impl WriteError for anyhow::Error {}
 
+/// A refusal of the person's input is not a write failing (`/healthz`).
+impl WriteError for AppError {
+    fn is_failure(&self) -> bool {
+        matches!(self, AppError::Internal(_))
+    }
+}
+
 /// The door to the writer, held by whatever writes.
 #[derive(Clone)]
 pub struct Writer {
