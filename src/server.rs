@@ -158,7 +158,7 @@ impl Ebb {
             let open = self.open.load(Ordering::Relaxed);
             if self.peak.load(Ordering::Relaxed) > Self::FLOOD && open <= Self::QUIET {
                 self.peak.store(open, Ordering::Relaxed);
-                let _ = tokio::task::spawn_blocking(crate::memory::release_free).await;
+                let _ = tokio::task::spawn_blocking(crate::sys::release_free).await;
             }
         }
     }

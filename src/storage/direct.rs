@@ -1,63 +1,17 @@
 //! Direct SQLite calls on a connection sqlx owns, for the writer's hot
-//! path. Its `unsafe` ([`Borrowed::lock`]) is here for the speed measured
-//! below; needful's only other `unsafe` is [`crate::memory`]'s one call.
-//!
-//! sqlx runs every SQLite connection on a thread of its own: each statement
-//! is a message to that thread and a wake-up back, about 0.1 ms each on a
-//! busy two-core machine, and bulk writes had to go through `json_each` to
-//! keep the round trips few. Here a connection's handle is borrowed from its
-//! thread for synchronous work (prepared statements, one row at a time, no
-//! JSON): by the writer ([`crate::storage::writer`]), which keeps it, and
-//! its prepared statements, from one batch to the next until a sqlx
-//! transaction needs the connection, and briefly from a sqlx transaction.
-//! sqlx still opens, migrates and closes every connection.
-//!
-//! Measured with `examples/loadgen` (BENCHMARKS.md, round 4), paired runs
-//! flat out (`loadgen --spawn needful --rate 0 --count 30000 --concurrency
-//! 64`): borrowing the handle, 4,064 / 4,083 → 4,627 / 4,490 events/s;
-//! keeping every statement of a batch prepared between batches, at
-//! 1,000 events/s (`--rate 1000 --duration 15 --count 15000`), p99
-//! 4.6 → 3.2–4.0 ms.
+//! path: the connection's handle borrowed from sqlx's thread
+//! ([`Borrowed`], in [`crate::sys`] with the measurements that keep it) for
+//! synchronous work (prepared statements, one row at a time, no JSON), by
+//! the writer ([`crate::storage::writer`]), which keeps it, and its prepared
+//! statements, from one batch to the next until a sqlx transaction needs
+//! the connection, and briefly from a sqlx transaction. sqlx still opens,
+//! migrates and closes every connection.
 
 use std::{borrow::Cow, cell::RefCell};
 
-use sqlx::{SqliteConnection, error::ErrorKind, sqlite::LockedSqliteHandle};
+use sqlx::{SqliteConnection, error::ErrorKind};
 
-/// `conn`'s SQLite handle, taken from sqlx's thread until this is dropped,
-/// as a [`rusqlite::Connection`]. Holding it keeps the statements it
-/// prepared ([`rusqlite::Connection::prepare_cached`]) from one use to the
-/// next. Nothing may be left open in it across an `.await` that others wait
-/// for: a transaction must end before the next await point.
-pub struct Borrowed<'c> {
-    // Dropped first: its statements are finalized while the lock is held.
-    db: rusqlite::Connection,
-    _lock: LockedSqliteHandle<'c>,
-}
-
-impl<'c> Borrowed<'c> {
-    pub async fn lock(conn: &'c mut SqliteConnection) -> std::result::Result<Self, sqlx::Error> {
-        let mut lock = conn.lock_handle().await?;
-        // SAFETY: the handle is an open connection that sqlx's thread cannot
-        // touch while `lock` lives. A `Connection` made with `from_handle`
-        // never closes the handle, and `db` is dropped before `lock`.
-        let db = unsafe { rusqlite::Connection::from_handle(lock.as_raw_handle().as_ptr()) }
-            .map_err(into_sqlx)?;
-        Ok(Self { db, _lock: lock })
-    }
-}
-
-impl std::ops::Deref for Borrowed<'_> {
-    type Target = rusqlite::Connection;
-    fn deref(&self) -> &Self::Target {
-        &self.db
-    }
-}
-
-impl std::ops::DerefMut for Borrowed<'_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.db
-    }
-}
+pub use crate::sys::Borrowed;
 
 /// Runs `work` on `conn`'s SQLite handle, on this thread, and gives the
 /// handle back: for a caller in a sqlx transaction, or setting up a
