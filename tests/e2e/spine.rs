@@ -735,3 +735,32 @@ async fn delivery_ids_are_forgotten_after_a_week_and_waiting_messages_never() {
         "{metrics}"
     );
 }
+
+/// Rows are stamped with the app's clock, not the machine's: a rehearsal
+/// that runs years ahead ages (and expires) its messages by its own time.
+#[tokio::test]
+async fn queued_messages_are_stamped_with_the_app_clock() {
+    use chrono::TimeZone as _;
+    let start = chrono::Utc.with_ymd_and_hms(2031, 3, 4, 9, 0, 0).unwrap();
+    let app = spawn_app_with(TestOptions {
+        start,
+        ..TestOptions::without_pods()
+    })
+    .await;
+    app.command(
+        "/kudos",
+        "U0ALICE001",
+        "C0SUPPORT1",
+        "<@U0BOB00001> the refunds",
+    )
+    .await;
+    app.outbox_drained(WAIT).await;
+    let queued = app.count("SELECT COUNT(*) FROM outbox").await;
+    assert!(queued >= 1, "the kudos queued its messages");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE created_at LIKE '2031-03-04%'")
+            .await,
+        queued,
+        "every row carries the app clock's date"
+    );
+}
