@@ -1,5 +1,5 @@
 //! What the features answer, before the transport puts it in Slack's words
-//! ([`crate::slack::outbound`]).
+//! ([`crate::slack::answer`]).
 
 use std::collections::BTreeMap;
 

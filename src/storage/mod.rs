@@ -15,11 +15,13 @@
 //!   where the sent ones landed.
 //! - [`writer`], [`direct`], [`checkpoint`], [`priority`], [`health`]:
 //!   running SQLite itself (the one connection that writes, its direct
-//!   calls, WAL checkpoints and the copier's CPU priority, whether writes
-//!   get through).
+//!   calls on the handle borrowed through [`crate::sys`], WAL checkpoints
+//!   and the copier's CPU priority, whether writes get through).
 //!
 //! Every write goes through the [`Writer`]: one connection, on a thread of
 //! its own, running each write to its end in turn, whoever asked for it.
+//! It begins and ends every transaction; callers hold an opaque [`Tx`] (or
+//! a [`direct::Batch`]) for its length, and never the connection.
 //! Reads go through read-only pools ([`connect_reader`]); in WAL mode they
 //! never wait for the writer nor hold it up.
 //!

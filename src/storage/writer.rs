@@ -8,16 +8,20 @@
 //! write. With one writer nothing waits for SQLite's write lock but an
 //! outside process, and readers (WAL mode) never hold a write up.
 //!
-//! Three kinds of job:
+//! The writer begins every transaction, commits it or rolls it back;
+//! callers only get an opaque handle for its length ([`Tx`], [`Batch`]) to
+//! pass to storage's functions. Three kinds of job:
 //! - deliveries ([`Writer::apply`]), in batches (group commit): those that
 //!   arrive while a batch is being written wait and go together in the
 //!   next one, one transaction for all of them, and each is still
-//!   acknowledged only after its commit. Under light load a batch is a
-//!   single event and nothing waits for company;
-//! - transactions the features write through as a sqlx [`Tx`]
+//!   acknowledged only after its commit. The writer records each
+//!   `event_id`, so a redelivery changes nothing, and asks the [`Applier`]
+//!   only what the new ones change. Under light load a batch is a single
+//!   event and nothing waits for company;
+//! - transactions the features write through a [`Tx`]
 //!   ([`Writer::transaction`]): commands, interactions, scheduled jobs;
-//! - short direct writes ([`Writer::write`]): the outbox worker's claims and
-//!   results, housekeeping.
+//! - short direct writes through a [`Batch`] ([`Writer::write`]): the
+//!   outbox worker's claims and results, housekeeping.
 //!
 //! The writer has a thread and a connection of its own. Reactions and the
 //! direct writes call SQLite directly ([`super::direct`]): those calls
