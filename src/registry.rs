@@ -1,4 +1,4 @@
-//! Every feature needful has, in one list: the `features!` list below. Each feature
+//! Every feature needful has, in one list (`features!`, below). Each feature
 //! declares what it answers (slash commands, buttons, forms, events, jobs,
 //! its App Home section, the messages it renders at delivery) in its
 //! `impl Feature`; this list is the only place that wires them. The Slack
