@@ -62,16 +62,6 @@ impl Application {
             }
             _ => {}
         }
-        if settings.team.kudos.channel.is_none() {
-            tracing::warn!(
-                "[kudos] channel is not set: kudos are recorded but not celebrated in a channel"
-            );
-        }
-        if settings.team.pods.is_empty() {
-            tracing::warn!(
-                "no [[pods]] configured: check-ins, understaffed mode and roles stay quiet"
-            );
-        }
         // The writer's connection first: it creates and migrates the database
         // the readers then open.
         let writer_conn = storage::connect_writer(&settings.env.database_url).await?;
@@ -119,6 +109,7 @@ impl Application {
                 team: Arc::new(Team {
                     db,
                     writer,
+                    setup: crate::features::setup::Setup::new(settings.team.clone()),
                     settings,
                     clock,
                     waiting: outbox.waiting().clone(),
@@ -151,6 +142,7 @@ impl Application {
             Arc::new(crate::handlers::Events(Arc::downgrade(&application.state))),
         )
         .context("could not start the writer")?;
+        seed_setup(&application.state.team).await?;
         // The worker renders App Homes and celebrations at delivery; it
         // reaches the features through a weak handle so the two don't keep
         // each other alive.
@@ -261,4 +253,45 @@ impl Application {
         tracing::info!("needful stopped");
         Ok(())
     }
+}
+
+/// Reads the team's setup from the database, importing needful.toml into
+/// an empty one, and says in the log what is set up.
+async fn seed_setup(team: &Team) -> anyhow::Result<()> {
+    use crate::features::setup::{Seeded, seed};
+    let path = &team.settings.env.config_path;
+    let from = if path.exists() {
+        path.display().to_string()
+    } else {
+        "the built-in defaults".to_string()
+    };
+    match seed(
+        &team.setup,
+        &team.db,
+        &team.writer,
+        &team.settings.team,
+        &from,
+    )
+    .await
+    .context("could not read the team's setup from the database")?
+    {
+        Seeded::Imported => {
+            tracing::info!(from = %from, "the team's setup was imported into the database; from now on it is kept there")
+        }
+        Seeded::Kept => {}
+        Seeded::FileDiffers => tracing::warn!(
+            file = %path.display(),
+            "the file's setup differs from the one kept in the database, which is the one used; `needful export config` writes the database's out, `needful import config FILE` replaces it"
+        ),
+    }
+    let setup = team.setup();
+    if setup.kudos.channel.is_none() {
+        tracing::warn!(
+            "no kudos channel is set: kudos are recorded but not celebrated in a channel"
+        );
+    }
+    if setup.pods.is_empty() {
+        tracing::warn!("no pods are set up: check-ins, understaffed mode and roles stay quiet");
+    }
+    Ok(())
 }

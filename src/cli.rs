@@ -1,4 +1,4 @@
-//! The command line: `needful serve | migrate | check-config | manifest | backup`.
+//! The command line: `needful serve | migrate | check-config | manifest | features | export | import | backup`.
 
 use std::path::PathBuf;
 
@@ -49,6 +49,14 @@ pub enum Command {
     Features,
     /// Write a consistent copy of the database to PATH while the bot runs.
     Backup { path: PathBuf },
+    /// Replace the team's setup with a file's (checked as check-config
+    /// does); it applies within a second, without a restart.
+    Import {
+        #[arg(value_enum)]
+        what: ImportWhat,
+        /// The file, in needful.toml's format.
+        path: PathBuf,
+    },
     /// Write records out for a manager (to standard output).
     Export {
         #[arg(value_enum)]
@@ -65,7 +73,15 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImportWhat {
+    /// The team's setup: pods, people, channels, check-in, roles, kudos, trophy.
+    Config,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ExportWhat {
+    /// The team's setup as needful.toml holds it (ignores the dates and format).
+    Config,
     /// Every kudos and retraction.
     Kudos,
     /// The trophy chain.
@@ -115,14 +131,56 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => {
             let env = EnvSettings::from_env()?;
             let (team, found) = TeamConfig::load(&env.config_path)?;
-            if found {
-                println!("{} is valid.", env.config_path.display());
-            } else {
-                println!(
+            // Read-only: checking never creates or migrates a database. One
+            // that does not exist yet, or predates the setup, holds none.
+            let stored = match storage::connect_reader(&env.database_url).await {
+                Ok(db) => stored_setup(&db).await.ok().flatten(),
+                Err(_) => None,
+            };
+            match (found, stored) {
+                (true, Some(_)) => println!(
+                    "{} is valid, but it is not what needful uses: the team's setup is kept in the database, and the file is only imported into an empty one. `needful export config` writes the setup in use; `needful import config {}` replaces it with this file.",
+                    env.config_path.display(),
+                    env.config_path.display()
+                ),
+                (false, Some(_)) => println!(
+                    "The team's setup is kept in the database; {} does not exist, and is not needed.",
+                    env.config_path.display()
+                ),
+                (true, None) => println!(
+                    "{} is valid; needful imports it into the database when it first starts.",
+                    env.config_path.display()
+                ),
+                (false, None) => println!(
                     "{} does not exist; built-in defaults apply.",
                     env.config_path.display()
-                );
+                ),
             }
+            print!("{}", team.describe());
+            Ok(())
+        }
+        Command::Import { what, path } => {
+            let ImportWhat::Config = what;
+            let env = EnvSettings::from_env()?;
+            let (team, found) = TeamConfig::load(&path)?;
+            if !found {
+                anyhow::bail!("{} does not exist", path.display());
+            }
+            let db = storage::connect(&env.database_url).await?;
+            let mut tx = storage::Tx::write(&db, chrono::Utc::now()).await?;
+            let json = serde_json::to_string(&team)?;
+            let version = storage::setup::save(
+                &mut tx,
+                &json,
+                "needful import config",
+                &format!("imported from {}", path.display()),
+            )
+            .await?;
+            tx.commit().await?;
+            println!(
+                "The team's setup is now {} (version {version}); a running needful uses it within a second.",
+                path.display()
+            );
             print!("{}", team.describe());
             Ok(())
         }
@@ -145,6 +203,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let range = export::Range { since, until };
             let mut out = std::io::stdout().lock();
             match what {
+                ExportWhat::Config => {
+                    use std::io::Write as _;
+                    let setup = stored_setup(&db).await?.context(
+                        "the database holds no setup yet; it is imported from needful.toml when needful first starts",
+                    )?;
+                    Ok(out.write_all(setup.to_toml().as_bytes())?)
+                }
                 ExportWhat::Kudos => features::kudos::export(&db, &range, format, &mut out).await,
                 ExportWhat::Trophy => features::trophy::export(&db, &range, format, &mut out).await,
                 ExportWhat::Staffing => {
@@ -187,5 +252,13 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             _ = ctrl_c => {},
             _ = terminate => {},
         }
+    }
+}
+
+/// The setup kept in the database, if any.
+async fn stored_setup(db: &storage::Db) -> anyhow::Result<Option<TeamConfig>> {
+    match storage::setup::current(db).await? {
+        Some((_, json)) => Ok(Some(serde_json::from_str(&json)?)),
+        None => Ok(None),
     }
 }

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
-use serde::{Deserialize, Deserializer, de::Error as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
 
 use crate::domain::ids::{ChannelId, UserId};
 
@@ -249,16 +249,19 @@ impl EnvSettings {
 }
 
 /// Team settings from `needful.toml`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TeamConfig {
     pub kudos: KudosConfig,
     pub trophy: TrophyConfig,
     pub pods: Vec<PodConfig>,
+    /// How the outbox talks to Slack: tuning for whoever runs needful, read
+    /// from the file at start; not part of the team's setup.
+    #[serde(skip_serializing)]
     pub outbox: OutboxConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KudosConfig {
     /// Where kudos are celebrated (#humblebrag). Without it, celebrations are skipped.
@@ -279,7 +282,7 @@ impl Default for KudosConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrophyConfig {
     pub name: String,
@@ -295,7 +298,7 @@ impl Default for TrophyConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PodConfig {
     pub name: String,
@@ -306,11 +309,23 @@ pub struct PodConfig {
     pub members: Vec<UserId>,
     #[serde(default = "default_timezone")]
     pub timezone: Tz,
-    #[serde(default = "default_checkin_at", deserialize_with = "de_clock_time")]
+    #[serde(
+        default = "default_checkin_at",
+        deserialize_with = "de_clock_time",
+        serialize_with = "ser_clock_time"
+    )]
     pub checkin_at: NaiveTime,
-    #[serde(default = "default_checkin_window", deserialize_with = "de_duration")]
+    #[serde(
+        default = "default_checkin_window",
+        deserialize_with = "de_duration",
+        serialize_with = "ser_duration"
+    )]
     pub checkin_window: Duration,
-    #[serde(default = "default_workdays", deserialize_with = "de_weekdays")]
+    #[serde(
+        default = "default_workdays",
+        deserialize_with = "de_weekdays",
+        serialize_with = "ser_weekdays"
+    )]
     pub workdays: Vec<Weekday>,
     #[serde(default)]
     pub holidays: Vec<NaiveDate>,
@@ -324,7 +339,7 @@ pub struct PodConfig {
 
 /// How the outbox worker talks to Slack. The defaults follow Slack's published
 /// limits; tests shorten them so no test waits for minutes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxConfig {
     /// Minimum gap between chat.postMessage/chat.update calls in one channel.
@@ -414,6 +429,19 @@ fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     })
 }
 
+// Written back as they are read, so an exported setup reads like the file.
+fn ser_clock_time<S: Serializer>(at: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.format("%H:%M").to_string())
+}
+
+fn ser_duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&humantime::format_duration(*d).to_string())
+}
+
+fn ser_weekdays<S: Serializer>(days: &[Weekday], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(days.iter().map(|day| day.to_string()))
+}
+
 fn de_weekdays<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
     let raw = Vec::<String>::deserialize(d)?;
     raw.iter()
@@ -440,6 +468,13 @@ impl TeamConfig {
         }
     }
 
+    /// The team's setup as needful.toml would hold it (without `[outbox]`,
+    /// which stays in the file).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("# could not write the setup: {e}\n"))
+    }
+
     pub fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
         let config: TeamConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
             path: path.to_string(),
@@ -449,7 +484,7 @@ impl TeamConfig {
         Ok(config)
     }
 
-    fn validate(&self, path: &str) -> Result<(), ConfigError> {
+    pub fn validate(&self, path: &str) -> Result<(), ConfigError> {
         let invalid = |key: String, message: String| ConfigError::Invalid {
             path: path.to_string(),
             key,
@@ -751,5 +786,17 @@ mod example_file {
             super::TeamConfig::parse(text, "needful.example.toml").expect("example parses");
         assert_eq!(config.pods.len(), 1);
         assert_eq!(config.pods[0].holidays.len(), 3);
+    }
+
+    #[test]
+    fn a_setup_written_out_reads_back_the_same() {
+        let text = include_str!("../needful.example.toml");
+        let config = super::TeamConfig::parse(text, "needful.example.toml").unwrap();
+        let written = config.to_toml();
+        let again = super::TeamConfig::parse(&written, "written.toml")
+            .unwrap_or_else(|e| panic!("{e}\n{written}"));
+        assert_eq!(again, config, "{written}");
+        assert!(written.contains("checkin_at = \"09:00\""), "{written}");
+        assert!(!written.contains("[outbox]"), "{written}");
     }
 }

@@ -40,8 +40,7 @@ pub fn page(app: &Team, user: &UserId, sections: Vec<Block>) -> Value {
 
 fn greeting(app: &Team, user: &UserId) -> String {
     let emoji = app
-        .settings
-        .team
+        .setup()
         .kudos
         .reactions
         .iter()

@@ -10,6 +10,7 @@ pub mod kudos;
 pub mod people;
 pub(crate) mod pods;
 pub mod roles;
+pub mod setup;
 pub mod staffing;
 mod team;
 pub mod trophy;

@@ -17,12 +17,12 @@ pub(crate) enum Belonging {
     WorksIn,
 }
 
-pub(crate) fn by_name<'a>(app: &'a Team, name: &str) -> Option<&'a PodConfig> {
-    app.settings
-        .team
+pub(crate) fn by_name(app: &Team, name: &str) -> Option<PodConfig> {
+    app.setup()
         .pods
         .iter()
         .find(|p| p.name.eq_ignore_ascii_case(name))
+        .cloned()
 }
 
 pub(crate) fn is_manager(pod: &PodConfig, user: &UserId) -> bool {
@@ -34,29 +34,29 @@ pub(crate) fn is_member(pod: &PodConfig, user: &UserId) -> bool {
 }
 
 /// The pods `user` works in.
-pub(crate) fn member_of<'a>(app: &'a Team, user: &UserId) -> Vec<&'a PodConfig> {
-    app.settings
-        .team
+pub(crate) fn member_of(app: &Team, user: &UserId) -> Vec<PodConfig> {
+    app.setup()
         .pods
         .iter()
         .filter(|p| is_member(p, user))
+        .cloned()
         .collect()
 }
 
 /// The pods `user` works in or manages.
-pub(crate) fn involving<'a>(app: &'a Team, user: &UserId) -> Vec<&'a PodConfig> {
-    app.settings
-        .team
+pub(crate) fn involving(app: &Team, user: &UserId) -> Vec<PodConfig> {
+    app.setup()
         .pods
         .iter()
         .filter(|p| is_member(p, user) || is_manager(p, user))
+        .cloned()
         .collect()
 }
 
 /// The managers as mentions, for refusals that say whom to ask.
 pub(crate) fn managers_text(pod: &PodConfig) -> String {
     if pod.managers.is_empty() {
-        return "no managers are listed in needful.toml yet".to_string();
+        return "no managers are set up for it yet".to_string();
     }
     join_people(&pod.managers)
 }
@@ -76,18 +76,19 @@ pub(crate) fn join_words(words: &[String]) -> String {
 }
 
 /// Finds the pod a command is about, or says why it can't and what to do.
-pub(crate) fn resolve<'a>(
-    app: &'a Team,
+pub(crate) fn resolve(
+    app: &Team,
     user: &UserId,
     channel: &ChannelId,
     named: Option<&str>,
     belonging: Belonging,
     command: &str,
-) -> Result<&'a PodConfig, AppError> {
-    let pods = &app.settings.team.pods;
+) -> Result<PodConfig, AppError> {
+    let setup = app.setup();
+    let pods = &setup.pods;
     if pods.is_empty() {
         return Err(AppError::User(
-            "No pods are set up yet, so there is nothing to switch. Whoever runs needful can add one under `[[pods]]` in needful.toml.".to_string(),
+            "No pods are set up yet, so there is nothing to switch. Whoever runs needful can add one to its setup.".to_string(),
         ));
     }
     let names = || {
@@ -106,7 +107,7 @@ pub(crate) fn resolve<'a>(
         });
     }
     if let Some(pod) = pods.iter().find(|p| &p.channel == channel) {
-        return Ok(pod);
+        return Ok(pod.clone());
     }
     let mine: Vec<&PodConfig> = pods
         .iter()
@@ -116,8 +117,8 @@ pub(crate) fn resolve<'a>(
         })
         .collect();
     match mine.as_slice() {
-        [one] => Ok(one),
-        [] if pods.len() == 1 => Ok(&pods[0]),
+        [one] => Ok((*one).clone()),
+        [] if pods.len() == 1 => Ok(pods[0].clone()),
         [] => Err(AppError::User(format!(
             "I can't tell which pod you mean here. Run it in the pod's channel, or name it: {}.",
             pods.iter()

@@ -19,7 +19,10 @@ pub struct Team {
     pub db: Db,
     /// The one connection that writes ([`crate::storage::writer`]).
     pub writer: Writer,
+    /// The environment and needful.toml as read at start. The team's setup
+    /// is [`Team::setup`]'s, which changes while needful runs.
     pub settings: Settings,
+    pub setup: super::setup::Setup,
     pub clock: SharedClock,
     /// The outbox's markers known to be waiting: a kudos whose App Home
     /// refresh or celebration is already queued adds none.
@@ -32,6 +35,11 @@ pub struct Team {
 }
 
 impl Team {
+    /// The team's setup now (pods, people, channels, kudos, the trophy).
+    pub fn setup(&self) -> std::sync::Arc<crate::config::TeamConfig> {
+        self.setup.get()
+    }
+
     /// needful's own user id, once it knows its installation.
     pub fn bot_user(&self) -> Option<UserId> {
         self.workspace.bot_user()

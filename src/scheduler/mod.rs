@@ -33,6 +33,11 @@ pub async fn run(app: App, shutdown: CancellationToken) {
     let mut housekeeping = housekeeping::Housekeeping::default();
     loop {
         let now = app.team.clock.now();
+        // A change to the setup made elsewhere (another instance, `needful
+        // import config`) applies from this tick on.
+        if let Err(e) = app.team.setup.refresh(&app.team.db).await {
+            tracing::warn!(error = %format!("{e:#}"), "could not read the team's setup; keeping the one in use");
+        }
         run_jobs(&app, now).await;
         if let Err(e) = housekeeping.tick(&app, now).await {
             tracing::warn!(error = ?e, "housekeeping failed; it will be tried again on the next tick");

@@ -11,6 +11,7 @@
 //! - [`roles`]: each pod's weekly roster.
 //! - [`people`]: users seen posting as bots.
 //! - [`jobs`]: claimed runs of scheduled jobs.
+//! - [`setup`]: the team's setup and every change made to it.
 //! - [`events`]: Slack deliveries applied; [`outbox`]: messages to send and
 //!   where the sent ones landed.
 //! - [`writer`], [`direct`], [`checkpoint`], [`priority`], [`health`]:
@@ -40,6 +41,7 @@ pub mod outbox;
 pub mod people;
 pub mod priority;
 pub mod roles;
+pub mod setup;
 pub mod staffing;
 pub mod trophy;
 pub mod writer;

@@ -14,6 +14,7 @@ mod hostile_text;
 mod installation;
 mod kudos;
 mod roles;
+mod setup;
 mod spine;
 mod staffing;
 mod trophy;

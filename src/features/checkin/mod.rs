@@ -87,12 +87,12 @@ impl Feature for Checkin {
                 }
                 let mut lines = Vec::new();
                 for pod in mine {
-                    match schedule::checkin_day(pod, now) {
+                    match schedule::checkin_day(&pod, now) {
                         Ok(window) => {
                             let ack = check_in(
                                 app,
                                 tx,
-                                pod,
+                                &pod,
                                 window,
                                 &inv.user,
                                 note.as_deref(),
@@ -105,7 +105,7 @@ impl Feature for Checkin {
                         Err(off) => lines.push(render::day_off(
                             &pod.name,
                             off,
-                            schedule::local_date(pod, now),
+                            schedule::local_date(&pod, now),
                         )),
                     }
                 }
@@ -131,7 +131,8 @@ impl Feature for Checkin {
                     .iter()
                     .map(|p| p.name.clone())
                     .collect();
-                Some((Some(pod), render::not_in_this_pod(&pod.name, &own)))
+                let text = render::not_in_this_pod(&pod.name, &own);
+                Some((Some(pod), text))
             }
             Some((pod, day)) => {
                 let note = store::checkin_of(tx, &pod.name, day, action.user.as_str())
@@ -202,11 +203,11 @@ impl Feature for Checkin {
             return refuse(refusal);
         }
         let now = app.clock.now();
-        let window = schedule::window(pod, day);
+        let window = schedule::window(&pod, day);
         let ack = check_in(
             app,
             tx,
-            pod,
+            &pod,
             window,
             &view.user,
             note.as_deref(),
@@ -280,11 +281,11 @@ impl Feature for Checkin {
             return Ok(());
         }
         let now = app.clock.now();
-        let window = schedule::window(pod, day);
+        let window = schedule::window(&pod, day);
         check_in(
             app,
             tx,
-            pod,
+            &pod,
             window,
             &message.user,
             note.as_deref(),
@@ -310,7 +311,7 @@ impl Feature for Checkin {
     /// done: a prompt whose window is still open, a summary not yet sent.
     async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
         let mut failed = None;
-        for pod in pods(app) {
+        for pod in &pods(app) {
             for window in schedule::recent_days(pod, now) {
                 let key = job_key(&pod.name, window.day);
                 // A read first, so a done job costs no write lock on every tick.
@@ -342,7 +343,7 @@ impl Feature for Checkin {
         let now = app.clock.now();
         let mut lines = Vec::new();
         for pod in member_of(app, user) {
-            match schedule::checkin_day(pod, now) {
+            match schedule::checkin_day(&pod, now) {
                 Ok(window) => {
                     let mine = store::checkin_of(tx, &pod.name, window.day, user.as_str()).await?;
                     let away = store::away_on(tx, user.as_str(), window.day).await?;
@@ -370,16 +371,17 @@ fn job_key(pod: &str, day: NaiveDate) -> String {
     format!("{pod}:{}", day.format("%Y-%m-%d"))
 }
 
-fn pods(app: &Team) -> &[PodConfig] {
-    &app.settings.team.pods
+/// The pods as set up now.
+fn pods(app: &Team) -> Vec<PodConfig> {
+    app.setup().pods.clone()
 }
 
-fn pod_named<'a>(app: &'a Team, name: &str) -> Option<&'a PodConfig> {
-    pods(app).iter().find(|p| p.name == name)
+fn pod_named(app: &Team, name: &str) -> Option<PodConfig> {
+    pods(app).into_iter().find(|p| p.name == name)
 }
 
 /// "support:2026-11-25" → (pod, day), as buttons and modals carry it.
-fn parse_pod_day<'a>(app: &'a Team, raw: &str) -> Option<(&'a PodConfig, NaiveDate)> {
+fn parse_pod_day(app: &Team, raw: &str) -> Option<(PodConfig, NaiveDate)> {
     let (pod, day) = raw.rsplit_once(':')?;
     let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
     Some((pod_named(app, pod)?, day))
@@ -525,7 +527,7 @@ async fn update_prompt(
 async fn refresh_prompts(
     app: &Team,
     tx: &mut Tx<'_>,
-    mine: &[&PodConfig],
+    mine: &[PodConfig],
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     for pod in mine {
@@ -544,10 +546,8 @@ async fn status(
     user: &UserId,
     now: DateTime<Utc>,
 ) -> Result<Reply, AppError> {
-    let managed: Vec<&PodConfig> = pods(app)
-        .iter()
-        .filter(|p| p.managers.contains(user))
-        .collect();
+    let pods = pods(app);
+    let managed: Vec<&PodConfig> = pods.iter().filter(|p| p.managers.contains(user)).collect();
     if managed.is_empty() {
         let mut managers: Vec<String> = member_of(app, user)
             .iter()

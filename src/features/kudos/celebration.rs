@@ -64,7 +64,7 @@ pub async fn render_for_delivery(
     };
     let named = named(&standing);
     let (text, blocks) =
-        render::message_celebration(&named, standing.len(), receiver, &of.channel, emoji(app));
+        render::message_celebration(&named, standing.len(), receiver, &of.channel, &emoji(app));
     let link_to = Some(of.clone());
     let message = if posted {
         Outgoing::Update {
@@ -124,7 +124,7 @@ pub async fn render_roundup(
             },
         )
         .collect();
-    let (text, blocks) = render::celebration_roundup(&lines, emoji(app));
+    let (text, blocks) = render::celebration_roundup(&lines, &emoji(app));
     Ok(Some((
         Outgoing::post(channel, text, Some(blocks.to_value())),
         None,

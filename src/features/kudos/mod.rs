@@ -44,9 +44,10 @@ impl Feature for Kudos {
     const SCOPES: &'static [&'static str] = &["reactions:read", "channels:history"];
 
     async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
-        let kudos = &app.settings.team.kudos;
+        let setup = app.setup();
+        let kudos = &setup.kudos;
         let e = emoji(app);
-        let usage = || render::usage(e, kudos.daily_limit, kudos.leaderboard);
+        let usage = || render::usage(&e, kudos.daily_limit, kudos.leaderboard);
         let parsed = match parse::parse(&inv.text) {
             Ok(c) => c,
             Err(misuse) => {
@@ -56,7 +57,7 @@ impl Feature for Kudos {
                     Misuse::PlainName(name) => render::plain_name(&name),
                     Misuse::Group => render::group(),
                     Misuse::Unknown(word) => {
-                        render::unknown(&word, e, kudos.daily_limit, kudos.leaderboard)
+                        render::unknown(&word, &e, kudos.daily_limit, kudos.leaderboard)
                     }
                     Misuse::ReasonTooLong(chars) => render::reason_too_long(chars),
                 }));
@@ -73,12 +74,12 @@ impl Feature for Kudos {
                     return Ok(Reply::ephemeral(render::leaderboard_off()));
                 }
                 let now = app.clock.now();
-                let tz = period::zone_for(&app.settings.team, &inv.user);
+                let tz = period::zone_for(&app.setup(), &inv.user);
                 let today = now.with_timezone(&tz).date_naive();
                 let month = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
                 let top =
                     store::top_receivers(tx, period::start_of(month, tz), LEADERBOARD_TOP).await?;
-                Ok(Reply::ephemeral(render::leaderboard(&top, e)))
+                Ok(Reply::ephemeral(render::leaderboard(&top, &e)))
             }
             KudosCommand::SetPrivate(private) => {
                 store::set_private(tx, inv.user.as_str(), private, app.clock.now()).await?;
@@ -113,7 +114,7 @@ impl Feature for Kudos {
     /// The kudos section of a person's App Home: recent thanks, personal bests and
     /// how they like to be thanked (with a button to change it).
     async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
-        let tz = period::zone_for(&app.settings.team, user);
+        let tz = period::zone_for(&app.setup(), user);
         let recent: Vec<String> = store::recent_received(tx, user.as_str(), HOME_RECENT)
             .await?
             .into_iter()
@@ -130,7 +131,7 @@ impl Feature for Kudos {
             .collect();
         let stats = stats_text(app, tx, user).await?;
         let private = store::is_private(tx, user.as_str()).await?;
-        Ok(render::home_blocks(&recent, &stats, private, emoji(app)))
+        Ok(render::home_blocks(&recent, &stats, private, &emoji(app)))
     }
 
     async fn render(app: &Team, msg: Outgoing) -> Result<crate::outbox::Rendered, AppError> {
@@ -155,23 +156,17 @@ const HOME_RECENT: i64 = 5;
 const LEADERBOARD_TOP: i64 = 5;
 
 /// The emoji needful uses when it talks about kudos.
-fn emoji(app: &Team) -> &str {
-    app.settings
-        .team
+fn emoji(app: &Team) -> String {
+    app.setup()
         .kudos
         .reactions
         .first()
-        .map(String::as_str)
-        .unwrap_or("trophy")
+        .cloned()
+        .unwrap_or_else(|| "trophy".to_string())
 }
 
 fn kudos_channel(app: &Team) -> Option<String> {
-    app.settings
-        .team
-        .kudos
-        .channel
-        .as_ref()
-        .map(|c| c.to_string())
+    app.setup().kudos.channel.as_ref().map(|c| c.to_string())
 }
 
 async fn give_by_command(
@@ -192,10 +187,10 @@ async fn give_by_command(
     }
     let now = app.clock.now();
     let allowance = {
-        let tz = period::zone_for(&app.settings.team, giver);
+        let tz = period::zone_for(&app.setup(), giver);
         let (start, reset) = rules::day(now, tz);
         let used = store::given_between(tx, giver.as_str(), start, reset).await?;
-        Allowance::new(app.settings.team.kudos.daily_limit, used, now, tz)
+        Allowance::new(app.setup().kudos.daily_limit, used, now, tz)
     };
     let needful = app.bot_user();
     let kudos_channel = kudos_channel(app);
@@ -213,7 +208,7 @@ async fn give_by_command(
         .skipped()
         .map(|(user, why)| match why {
             Skip::Yourself => render::skipped_self(),
-            Skip::Needful => render::refuse_needful(e),
+            Skip::Needful => render::refuse_needful(&e),
             Skip::Bot => render::skipped_bot(user.as_str()),
         })
         .collect();
@@ -250,7 +245,7 @@ async fn give_by_command(
                     tx,
                     &Outgoing::DirectMessage {
                         user: r.to_string(),
-                        text: render::dm_for_command(giver.as_str(), reason, e),
+                        text: render::dm_for_command(giver.as_str(), reason, &e),
                         blocks: None,
                     },
                 )
@@ -260,7 +255,7 @@ async fn give_by_command(
         features::home::publish(app, tx, r).await?;
     }
     if let (Some(kc), false) = (&kudos_channel, public.is_empty()) {
-        let (text, blocks) = render::command_celebration(giver.as_str(), &public, reason, e);
+        let (text, blocks) = render::command_celebration(giver.as_str(), &public, reason, &e);
         let refused = Outgoing::DirectMessage {
             user: giver.to_string(),
             text: render::kudos_channel_refused(kc),
@@ -290,9 +285,9 @@ async fn give_by_command(
 async fn stats_text(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<String, AppError> {
     let received = store::times(tx, user.as_str(), true).await?;
     let given = store::times(tx, user.as_str(), false).await?;
-    let tz = period::zone_for(&app.settings.team, user);
+    let tz = period::zone_for(&app.setup(), user);
     let s = period::stats(&received, &given, app.clock.now(), tz);
-    Ok(render::stats(&s, emoji(app)))
+    Ok(render::stats(&s, &emoji(app)))
 }
 
 pub async fn export(

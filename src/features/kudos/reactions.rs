@@ -52,7 +52,7 @@ struct Reaction {
 impl Reaction {
     fn of(app: &Team, input: &ReactionInput) -> Option<Self> {
         let emoji = base_emoji(&input.reaction);
-        if !app.settings.team.kudos.reactions.iter().any(|r| r == emoji) {
+        if !app.setup().kudos.reactions.iter().any(|r| r == emoji) {
             return None;
         }
         // Files and messages nobody wrote (webhooks) have no one to thank.
@@ -97,11 +97,12 @@ pub fn apply_reactions(
     inputs: &[&ReactionInput],
 ) -> Result<(), AppError> {
     let now = app.clock.now();
+    let setup = app.setup();
     let reactions: Vec<Reaction> = inputs.iter().filter_map(|i| Reaction::of(app, i)).collect();
     let days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)> = reactions
         .iter()
         .map(|r| {
-            let tz = period::zone_for(&app.settings.team, &r.giver);
+            let tz = period::zone_for(&setup, &r.giver);
             (r.giver.clone(), rules::day(now, tz))
         })
         .collect();
@@ -275,7 +276,7 @@ impl<'a> Batch<'a> {
                 if self.gives.get(&message).copied().unwrap_or(0) < GIVES_PER_MESSAGE {
                     self.retract(r, live);
                 } else {
-                    let text = render::kudos_settled(emoji(self.app));
+                    let text = render::kudos_settled(&emoji(self.app));
                     self.tell_giver(r, Notice::Settled, text);
                 }
             }
@@ -293,8 +294,8 @@ impl<'a> Batch<'a> {
     /// `giver`'s allowance as this batch stands.
     fn allowance(&self, giver: &UserId) -> Allowance {
         let used = self.used_today.get(giver.as_str()).copied().unwrap_or(0);
-        let tz = period::zone_for(&self.app.settings.team, giver);
-        Allowance::new(self.app.settings.team.kudos.daily_limit, used, self.now, tz)
+        let tz = period::zone_for(&self.app.setup(), giver);
+        Allowance::new(self.app.setup().kudos.daily_limit, used, self.now, tz)
     }
 
     fn give(&mut self, r: &Reaction) {
@@ -324,7 +325,7 @@ impl<'a> Batch<'a> {
                 return self.tell_giver(r, Notice::OwnMessage, render::refuse_self());
             }
             Outcome::Skipped(Skip::Needful) => {
-                let text = render::refuse_needful(emoji(self.app));
+                let text = render::refuse_needful(&emoji(self.app));
                 return self.tell_giver(r, Notice::Needful, text);
             }
             Outcome::Skipped(Skip::Bot) => {
@@ -363,7 +364,7 @@ impl<'a> Batch<'a> {
             Delivery::Dm => self.outgoing.push((
                 Outgoing::DirectMessage {
                     user: r.receiver.to_string(),
-                    text: render::dm_for_reaction(r.giver.as_str(), &r.channel, emoji(self.app)),
+                    text: render::dm_for_reaction(r.giver.as_str(), &r.channel, &emoji(self.app)),
                     blocks: None,
                 },
                 None,

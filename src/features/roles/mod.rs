@@ -62,18 +62,18 @@ impl Feature for Roles {
             belonging,
             "/roles",
         )?;
-        let week = week_at(pod, now);
-        let roles = pod_roles(pod);
+        let week = week_at(&pod, now);
+        let roles = pod_roles(&pod);
         let change = match cmd.action {
             Action::Show | Action::Help => {
-                let (roster, moves) = effective_roster(tx, pod, week).await?;
+                let (roster, moves) = effective_roster(tx, &pod, week).await?;
                 return Ok(Reply::ephemeral(render::roster_reply(
-                    pod, week, &roles, &roster, &moves,
+                    &pod, week, &roles, &roster, &moves,
                 )));
             }
             Action::Swap(a, b) => {
-                check_change(pod, &inv.user, &[&a, &b])?;
-                let roster = base_roster(tx, pod, week).await?;
+                check_change(&pod, &inv.user, &[&a, &b])?;
+                let roster = base_roster(tx, &pod, week).await?;
                 let role_a = role_in(&roster, &a);
                 let role_b = role_in(&roster, &b);
                 if role_a.is_none() && role_b.is_none() {
@@ -89,11 +89,11 @@ impl Feature for Roles {
                 vec![(a, role_b), (b, role_a)]
             }
             Action::Set(who, role) => {
-                check_change(pod, &inv.user, &[&who])?;
+                check_change(&pod, &inv.user, &[&who])?;
                 if !roles.contains(&role) {
                     return Err(AppError::User(render::unknown_role(&role, &roles)));
                 }
-                let roster = base_roster(tx, pod, week).await?;
+                let roster = base_roster(tx, &pod, week).await?;
                 let before = role_in(&roster, &who);
                 if before.as_deref() == Some(role.as_str()) {
                     return Err(AppError::User(format!(
@@ -124,12 +124,12 @@ impl Feature for Roles {
         for (user, _) in &change {
             crate::features::home::publish(app, tx, user).await?;
         }
-        Ok(Reply::ephemeral(render::change_reply(pod)))
+        Ok(Reply::ephemeral(render::change_reply(&pod)))
     }
 
     /// Scheduled: rotates each pod's roles on its first workday of the week.
     async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-        for pod in &app.settings.team.pods {
+        for pod in &app.setup().pods {
             let today = now.with_timezone(&pod.timezone).date_naive();
             let week = rotation::week_of(today);
             if first_workday(pod, week) != Some(today) || pod.members.is_empty() {
@@ -149,14 +149,14 @@ impl Feature for Roles {
         let now = app.clock.now();
         let mut blocks = Vec::new();
         for pod in pods::member_of(app, user) {
-            let (roster, moves) = effective_roster(tx, pod, week_at(pod, now)).await?;
+            let (roster, moves) = effective_roster(tx, &pod, week_at(&pod, now)).await?;
             let role = role_in(&roster, user);
             let moved_from = moves
                 .iter()
                 .find(|m| &m.user == user)
                 .map(|m| m.from.as_str());
             blocks.push(crate::domain::block_kit::section(&render::home_line(
-                pod,
+                &pod,
                 role.as_deref(),
                 moved_from,
             )));
@@ -267,7 +267,7 @@ pub async fn current_roster(
     let Some(pod) = pods::by_name(app, pod) else {
         return Ok(Vec::new());
     };
-    Ok(effective_roster(tx, pod, week_at(pod, now)).await?.0)
+    Ok(effective_roster(tx, &pod, week_at(&pod, now)).await?.0)
 }
 
 /// The first workday (not a holiday) of the week starting `monday`.

@@ -71,7 +71,7 @@ fn roster_lines(pod: &PodConfig, roles: &[String], roster: &Roster, moves: &[Mov
         ));
     }
     if lines.is_empty() {
-        lines.push("Nobody is listed as a member of this pod yet, so there are no roles to hand out. Add `members` to the pod in needful.toml.".to_string());
+        lines.push("Nobody is listed as a member of this pod yet, so there are no roles to hand out. Whoever runs needful can add them to the pod in its setup.".to_string());
     }
     lines.join("\n")
 }
@@ -141,7 +141,7 @@ pub fn not_a_manager(pod: &PodConfig, managers: &str) -> String {
 
 pub fn not_in_pod(pod: &PodConfig, user: &UserId) -> String {
     format!(
-        "<@{user}> isn't a member of the {} pod, so they can't take one of its roles. Members are listed under the pod in needful.toml.",
+        "<@{user}> isn't a member of the {} pod, so they can't take one of its roles. Members are listed under the pod in needful's setup.",
         pod.name
     )
 }

@@ -56,8 +56,8 @@ impl Feature for Staffing {
             pods::Belonging::Manages,
             "/understaffed",
         )?;
-        if !pods::is_manager(pod, &inv.user) {
-            return Err(AppError::User(render::not_a_manager(pod)));
+        if !pods::is_manager(&pod, &inv.user) {
+            return Err(AppError::User(render::not_a_manager(&pod)));
         }
         match on {
             Some((reason, until)) => {
@@ -65,15 +65,15 @@ impl Feature for Staffing {
                     .map(|u| parse::resolve_until(&u, now, pod.timezone))
                     .transpose()
                     .map_err(AppError::User)?;
-                switch_on(app, tx, pod, &inv.user, &reason, until, now).await
+                switch_on(app, tx, &pod, &inv.user, &reason, until, now).await
             }
             None => {
                 let Some(switch) = store::open_switch(tx, &pod.name).await? else {
-                    return Err(AppError::User(render::not_on(pod)));
+                    return Err(AppError::User(render::not_on(&pod)));
                 };
-                finish(app, tx, pod, &switch, now, Some(&inv.user)).await?;
+                finish(app, tx, &pod, &switch, now, Some(&inv.user)).await?;
                 Ok(Reply::ephemeral(render::switched_off_reply(
-                    pod,
+                    &pod,
                     (now - switch.started_at).num_seconds(),
                 )))
             }
@@ -108,7 +108,7 @@ impl Feature for Staffing {
                 &Outgoing::Ephemeral {
                     channel: channel.to_string(),
                     user: action.user.to_string(),
-                    text: render::help_not_needed(pod),
+                    text: render::help_not_needed(&pod),
                     blocks: None,
                 },
             )
@@ -124,7 +124,7 @@ impl Feature for Staffing {
                 tx,
                 &Outgoing::DirectMessage {
                     user: manager.to_string(),
-                    text: render::helper_to_managers(pod, &action.user, channel.as_str()),
+                    text: render::helper_to_managers(&pod, &action.user, channel.as_str()),
                     blocks: None,
                 },
             )
@@ -138,7 +138,7 @@ impl Feature for Staffing {
             tx,
             &Outgoing::Post {
                 channel: channel.to_string(),
-                text: render::helper_thanks(pod, &action.user),
+                text: render::helper_thanks(&pod, &action.user),
                 blocks: None,
                 thread_ts,
                 key: None,
@@ -165,7 +165,7 @@ impl Feature for Staffing {
         let mut blocks = Vec::new();
         for pod in pods::involving(app, user) {
             if let Some(switch) = store::open_switch(tx, &pod.name).await? {
-                blocks.push(render::home_section(pod, &switch, now));
+                blocks.push(render::home_section(&pod, &switch, now));
             }
         }
         Ok(blocks)
@@ -182,10 +182,11 @@ fn announcement_key(id: i64) -> String {
 }
 
 async fn status(app: &Team, tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Reply, AppError> {
-    let pods = &app.settings.team.pods;
+    let setup = app.setup();
+    let pods = &setup.pods;
     if pods.is_empty() {
         return Ok(Reply::ephemeral(
-            "No pods are set up yet. Whoever runs needful can add one under `[[pods]]` in needful.toml.",
+            "No pods are set up yet. Whoever runs needful can add one to its setup.",
         ));
     }
     let mut lines = vec!["*Understaffed mode*".to_string()];
@@ -345,7 +346,7 @@ async fn expire(app: &Team, tx: &mut Tx<'_>, id: i64, now: DateTime<Utc>) -> any
     };
     // Recorded as ending at its planned time, even when the tick runs late.
     let ended = switch.until_at.map_or(now, |until| until.min(now));
-    finish(app, tx, pod, &switch, ended, None).await?;
+    finish(app, tx, &pod, &switch, ended, None).await?;
     Ok(())
 }
 

@@ -39,7 +39,7 @@ impl Feature for Trophy {
     const HOME: bool = true;
 
     async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
-        let name = trophy_name(app);
+        let name = &trophy_name(app);
         let parsed = match parse::parse(&inv.text) {
             Ok(parsed) => parsed,
             Err(e) => return user_error(render::parse_error(name, &e)),
@@ -94,7 +94,7 @@ impl Feature for Trophy {
     /// Scheduled: nudges holders who have kept the trophy too long, once per
     /// holding per nudge period (a bot that was down for two periods nudges once).
     async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let days = app.settings.team.trophy.nudge_after_days;
+        let days = app.setup().trophy.nudge_after_days;
         if days == 0 {
             return Ok(());
         }
@@ -121,7 +121,7 @@ impl Feature for Trophy {
     async fn home(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
         let current = store::current(tx).await?;
         Ok(render::home(
-            trophy_name(app),
+            &trophy_name(app),
             current.as_ref(),
             user,
             is_manager(app, user),
@@ -137,23 +137,18 @@ const PAGE: i64 = 10;
 /// The scheduler job kind of holder reminders.
 const NUDGE_JOB: &str = "trophy_nudge";
 
-fn trophy_name(app: &Team) -> &str {
-    &app.settings.team.trophy.name
+fn trophy_name(app: &Team) -> String {
+    app.setup().trophy.name.clone()
 }
 
 /// Managers of any pod may start the chain and reassign the trophy.
 fn is_manager(app: &Team, user: &UserId) -> bool {
-    app.settings
-        .team
-        .pods
-        .iter()
-        .any(|p| p.managers.contains(user))
+    app.setup().pods.iter().any(|p| p.managers.contains(user))
 }
 
 fn managers(app: &Team) -> Vec<UserId> {
     let mut all: Vec<UserId> = app
-        .settings
-        .team
+        .setup()
         .pods
         .iter()
         .flat_map(|p| p.managers.iter().cloned())
@@ -164,7 +159,7 @@ fn managers(app: &Team) -> Vec<UserId> {
 }
 
 async fn history(app: &Team, tx: &mut Tx<'_>, page: i64) -> Result<Reply, AppError> {
-    let name = trophy_name(app);
+    let name = &trophy_name(app);
     let total = store::count(tx).await?;
     let pages = ((total + PAGE - 1) / PAGE).max(1);
     if total > 0 && page > pages {
@@ -185,7 +180,7 @@ async fn hand_over(
     to: &UserId,
     reason: &str,
 ) -> Result<Reply, AppError> {
-    let name = trophy_name(app);
+    let name = &trophy_name(app);
     if to == &inv.user {
         return user_error(render::to_yourself(name));
     }
@@ -210,7 +205,8 @@ async fn hand_over(
         .await?
         .context("the pass just recorded is missing")?;
 
-    let channel = app.settings.team.kudos.channel.as_ref();
+    let channel = app.setup().kudos.channel.clone();
+    let channel = channel.as_ref();
     if let Some(channel) = channel {
         let (text, blocks) = render::announcement(name, &pass);
         outbox::enqueue_with_fallback(
@@ -260,7 +256,7 @@ async fn nudge(
     if !storage::jobs::claim(tx, NUDGE_JOB, &format!("{}:{period}", current.id), now).await? {
         return Ok(None);
     }
-    let (text, blocks) = render::nudge(trophy_name(app), (now - current.at).num_days());
+    let (text, blocks) = render::nudge(&trophy_name(app), (now - current.at).num_days());
     outbox::enqueue(
         tx,
         &Outgoing::DirectMessage {

@@ -205,7 +205,7 @@ pub fn not_the_holder(name: &str, holder: &UserId, caller_is_manager: bool) -> S
 
 pub fn no_holder_needs_manager(name: &str, managers: &[UserId]) -> String {
     let who = if managers.is_empty() {
-        "a manager (none is configured yet: add `managers` to a pod in needful.toml)".to_string()
+        "a manager (none is set up yet: whoever runs needful can add one to a pod)".to_string()
     } else {
         managers
             .iter()
@@ -320,7 +320,7 @@ pub fn confirmation(name: &str, p: &Pass, announced_in: Option<&ChannelId>) -> S
             p.to
         ),
         None => format!(
-            "{done} I'm letting <@{}> know by direct message. No kudos channel is set up (`[kudos] channel` in needful.toml), so I didn't announce it anywhere; tell the team yourself!",
+            "{done} I'm letting <@{}> know by direct message. No kudos channel is set up, so I didn't announce it anywhere; tell the team yourself!",
             p.to
         ),
     }

@@ -1,0 +1,123 @@
+//! The team's setup as the features read it. It is kept in the database
+//! ([`storage::setup`]): needful.toml is imported into an empty database,
+//! and from then on changes are made to the stored setup (with
+//! `needful import config` today). Each instance keeps the setup it read
+//! and looks at the stored version on every scheduler tick, so a change
+//! made anywhere applies within a tick, with no restart.
+
+use std::sync::{Arc, RwLock};
+
+use crate::{
+    config::TeamConfig,
+    error::AppError,
+    storage::{self, Db, Writer},
+};
+
+/// The setup as last read, and its version (0: not read yet).
+pub struct Setup(RwLock<(i64, Arc<TeamConfig>)>);
+
+impl Setup {
+    /// Starts with `config` until the stored setup is read ([`seed`]).
+    pub fn new(config: TeamConfig) -> Self {
+        Self(RwLock::new((0, Arc::new(config))))
+    }
+
+    /// The setup now: a snapshot that a change does not alter under its reader.
+    pub fn get(&self) -> Arc<TeamConfig> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    pub fn version(&self) -> i64 {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    fn set(&self, version: i64, config: TeamConfig) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = (version, Arc::new(config));
+    }
+
+    /// Reads the stored setup again if its version moved. True when it did.
+    pub async fn refresh(&self, db: &Db) -> anyhow::Result<bool> {
+        let stored = storage::setup::version(db).await?;
+        if stored.is_none_or(|v| v == self.version()) {
+            return Ok(false);
+        }
+        let Some((version, json)) = storage::setup::current(db).await? else {
+            return Ok(false);
+        };
+        let config = decode(&json)?;
+        self.set(version, config);
+        tracing::info!(version, "the team's setup changed; using it from now on");
+        Ok(true)
+    }
+}
+
+fn decode(json: &str) -> anyhow::Result<TeamConfig> {
+    let config: TeamConfig = serde_json::from_str(json)
+        .map_err(|e| anyhow::anyhow!("the stored setup could not be read: {e}"))?;
+    Ok(config)
+}
+
+/// What happened to needful.toml at start.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seeded {
+    /// The database was empty: the file's setup (or the defaults) went in.
+    Imported,
+    /// The database holds the setup, and the file says the same.
+    Kept,
+    /// The database holds the setup, and the file now says something else;
+    /// the database's is used.
+    FileDiffers,
+}
+
+/// At start: an empty database takes `file`'s setup (`from` says where it
+/// came from); otherwise the stored setup is used. Then reads it.
+pub async fn seed(
+    setup: &Setup,
+    db: &Db,
+    writer: &Writer,
+    file: &TeamConfig,
+    from: &str,
+) -> anyhow::Result<Seeded> {
+    let seeded = match storage::setup::current(db).await? {
+        Some((_, json)) => {
+            // The outbox's tuning is not part of the setup, so not compared.
+            let stored = TeamConfig {
+                outbox: file.outbox.clone(),
+                ..decode(&json)?
+            };
+            if &stored == file {
+                Seeded::Kept
+            } else {
+                Seeded::FileDiffers
+            }
+        }
+        None => {
+            save(writer, file, from, &format!("imported from {from}")).await?;
+            Seeded::Imported
+        }
+    };
+    setup.refresh(db).await?;
+    Ok(seeded)
+}
+
+/// Stores `config` as the team's setup, checked by the same rules as
+/// `needful check-config`; `by` and `what` go into the audit list.
+pub async fn save(
+    writer: &Writer,
+    config: &TeamConfig,
+    by: &str,
+    what: &str,
+) -> Result<i64, AppError> {
+    config
+        .validate("the setup")
+        .map_err(|e| AppError::User(e.to_string()))?;
+    let json = serde_json::to_string(config).map_err(anyhow::Error::from)?;
+    let (by, what) = (by.to_string(), what.to_string());
+    writer
+        .transaction(move |tx| {
+            Box::pin(async move {
+                Ok::<_, AppError>(storage::setup::save(tx, &json, &by, &what).await?)
+            })
+        })
+        .await
+}

@@ -1,0 +1,71 @@
+//! The team's setup (`setup`) and every change made to it
+//! (`setup_changes`). The setup is stored whole, as JSON, with a version
+//! that grows with each change: readers keep what they read and look only
+//! at the version to know when to read again.
+
+use super::{Db, Tx};
+
+/// The stored setup, as JSON, and its version; None before the first import.
+pub async fn current(db: &Db) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT version, config FROM setup WHERE id = 1")
+        .fetch_optional(db)
+        .await
+}
+
+/// The stored setup's version; None before the first import.
+pub async fn version(db: &Db) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT version FROM setup WHERE id = 1")
+        .fetch_optional(db)
+        .await
+}
+
+/// One change to the setup, as the audit list shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Change {
+    pub version: i64,
+    pub changed_at: String,
+    pub changed_by: String,
+    pub what: String,
+}
+
+/// Stores `config` (JSON) as the setup, made by `by` (a Slack user id, or
+/// where it came from, such as "needful.toml"), and records the change
+/// with `what` it was, at the transaction's time. Returns the new version.
+pub async fn save(tx: &mut Tx<'_>, config: &str, by: &str, what: &str) -> Result<i64, sqlx::Error> {
+    let now = tx.now();
+    let version: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM setup_changes")
+            .fetch_one(tx.conn())
+            .await?;
+    sqlx::query(
+        "INSERT INTO setup (id, version, config) VALUES (1, ?1, ?2) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, config = excluded.config",
+    )
+    .bind(version)
+    .bind(config)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO setup_changes (version, changed_at, changed_by, what, config) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(version)
+    .bind(now)
+    .bind(by)
+    .bind(what)
+    .bind(config)
+    .execute(tx.conn())
+    .await?;
+    Ok(version)
+}
+
+/// The newest changes first, at most `limit`.
+pub async fn changes(db: &Db, limit: i64) -> Result<Vec<Change>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT version, changed_at, changed_by, what FROM setup_changes \
+         ORDER BY version DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,142 @@
+//! The team's setup lives in the database: needful.toml is imported into an
+//! empty one, and a change (`needful import config`) applies to a running
+//! bot within a tick, with no restart.
+
+use std::{process::Command, time::Duration};
+
+use chrono::{DateTime, TimeZone, Utc};
+use needful::config::TeamConfig;
+
+use crate::helpers::{DEFAULT_CONFIG, TestApp, TestOptions, spawn_app, spawn_app_with};
+
+const WAIT: Duration = Duration::from_secs(15);
+const SUPPORT: &str = "C0SUPPORT1";
+const MANAGER: &str = "U0MANAGER1";
+
+fn needful(app: &TestApp) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_needful"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "error")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", app.dir.path().join("needful.db").display()),
+        )
+        .current_dir(app.dir.path());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("needful runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn renamed(name: &str) -> String {
+    DEFAULT_CONFIG.replace("name = \"Needful Trophy\"", &format!("name = \"{name}\""))
+}
+
+#[tokio::test]
+async fn the_file_is_imported_once_and_the_database_is_kept_across_restarts() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM setup_changes WHERE what LIKE 'imported from %'")
+            .await,
+        1
+    );
+    let (sim, dir, _, _, _) = app.stop().await;
+    // The file changed while the bot was down: the database's setup stays.
+    let app = crate::helpers::restart_on(sim, dir, renamed("Golden Headset")).await;
+    let reply = app.command("/trophy", MANAGER, SUPPORT, "help").await;
+    assert!(reply.contains("Needful Trophy"), "{reply}");
+    assert!(!reply.contains("Golden Headset"), "{reply}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 1);
+
+    // And the command line says so, and writes out the setup in use.
+    std::fs::write(
+        app.dir.path().join("needful.toml"),
+        renamed("Golden Headset"),
+    )
+    .unwrap();
+    let checked = run(needful(&app).arg("check-config"));
+    assert!(checked.contains("kept in the database"), "{checked}");
+    let exported = run(needful(&app).args(["export", "config"]));
+    let setup = TeamConfig::parse(&exported, "exported.toml").expect("the export parses");
+    assert_eq!(setup.trophy.name, "Needful Trophy");
+    assert_eq!(setup.pods.len(), 1);
+    assert_eq!(setup.pods[0].members.len(), 3, "{exported}");
+}
+
+fn utc(h: u32, min: u32) -> DateTime<Utc> {
+    // Wednesday 2026-11-25; Berlin is UTC+1.
+    Utc.with_ymd_and_hms(2026, 11, 25, h, min, 0).unwrap()
+}
+
+fn prompts(app: &TestApp) -> usize {
+    app.sim
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok && c.channel.as_deref() == Some(SUPPORT))
+        .filter(|c| c.params["blocks"].to_string().contains("checkin_open"))
+        .count()
+}
+
+#[tokio::test]
+async fn an_imported_setup_applies_to_the_running_bot_without_a_restart() {
+    let app = spawn_app_with(TestOptions {
+        start: utc(7, 0), // 08:00 in Berlin, before the 09:00 check-in
+        ..TestOptions::default()
+    })
+    .await;
+    let file = app.dir.path().join("new.toml");
+    std::fs::write(
+        &file,
+        renamed("Golden Headset").replace("checkin_at = \"09:00\"", "checkin_at = \"10:30\""),
+    )
+    .unwrap();
+    let said = run(needful(&app).args(["import", "config"]).arg(&file));
+    assert!(said.contains("version 2"), "{said}");
+
+    // 09:05 in Berlin: the old time has passed, and no prompt comes.
+    app.advance_to(utc(8, 5)).await;
+    assert_eq!(prompts(&app), 0, "{}", app.sim.describe_calls());
+    let reply = app.command("/trophy", MANAGER, SUPPORT, "help").await;
+    assert!(reply.contains("Golden Headset"), "{reply}");
+
+    // 10:30 in Berlin: the new time.
+    app.advance_to(utc(9, 31)).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while prompts(&app) == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(prompts(&app), 1, "{}", app.sim.describe_calls());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM setup_changes WHERE changed_by = 'needful import config'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_file_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let file = app.dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        DEFAULT_CONFIG.replace("checkin_at = \"09:00\"", "checkin_at = \"nine\""),
+    )
+    .unwrap();
+    let out = needful(&app)
+        .args(["import", "config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nine") && err.contains("HH:MM"), "{err}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 1);
+}
