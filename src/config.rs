@@ -36,6 +36,8 @@ pub struct EnvSettings {
     pub config_path: PathBuf,
     pub clock_start: Option<DateTime<Utc>>,
     pub log_json: bool,
+    /// People who may see and manage the whole setup (`NEEDFUL_ADMINS`).
+    pub admins: Vec<UserId>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -182,6 +184,22 @@ impl EnvSettings {
                 });
             }
         };
+        let admins = match get("NEEDFUL_ADMINS") {
+            None => Vec::new(),
+            Some(raw) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|id| {
+                    UserId::parse(id).map_err(|_| ConfigError::Env {
+                        key: "NEEDFUL_ADMINS",
+                        message: format!(
+                            "{id:?} is not a Slack user id; list ids like U0123ABCD, comma-separated"
+                        ),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
         Ok(Self {
             bot_token,
             app_token: get("SLACK_APP_TOKEN").map(Secret::new),
@@ -197,6 +215,7 @@ impl EnvSettings {
                 .into(),
             clock_start,
             log_json,
+            admins,
         })
     }
 }

@@ -254,7 +254,14 @@ fn suggest(input: &str) -> String {
 mod tests {
     use super::*;
 
-    const COMMANDS: [&str; 5] = ["/kudos", "/trophy", "/checkin", "/understaffed", "/roles"];
+    const COMMANDS: [&str; 6] = [
+        "/kudos",
+        "/trophy",
+        "/checkin",
+        "/understaffed",
+        "/roles",
+        "/needful",
+    ];
     const BOT_EVENTS: [&str; 4] = [
         "reaction_added",
         "reaction_removed",
@@ -339,20 +346,29 @@ mod tests {
         assert_eq!(render(Some("https://x.example.org"), true).unwrap(), yaml);
     }
 
+    /// One URL per slash command, one for events, one for interactivity.
+    fn url_places() -> usize {
+        crate::registry::commands().count() + 2
+    }
+
     #[test]
-    fn http_variant_fills_in_the_host_in_all_seven_places() {
-        assert_eq!(HTTP_MANIFEST.matches(PLACEHOLDER_BASE_URL).count(), 7);
+    fn http_variant_fills_in_the_host_in_every_place() {
+        let places = url_places();
+        assert_eq!(HTTP_MANIFEST.matches(PLACEHOLDER_BASE_URL).count(), places);
         let yaml = render(Some("https://support.acme.test/"), false).unwrap();
         assert!(!yaml.contains("needful.example.com"));
-        assert_eq!(yaml.matches("https://support.acme.test/slack/").count(), 7);
+        assert_eq!(
+            yaml.matches("https://support.acme.test/slack/").count(),
+            places
+        );
         assert_eq!(
             yaml.matches("url: https://support.acme.test/slack/commands\n")
                 .count(),
-            5
+            places - 2
         );
         assert!(yaml.contains("request_url: https://support.acme.test/slack/events\n"));
         assert!(yaml.contains("request_url: https://support.acme.test/slack/interactions\n"));
-        assert_eq!(url_keys(&yaml).len(), 7);
+        assert_eq!(url_keys(&yaml).len(), places);
         assert!(!yaml.contains("test//slack"));
         assert!(yaml.contains("  socket_mode_enabled: false\n"));
     }
@@ -363,10 +379,13 @@ mod tests {
         assert_eq!(
             yaml.matches("https://support.acme.test/needful/slack/")
                 .count(),
-            7
+            url_places()
         );
         let yaml = render(Some("https://acme.test:8443"), false).unwrap();
-        assert_eq!(yaml.matches("https://acme.test:8443/slack/").count(), 7);
+        assert_eq!(
+            yaml.matches("https://acme.test:8443/slack/").count(),
+            url_places()
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::{
     features::{
         Team, checkin,
         feature::{CommandSpec, EventKind, Feature},
-        home, kudos, roles, staffing, trophy,
+        home, kudos, roles, setup, staffing, trophy,
     },
     outbox::{Outgoing, Rendered},
     storage::Tx,
@@ -160,6 +160,7 @@ features! {
     kudos::Kudos,
     roles::Roles,
     checkin::Checkin,
+    setup::Manage,
 }
 
 /// `user`'s App Home as of now, read in one snapshot on the read-only pool.

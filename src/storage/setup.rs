@@ -23,7 +23,7 @@ pub async fn version(db: &Db) -> Result<Option<i64>, sqlx::Error> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Change {
     pub version: i64,
-    pub changed_at: String,
+    pub changed_at: chrono::DateTime<chrono::Utc>,
     pub changed_by: String,
     pub what: String,
 }
@@ -60,12 +60,12 @@ pub async fn save(tx: &mut Tx<'_>, config: &str, by: &str, what: &str) -> Result
 }
 
 /// The newest changes first, at most `limit`.
-pub async fn changes(db: &Db, limit: i64) -> Result<Vec<Change>, sqlx::Error> {
+pub async fn changes(tx: &mut Tx<'_>, limit: i64) -> Result<Vec<Change>, sqlx::Error> {
     sqlx::query_as(
         "SELECT version, changed_at, changed_by, what FROM setup_changes \
          ORDER BY version DESC LIMIT ?",
     )
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(tx.conn())
     .await
 }

@@ -140,3 +140,61 @@ async fn an_invalid_file_is_refused_and_changes_nothing() {
     assert!(err.contains("nine") && err.contains("HH:MM"), "{err}");
     assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 1);
 }
+
+#[tokio::test]
+async fn needful_pods_shows_the_setup_to_anyone_and_help_says_what_it_does() {
+    let app = spawn_app().await;
+    let pods = app.command("/needful", "U0ALICE001", SUPPORT, "pods").await;
+    for expected in [
+        "*support* in <#C0SUPPORT1>",
+        "Managers: <@U0MANAGER1>",
+        "Members: <@U0ALICE001>, <@U0BOB00001> and <@U0CAROL001>",
+        "Check-in: 09:00 Europe/Berlin on Mon, Tue, Wed, Thu and Fri, open for 2h",
+        "Asks for help in: <#C0SALES001>",
+    ] {
+        assert!(pods.contains(expected), "{expected:?} in {pods}");
+    }
+    let help = app.command("/needful", "U0ALICE001", SUPPORT, "").await;
+    assert!(
+        help.contains("`/needful pods`") && help.contains("`/needful changes`"),
+        "{help}"
+    );
+    // Whatever is typed is repeated without pinging anyone.
+    let unknown = app
+        .command("/needful", "U0ALICE001", SUPPORT, "<!channel> please")
+        .await;
+    assert!(unknown.contains("I don't know"), "{unknown}");
+    assert!(!unknown.contains("<!channel>"), "{unknown}");
+}
+
+#[tokio::test]
+async fn setup_changes_are_shown_to_managers_and_admins_only() {
+    let app = spawn_app_with(TestOptions {
+        env: vec![("NEEDFUL_ADMINS", "U0DAVE0001".to_string())],
+        ..TestOptions::default()
+    })
+    .await;
+    let file = app.dir.path().join("new.toml");
+    std::fs::write(&file, renamed("Golden Headset")).unwrap();
+    run(needful(&app).args(["import", "config"]).arg(&file));
+
+    let refused = app
+        .command("/needful", "U0ALICE001", SUPPORT, "changes")
+        .await;
+    assert!(
+        refused.contains("for managers and admins") && refused.contains("<@U0MANAGER1>"),
+        "{refused}"
+    );
+    for who in [MANAGER, "U0DAVE0001"] {
+        let listed = app.command("/needful", who, SUPPORT, "changes").await;
+        let import = listed.find("`needful import config`: imported from");
+        let first = listed
+            .find("imported from the built-in defaults")
+            .or(listed.find("imported from /"));
+        assert!(import.is_some(), "{listed}");
+        assert!(
+            listed.matches("• ").count() == 2 && first.is_some_and(|f| f > import.unwrap()),
+            "newest first: {listed}"
+        );
+    }
+}

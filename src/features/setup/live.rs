@@ -1,4 +1,4 @@
-//! The team's setup as the features read it. It is kept in the database
+//! The team's setup as the features read it, kept current. It is kept in the database
 //! ([`storage::setup`]): needful.toml is imported into an empty database,
 //! and from then on changes are made to the stored setup (with
 //! `needful import config` today). Each instance keeps the setup it read
@@ -92,7 +92,13 @@ pub async fn seed(
             }
         }
         None => {
-            save(writer, file, from, &format!("imported from {from}")).await?;
+            save(
+                writer,
+                file,
+                "needful at first start",
+                &format!("imported from {from}"),
+            )
+            .await?;
             Seeded::Imported
         }
     };

@@ -1,0 +1,104 @@
+//! What `/needful` says.
+
+use crate::{
+    config::PodConfig,
+    domain::mrkdwn::echo,
+    features::pods::{join_people, join_words},
+    storage::setup::Change,
+};
+
+pub fn help() -> String {
+    [
+        "*needful's setup*",
+        "• `/needful pods`: the pods, with their managers, members, channels and check-in",
+        "• `/needful changes`: who changed the setup, and when (for managers)",
+        "• `/needful help`: this list",
+        "Whoever runs needful changes the setup with `needful export config` and `needful import config`; a change applies within a second.",
+    ]
+    .join("\n")
+}
+
+pub fn unknown(what: &str) -> String {
+    format!(
+        "I don't know `/needful {}`. Try `/needful pods`, `/needful changes` or `/needful help`.",
+        echo(what)
+    )
+}
+
+pub fn pods(pods: &[PodConfig]) -> String {
+    if pods.is_empty() {
+        return "No pods are set up yet. Whoever runs needful can add them to its setup (`needful import config`).".to_string();
+    }
+    let mut out = vec![format!("*The team's pods* ({})", pods.len())];
+    for pod in pods {
+        out.push(String::new());
+        out.push(format!("*{}* in <#{}>", echo(&pod.name), pod.channel));
+        out.push(format!("Managers: {}", or_none(join_people(&pod.managers))));
+        out.push(format!("Members: {}", or_none(join_people(&pod.members))));
+        let days: Vec<String> = pod.workdays.iter().map(|d| d.to_string()).collect();
+        out.push(format!(
+            "Check-in: {} {} on {}, open for {}",
+            pod.checkin_at.format("%H:%M"),
+            pod.timezone,
+            join_words(&days),
+            humantime::format_duration(pod.checkin_window)
+        ));
+        if !pod.help_channels.is_empty() {
+            let channels: Vec<String> = pod
+                .help_channels
+                .iter()
+                .map(|c| format!("<#{c}>"))
+                .collect();
+            out.push(format!("Asks for help in: {}", join_words(&channels)));
+        }
+    }
+    out.join("\n")
+}
+
+fn or_none(list: String) -> String {
+    if list.is_empty() {
+        "none yet".to_string()
+    } else {
+        list
+    }
+}
+
+pub fn changes_refused(pods: &[PodConfig]) -> String {
+    let mut managers: Vec<_> = pods
+        .iter()
+        .flat_map(|p| p.managers.iter().cloned())
+        .collect();
+    managers.sort();
+    managers.dedup();
+    if managers.is_empty() {
+        return "The list of setup changes is for managers and admins, and no managers are set up yet. Whoever runs needful can show it to you (`needful export config`).".to_string();
+    }
+    format!(
+        "The list of setup changes is for managers and admins. Ask {} if you need to know who changed what.",
+        join_people(&managers)
+    )
+}
+
+pub fn changes(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return "The setup has not been changed yet.".to_string();
+    }
+    let mut out = vec!["*Changes to the setup*, newest first".to_string()];
+    for c in changes {
+        out.push(format!(
+            "• {} by {}: {}",
+            c.changed_at.format("%Y-%m-%d %H:%M UTC"),
+            who(&c.changed_by),
+            echo(&c.what)
+        ));
+    }
+    out.join("\n")
+}
+
+/// A person's mention, or where the change came from (a file, the command line).
+fn who(by: &str) -> String {
+    match crate::domain::ids::UserId::parse(by) {
+        Ok(user) if by.starts_with(['U', 'W']) => format!("<@{user}>"),
+        _ => format!("`{}`", echo(by)),
+    }
+}
