@@ -204,6 +204,10 @@ impl Application {
             shutdown.clone(),
         ));
         let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), shutdown.clone()));
+        let setup = tokio::spawn({
+            let (team, shutdown) = (state.team.clone(), shutdown.clone());
+            async move { crate::features::setup::watch(&team.setup, &team.db, shutdown).await }
+        });
         let learning = tokio::spawn(crate::slack::installation::keep_learning(
             state.slack.clone(),
             shutdown.clone(),
@@ -244,6 +248,7 @@ impl Application {
         }
         shutdown.cancel();
         let _ = scheduler.await;
+        let _ = setup.await;
         let _ = learning.await;
         let _ = worker.await;
         let _ = checkpoints.await;

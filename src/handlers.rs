@@ -92,7 +92,8 @@ pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
 /// happens to the request that asked for it.
 async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
     let team = app.team.clone();
-    app.team
+    let reply = app
+        .team
         .writer
         .transaction(move |tx| {
             Box::pin(async move {
@@ -102,7 +103,17 @@ async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
                 }
             })
         })
-        .await
+        .await;
+    setup_changed(app).await;
+    reply
+}
+
+/// A command or interaction may have changed the team's setup: this
+/// instance applies it at once (others at their next tick).
+async fn setup_changed(app: &App) {
+    if let Err(e) = app.team.setup.refresh(&app.team.db).await {
+        tracing::warn!(error = %format!("{e:#}"), "could not read the team's setup; keeping the one in use");
+    }
 }
 
 fn unknown_command(name: &str) -> String {
@@ -124,7 +135,8 @@ pub async fn on_interaction(
     interaction: Interaction,
 ) -> Result<Option<Answer>, AppError> {
     let team = app.team.clone();
-    app.team
+    let answer = app
+        .team
         .writer
         .transaction(move |tx| {
             Box::pin(async move {
@@ -140,5 +152,7 @@ pub async fn on_interaction(
                 }
             })
         })
-        .await
+        .await;
+    setup_changed(app).await;
+    answer
 }

@@ -59,6 +59,25 @@ pub async fn save(tx: &mut Tx<'_>, config: &str, by: &str, what: &str) -> Result
     Ok(version)
 }
 
+/// [`save`], if the stored setup is still at `expected` (what the change
+/// was made from); None when another change came first, and nothing is
+/// written.
+pub async fn replace(
+    tx: &mut Tx<'_>,
+    expected: i64,
+    config: &str,
+    by: &str,
+    what: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let current: Option<i64> = sqlx::query_scalar("SELECT version FROM setup WHERE id = 1")
+        .fetch_optional(tx.conn())
+        .await?;
+    if current != Some(expected) {
+        return Ok(None);
+    }
+    save(tx, config, by, what).await.map(Some)
+}
+
 /// The newest changes first, at most `limit`.
 pub async fn changes(tx: &mut Tx<'_>, limit: i64) -> Result<Vec<Change>, sqlx::Error> {
     sqlx::query_as(

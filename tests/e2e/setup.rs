@@ -198,3 +198,138 @@ async fn setup_changes_are_shown_to_managers_and_admins_only() {
         );
     }
 }
+
+/// Carol, left out of the pod for these tests.
+const DAVE: &str = "U0CAROL001";
+
+/// The posts (or DMs) needful made to `channel`, as (text, blocks).
+fn posts_in(app: &TestApp, channel: &str) -> Vec<(String, serde_json::Value)> {
+    app.sim
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok && c.channel.as_deref() == Some(channel))
+        .map(|c| {
+            (
+                c.params["text"].as_str().unwrap_or_default().to_string(),
+                c.params["blocks"].clone(),
+            )
+        })
+        .collect()
+}
+
+async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited too long for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn someone_in_no_pod_asks_to_join_and_a_manager_adds_them_with_one_click() {
+    let app = spawn_app_with(TestOptions {
+        config: DEFAULT_CONFIG.replace(", \"U0CAROL001\"]", "]"),
+        ..TestOptions::default()
+    })
+    .await;
+    // Dave is in no pod: /checkin offers a button per pod instead of config jargon.
+    let resp = app.slack.command("/checkin", DAVE, SUPPORT, "").await;
+    assert_eq!(resp.status(), 200);
+    let reply: serde_json::Value = resp.json().await.unwrap();
+    let text = reply["text"].as_str().unwrap_or_default();
+    assert!(!text.contains("config"), "{text}");
+    let button = &reply["blocks"][1]["elements"][0];
+    assert_eq!(button["action_id"], "setup_join_ask", "{reply}");
+    assert_eq!(button["value"], "support", "{reply}");
+
+    let ask = needful::slack_sim::payloads::block_actions(
+        DAVE,
+        SUPPORT,
+        "1.0",
+        "setup_join_ask",
+        "support",
+    );
+    assert_eq!(app.slack.interaction(&ask).await.status(), 200);
+    // The manager is asked by direct message, with a button.
+    let manager_dm = app.sim.dm_channel(MANAGER);
+    wait_until("the manager's DM", async || {
+        !posts_in(&app, &manager_dm).is_empty()
+    })
+    .await;
+    let (request, blocks) = posts_in(&app, &manager_dm).remove(0);
+    assert!(
+        request.contains("<@U0CAROL001> asks to join *support*"),
+        "{request}"
+    );
+    let approve = &blocks[1]["elements"][0];
+    assert_eq!(approve["action_id"], "setup_join_approve");
+    let value = approve["value"].as_str().unwrap().to_string();
+
+    // A forged press by someone who doesn't manage the pod changes nothing.
+    let forged = needful::slack_sim::payloads::block_actions(
+        "U0ALICE001",
+        &manager_dm,
+        "1.0",
+        "setup_join_approve",
+        &value,
+    );
+    assert_eq!(app.slack.interaction(&forged).await.status(), 200);
+    wait_until("the refusal", async || {
+        crate::helpers::ephemerals_to(&app.sim, "U0ALICE001")
+            .iter()
+            .any(|t| t.contains("Only *support*'s managers"))
+    })
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 1);
+
+    // The manager's one click adds Dave, and both are told.
+    let press = needful::slack_sim::payloads::block_actions(
+        MANAGER,
+        &manager_dm,
+        "1.0",
+        "setup_join_approve",
+        &value,
+    );
+    assert_eq!(app.slack.interaction(&press).await.status(), 200);
+    let dave_dm = app.sim.dm_channel(DAVE);
+    wait_until("Dave's DM", async || {
+        posts_in(&app, &dave_dm)
+            .iter()
+            .any(|(t, _)| t.contains("<@U0MANAGER1> added you to *support*"))
+    })
+    .await;
+    wait_until("the manager's confirmation", async || {
+        crate::helpers::ephemerals_to(&app.sim, MANAGER)
+            .iter()
+            .any(|t| t.contains("<@U0CAROL001> is in *support* now"))
+    })
+    .await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM setup_changes WHERE changed_by = 'U0MANAGER1'")
+            .await,
+        1
+    );
+    // Within a tick the running bot has Dave in the pod: he can check in.
+    wait_until("the new member", async || {
+        app.command("/needful", DAVE, SUPPORT, "pods")
+            .await
+            .contains("<@U0CAROL001>")
+    })
+    .await;
+    let checked_in = app
+        .command("/checkin", DAVE, SUPPORT, "on the phones")
+        .await;
+    assert!(!checked_in.contains("not on any pod"), "{checked_in}");
+    // A second press is told it's done already, and changes nothing.
+    assert_eq!(app.slack.interaction(&press).await.status(), 200);
+    wait_until("the repeat answer", async || {
+        crate::helpers::ephemerals_to(&app.sim, MANAGER)
+            .iter()
+            .any(|t| t.contains("already in *support*"))
+    })
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 2);
+}

@@ -63,7 +63,7 @@ impl Feature for Checkin {
             Command::Status => status(app, tx, &inv.user, now).await,
             Command::Away { until, reason } => {
                 if mine.is_empty() {
-                    return Err(AppError::User(render::not_a_member()));
+                    return Ok(features::setup::join_offer(app, &render::not_a_member()));
                 }
                 store::set_away(tx, inv.user.as_str(), until, reason.as_deref(), now).await?;
                 refresh_prompts(app, tx, &mine, now).await?;
@@ -72,7 +72,7 @@ impl Feature for Checkin {
             }
             Command::Back => {
                 if mine.is_empty() {
-                    return Err(AppError::User(render::not_a_member()));
+                    return Ok(features::setup::join_offer(app, &render::not_a_member()));
                 }
                 let was_away = store::clear_away(tx, inv.user.as_str()).await?;
                 if was_away {
@@ -83,7 +83,7 @@ impl Feature for Checkin {
             }
             Command::CheckIn { note } => {
                 if mine.is_empty() {
-                    return Err(AppError::User(render::not_a_member()));
+                    return Ok(features::setup::join_offer(app, &render::not_a_member()));
                 }
                 let mut lines = Vec::new();
                 for pod in mine {

@@ -217,16 +217,14 @@ pub fn day_off(pod: &str, off: DayOff, today: NaiveDate) -> String {
 }
 
 pub fn not_a_member() -> String {
-    "You're not on any pod's check-in list, so there's nothing to check in for. \
-     If you should be, ask your manager to add you to a pod's `members` in needful's config."
-        .to_string()
+    "You're not on any pod's check-in list, so there's nothing to check in for.".to_string()
 }
 
 pub fn not_in_this_pod(pod: &str, own_pods: &[String]) -> String {
     if own_pods.is_empty() {
         format!(
             "This is *{pod}*'s check-in, and you're not on its member list, so I didn't count it. \
-             If you should be, ask your manager to add you to the pod in needful's config."
+             If you should be, run `/checkin` and ask to join it."
         )
     } else {
         format!(

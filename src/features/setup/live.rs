@@ -2,8 +2,9 @@
 //! ([`storage::setup`]): needful.toml is imported into an empty database,
 //! and from then on changes are made to the stored setup (with
 //! `needful import config` today). Each instance keeps the setup it read
-//! and looks at the stored version on every scheduler tick, so a change
-//! made anywhere applies within a tick, with no restart.
+//! and looks at the stored version every second ([`watch`]) and before the
+//! scheduler runs its jobs, so a change made anywhere applies within a
+//! second, with no restart.
 
 use std::sync::{Arc, RwLock};
 
@@ -31,6 +32,12 @@ impl Setup {
         self.0.read().unwrap_or_else(|e| e.into_inner()).0
     }
 
+    /// The setup and the version it was read at, for a change made from it
+    /// ([`crate::storage::setup::replace`]).
+    pub fn versioned(&self) -> (i64, Arc<TeamConfig>) {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     fn set(&self, version: i64, config: TeamConfig) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = (version, Arc::new(config));
     }
@@ -48,6 +55,26 @@ impl Setup {
         self.set(version, config);
         tracing::info!(version, "the team's setup changed; using it from now on");
         Ok(true)
+    }
+}
+
+/// How often a running instance looks for a change made elsewhere.
+const WATCH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Until `shutdown`: reads the stored setup again whenever it changed, so a
+/// change made elsewhere (another instance, `needful import config`)
+/// applies within a second. (The scheduler also looks before every run of
+/// its jobs.)
+pub async fn watch(setup: &Setup, db: &Db, shutdown: tokio_util::sync::CancellationToken) {
+    let mut every = tokio::time::interval(WATCH);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = setup.refresh(db).await {
+            tracing::warn!(error = %format!("{e:#}"), "could not read the team's setup; keeping the one in use");
+        }
     }
 }
 

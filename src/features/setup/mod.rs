@@ -2,16 +2,18 @@
 //! which shows it (the pods, their people, channels and check-in) and, to
 //! managers and admins, every change made to it.
 
+mod join;
 mod live;
 mod render;
 
-pub use live::{Seeded, Setup, save, seed};
+pub use join::offer as join_offer;
+pub use live::{Seeded, Setup, save, seed, watch};
 
 use crate::{
     domain::ids::UserId,
     error::AppError,
     features::{
-        Reply, SlashCommand, Team,
+        Answer, ButtonPress, Reply, SlashCommand, Team,
         feature::{CommandSpec, Feature},
     },
     storage::{self, Tx},
@@ -31,6 +33,19 @@ impl Feature for Manage {
         usage: "[pods | changes | help]",
         help: "See the team's setup: the pods with their people, channels and check-in, and who changed it.",
     }];
+    const BUTTONS: &'static [&'static str] = &["setup_"];
+
+    async fn button(
+        app: &Team,
+        tx: &mut Tx<'_>,
+        press: &ButtonPress,
+    ) -> Result<Option<Answer>, AppError> {
+        match press.action_id.as_str() {
+            join::ASK => join::ask(app, tx, press).await.map(Some),
+            join::APPROVE => join::approve(app, tx, press).await.map(Some),
+            _ => Ok(None),
+        }
+    }
 
     async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
         let setup = app.setup();

@@ -2,7 +2,7 @@
 
 use crate::{
     config::PodConfig,
-    domain::mrkdwn::echo,
+    domain::{ids::UserId, mrkdwn::echo},
     features::pods::{join_people, join_words},
     storage::setup::Change,
 };
@@ -101,4 +101,77 @@ fn who(by: &str) -> String {
         Ok(user) if by.starts_with(['U', 'W']) => format!("<@{user}>"),
         _ => format!("`{}`", echo(by)),
     }
+}
+
+pub fn ask_button(pod: &str) -> String {
+    format!("Ask to join {pod}")
+}
+
+pub fn ask_below() -> String {
+    "Ask to join your pod below, and I'll ask its managers.".to_string()
+}
+
+pub fn no_pods_to_join() -> String {
+    "No pods are set up yet; whoever runs needful can add them.".to_string()
+}
+
+pub fn pod_gone() -> String {
+    "That pod is no longer set up. `/needful pods` shows the pods there are now.".to_string()
+}
+
+pub fn already_in(pod: &str) -> String {
+    format!("You're already in *{}*.", echo(pod))
+}
+
+pub fn no_managers_to_ask(pod: &str) -> String {
+    format!(
+        "*{}* has no managers set up, so there is nobody I can ask. Whoever runs needful can add you.",
+        echo(pod)
+    )
+}
+
+/// The managers' message, and its button's label.
+pub fn join_request(user: &UserId, pod: &str) -> (String, String) {
+    (
+        format!(
+            "<@{user}> asks to join *{}*. Add them, and they get its check-in prompts and take a turn in its roles.",
+            echo(pod)
+        ),
+        format!("Add them to {pod}"),
+    )
+}
+
+pub fn asked(managers: &[UserId], pod: &str) -> String {
+    format!(
+        "I've asked {} to add you to *{}*. I'll let you know when they do.",
+        join_people(managers),
+        echo(pod)
+    )
+}
+
+pub fn only_managers_add(managers: &[UserId], pod: &str) -> String {
+    format!(
+        "Only *{}*'s managers ({}) can add people to it.",
+        echo(pod),
+        join_people(managers)
+    )
+}
+
+pub fn already_added(user: &UserId, pod: &str) -> String {
+    format!("<@{user}> is already in *{}*.", echo(pod))
+}
+
+pub fn setup_moved() -> String {
+    "The setup changed a moment ago, so I didn't add them yet. Press the button again.".to_string()
+}
+
+pub fn added(user: &UserId, pod: &str) -> String {
+    format!("Done: <@{user}> is in *{}* now.", echo(pod))
+}
+
+pub fn you_were_added(by: &UserId, pod: &str) -> String {
+    format!(
+        "<@{by}> added you to *{}*. You'll get its check-in prompts from the next one on.",
+        echo(pod)
+    )
 }
