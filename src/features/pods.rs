@@ -6,6 +6,8 @@ use crate::{
     domain::ids::{ChannelId, UserId},
     error::AppError,
     features::Team,
+    outbox::{self, Outgoing},
+    storage::Tx,
 };
 
 /// Whose pods count when the command names none and is run outside a pod channel.
@@ -135,4 +137,25 @@ pub(crate) fn resolve(
                 .join("\n")
         ))),
     }
+}
+
+/// Sends each of `pod`'s managers `text` (and `blocks`) by direct message.
+pub(crate) async fn tell_managers(
+    tx: &mut Tx<'_>,
+    pod: &PodConfig,
+    text: &str,
+    blocks: Option<serde_json::Value>,
+) -> Result<(), sqlx::Error> {
+    for manager in &pod.managers {
+        outbox::enqueue(
+            tx,
+            &Outgoing::DirectMessage {
+                user: manager.to_string(),
+                text: text.to_string(),
+                blocks: blocks.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

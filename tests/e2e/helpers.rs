@@ -469,3 +469,18 @@ pub fn ephemerals_to(sim: &SlackSim, user: &str) -> Vec<String> {
         .map(|c| c.params["text"].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// needful's successful posts (or DMs) in `channel`: (text, blocks).
+pub fn posts_in(app: &TestApp, channel: &str) -> Vec<(String, serde_json::Value)> {
+    app.sim
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok && c.channel.as_deref() == Some(channel))
+        .map(|c| {
+            (
+                c.params["text"].as_str().unwrap_or_default().to_string(),
+                c.params["blocks"].clone(),
+            )
+        })
+        .collect()
+}

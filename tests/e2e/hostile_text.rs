@@ -41,20 +41,7 @@ fn assert_nothing_pings(app: &TestApp) {
     }
 }
 
-/// Successful posts in `channel`: (text, blocks).
-fn posts(app: &TestApp, channel: &str) -> Vec<(String, Value)> {
-    app.sim
-        .calls_to("chat.postMessage")
-        .into_iter()
-        .filter(|c| c.ok && c.channel.as_deref() == Some(channel))
-        .map(|c| {
-            (
-                c.params["text"].as_str().unwrap_or_default().to_string(),
-                c.params["blocks"].clone(),
-            )
-        })
-        .collect()
-}
+use crate::helpers::posts_in as posts;
 
 async fn wait_posts(app: &TestApp, channel: &str, n: usize) -> Vec<(String, Value)> {
     let deadline = tokio::time::Instant::now() + WAIT;

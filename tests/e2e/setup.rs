@@ -7,7 +7,7 @@ use std::{process::Command, time::Duration};
 use chrono::{DateTime, TimeZone, Utc};
 use needful::config::TeamConfig;
 
-use crate::helpers::{DEFAULT_CONFIG, TestApp, TestOptions, spawn_app, spawn_app_with};
+use crate::helpers::{DEFAULT_CONFIG, TestApp, TestOptions, posts_in, spawn_app, spawn_app_with};
 
 const WAIT: Duration = Duration::from_secs(15);
 const SUPPORT: &str = "C0SUPPORT1";
@@ -201,21 +201,6 @@ async fn setup_changes_are_shown_to_managers_and_admins_only() {
 
 /// Carol, left out of the pod for these tests.
 const DAVE: &str = "U0CAROL001";
-
-/// The posts (or DMs) needful made to `channel`, as (text, blocks).
-fn posts_in(app: &TestApp, channel: &str) -> Vec<(String, serde_json::Value)> {
-    app.sim
-        .calls_to("chat.postMessage")
-        .into_iter()
-        .filter(|c| c.ok && c.channel.as_deref() == Some(channel))
-        .map(|c| {
-            (
-                c.params["text"].as_str().unwrap_or_default().to_string(),
-                c.params["blocks"].clone(),
-            )
-        })
-        .collect()
-}
 
 async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;

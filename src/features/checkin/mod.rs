@@ -665,17 +665,7 @@ async fn summary(
     }
     let state = day_state(tx, pod, window).await?;
     let (text, blocks) = render::summary(&state);
-    for manager in &pod.managers {
-        outbox::enqueue(
-            tx,
-            &Outgoing::DirectMessage {
-                user: manager.to_string(),
-                text: text.clone(),
-                blocks: Some(blocks.to_value()),
-            },
-        )
-        .await?;
-    }
+    crate::features::pods::tell_managers(tx, pod, &text, Some(blocks.to_value())).await?;
     update_prompt(app, tx, pod, window, now).await?;
     Ok(true)
 }

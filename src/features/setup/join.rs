@@ -9,7 +9,7 @@ use crate::{
         ids::UserId,
     },
     error::AppError,
-    features::{Answer, ButtonPress, Reply, Team},
+    features::{Answer, ButtonPress, Reply, Team, pods},
     outbox::{self, Outgoing},
     storage::{self, Tx},
 };
@@ -57,26 +57,16 @@ pub async fn ask(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result<Ans
     }
     let (text, approve) = render::join_request(&press.user, &pod.name);
     let value = format!("{}:{}", pod.name, press.user);
-    for manager in &pod.managers {
-        let blocks = Blocks::new(vec![
-            section(&text),
-            Block::Actions(Actions::new(
-                "setup_join",
-                Button::new(APPROVE, &approve)
-                    .value(&value)
-                    .style(Style::Primary),
-            )),
-        ]);
-        outbox::enqueue(
-            tx,
-            &Outgoing::DirectMessage {
-                user: manager.to_string(),
-                text: text.clone(),
-                blocks: Some(blocks.to_value()),
-            },
-        )
-        .await?;
-    }
+    let blocks = Blocks::new(vec![
+        section(&text),
+        Block::Actions(Actions::new(
+            "setup_join",
+            Button::new(APPROVE, &approve)
+                .value(&value)
+                .style(Style::Primary),
+        )),
+    ]);
+    pods::tell_managers(tx, pod, &text, Some(blocks.to_value())).await?;
     tell(tx, press, render::asked(&pod.managers, &pod.name)).await
 }
 
