@@ -66,6 +66,9 @@ impl storage::writer::Applier for Events {
                     Event::HomeOpened(user) => features::home::publish(team, tx, user).await?,
                     Event::BotPosted(bot) => features::people::learn_bot(team, tx, bot).await?,
                     Event::Message(m) => registry::message(team, tx, m).await?,
+                    Event::UserDeactivated(user) => {
+                        features::setup::deactivated(team, tx, user).await?
+                    }
                     Event::Reaction(_) => {}
                 }
             }

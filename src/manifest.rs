@@ -262,11 +262,12 @@ mod tests {
         "/roles",
         "/needful",
     ];
-    const BOT_EVENTS: [&str; 4] = [
+    const BOT_EVENTS: [&str; 5] = [
         "reaction_added",
         "reaction_removed",
         "app_home_opened",
         "message.channels",
+        "user_change",
     ];
     const SCOPES: [&str; 7] = [
         "commands",

@@ -76,6 +76,8 @@ pub enum Event {
     BotPosted(UserId),
     /// Someone opened needful's App Home tab.
     HomeOpened(UserId),
+    /// Slack reports someone deactivated (`user_change` with `deleted`).
+    UserDeactivated(UserId),
 }
 
 impl Event {
@@ -87,6 +89,7 @@ impl Event {
             Event::Message(_) => "message",
             Event::BotPosted(_) => "bot_message",
             Event::HomeOpened(_) => "app_home_opened",
+            Event::UserDeactivated(_) => "user_change",
         }
     }
 }

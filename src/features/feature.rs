@@ -42,6 +42,8 @@ pub enum EventKind {
     Messages,
     /// `app_home_opened` (wanted when any feature has an App Home section).
     HomeOpened,
+    /// `user_change`: to notice people deactivated.
+    UserChanges,
 }
 
 impl EventKind {
@@ -51,6 +53,7 @@ impl EventKind {
             EventKind::Reactions => &["reaction_added", "reaction_removed"],
             EventKind::Messages => &["message.channels"],
             EventKind::HomeOpened => &["app_home_opened"],
+            EventKind::UserChanges => &["user_change"],
         }
     }
 }

@@ -45,6 +45,12 @@ pub fn event(body: &SlackEventCallbackBody) -> Option<Event> {
         }
         SlackEventCallbackBody::Message(m) if is_human_message(m) => message(m).map(Event::Message),
         SlackEventCallbackBody::Message(m) => bot_author(m).map(Event::BotPosted),
+        // Other profile changes (a new title, a status) are not needful's.
+        SlackEventCallbackBody::UserChange(e) if e.user.deleted == Some(true) => {
+            UserId::parse(e.user.id.as_ref())
+                .ok()
+                .map(Event::UserDeactivated)
+        }
         _ => None,
     }
 }

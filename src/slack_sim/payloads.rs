@@ -283,6 +283,29 @@ pub fn app_home_opened(event_id: &str, user: &str) -> Value {
     event_callback(event_id, event, unix_now(), Some(&channel))
 }
 
+/// `user_change` for `user`: here, an admin deactivated them (`deleted`).
+/// Slack sends the whole user object; needful reads its id and `deleted`.
+pub fn user_deactivated(event_id: &str, user: &str) -> Value {
+    let event = json!({
+        "type": "user_change",
+        "user": {
+            "id": user,
+            "team_id": TEAM_ID,
+            "name": user.to_lowercase(),
+            "deleted": true,
+            "is_admin": false,
+            "is_owner": false,
+            "is_bot": false,
+            "tz": "Europe/Berlin",
+            "updated": unix_now(),
+            "profile": {"real_name": "", "display_name": ""}
+        },
+        "cache_ts": unix_now(),
+        "event_ts": ts_now(),
+    });
+    event_callback(event_id, event, unix_now(), None)
+}
+
 /// `app_uninstalled`: someone removed the app from the workspace. Slack sends it once, after
 /// which the bot token is dead.
 pub fn app_uninstalled(event_id: &str) -> Value {

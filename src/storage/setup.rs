@@ -12,6 +12,14 @@ pub async fn current(db: &Db) -> Result<Option<(i64, String)>, sqlx::Error> {
         .await
 }
 
+/// [`current`], as `tx` sees it: in a write transaction, what a change
+/// must be made from.
+pub async fn current_in(tx: &mut Tx<'_>) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT version, config FROM setup WHERE id = 1")
+        .fetch_optional(tx.conn())
+        .await
+}
+
 /// The stored setup's version; None before the first import.
 pub async fn version(db: &Db) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT version FROM setup WHERE id = 1")

@@ -318,3 +318,46 @@ async fn someone_in_no_pod_asks_to_join_and_a_manager_adds_them_with_one_click()
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 2);
 }
+
+#[tokio::test]
+async fn someone_deactivated_in_slack_leaves_their_pods_and_the_trophy_comes_back() {
+    use needful::slack_sim::payloads;
+    let app = spawn_app().await;
+    let passed = app
+        .command(
+            "/trophy",
+            MANAGER,
+            SUPPORT,
+            "pass <@U0ALICE001> for the refunds",
+        )
+        .await;
+    assert!(passed.contains("<@U0ALICE001>"), "{passed}");
+
+    let gone = payloads::user_deactivated(&crate::helpers::event_id(), "U0ALICE001");
+    assert_eq!(app.slack.event(&gone).await.status(), 200);
+    // A redelivery changes nothing more.
+    assert_eq!(app.slack.event(&gone).await.status(), 200);
+
+    wait_until("Alice to leave the pod", async || {
+        !app.command("/needful", "U0BOB00001", SUPPORT, "pods")
+            .await
+            .contains("<@U0ALICE001>")
+    })
+    .await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM setup_changes WHERE changed_by = 'Slack' AND what LIKE '%left support%'")
+            .await,
+        1
+    );
+    let holder = app.command("/trophy", "U0BOB00001", SUPPORT, "").await;
+    assert!(holder.contains("<@U0MANAGER1>"), "{holder}");
+    let manager_dm = app.sim.dm_channel(MANAGER);
+    wait_until("the manager's note", async || {
+        posts_in(&app, &manager_dm).iter().any(|(t, _)| {
+            t.contains("<@U0ALICE001> was deactivated") && t.contains("came back to you")
+        })
+    })
+    .await;
+    // Other profile changes are not needful's: nothing more changes.
+    assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 2);
+}

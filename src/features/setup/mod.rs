@@ -3,10 +3,12 @@
 //! managers and admins, every change made to it.
 
 mod join;
+mod leave;
 mod live;
 mod render;
 
 pub use join::offer as join_offer;
+pub use leave::deactivated;
 pub use live::{Seeded, Setup, save, seed, watch};
 
 use crate::{
@@ -14,7 +16,7 @@ use crate::{
     error::AppError,
     features::{
         Answer, ButtonPress, Reply, SlashCommand, Team,
-        feature::{CommandSpec, Feature},
+        feature::{CommandSpec, EventKind, Feature},
     },
     storage::{self, Tx},
 };
@@ -34,6 +36,7 @@ impl Feature for Manage {
         help: "See the team's setup: the pods with their people, channels and check-in, and who changed it.",
     }];
     const BUTTONS: &'static [&'static str] = &["setup_"];
+    const EVENTS: &'static [EventKind] = &[EventKind::UserChanges];
 
     async fn button(
         app: &Team,

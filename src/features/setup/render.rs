@@ -175,3 +175,10 @@ pub fn you_were_added(by: &UserId, pod: &str) -> String {
         echo(pod)
     )
 }
+
+pub fn trophy_came_back(left: &UserId, trophy: &str) -> String {
+    format!(
+        "<@{left}> was deactivated in Slack while holding the {}, so it came back to you. Pass it on to whoever goes the extra mile next: `/trophy pass @colleague what they did`.",
+        echo(trophy)
+    )
+}

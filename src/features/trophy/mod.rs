@@ -318,6 +318,30 @@ pub async fn export(
     export::write(&rows, format, out)
 }
 
+/// If `leaver` holds the trophy, hands it to `manager` (a reassignment, in
+/// the chain with why). True when it did. For someone deactivated in Slack.
+pub(crate) async fn return_from(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    leaver: &UserId,
+    manager: &UserId,
+) -> Result<bool, AppError> {
+    let current = store::current(tx).await?;
+    let Some(holding) = current.as_ref().filter(|p| &p.to == leaver) else {
+        return Ok(false);
+    };
+    let reason = render::returned(leaver);
+    let new = NewPass {
+        after: Some(holding),
+        at: app.clock.now(),
+        kind: Kind::Reassign,
+        to: manager,
+        reason: &reason,
+        by: manager,
+    };
+    Ok(store::record_pass(tx, &new).await?.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

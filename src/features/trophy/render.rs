@@ -380,6 +380,11 @@ pub fn home(
     blocks
 }
 
+/// The reason recorded when the trophy comes back from someone who left.
+pub fn returned(leaver: &UserId) -> String {
+    format!("came back from <@{leaver}>, deactivated in Slack")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
