@@ -56,6 +56,7 @@ fn events() -> &'static [Value] {
                 Some("1764000000.000200"),
             ),
             payloads::app_home_opened("Ev0FUZZ0006", ALICE),
+            payloads::user_deactivated("Ev0FUZZ0007", ALICE),
             payloads::url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"),
             json!({
                 "token": payloads::VERIFICATION_TOKEN,
@@ -479,4 +480,23 @@ fn mutations_reach_every_node() {
     assert_eq!(v["type"], "something_new_from_slack");
     let body = mutated(base, &[(1, Mutation::RawNumber("1e999"))], &Damage::None);
     assert!(String::from_utf8(body).unwrap().contains("1e999"));
+}
+
+/// A deactivation is read as one; any other profile change is not needful's.
+#[test]
+fn user_change_means_deactivated_only_when_deleted() {
+    use crate::domain::input::Event;
+    let read = |payload: &Value| match event(payload.to_string().as_bytes()).expect("decodes") {
+        SlackPushEvent::EventCallback(callback) => crate::slack::inbound::event(&callback.event),
+        other => panic!("not an event callback: {other:?}"),
+    };
+    let mut gone = payloads::user_deactivated("Ev0USER0001", ALICE);
+    assert!(matches!(read(&gone), Some(Event::UserDeactivated(u)) if u.as_str() == ALICE));
+    gone["event"]["user"]["deleted"] = json!(false);
+    assert!(read(&gone).is_none());
+    gone["event"]["user"]
+        .as_object_mut()
+        .unwrap()
+        .remove("deleted");
+    assert!(read(&gone).is_none());
 }
