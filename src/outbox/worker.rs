@@ -588,7 +588,9 @@ impl Worker {
                     .await
             }
             deliver::Outcome::Transient(reason) => {
-                if self.age(row.created_at) > self.config.give_up_after {
+                // Real time spent retrying, not the row's age: a jump of the
+                // business clock (a rehearsal) must not give messages up.
+                if retried_for(&self.config, row.attempts) >= self.config.give_up_after {
                     tracing::error!(id = row.id, %reason, "outbox: giving up after retrying too long");
                     metrics::counter!("needful_outbox_given_up_total", "reason" => "expired")
                         .increment(1);
@@ -655,12 +657,53 @@ impl Worker {
         self.pacing.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Exponential backoff from `base_backoff`, capped at `max_backoff`.
     fn backoff(&self, attempt: i64) -> Duration {
-        let exp = attempt.clamp(1, 20) as u32 - 1;
-        self.config
-            .base_backoff
-            .saturating_mul(2u32.saturating_pow(exp))
-            .min(self.config.max_backoff)
+        backoff(&self.config, attempt)
+    }
+}
+
+/// Exponential backoff from `base_backoff`, capped at `max_backoff`.
+fn backoff(config: &OutboxConfig, attempt: i64) -> Duration {
+    let exp = attempt.clamp(1, 20) as u32 - 1;
+    config
+        .base_backoff
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(config.max_backoff)
+}
+
+/// The real time a row tried `attempts` times has waited between its tries
+/// (the backoffs before tries 2, 3, …), counted only as far as
+/// `give_up_after`.
+fn retried_for(config: &OutboxConfig, attempts: i64) -> Duration {
+    let mut waited = Duration::ZERO;
+    for attempt in 2..=attempts {
+        if waited >= config.give_up_after {
+            break;
+        }
+        waited = waited.saturating_add(backoff(config, attempt));
+    }
+    waited
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_is_given_up_after_give_up_after_of_real_retrying() {
+        let config = OutboxConfig {
+            base_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+            give_up_after: Duration::from_secs(3600),
+            ..OutboxConfig::default()
+        };
+        assert_eq!(retried_for(&config, 1), Duration::ZERO);
+        // 2 + 4 + 8 s before tries 2, 3 and 4.
+        assert_eq!(retried_for(&config, 4), Duration::from_secs(14));
+        let enough = (1..200)
+            .find(|&n| retried_for(&config, n) >= config.give_up_after)
+            .unwrap();
+        // 2 + 4 + … + 32 = 62 s, then 60 s a try: about an hour in all.
+        assert!((60..=66).contains(&enough), "{enough}");
     }
 }

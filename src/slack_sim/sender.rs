@@ -133,8 +133,13 @@ impl SlackSender {
             base: bot_base_url.trim_end_matches('/').to_string(),
             secret,
             // Bounded so a wedged bot fails the test instead of hanging it.
+            // Idle connections are dropped well before needful closes them
+            // (NEEDFUL_REQUEST_TIMEOUT, 2 s by default): reusing one just as
+            // the server closes it fails the request, which Slack (a fresh
+            // connection per delivery, retries) never sees.
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .pool_idle_timeout(Duration::from_millis(500))
                 .build()
                 .unwrap_or_default(),
         }

@@ -714,8 +714,26 @@ async fn delivery_ids_are_forgotten_after_a_week_and_waiting_messages_never() {
     assert_eq!(app.slack.event(&event).await.status(), 200);
     assert_eq!(ids().await, [first, second.clone()]);
 
+    let tries = || {
+        app.sim
+            .calls_to("chat.postMessage")
+            .iter()
+            .filter(|c| !c.ok)
+            .count()
+    };
+    let before = tries();
     app.advance_to(start + chrono::Duration::days(8)).await;
     assert_eq!(ids().await, [second], "only the older id is forgotten");
+    // Tried again after the jump, and still waiting: eight days of business
+    // time are not eight days of retrying (the outage is seconds old).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tries() < before + 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no retry after the jump"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(app.count(waiting).await, 1, "a waiting message stays");
     // Finished rows are kept a month of business time, then forgotten. (By
     // when they finished, not by id: a row delivered late finishes late.)
