@@ -269,6 +269,26 @@ async fn someone_in_no_pod_asks_to_join_and_a_manager_adds_them_with_one_click()
     })
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 1);
+    // So does a manager's press with a made-up value.
+    for garbage in ["support", "support:<!channel>", ":", "nopod:U0CAROL001"] {
+        let press = needful::slack_sim::payloads::block_actions(
+            MANAGER,
+            &manager_dm,
+            "1.0",
+            "setup_join_approve",
+            garbage,
+        );
+        assert_eq!(app.slack.interaction(&press).await.status(), 200);
+    }
+    wait_until("the answers to made-up presses", async || {
+        crate::helpers::ephemerals_to(&app.sim, MANAGER)
+            .iter()
+            .filter(|t| t.contains("no longer set up"))
+            .count()
+            == 4
+    })
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 1);
 
     // The manager's one click adds Dave, and both are told.
     let press = needful::slack_sim::payloads::block_actions(
