@@ -206,7 +206,8 @@ impl Application {
         let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), shutdown.clone()));
         let setup = tokio::spawn({
             let (team, shutdown) = (state.team.clone(), shutdown.clone());
-            async move { crate::features::setup::watch(&team.setup, &team.db, shutdown).await }
+            let saved = team.writer.setup_changes();
+            async move { crate::features::setup::watch(&team.setup, &team.db, saved, shutdown).await }
         });
         let learning = tokio::spawn(crate::slack::installation::keep_learning(
             state.slack.clone(),

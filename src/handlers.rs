@@ -95,8 +95,7 @@ pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
 /// happens to the request that asked for it.
 async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
     let team = app.team.clone();
-    let reply = app
-        .team
+    app.team
         .writer
         .transaction(move |tx| {
             Box::pin(async move {
@@ -106,17 +105,7 @@ async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
                 }
             })
         })
-        .await;
-    setup_changed(app).await;
-    reply
-}
-
-/// A command or interaction may have changed the team's setup: this
-/// instance applies it at once (others at their next tick).
-async fn setup_changed(app: &App) {
-    if let Err(e) = app.team.setup.refresh(&app.team.db).await {
-        tracing::warn!(error = %format!("{e:#}"), "could not read the team's setup; keeping the one in use");
-    }
+        .await
 }
 
 fn unknown_command(name: &str) -> String {
@@ -138,8 +127,7 @@ pub async fn on_interaction(
     interaction: Interaction,
 ) -> Result<Option<Answer>, AppError> {
     let team = app.team.clone();
-    let answer = app
-        .team
+    app.team
         .writer
         .transaction(move |tx| {
             Box::pin(async move {
@@ -155,7 +143,5 @@ pub async fn on_interaction(
                 }
             })
         })
-        .await;
-    setup_changed(app).await;
-    answer
+        .await
 }

@@ -64,6 +64,8 @@ pub type Db = SqlitePool;
 pub struct Tx<'c> {
     tx: sqlx::Transaction<'c, sqlx::Sqlite>,
     now: DateTime<Utc>,
+    /// Set by [`setup::save`]: the writer tells the instance once committed.
+    saved_setup: bool,
 }
 
 impl Tx<'static> {
@@ -85,6 +87,7 @@ impl Tx<'static> {
         Ok(Self {
             tx: db.begin().await?,
             now,
+            saved_setup: false,
         })
     }
 }

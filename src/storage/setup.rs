@@ -40,6 +40,7 @@ pub struct Change {
 /// where it came from, such as "needful.toml"), and records the change
 /// with `what` it was, at the transaction's time. Returns the new version.
 pub async fn save(tx: &mut Tx<'_>, config: &str, by: &str, what: &str) -> Result<i64, sqlx::Error> {
+    tx.saved_setup = true;
     let now = tx.now();
     let version: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM setup_changes")

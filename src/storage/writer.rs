@@ -131,6 +131,7 @@ pub struct Writer {
     sender: mpsc::Sender<Job>,
     health: Arc<WriteHealth>,
     committed: Arc<Notify>,
+    setup_saved: Arc<Notify>,
     clock: SharedClock,
 }
 
@@ -139,6 +140,7 @@ pub struct Receiver {
     jobs: mpsc::Receiver<Job>,
     health: Arc<WriteHealth>,
     committed: Arc<Notify>,
+    setup_saved: Arc<Notify>,
     clock: SharedClock,
 }
 
@@ -148,17 +150,20 @@ impl Writer {
     pub fn new(health: Arc<WriteHealth>, clock: SharedClock) -> (Self, Receiver) {
         let (sender, jobs) = mpsc::channel(QUEUE);
         let committed = Arc::new(Notify::new());
+        let setup_saved = Arc::new(Notify::new());
         (
             Self {
                 sender,
                 health: health.clone(),
                 committed: committed.clone(),
+                setup_saved: setup_saved.clone(),
                 clock: clock.clone(),
             },
             Receiver {
                 jobs,
                 health,
                 committed,
+                setup_saved,
                 clock,
             },
         )
@@ -170,6 +175,13 @@ impl Writer {
     /// since such a commit may have queued messages.
     pub fn commits(&self) -> Arc<Notify> {
         self.committed.clone()
+    }
+
+    /// Notified after a commit that changed the team's setup
+    /// ([`super::setup::save`]), whichever transaction made it: the
+    /// instance's cue to read the setup again.
+    pub fn setup_changes(&self) -> Arc<Notify> {
+        self.setup_saved.clone()
     }
 
     /// Applies one delivery (with whatever else is waiting) and returns once
@@ -201,11 +213,12 @@ impl Writer {
         let in_flight = self.health.start();
         let health = self.health.clone();
         let committed = self.committed.clone();
+        let setup_saved = self.setup_saved.clone();
         let clock = self.clock.clone();
         let job: Transaction = Box::new(move |conn| {
             Box::pin(async move {
                 let _in_flight = in_flight;
-                let result = in_transaction(conn, clock.now(), work).await;
+                let result = in_transaction(conn, clock.now(), &setup_saved, work).await;
                 let clean = match &result {
                     Ok(changed) => {
                         // A transaction that changed nothing says nothing
@@ -312,6 +325,7 @@ impl Writer {
 async fn in_transaction<T, E, F>(
     conn: &mut SqliteConnection,
     now: DateTime<Utc>,
+    setup_saved: &Notify,
     work: F,
 ) -> Result<(T, bool), (E, bool)>
 where
@@ -327,7 +341,9 @@ where
             let changed = total_changes(&mut tx)
                 .await
                 .map_err(|e| (E::from(e), false))?;
-            tx.commit().await.map_err(|e| (E::from(e), false))?;
+            commit(tx, setup_saved)
+                .await
+                .map_err(|e| (E::from(e), false))?;
             Ok((value, changed != before))
         }
         Err(e) => {
@@ -335,6 +351,16 @@ where
             Err((e, ended))
         }
     }
+}
+
+/// Commits `tx`; if it changed the team's setup, says so once committed.
+async fn commit(tx: Tx<'_>, setup_saved: &Notify) -> Result<(), sqlx::Error> {
+    let saved = tx.saved_setup;
+    tx.commit().await?;
+    if saved {
+        setup_saved.notify_one();
+    }
+    Ok(())
 }
 
 async fn total_changes(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
@@ -350,6 +376,7 @@ async fn begin(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<Tx<'_>
     Ok(Tx {
         tx: conn.begin_with("BEGIN IMMEDIATE").await?,
         now,
+        saved_setup: false,
     })
 }
 
@@ -436,6 +463,7 @@ async fn run(
         jobs: mut receiver,
         health,
         committed,
+        setup_saved,
         clock,
     }: Receiver,
     mut conn: SqliteConnection,
@@ -447,6 +475,7 @@ async fn run(
         let done = Done {
             health: &health,
             committed: &committed,
+            setup_saved: &setup_saved,
             clock: &*clock,
         };
         let why = match serve(&mut receiver, &mut jobs, &mut conn, &*apply, done).await {
@@ -484,6 +513,8 @@ async fn run(
 struct Done<'a> {
     health: &'a WriteHealth,
     committed: &'a Notify,
+    /// Told when a delivery changed the team's setup.
+    setup_saved: &'a Notify,
     /// The business time deliveries are recorded at.
     clock: &'a dyn Clock,
 }
@@ -639,7 +670,7 @@ async fn apply_batch(
         replies.push(reply);
         in_flight.push(counted);
     }
-    let results = apply_guarded(apply, conn, &deliveries, done.clock).await;
+    let results = apply_guarded(apply, conn, &deliveries, done).await;
     metrics::histogram!("needful_event_batch_size").record(count as f64);
     match results.iter().find_map(|r| r.as_ref().err()) {
         Some(e) => done.health.failed(&format!("{e:#}")),
@@ -661,10 +692,10 @@ async fn apply_guarded(
     apply: &dyn Applier,
     conn: Conn<'_>,
     deliveries: &[Delivery],
-    clock: &dyn Clock,
+    done: Done<'_>,
 ) -> Vec<Result<Handled, AppError>> {
     let count = deliveries.len();
-    std::panic::AssertUnwindSafe(apply_events(apply, conn, deliveries, clock))
+    std::panic::AssertUnwindSafe(apply_events(apply, conn, deliveries, done))
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {
@@ -687,9 +718,9 @@ async fn apply_events(
     apply: &dyn Applier,
     mut conn: Conn<'_>,
     deliveries: &[Delivery],
-    clock: &dyn Clock,
+    done: Done<'_>,
 ) -> Vec<Result<Handled, AppError>> {
-    match apply_together(apply, &mut conn, deliveries, clock.now()).await {
+    match apply_together(apply, &mut conn, deliveries, done).await {
         Ok(handled) => handled.into_iter().map(Ok).collect(),
         Err(e) if deliveries.len() == 1 || is_busy(&e) => {
             let why = format!("{e:#}");
@@ -705,14 +736,9 @@ async fn apply_events(
             let mut results = Vec::with_capacity(deliveries.len());
             for delivery in deliveries {
                 results.push(
-                    apply_together(
-                        apply,
-                        &mut conn,
-                        std::slice::from_ref(delivery),
-                        clock.now(),
-                    )
-                    .await
-                    .map(|handled| handled[0]),
+                    apply_together(apply, &mut conn, std::slice::from_ref(delivery), done)
+                        .await
+                        .map(|handled| handled[0]),
                 );
             }
             results
@@ -745,8 +771,9 @@ async fn apply_together(
     apply: &dyn Applier,
     conn: &mut Conn<'_>,
     deliveries: &[Delivery],
-    now: DateTime<Utc>,
+    done: Done<'_>,
 ) -> Result<Vec<Handled>, AppError> {
+    let now = done.clock.now();
     let ids: Vec<(&str, &str)> = deliveries
         .iter()
         .map(|d| (d.event_id.as_str(), d.event.kind()))
@@ -761,7 +788,7 @@ async fn apply_together(
             let mut tx = begin(conn, now).await?;
             let fresh = events::mark_applied(&mut tx, &ids, now).await?;
             apply.apply(&mut tx, only_new(deliveries, &fresh)).await?;
-            tx.commit().await?;
+            commit(tx, done.setup_saved).await?;
             fresh
         }
     };

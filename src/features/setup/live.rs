@@ -61,15 +61,21 @@ impl Setup {
 /// How often a running instance looks for a change made elsewhere.
 const WATCH: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Until `shutdown`: reads the stored setup again whenever it changed, so a
-/// change made elsewhere (another instance, `needful import config`)
-/// applies within a second. (The scheduler also looks before every run of
-/// its jobs.)
-pub async fn watch(setup: &Setup, db: &Db, shutdown: tokio_util::sync::CancellationToken) {
+/// Until `shutdown`: reads the stored setup again right after this
+/// instance's writer committed a change to it (`saved`), and every second
+/// for changes made elsewhere (another instance, `needful import config`).
+/// (The scheduler also looks before every run of its jobs.)
+pub async fn watch(
+    setup: &Setup,
+    db: &Db,
+    saved: Arc<tokio::sync::Notify>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
     let mut every = tokio::time::interval(WATCH);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
+            () = saved.notified() => {}
             _ = every.tick() => {}
         }
         if let Err(e) = setup.refresh(db).await {
