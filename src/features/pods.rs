@@ -3,7 +3,10 @@
 
 use crate::{
     config::PodConfig,
-    domain::ids::{ChannelId, UserId},
+    domain::{
+        block_kit::Blocks,
+        ids::{ChannelId, UserId},
+    },
     error::AppError,
     features::Team,
     outbox::{self, Outgoing},
@@ -137,6 +140,22 @@ pub(crate) fn resolve(
                 .join("\n")
         ))),
     }
+}
+
+/// Posts `text` (with `blocks`) in `pod`'s channel under `key`, so later
+/// edits find it.
+pub(crate) async fn post_in_channel(
+    tx: &mut Tx<'_>,
+    pod: &PodConfig,
+    text: String,
+    blocks: &Blocks,
+    key: String,
+) -> Result<(), sqlx::Error> {
+    outbox::enqueue(
+        tx,
+        &Outgoing::keyed_post(&pod.channel, text, Some(blocks.to_value()), key),
+    )
+    .await
 }
 
 /// Sends each of `pod`'s managers `text` (and `blocks`) by direct message.

@@ -617,14 +617,12 @@ async fn prompt(
     )
     .await?;
     let (text, blocks) = render_prompt(app, tx, pod, window, now).await?;
-    outbox::enqueue(
+    crate::features::pods::post_in_channel(
         tx,
-        &Outgoing::keyed_post(
-            pod.channel.to_string(),
-            text,
-            Some(blocks.to_value()),
-            store::prompt_key(&pod.name, window.day),
-        ),
+        pod,
+        text,
+        &blocks,
+        store::prompt_key(&pod.name, window.day),
     )
     .await?;
     Ok(true)

@@ -296,16 +296,7 @@ async fn rotate(
         .await
         .map_err(|e| anyhow::anyhow!("rotating {}: {e}", pod.name))?;
     let (text, blocks) = render::weekly_post(pod, week, &pod_roles(pod), &roster, &moves);
-    outbox::enqueue(
-        tx,
-        &Outgoing::keyed_post(
-            pod.channel.to_string(),
-            text,
-            Some(blocks.to_value()),
-            format!("roles:{key}"),
-        ),
-    )
-    .await?;
+    pods::post_in_channel(tx, pod, text, &blocks, format!("roles:{key}")).await?;
     for member in &pod.members {
         crate::features::home::publish(app, tx, member)
             .await

@@ -246,16 +246,7 @@ async fn switch_on(
     };
     let moves = roles::understaffed_moves(tx, pod, now).await?;
     let (text, blocks) = render::announcement(pod, &switch, &moves, now);
-    outbox::enqueue(
-        tx,
-        &Outgoing::keyed_post(
-            pod.channel.to_string(),
-            text,
-            Some(blocks.to_value()),
-            announcement_key(id),
-        ),
-    )
-    .await?;
+    pods::post_in_channel(tx, pod, text, &blocks, announcement_key(id)).await?;
     let value = format!("{}:{id}", pod.name);
     for channel in &pod.help_channels {
         let (text, blocks) = render::help_request(pod, &value);
