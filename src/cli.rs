@@ -258,7 +258,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 /// The setup kept in the database, if any.
 async fn stored_setup(db: &storage::Db) -> anyhow::Result<Option<TeamConfig>> {
     match storage::setup::current(db).await? {
-        Some((_, json)) => Ok(Some(serde_json::from_str(&json)?)),
+        Some((_, json)) => Ok(Some(features::setup::decode(&json)?)),
         None => Ok(None),
     }
 }

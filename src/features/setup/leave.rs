@@ -20,8 +20,7 @@ pub async fn deactivated(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<(
     let Some((_, json)) = storage::setup::current_in(tx).await? else {
         return Ok(());
     };
-    let mut setup: crate::config::TeamConfig =
-        serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+    let mut setup = super::decode(&json)?;
     let mut left = Vec::new();
     let mut their_managers = Vec::new();
     for pod in &mut setup.pods {

@@ -84,7 +84,8 @@ pub async fn watch(
     }
 }
 
-fn decode(json: &str) -> anyhow::Result<TeamConfig> {
+/// The setup as stored ([`storage::setup`]'s JSON).
+pub fn decode(json: &str) -> anyhow::Result<TeamConfig> {
     let config: TeamConfig = serde_json::from_str(json)
         .map_err(|e| anyhow::anyhow!("the stored setup could not be read: {e}"))?;
     Ok(config)

@@ -9,7 +9,7 @@ mod render;
 
 pub use join::offer as join_offer;
 pub use leave::deactivated;
-pub use live::{Seeded, Setup, save, seed, watch};
+pub use live::{Seeded, Setup, decode, save, seed, watch};
 
 use crate::{
     domain::ids::UserId,

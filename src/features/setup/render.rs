@@ -71,7 +71,7 @@ pub fn changes_refused(pods: &[PodConfig]) -> String {
     managers.sort();
     managers.dedup();
     if managers.is_empty() {
-        return "The list of setup changes is for managers and admins, and no managers are set up yet. Whoever runs needful can show it to you (`needful export config`).".to_string();
+        return "The list of setup changes is for managers and admins, and no managers are set up yet. Ask whoever runs needful to add you to `NEEDFUL_ADMINS`, or to make you a pod's manager.".to_string();
     }
     format!(
         "The list of setup changes is for managers and admins. Ask {} if you need to know who changed what.",
