@@ -15,8 +15,8 @@ Each manifest is checked in two ways:
    SLACK_MANIFEST_SCHEMA_DIR (the directory that holds manifest.schema.json and schemas/). The root
    schema $refs remote URLs; the local copies are registered under exactly those URLs, and any
    other remote reference is refused, so nothing touches the network.
-2. Against what needful needs: exactly the five slash commands, each with should_escape true; exactly
-   the four bot events; exactly the seven bot scopes. A Socket Mode manifest
+2. Against what needful needs: exactly the six slash commands, each with should_escape true; exactly
+   the five bot events; exactly the seven bot scopes. A Socket Mode manifest
    (settings.socket_mode_enabled: true) must hold no URLs at all; an HTTP-mode manifest needs an
    https:// URL for every command, for events and for interactivity.
 
@@ -57,8 +57,14 @@ VERSIONED_SCHEMAS = {
     2: "manifest.schema.2.0.0.json",
 }
 
-EXPECTED_COMMANDS = ["/kudos", "/trophy", "/checkin", "/understaffed", "/roles"]
-EXPECTED_BOT_EVENTS = ["reaction_added", "reaction_removed", "app_home_opened", "message.channels"]
+EXPECTED_COMMANDS = ["/kudos", "/trophy", "/checkin", "/understaffed", "/roles", "/needful"]
+EXPECTED_BOT_EVENTS = [
+    "reaction_added",
+    "reaction_removed",
+    "app_home_opened",
+    "message.channels",
+    "user_change",
+]
 EXPECTED_BOT_SCOPES = [
     "commands",
     "chat:write",
