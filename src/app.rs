@@ -113,7 +113,7 @@ impl Application {
                     settings,
                     clock,
                     waiting: outbox.waiting().clone(),
-                    workspace: Arc::new(slack.clone()),
+                    workspace: Arc::new(crate::slack::directory::Directory::new(slack.clone())),
                     writes,
                     kudos_today: Default::default(),
                 }),

@@ -267,6 +267,13 @@ impl EnvSettings {
     }
 }
 
+/// One thing wrong with a setup: where (`pods[0].name`) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
 /// Team settings from `needful.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -504,89 +511,94 @@ impl TeamConfig {
     }
 
     pub fn validate(&self, path: &str) -> Result<(), ConfigError> {
-        let invalid = |key: String, message: String| ConfigError::Invalid {
-            path: path.to_string(),
-            key,
-            message,
-        };
+        match self.problems().into_iter().next() {
+            Some(Problem { key, message }) => Err(ConfigError::Invalid {
+                path: path.to_string(),
+                key,
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Everything wrong with this setup, in file order: what
+    /// `check-config` reports (the first) and what a form in Slack shows
+    /// beside its fields (all).
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut found = Vec::new();
+        let mut problem = |key: String, message: String| found.push(Problem { key, message });
         if self.kudos.reactions.is_empty() {
-            return Err(invalid(
+            problem(
                 "kudos.reactions".into(),
                 "needs at least one emoji name, e.g. [\"trophy\"]".into(),
-            ));
+            );
         }
         for r in &self.kudos.reactions {
             if r.is_empty() || r.contains(':') || r.contains(char::is_whitespace) {
-                return Err(invalid(
+                problem(
                     "kudos.reactions".into(),
                     format!("{r:?} is not an emoji name; write it without colons, e.g. \"trophy\""),
-                ));
+                );
             }
         }
         if self.kudos.daily_limit == 0 {
-            return Err(invalid(
-                "kudos.daily_limit".into(),
-                "must be at least 1".into(),
-            ));
+            problem("kudos.daily_limit".into(), "must be at least 1".into());
         }
         if self.trophy.name.trim().is_empty() {
-            return Err(invalid("trophy.name".into(), "must not be empty".into()));
+            problem("trophy.name".into(), "must not be empty".into());
         }
         let mut names = std::collections::HashSet::new();
         for (i, pod) in self.pods.iter().enumerate() {
             let key = |field: &str| format!("pods[{i}].{field}");
             if pod.name.trim().is_empty() || pod.name.contains(char::is_whitespace) {
-                return Err(invalid(
+                problem(
                     key("name"),
                     format!("{:?} must be one word, e.g. \"support\"", pod.name),
-                ));
-            }
-            if !names.insert(pod.name.to_lowercase()) {
-                return Err(invalid(
+                );
+            } else if !names.insert(pod.name.to_lowercase()) {
+                problem(
                     key("name"),
                     format!("{:?} is used by two pods; pod names must differ", pod.name),
-                ));
+                );
             }
             if pod.workdays.is_empty() {
-                return Err(invalid(key("workdays"), "needs at least one day".into()));
+                problem(key("workdays"), "needs at least one day".into());
             }
             if pod.checkin_window.is_zero() {
-                return Err(invalid(
-                    key("checkin_window"),
-                    "must be longer than 0".into(),
-                ));
+                problem(key("checkin_window"), "must be longer than 0".into());
             }
-            if let Some(roles) = &pod.roles
-                && roles.is_empty()
-            {
-                return Err(invalid(
-                    key("roles"),
-                    "leave it out for the default roles, or list at least one".into(),
-                ));
+            if let Some(roles) = &pod.roles {
+                if roles.is_empty() {
+                    problem(
+                        key("roles"),
+                        "leave it out for the default roles, or list at least one".into(),
+                    );
+                }
+                let mut seen = std::collections::HashSet::new();
+                if let Some(twice) = roles.iter().find(|r| !seen.insert(r.to_lowercase())) {
+                    problem(key("roles"), format!("{twice:?} is listed twice"));
+                }
             }
         }
         if self.outbox.concurrency == 0 {
-            return Err(invalid(
-                "outbox.concurrency".into(),
-                "must be at least 1".into(),
-            ));
+            problem("outbox.concurrency".into(), "must be at least 1".into());
         }
         if self.outbox.call_timeout.is_zero() {
-            return Err(invalid(
+            problem(
                 "outbox.call_timeout".into(),
                 "must be longer than zero".into(),
-            ));
+            );
         }
         if self.outbox.lease < self.outbox.call_timeout * 3 {
-            return Err(invalid(
+            problem(
                 "outbox.lease".into(),
                 format!(
                     "must be at least three call timeouts ({}), so a message still being delivered is never handed out twice",
                     humantime::format_duration(self.outbox.call_timeout * 3)
                 ),
-            ));
+            );
         }
-        Ok(())
+        found
     }
 
     /// A human summary of what was understood, for `needful check-config`.

@@ -95,6 +95,7 @@ pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
 /// happens to the request that asked for it.
 async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
     let team = app.team.clone();
+    team.workspace.look_up(std::slice::from_ref(&inv.user), &[]).await;
     app.team
         .writer
         .transaction(move |tx| {
@@ -107,6 +108,10 @@ async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
         })
         .await
 }
+
+/// The most channels one form may have looked up (a forged form could name
+/// thousands; Slack's pickers hold far fewer).
+const MAX_LOOKUPS: usize = 30;
 
 fn unknown_command(name: &str) -> String {
     let list: Vec<String> = registry::commands()
@@ -127,6 +132,20 @@ pub async fn on_interaction(
     interaction: Interaction,
 ) -> Result<Option<Answer>, AppError> {
     let team = app.team.clone();
+    // Who is asking (names, admin flags) and the channels a form names,
+    // learned before the transaction so it never waits on Slack.
+    match &interaction {
+        Interaction::Buttons(presses) => {
+            let people: Vec<_> = presses.iter().map(|p| p.user.clone()).take(1).collect();
+            team.workspace.look_up(&people, &[]).await;
+        }
+        Interaction::Form(form) => {
+            let channels: Vec<_> = form.channels.iter().take(MAX_LOOKUPS).cloned().collect();
+            team.workspace
+                .look_up(std::slice::from_ref(&form.user), &channels)
+                .await;
+        }
+    }
     app.team
         .writer
         .transaction(move |tx| {

@@ -40,6 +40,9 @@ pub struct ButtonPress {
     pub action_id: String,
     pub value: String,
     pub trigger_id: String,
+    /// Set when the button is in an open modal: what it opens is pushed on
+    /// top of that modal instead of opened alone.
+    pub in_modal: bool,
 }
 
 /// A modal submitted.
@@ -48,8 +51,12 @@ pub struct FormSubmission {
     pub user: UserId,
     pub callback_id: String,
     pub private_metadata: String,
-    /// What was typed or picked, by the input's block id then its action id.
-    pub values: BTreeMap<String, BTreeMap<String, String>>,
+    /// What was typed or picked, by the input's block id then its action
+    /// id: one value for text, a date, a time or a single pick; each pick
+    /// of a multi-select or checkboxes.
+    pub values: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// Every channel picked in the form (looked up before it is handled).
+    pub channels: Vec<ChannelId>,
 }
 
 /// A reaction added or removed, as Slack reported it (the names are Slack's ids).
@@ -105,7 +112,15 @@ pub enum Interaction {
 impl FormSubmission {
     /// The value of the input `action` in block `block`, if given.
     pub fn value(&self, block: &str, action: &str) -> Option<&str> {
-        self.values.get(block)?.get(action).map(String::as_str)
+        self.picks(block, action).first().map(String::as_str)
+    }
+
+    /// Every pick of the input `action` in block `block` (none if not given).
+    pub fn picks(&self, block: &str, action: &str) -> &[String] {
+        self.values
+            .get(block)
+            .and_then(|b| b.get(action))
+            .map_or(&[], Vec::as_slice)
     }
 }
 

@@ -30,6 +30,8 @@ pub enum Answer {
     Done,
     /// A form stays open with these messages under its fields (block id → message).
     FieldErrors(BTreeMap<String, String>),
+    /// A form is replaced by this modal (a view's JSON, from the builder).
+    Update(serde_json::Value),
 }
 
 /// What became of a request: the transports count them by this, and Slack

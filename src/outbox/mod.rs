@@ -78,6 +78,8 @@ pub enum Outgoing {
     /// views.open of a modal. Slack's trigger_id lives 3 s, so the worker is
     /// woken as soon as the row commits.
     OpenView { trigger_id: String, view: Value },
+    /// views.push of a modal on top of the open one the trigger came from.
+    PushView { trigger_id: String, view: Value },
     /// The one celebration in `channel` of the kudos standing on message
     /// `of`, rendered from the database when it is delivered: posted, edited
     /// to the new count, or deleted once none stand. `giver` (whose kudos
@@ -95,6 +97,19 @@ pub enum Outgoing {
         channel: String,
         of: Vec<MessageRef>,
     },
+}
+
+impl Outgoing {
+    /// A modal for the person behind `trigger_id`: on top of the modal they
+    /// pressed a button in (`on_top`), else opened alone.
+    pub fn modal(trigger_id: &str, view: Value, on_top: bool) -> Self {
+        let trigger_id = trigger_id.to_string();
+        if on_top {
+            Outgoing::PushView { trigger_id, view }
+        } else {
+            Outgoing::OpenView { trigger_id, view }
+        }
+    }
 }
 
 /// How every channel's order key starts (see [`Outgoing::order_key`]).
@@ -181,7 +196,9 @@ impl Outgoing {
             Outgoing::PublishHome { user, .. } | Outgoing::RefreshHome { user } => {
                 format!("{HOME_KEYS}{user}")
             }
-            Outgoing::OpenView { trigger_id, .. } => format!("view:{trigger_id}"),
+            Outgoing::OpenView { trigger_id, .. } | Outgoing::PushView { trigger_id, .. } => {
+                format!("view:{trigger_id}")
+            }
         }
     }
 
@@ -198,6 +215,7 @@ impl Outgoing {
             Outgoing::React { .. } => "reactions.add",
             Outgoing::PublishHome { .. } | Outgoing::RefreshHome { .. } => "views.publish",
             Outgoing::OpenView { .. } => "views.open",
+            Outgoing::PushView { .. } => "views.push",
         }
     }
 

@@ -118,6 +118,16 @@ pub(crate) fn failure_response(
 fn interaction_reply(answer: Answer) -> SlackInteractionResponse {
     match answer {
         Answer::Done => SlackInteractionResponse::Empty,
+        Answer::Update(view) => match serde_json::from_value::<SlackView>(view) {
+            Ok(view) => SlackInteractionResponse::ViewSubmission(
+                SlackViewSubmissionResponse::Update(SlackViewSubmissionUpdateResponse::new(view)),
+            ),
+            Err(e) => {
+                // The checked builder makes views; one that does not parse is a bug.
+                tracing::error!(error = %e, "a modal update did not parse; the modal closes");
+                SlackInteractionResponse::Empty
+            }
+        },
         Answer::FieldErrors(errors) => {
             SlackInteractionResponse::ViewSubmission(SlackViewSubmissionResponse::Errors(
                 SlackViewSubmissionErrorsResponse::new(errors.into_iter().collect()),

@@ -89,15 +89,3 @@ impl SlackApi {
     }
 }
 
-/// The features learn who needful is and where the workspace lives from
-/// the installation this client learned.
-impl crate::domain::workspace::Workspace for SlackApi {
-    fn bot_user(&self) -> Option<crate::domain::ids::UserId> {
-        self.access().installation().map(|i| i.bot_user_id.clone())
-    }
-
-    fn message_link(&self, channel: &str, ts: &str) -> Option<String> {
-        let url = self.access().installation()?.workspace_url.clone()?;
-        Some(super::access::message_link(&url, channel, ts))
-    }
-}

@@ -123,6 +123,7 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                 ),
                 _ => (None, None),
             };
+            let in_modal = matches!(&e.view, Some(SlackView::Modal(_)));
             let presses = e
                 .actions
                 .iter()
@@ -134,6 +135,7 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                     action_id: action.action_id.to_string(),
                     value: action.value.clone().unwrap_or_default(),
                     trigger_id: e.trigger_id.to_string(),
+                    in_modal,
                 })
                 .collect();
             Some(Interaction::Buttons(presses))
@@ -150,13 +152,31 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                 .map(|(block, actions)| {
                     let typed = actions
                         .iter()
-                        .filter_map(|(action, v)| Some((action.to_string(), typed_value(v)?)))
+                        .map(|(action, v)| (action.to_string(), picks(v)))
                         .collect();
                     (block.to_string(), typed)
                 })
                 .collect();
+            let channels = e
+                .view
+                .state_params
+                .state
+                .iter()
+                .flat_map(|state| state.values.values())
+                .flat_map(|actions| actions.values())
+                .flat_map(|v| {
+                    let one = v.selected_conversation.iter().map(|c| c.to_string());
+                    let channel = v.selected_channel.iter().map(|c| c.to_string());
+                    let many = v.selected_conversations.iter().flatten();
+                    one.chain(channel)
+                        .chain(many.map(|c| c.to_string()))
+                        .collect::<Vec<String>>()
+                })
+                .filter_map(|c: String| ChannelId::parse(&c).ok())
+                .collect();
             Some(Interaction::Form(FormSubmission {
                 user,
+                channels,
                 callback_id: view["callback_id"].as_str().unwrap_or_default().to_string(),
                 private_metadata: view["private_metadata"]
                     .as_str()
@@ -169,10 +189,24 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
     }
 }
 
-/// What an input holds: typed text, a picked date or option.
-fn typed_value(v: &SlackViewStateValue) -> Option<String> {
-    v.value
+/// What an input holds: typed text, a picked date, time, person, channel
+/// or option, or every pick of a multi-select or checkboxes. Empty when
+/// nothing was given.
+fn picks(v: &SlackViewStateValue) -> Vec<String> {
+    let one = v
+        .value
         .clone()
         .or_else(|| v.selected_date.clone())
+        .or_else(|| v.selected_time.clone())
         .or_else(|| v.selected_option.as_ref().map(|o| o.value.clone()))
+        .or_else(|| v.selected_user.as_ref().map(|u| u.to_string()))
+        .or_else(|| v.selected_conversation.as_ref().map(|c| c.to_string()))
+        .or_else(|| v.selected_channel.as_ref().map(|c| c.to_string()));
+    if let Some(one) = one {
+        return vec![one];
+    }
+    let users = v.selected_users.iter().flatten().map(|u| u.to_string());
+    let channels = v.selected_conversations.iter().flatten().map(|c| c.to_string());
+    let options = v.selected_options.iter().flatten().map(|o| o.value.clone());
+    users.chain(channels).chain(options).collect()
 }

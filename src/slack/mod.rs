@@ -7,6 +7,7 @@ mod blocks_check;
 pub mod body;
 pub mod client;
 pub mod decode;
+pub mod directory;
 pub mod gate;
 pub mod http;
 pub mod inbound;

@@ -246,6 +246,36 @@ pub async fn open_view(
     Ok(())
 }
 
+/// views.push of a modal on top of the one behind `trigger_id`.
+pub async fn push_view(
+    api: &SlackApi,
+    trigger_id: &str,
+    view: &Value,
+    timeout: Duration,
+) -> Result<(), Outcome> {
+    let req = SlackApiViewsPushRequest::new(trigger_id.into(), parse_view(view)?);
+    timed("views.push", api.session().views_push(&req), timeout).await?;
+    Ok(())
+}
+
+/// users.info: who `user` is.
+pub async fn user_info(api: &SlackApi, user: &str, timeout: Duration) -> Result<SlackUser, Outcome> {
+    let req = SlackApiUsersInfoRequest::new(user.into());
+    let resp = timed("users.info", api.session().users_info(&req), timeout).await?;
+    Ok(resp.user)
+}
+
+/// conversations.info: a channel's name, and whether needful is in it.
+pub async fn channel_info(
+    api: &SlackApi,
+    channel: &str,
+    timeout: Duration,
+) -> Result<SlackChannelInfo, Outcome> {
+    let req = SlackApiConversationsInfoRequest::new(channel.into());
+    let resp = timed("conversations.info", api.session().conversations_info(&req), timeout).await?;
+    Ok(resp.channel)
+}
+
 /// views.publish of `user`'s App Home.
 pub async fn publish_home(
     api: &SlackApi,

@@ -137,6 +137,9 @@ pub(crate) fn handle(
         "users.info" => users_info,
         "views.publish" => views_publish,
         "views.open" => views_open,
+        "views.push" => views_push,
+        "views.update" => views_update,
+        "conversations.info" => conversations_info,
         "reactions.add" => reactions_add,
         _ => return Reply::err("unknown_method"),
     };
@@ -589,9 +592,9 @@ pub(crate) fn user_json(u: &SimUser) -> Value {
         "tz_label": label,
         "tz_offset": offset,
         "profile": profile,
-        "is_admin": false,
-        "is_owner": false,
-        "is_primary_owner": false,
+        "is_admin": u.is_admin,
+        "is_owner": u.is_owner,
+        "is_primary_owner": u.is_owner,
         "is_restricted": false,
         "is_ultra_restricted": false,
         "is_bot": u.is_bot,
@@ -692,6 +695,60 @@ fn views_open(w: &mut World, ctx: &Ctx, args: &Args) -> Reply {
     }
     let id = w.next_view_id();
     Reply::ok(json!({"view": stateful_view(view, &id)}))
+}
+
+/// views.push: like views.open (the same trigger rules), on top of the
+/// modal the trigger came from.
+fn views_push(w: &mut World, ctx: &Ctx, args: &Args) -> Reply {
+    let mut reply = views_open(w, ctx, args);
+    if reply.body["ok"] == json!(true) {
+        reply.body["view"]["previous_view_id"] = json!("V0PREVIOUS");
+    }
+    reply
+}
+
+/// views.update of a view this simulator opened, by `view_id` (Slack also
+/// takes an `external_id`; needful does not use them).
+fn views_update(w: &mut World, _: &Ctx, args: &Args) -> Reply {
+    let Some(id) = args.str("view_id") else {
+        return Reply::err("invalid_arguments");
+    };
+    if !w.view_exists(&id) {
+        return Reply::err("not_found");
+    }
+    match view_arg(args, "modal") {
+        Ok(view) => Reply::ok(json!({"view": stateful_view(view, &id)})),
+        Err(e) => Reply::err(e),
+    }
+}
+
+/// conversations.info: a channel's name and whether the bot is in it.
+fn conversations_info(w: &mut World, _: &Ctx, args: &Args) -> Reply {
+    let Some(id) = args.str("channel") else {
+        return Reply::err("channel_not_found");
+    };
+    if let Some(c) = w.channels.get(&id) {
+        return Reply::ok(json!({"channel": {
+            "id": id,
+            "name": c.name,
+            "is_channel": true,
+            "is_group": false,
+            "is_im": false,
+            "is_private": false,
+            "is_archived": false,
+            "is_general": false,
+            "is_member": c.bot_is_member,
+            "created": 1_700_000_000,
+            "creator": "U0MANAGER1",
+        }}));
+    }
+    match w.dm_owner.get(&id) {
+        Some(user) => Reply::ok(json!({"channel": {
+            "id": id, "is_im": true, "is_channel": false, "is_private": true,
+            "user": user, "is_member": true, "created": 1_700_000_000,
+        }})),
+        None => Reply::err("channel_not_found"),
+    }
 }
 
 fn valid_reaction_name(name: &str) -> bool {

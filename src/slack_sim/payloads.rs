@@ -471,6 +471,54 @@ pub fn block_actions(
     })
 }
 
+/// `user` pressed a button (`action_id`, `value`) in a view: their App Home
+/// (`modal` false) or a modal needful opened for them (`modal` true).
+pub fn block_actions_in_view(user: &str, modal: bool, action_id: &str, value: &str) -> Value {
+    let view_id = format!("V0ACT{}", random_digits(6));
+    let mut view = json!({
+        "id": view_id,
+        "team_id": TEAM_ID,
+        "type": if modal { "modal" } else { "home" },
+        "blocks": [],
+        "private_metadata": "",
+        "callback_id": "",
+        "state": {"values": {}},
+        "hash": format!("{}.{}", unix_now(), random_alnum(8)),
+        "clear_on_close": false,
+        "notify_on_close": false,
+        "previous_view_id": null,
+        "root_view_id": view_id,
+        "app_id": APP_ID,
+        "external_id": "",
+        "app_installed_team_id": TEAM_ID,
+        "bot_id": BOT_ID
+    });
+    if modal {
+        view["title"] = plain("needful setup");
+        view["close"] = plain("Close");
+    }
+    json!({
+        "type": "block_actions",
+        "user": user_obj(user),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view_id},
+        "trigger_id": new_trigger_id(),
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "enterprise": null,
+        "is_enterprise_install": false,
+        "view": view,
+        "actions": [{
+            "action_id": action_id,
+            "block_id": "actions",
+            "text": plain("Edit"),
+            "value": value,
+            "type": "button",
+            "action_ts": ts_now()
+        }]
+    })
+}
+
 /// `user` submitted the modal `callback_id`. `values` is `state.values`
 /// (`{block_id: {action_id: {type, value | selected_option …}}}`); an input block is generated
 /// for each entry.

@@ -38,6 +38,10 @@ pub struct SimUser {
     /// IANA zone name, e.g. `Europe/Berlin`.
     pub tz: String,
     pub deleted: bool,
+    /// A workspace admin (`is_admin` in users.info).
+    pub is_admin: bool,
+    /// A workspace owner (`is_owner` in users.info).
+    pub is_owner: bool,
 }
 
 impl SimUser {
@@ -50,6 +54,24 @@ impl SimUser {
             is_bot: false,
             tz: "Europe/Berlin".to_string(),
             deleted: false,
+            is_admin: false,
+            is_owner: false,
+        }
+    }
+
+    /// The same person as a workspace admin.
+    pub fn admin(self) -> SimUser {
+        SimUser {
+            is_admin: true,
+            ..self
+        }
+    }
+
+    /// The same person as a workspace owner.
+    pub fn owner(self) -> SimUser {
+        SimUser {
+            is_owner: true,
+            ..self
         }
     }
 }

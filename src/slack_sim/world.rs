@@ -117,6 +117,8 @@ impl World {
             is_bot: true,
             tz: "America/Los_Angeles".into(),
             deleted: false,
+            is_admin: false,
+            is_owner: false,
         });
         for (id, name, real_name) in SEEDED_USERS {
             w.add_user(SimUser::human(id, name, real_name));
@@ -128,6 +130,8 @@ impl World {
             is_bot: true,
             tz: "America/Los_Angeles".into(),
             deleted: false,
+            is_admin: false,
+            is_owner: false,
         });
         for (id, name) in SEEDED_CHANNELS {
             w.add_channel(id, name, true);
@@ -186,6 +190,13 @@ impl World {
         let n = self.next_view;
         self.next_view += 1;
         format!("V0SIM{n:06}")
+    }
+
+    /// Whether `id` is a view this simulator handed out.
+    pub fn view_exists(&self, id: &str) -> bool {
+        id.strip_prefix("V0SIM")
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n < self.next_view)
     }
 
     /// Maps a channel argument to the stored channel id: `U…` means that user's DM, and

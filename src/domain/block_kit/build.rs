@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::{
     ACTIONS_ELEMENTS, BUTTON_TEXT_CHARS, BUTTON_VALUE_CHARS, FIELD_CHARS, HEADER_CHARS, ID_CHARS,
-    INPUT_CHARS, LABEL_CHARS, MESSAGE_BLOCKS, METADATA_CHARS, PLACEHOLDER_CHARS, SECTION_FIELDS,
+    INPUT_CHARS, LABEL_CHARS, MESSAGE_BLOCKS, METADATA_CHARS, OPTION_VALUE_CHARS, OPTIONS,
+    PLACEHOLDER_CHARS, SECTION_FIELDS,
     TEXT_CHARS, VIEW_BLOCKS, VIEW_TITLE_CHARS, truncate,
 };
 
@@ -172,17 +173,20 @@ pub struct Input {
     #[serde(skip_serializing_if = "Option::is_none")]
     block_id: Option<String>,
     label: Plain,
-    element: TextInput,
+    element: Element,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<Plain>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     optional: bool,
 }
 
 impl Input {
-    pub fn new(block_id: &str, label: &str, element: TextInput) -> Self {
+    pub fn new(block_id: &str, label: &str, element: impl Into<Element>) -> Self {
         Self {
             block_id: optional(block_id, ID_CHARS),
             label: Plain::new(label, LABEL_CHARS),
-            element,
+            element: element.into(),
+            hint: None,
             optional: false,
         }
     }
@@ -192,6 +196,178 @@ impl Input {
         self.optional = true;
         self
     }
+
+    /// A line of help under the input.
+    pub fn hint(mut self, text: &str) -> Self {
+        self.hint = Some(Plain::new(text, LABEL_CHARS));
+        self
+    }
+}
+
+/// What an input holds: typed text or a picker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Element {
+    Text(TextInput),
+    Pick(Picker),
+}
+
+impl From<TextInput> for Element {
+    fn from(input: TextInput) -> Self {
+        Element::Text(input)
+    }
+}
+
+impl From<Picker> for Element {
+    fn from(picker: Picker) -> Self {
+        Element::Pick(picker)
+    }
+}
+
+/// One choice of a static select or of checkboxes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Choice {
+    text: Plain,
+    value: String,
+}
+
+impl Choice {
+    pub fn new(value: &str, text: &str) -> Self {
+        Self {
+            text: Plain::new(text, BUTTON_TEXT_CHARS),
+            value: truncate(value, OPTION_VALUE_CHARS),
+        }
+    }
+}
+
+/// One of Slack's pickers: people, channels, a list, checkboxes, a time or
+/// a date. Each constructor sets the fields its kind takes; the submission
+/// carries the picks (see [`crate::domain::input::FormSubmission`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Picker {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    placeholder: Option<Plain>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    initial_users: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_conversation: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    initial_conversations: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    options: Option<Vec<Choice>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_option: Option<Choice>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    initial_options: Vec<Choice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<Value>,
+}
+
+impl Picker {
+    fn of(kind: &'static str, action_id: &str) -> Self {
+        Self {
+            kind,
+            action_id: optional(action_id, ID_CHARS),
+            placeholder: None,
+            initial_users: Vec::new(),
+            initial_conversation: None,
+            initial_conversations: Vec::new(),
+            initial_time: None,
+            initial_date: None,
+            options: None,
+            initial_option: None,
+            initial_options: Vec::new(),
+            filter: None,
+        }
+    }
+
+    /// Several people, starting with `initial`.
+    pub fn people(action_id: &str, initial: &[String]) -> Self {
+        Self {
+            initial_users: initial.to_vec(),
+            ..Self::of("multi_users_select", action_id)
+        }
+    }
+
+    /// One public channel.
+    pub fn channel(action_id: &str, initial: Option<&str>) -> Self {
+        Self {
+            initial_conversation: initial.map(str::to_string),
+            filter: Some(public_channels()),
+            ..Self::of("conversations_select", action_id)
+        }
+    }
+
+    /// Several public channels.
+    pub fn channels(action_id: &str, initial: &[String]) -> Self {
+        Self {
+            initial_conversations: initial.to_vec(),
+            filter: Some(public_channels()),
+            ..Self::of("multi_conversations_select", action_id)
+        }
+    }
+
+    /// One of `choices` (Slack shows at most 100).
+    pub fn select(action_id: &str, choices: Vec<Choice>, initial: Option<&str>) -> Self {
+        let choices: Vec<Choice> = choices.into_iter().take(OPTIONS).collect();
+        Self {
+            initial_option: choices
+                .iter()
+                .find(|c| Some(c.value.as_str()) == initial)
+                .cloned(),
+            options: Some(choices),
+            ..Self::of("static_select", action_id)
+        }
+    }
+
+    /// Checkboxes, those whose value is in `checked` ticked.
+    pub fn checkboxes(action_id: &str, choices: Vec<Choice>, checked: &[String]) -> Self {
+        let choices: Vec<Choice> = choices.into_iter().take(OPTIONS).collect();
+        Self {
+            initial_options: choices
+                .iter()
+                .filter(|c| checked.contains(&c.value))
+                .cloned()
+                .collect(),
+            options: Some(choices),
+            ..Self::of("checkboxes", action_id)
+        }
+    }
+
+    /// A time of day, `HH:MM`.
+    pub fn time(action_id: &str, initial: &str) -> Self {
+        Self {
+            initial_time: optional(initial, 5),
+            ..Self::of("timepicker", action_id)
+        }
+    }
+
+    /// A date, `YYYY-MM-DD`.
+    pub fn date(action_id: &str, initial: Option<&str>) -> Self {
+        Self {
+            initial_date: initial.map(str::to_string),
+            ..Self::of("datepicker", action_id)
+        }
+    }
+
+    pub fn placeholder(mut self, text: &str) -> Self {
+        self.placeholder = Some(Plain::new(text, PLACEHOLDER_CHARS));
+        self
+    }
+}
+
+/// Conversation pickers offer public channels only: needful reads public
+/// channels' membership (`channels:read`) and nothing private.
+fn public_channels() -> Value {
+    serde_json::json!({"include": ["public"], "exclude_bot_users": true})
 }
 
 impl From<Input> for Block {
@@ -219,6 +395,18 @@ pub struct Button {
     value: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     style: Option<Style>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirm: Option<Confirm>,
+}
+
+/// The "are you sure?" dialog Slack shows before a button acts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct Confirm {
+    title: Plain,
+    text: Plain,
+    confirm: Plain,
+    deny: Plain,
+    style: Style,
 }
 
 impl Button {
@@ -228,7 +416,20 @@ impl Button {
             text: Plain::new(text, BUTTON_TEXT_CHARS),
             value: None,
             style: None,
+            confirm: None,
         }
+    }
+
+    /// Asks "are you sure?" first (`question`), with a red `yes` button.
+    pub fn confirm(mut self, title: &str, question: &str, yes: &str) -> Self {
+        self.confirm = Some(Confirm {
+            title: Plain::new(title, 100),
+            text: Plain::new(question, 300),
+            confirm: Plain::new(yes, 30),
+            deny: Plain::new("Cancel", 30),
+            style: Style::Danger,
+        });
+        self
     }
 
     pub fn value(mut self, value: &str) -> Self {

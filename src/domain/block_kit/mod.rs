@@ -13,8 +13,8 @@ mod build;
 mod check;
 
 pub use build::{
-    Actions, Block, Blocks, Button, Context, Header, Home, Input, Modal, Section, Style, TextInput,
-    View, context, fit, header, section, sections,
+    Actions, Block, Blocks, Button, Choice, Context, Element, Header, Home, Input, Modal, Picker,
+    Section, Style, TextInput, View, context, fit, header, section, sections,
 };
 pub use check::{assert_within_limits, check_message_blocks, check_view};
 
