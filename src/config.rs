@@ -363,6 +363,27 @@ pub struct PodConfig {
     pub roles: Option<Vec<String>>,
 }
 
+impl PodConfig {
+    /// A new pod in `channel`, with the default check-in (09:00 UTC on
+    /// weekdays, open for two hours) and the default roles.
+    pub fn new(name: &str, channel: ChannelId) -> Self {
+        Self {
+            name: name.to_string(),
+            channel,
+            managers: Vec::new(),
+            members: Vec::new(),
+            timezone: default_timezone(),
+            checkin_at: default_checkin_at(),
+            checkin_window: default_checkin_window(),
+            workdays: default_workdays(),
+            holidays: Vec::new(),
+            help_channels: Vec::new(),
+            overtime_note: None,
+            roles: None,
+        }
+    }
+}
+
 /// How the outbox worker talks to Slack. The defaults follow Slack's published
 /// limits; tests shorten them so no test waits for minutes.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -547,7 +568,12 @@ impl TeamConfig {
         if self.trophy.name.trim().is_empty() {
             problem("trophy.name".into(), "must not be empty".into());
         }
-        let mut names = std::collections::HashSet::new();
+        let named = |name: &str| {
+            self.pods
+                .iter()
+                .filter(|p| p.name.to_lowercase() == name.to_lowercase())
+                .count()
+        };
         for (i, pod) in self.pods.iter().enumerate() {
             let key = |field: &str| format!("pods[{i}].{field}");
             if pod.name.trim().is_empty() || pod.name.contains(char::is_whitespace) {
@@ -555,7 +581,7 @@ impl TeamConfig {
                     key("name"),
                     format!("{:?} must be one word, e.g. \"support\"", pod.name),
                 );
-            } else if !names.insert(pod.name.to_lowercase()) {
+            } else if named(&pod.name) > 1 {
                 problem(
                     key("name"),
                     format!("{:?} is used by two pods; pod names must differ", pod.name),

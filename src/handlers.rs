@@ -25,6 +25,13 @@ use crate::{
 /// Applies one Events API delivery exactly once; it joins whatever else is
 /// waiting in one transaction (see [`storage::writer`]).
 pub async fn on_event(app: &App, delivery: Delivery) -> Result<Handled, AppError> {
+    if let Event::HomeOpened(user) = &delivery.event {
+        // Whether they are an admin decides what their App Home shows.
+        app.team
+            .workspace
+            .look_up(std::slice::from_ref(user), &[])
+            .await;
+    }
     app.team.writer.apply(delivery).await
 }
 
@@ -95,8 +102,11 @@ pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
 /// happens to the request that asked for it.
 async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
     let team = app.team.clone();
-    team.workspace.look_up(std::slice::from_ref(&inv.user), &[]).await;
-    app.team
+    team.workspace
+        .look_up(std::slice::from_ref(&inv.user), &[])
+        .await;
+    let reply = app
+        .team
         .writer
         .transaction(move |tx| {
             Box::pin(async move {
@@ -106,12 +116,24 @@ async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
                 }
             })
         })
-        .await
+        .await;
+    setup_applies(app).await;
+    reply
 }
 
-/// The most channels one form may have looked up (a forged form could name
-/// thousands; Slack's pickers hold far fewer).
-const MAX_LOOKUPS: usize = 30;
+/// A change to the setup applies before the request that made it is
+/// answered, so the next command already sees it. (Changes made elsewhere
+/// arrive within a second: [`crate::features::setup::watch`].) Reading the
+/// version is one indexed row.
+async fn setup_applies(app: &App) {
+    if let Err(e) = app.team.setup.refresh(&app.team.db).await {
+        tracing::warn!(error = %format!("{e:#}"), "could not read the team's setup again");
+    }
+}
+
+/// The most people, and channels, one form may have looked up (a forged
+/// form could name thousands). Past it, people are taken unchecked.
+const MAX_LOOKUPS: usize = 100;
 
 fn unknown_command(name: &str) -> String {
     let list: Vec<String> = registry::commands()
@@ -140,13 +162,17 @@ pub async fn on_interaction(
             team.workspace.look_up(&people, &[]).await;
         }
         Interaction::Form(form) => {
+            let people: Vec<_> = std::iter::once(&form.user)
+                .chain(&form.people)
+                .take(MAX_LOOKUPS)
+                .cloned()
+                .collect();
             let channels: Vec<_> = form.channels.iter().take(MAX_LOOKUPS).cloned().collect();
-            team.workspace
-                .look_up(std::slice::from_ref(&form.user), &channels)
-                .await;
+            team.workspace.look_up(&people, &channels).await;
         }
     }
-    app.team
+    let answer = app
+        .team
         .writer
         .transaction(move |tx| {
             Box::pin(async move {
@@ -162,5 +188,7 @@ pub async fn on_interaction(
                 }
             })
         })
-        .await
+        .await;
+    setup_applies(app).await;
+    answer
 }

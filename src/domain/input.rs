@@ -40,9 +40,9 @@ pub struct ButtonPress {
     pub action_id: String,
     pub value: String,
     pub trigger_id: String,
-    /// Set when the button is in an open modal: what it opens is pushed on
-    /// top of that modal instead of opened alone.
-    pub in_modal: bool,
+    /// The open modal the button is in, by view id: what it opens is pushed
+    /// on top of that modal instead of opened alone.
+    pub modal: Option<String>,
 }
 
 /// A modal submitted.
@@ -55,7 +55,9 @@ pub struct FormSubmission {
     /// id: one value for text, a date, a time or a single pick; each pick
     /// of a multi-select or checkboxes.
     pub values: BTreeMap<String, BTreeMap<String, Vec<String>>>,
-    /// Every channel picked in the form (looked up before it is handled).
+    /// Every person and channel picked in the form (looked up before it
+    /// is handled).
+    pub people: Vec<UserId>,
     pub channels: Vec<ChannelId>,
 }
 

@@ -21,9 +21,10 @@ pub struct Person {
 pub enum ChannelAccess {
     /// needful is a member.
     Member,
-    /// needful must be invited first.
-    NotMember,
-    Archived,
+    /// needful must be invited first; the channel's name.
+    NotMember(String),
+    /// The channel's name.
+    Archived(String),
     /// Slack does not know it (deleted, or private and needful not in it).
     NotFound,
 }

@@ -124,6 +124,10 @@ pub(super) async fn deliver(
             call!(web_api::push_view(api, trigger_id, view, timeout));
             Outcome::Sent { posted: None }
         }
+        Outgoing::UpdateView { view_id, view } => {
+            call!(web_api::update_view(api, view_id, view, timeout));
+            Outcome::Sent { posted: None }
+        }
         // Rendered by the worker before delivery.
         // (Exhaustive, not `rendered_at_delivery()`: a new marker must be
         // named here.)

@@ -80,6 +80,8 @@ pub enum Outgoing {
     OpenView { trigger_id: String, view: Value },
     /// views.push of a modal on top of the open one the trigger came from.
     PushView { trigger_id: String, view: Value },
+    /// views.update of an open modal.
+    UpdateView { view_id: String, view: Value },
     /// The one celebration in `channel` of the kudos standing on message
     /// `of`, rendered from the database when it is delivered: posted, edited
     /// to the new count, or deleted once none stand. `giver` (whose kudos
@@ -199,6 +201,7 @@ impl Outgoing {
             Outgoing::OpenView { trigger_id, .. } | Outgoing::PushView { trigger_id, .. } => {
                 format!("view:{trigger_id}")
             }
+            Outgoing::UpdateView { view_id, .. } => format!("view:{view_id}"),
         }
     }
 
@@ -216,6 +219,7 @@ impl Outgoing {
             Outgoing::PublishHome { .. } | Outgoing::RefreshHome { .. } => "views.publish",
             Outgoing::OpenView { .. } => "views.open",
             Outgoing::PushView { .. } => "views.push",
+            Outgoing::UpdateView { .. } => "views.update",
         }
     }
 

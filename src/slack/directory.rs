@@ -64,9 +64,16 @@ impl Directory {
     async fn fetch_channel(&self, channel: &ChannelId) {
         let access = match web_api::channel_info(&self.api, channel.as_str(), LOOKUP_TIMEOUT).await
         {
-            Ok(info) if info.flags.is_archived == Some(true) => ChannelAccess::Archived,
-            Ok(info) if info.flags.is_member == Some(true) => ChannelAccess::Member,
-            Ok(_) => ChannelAccess::NotMember,
+            Ok(info) => {
+                let name = info.name.clone().unwrap_or_else(|| channel.to_string());
+                if info.flags.is_archived == Some(true) {
+                    ChannelAccess::Archived(name)
+                } else if info.flags.is_member == Some(true) {
+                    ChannelAccess::Member
+                } else {
+                    ChannelAccess::NotMember(name)
+                }
+            }
             Err(Outcome::Permanent(code)) if code == "channel_not_found" => ChannelAccess::NotFound,
             Err(e) => {
                 tracing::warn!(%channel, error = ?e, "could not look up a channel");
@@ -107,7 +114,10 @@ fn person(user: &SlackUser) -> Person {
 
 impl Workspace for Directory {
     fn bot_user(&self) -> Option<UserId> {
-        self.api.access().installation().map(|i| i.bot_user_id.clone())
+        self.api
+            .access()
+            .installation()
+            .map(|i| i.bot_user_id.clone())
     }
 
     fn message_link(&self, channel: &str, ts: &str) -> Option<String> {

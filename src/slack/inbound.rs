@@ -123,7 +123,12 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                 ),
                 _ => (None, None),
             };
-            let in_modal = matches!(&e.view, Some(SlackView::Modal(_)));
+            let modal = match (&e.view, &e.container) {
+                (Some(SlackView::Modal(_)), SlackInteractionActionContainer::View(container)) => {
+                    Some(container.view_id.to_string())
+                }
+                _ => None,
+            };
             let presses = e
                 .actions
                 .iter()
@@ -135,7 +140,7 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                     action_id: action.action_id.to_string(),
                     value: action.value.clone().unwrap_or_default(),
                     trigger_id: e.trigger_id.to_string(),
-                    in_modal,
+                    modal: modal.clone(),
                 })
                 .collect();
             Some(Interaction::Buttons(presses))
@@ -174,8 +179,24 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                 })
                 .filter_map(|c: String| ChannelId::parse(&c).ok())
                 .collect();
+            let people = e
+                .view
+                .state_params
+                .state
+                .iter()
+                .flat_map(|state| state.values.values())
+                .flat_map(|actions| actions.values())
+                .flat_map(|v| {
+                    let one = v.selected_user.iter();
+                    one.chain(v.selected_users.iter().flatten())
+                        .map(|u| u.to_string())
+                        .collect::<Vec<String>>()
+                })
+                .filter_map(|u: String| UserId::parse(&u).ok())
+                .collect();
             Some(Interaction::Form(FormSubmission {
                 user,
+                people,
                 channels,
                 callback_id: view["callback_id"].as_str().unwrap_or_default().to_string(),
                 private_metadata: view["private_metadata"]
@@ -206,7 +227,11 @@ fn picks(v: &SlackViewStateValue) -> Vec<String> {
         return vec![one];
     }
     let users = v.selected_users.iter().flatten().map(|u| u.to_string());
-    let channels = v.selected_conversations.iter().flatten().map(|c| c.to_string());
+    let channels = v
+        .selected_conversations
+        .iter()
+        .flatten()
+        .map(|c| c.to_string());
     let options = v.selected_options.iter().flatten().map(|o| o.value.clone());
     users.chain(channels).chain(options).collect()
 }

@@ -258,8 +258,24 @@ pub async fn push_view(
     Ok(())
 }
 
+/// views.update of the open modal `view_id`.
+pub async fn update_view(
+    api: &SlackApi,
+    view_id: &str,
+    view: &Value,
+    timeout: Duration,
+) -> Result<(), Outcome> {
+    let req = SlackApiViewsUpdateRequest::new(parse_view(view)?).with_view_id(view_id.into());
+    timed("views.update", api.session().views_update(&req), timeout).await?;
+    Ok(())
+}
+
 /// users.info: who `user` is.
-pub async fn user_info(api: &SlackApi, user: &str, timeout: Duration) -> Result<SlackUser, Outcome> {
+pub async fn user_info(
+    api: &SlackApi,
+    user: &str,
+    timeout: Duration,
+) -> Result<SlackUser, Outcome> {
     let req = SlackApiUsersInfoRequest::new(user.into());
     let resp = timed("users.info", api.session().users_info(&req), timeout).await?;
     Ok(resp.user)
@@ -272,7 +288,12 @@ pub async fn channel_info(
     timeout: Duration,
 ) -> Result<SlackChannelInfo, Outcome> {
     let req = SlackApiConversationsInfoRequest::new(channel.into());
-    let resp = timed("conversations.info", api.session().conversations_info(&req), timeout).await?;
+    let resp = timed(
+        "conversations.info",
+        api.session().conversations_info(&req),
+        timeout,
+    )
+    .await?;
     Ok(resp.channel)
 }
 

@@ -192,11 +192,13 @@ impl World {
         format!("V0SIM{n:06}")
     }
 
-    /// Whether `id` is a view this simulator handed out.
+    /// Whether `id` names a view: one this simulator handed out, or any
+    /// hand-made `V…` id (test payloads make their own).
     pub fn view_exists(&self, id: &str) -> bool {
-        id.strip_prefix("V0SIM")
-            .and_then(|n| n.parse::<u64>().ok())
-            .is_some_and(|n| n < self.next_view)
+        match id.strip_prefix("V0SIM") {
+            Some(n) => n.parse::<u64>().is_ok_and(|n| n < self.next_view),
+            None => id.starts_with('V') && id.len() > 1,
+        }
     }
 
     /// Maps a channel argument to the stored channel id: `U…` means that user's DM, and

@@ -81,7 +81,8 @@ pub async fn replace(
     let current: Option<i64> = sqlx::query_scalar("SELECT version FROM setup WHERE id = 1")
         .fetch_optional(tx.conn())
         .await?;
-    if current != Some(expected) {
+    // Version 0: nothing stored yet.
+    if current.unwrap_or(0) != expected {
         return Ok(None);
     }
     save(tx, config, by, what).await.map(Some)
@@ -96,4 +97,35 @@ pub async fn changes(tx: &mut Tx<'_>, limit: i64) -> Result<Vec<Change>, sqlx::E
     .bind(limit)
     .fetch_all(tx.conn())
     .await
+}
+
+/// Moves what is kept under pod `old` (prompts, check-ins, understaffed
+/// periods, rosters, the scheduler's runs) to its new name `new`, so a
+/// renamed pod keeps its history and does not get today's prompt twice.
+pub async fn rename_pod(tx: &mut Tx<'_>, old: &str, new: &str) -> Result<(), sqlx::Error> {
+    for table in [
+        "checkin_prompts",
+        "checkins",
+        "staffing_switches",
+        "role_rosters",
+    ] {
+        // Rows a removed pod of the new name left behind give way.
+        sqlx::query(&format!(
+            "UPDATE OR REPLACE {table} SET pod = ?1 WHERE pod = ?2"
+        ))
+        .bind(new)
+        .bind(old)
+        .execute(tx.conn())
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE OR REPLACE job_runs SET run_key = ?1 || substr(run_key, length(?2) + 1) \
+         WHERE kind IN ('checkin_prompt', 'checkin_summary', 'roles_rotation') \
+         AND substr(run_key, 1, length(?2) + 1) = ?2 || ':'",
+    )
+    .bind(new)
+    .bind(old)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }

@@ -13,6 +13,7 @@ mod helpers;
 mod hostile_text;
 mod installation;
 mod kudos;
+mod manage;
 mod roles;
 mod setup;
 mod spine;

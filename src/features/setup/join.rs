@@ -14,7 +14,7 @@ use crate::{
     storage::{self, Tx},
 };
 
-use super::render;
+use super::{manage::tell, render};
 
 /// The requester's button; its value is the pod's name.
 pub const ASK: &str = "setup_join_ask";
@@ -116,23 +116,4 @@ pub async fn approve(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result
     )
     .await?;
     tell(tx, press, render::added(&user, &pod.name)).await
-}
-
-/// Answers the person who pressed, where they pressed it.
-async fn tell(tx: &mut Tx<'_>, press: &ButtonPress, text: String) -> Result<Answer, AppError> {
-    let msg = match &press.channel {
-        Some(channel) => Outgoing::Ephemeral {
-            channel: channel.to_string(),
-            user: press.user.to_string(),
-            text,
-            blocks: None,
-        },
-        None => Outgoing::DirectMessage {
-            user: press.user.to_string(),
-            text,
-            blocks: None,
-        },
-    };
-    outbox::enqueue(tx, &msg).await?;
-    Ok(Answer::Done)
 }

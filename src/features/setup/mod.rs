@@ -2,17 +2,20 @@
 //! which shows it (the pods, their people, channels and check-in) and, to
 //! managers and admins, every change made to it.
 
+mod forms;
 mod join;
 mod leave;
 mod live;
+mod manage;
 mod render;
+mod views;
 
 pub use join::offer as join_offer;
 pub use leave::deactivated;
 pub use live::{Seeded, Setup, decode, save, seed, watch};
 
 use crate::{
-    domain::ids::UserId,
+    domain::{block_kit::Block, ids::UserId, input::FormSubmission},
     error::AppError,
     features::{
         Answer, ButtonPress, Reply, SlashCommand, Team,
@@ -32,11 +35,15 @@ impl Feature for Manage {
     const ABOUT: &'static str = "*Setup*: the team's pods, their people, channels and check-in times, and who changed what.";
     const COMMANDS: &'static [CommandSpec] = &[CommandSpec {
         name: "/needful",
-        usage: "[pods | changes | help]",
-        help: "See the team's setup: the pods with their people, channels and check-in, and who changed it.",
+        usage: "[setup | pods | changes | help]",
+        help: "Set up the team from Slack: pods, people, channels, check-in, roles, kudos and the trophy; see who changed what.",
     }];
     const BUTTONS: &'static [&'static str] = &["setup_"];
+    const FORMS: &'static [&'static str] = &[forms::PREFIX];
     const EVENTS: &'static [EventKind] = &[EventKind::UserChanges];
+    const HOME: bool = true;
+    /// conversations.info: whether needful is in a channel a form names.
+    const SCOPES: &'static [&'static str] = &["channels:read"];
 
     async fn button(
         app: &Team,
@@ -46,14 +53,29 @@ impl Feature for Manage {
         match press.action_id.as_str() {
             join::ASK => join::ask(app, tx, press).await.map(Some),
             join::APPROVE => join::approve(app, tx, press).await.map(Some),
+            views::OPEN => manage::open(app, tx, press).await.map(Some),
+            views::REMOVE => manage::remove(app, tx, press).await.map(Some),
             _ => Ok(None),
         }
+    }
+
+    async fn form(
+        app: &Team,
+        tx: &mut Tx<'_>,
+        form: &FormSubmission,
+    ) -> Result<Option<Answer>, AppError> {
+        manage::submit(app, tx, form).await
+    }
+
+    async fn home(app: &Team, _tx: &mut Tx<'_>, user: &UserId) -> Result<Vec<Block>, AppError> {
+        Ok(manage::home(app, user))
     }
 
     async fn command(app: &Team, tx: &mut Tx<'_>, inv: &SlashCommand) -> Result<Reply, AppError> {
         let setup = app.setup();
         match inv.text.trim().to_lowercase().as_str() {
             "" | "help" => Ok(Reply::ephemeral(render::help())),
+            "setup" | "manage" => manage::command(app, tx, inv).await,
             "pods" => Ok(Reply::ephemeral(render::pods(&setup.pods))),
             "changes" => {
                 if !may_see_changes(app, &inv.user) {
@@ -67,8 +89,7 @@ impl Feature for Manage {
     }
 }
 
-/// Managers of any pod, and the admins `NEEDFUL_ADMINS` names.
+/// Managers of any pod, and admins.
 fn may_see_changes(app: &Team, user: &UserId) -> bool {
-    app.settings.env.admins.contains(user)
-        || app.setup().pods.iter().any(|p| p.managers.contains(user))
+    manage::is_admin(app, user) || app.setup().pods.iter().any(|p| p.managers.contains(user))
 }
