@@ -16,7 +16,7 @@ Each manifest is checked in two ways:
    schema $refs remote URLs; the local copies are registered under exactly those URLs, and any
    other remote reference is refused, so nothing touches the network.
 2. Against what needful needs: exactly the six slash commands, each with should_escape true; exactly
-   the five bot events; exactly the seven bot scopes. A Socket Mode manifest
+   the five bot events; exactly the eight bot scopes. A Socket Mode manifest
    (settings.socket_mode_enabled: true) must hold no URLs at all; an HTTP-mode manifest needs an
    https:// URL for every command, for events and for interactivity.
 
@@ -73,6 +73,7 @@ EXPECTED_BOT_SCOPES = [
     "channels:history",
     "users:read",
     "im:write",
+    "channels:read",
 ]
 # Path suffix each HTTP-mode URL must end with (the bot's routes); any base path may precede it.
 HTTP_ROUTES = {
