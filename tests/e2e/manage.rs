@@ -496,11 +496,23 @@ async fn roles_are_set_most_critical_first_and_the_next_roster_uses_them() {
     .await;
     assert!(saved(&answer), "{answer}");
     assert!(stored_has(&app, r#""roles":["triage","chat","knowledge-manager"]"#).await);
-    let roster = app.command("/roles", ALICE, SUPPORT, "").await;
-    assert!(
-        roster.contains("Knowledge manager") && !roster.contains("Ticket tank"),
-        "{roster}"
-    );
+    // This week's roster stays (nobody loses a role mid-week); Monday's
+    // rotation uses the new list.
+    app.advance_to(Utc.with_ymd_and_hms(2026, 11, 30, 8, 30, 0).unwrap())
+        .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let roster = app.command("/roles", ALICE, SUPPORT, "").await;
+        if roster.contains("week of Mon 30 Nov") {
+            assert!(
+                roster.contains("Knowledge manager") && !roster.contains("Ticket tank"),
+                "{roster}"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{roster}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

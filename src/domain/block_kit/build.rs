@@ -208,7 +208,7 @@ impl Input {
 #[serde(untagged)]
 pub enum Element {
     Text(TextInput),
-    Pick(Picker),
+    Pick(Box<Picker>),
 }
 
 impl From<TextInput> for Element {
@@ -219,7 +219,7 @@ impl From<TextInput> for Element {
 
 impl From<Picker> for Element {
     fn from(picker: Picker) -> Self {
-        Element::Pick(picker)
+        Element::Pick(Box::new(picker))
     }
 }
 

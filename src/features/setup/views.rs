@@ -322,7 +322,7 @@ fn roles_blocks(pod: &PodConfig) -> Vec<Block> {
                 .max_length(MOST_ROLES * (ROLE_CHARS + 1))
                 .initial_value(&pod_roles(pod).join("\n")),
         )
-        .hint("Clear the list for the default roles.")
+        .hint("Clear the list for the default roles. This week's roster stays; the next rotation uses the new list.")
         .optional()
         .into(),
     ]
