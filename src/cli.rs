@@ -210,10 +210,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     )?;
                     Ok(out.write_all(setup.to_toml().as_bytes())?)
                 }
-                ExportWhat::Kudos => features::kudos::export(&db, &range, format, &mut out).await,
-                ExportWhat::Trophy => features::trophy::export(&db, &range, format, &mut out).await,
+                ExportWhat::Kudos => {
+                    let names = export_names(&env)?;
+                    features::kudos::export(&db, &range, format, names.as_ref(), &mut out).await
+                }
+                ExportWhat::Trophy => {
+                    let names = export_names(&env)?;
+                    features::trophy::export(&db, &range, format, names.as_ref(), &mut out).await
+                }
                 ExportWhat::Staffing => {
-                    features::staffing::export(&db, &range, format, &mut out).await
+                    let names = export_names(&env)?;
+                    features::staffing::export(&db, &range, format, names.as_ref(), &mut out).await
                 }
             }
         }
@@ -261,4 +268,19 @@ async fn stored_setup(db: &storage::Db) -> anyhow::Result<Option<TeamConfig>> {
         Some((_, json)) => Ok(Some(features::setup::decode(&json)?)),
         None => Ok(None),
     }
+}
+
+/// Where an export gets people's names: Slack, with the bot's token; without
+/// one, the names kept from earlier exports (and a note saying so).
+fn export_names(
+    env: &EnvSettings,
+) -> anyhow::Result<Box<dyn crate::domain::workspace::NameSource>> {
+    if env.bot_token.expose().is_empty() {
+        eprintln!(
+            "note: SLACK_BOT_TOKEN is not set, so names are only those kept from earlier exports"
+        );
+        return Ok(Box::new(crate::domain::workspace::NoNames));
+    }
+    let api = crate::slack::client::SlackApi::new(&env.slack_api_url, &env.bot_token)?;
+    Ok(Box::new(crate::slack::directory::ExportNames(api)))
 }

@@ -50,3 +50,25 @@ pub trait Workspace: Send + Sync {
     /// What was last learned of `channel`.
     fn channel(&self, channel: &ChannelId) -> Option<ChannelAccess>;
 }
+
+/// Names for a batch of people, for the exports (run from the command line,
+/// away from the running bot): Slack's `users.info`, or nothing when no
+/// token is set. What could not be learned is left out.
+pub trait NameSource: Send + Sync {
+    fn names<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, std::collections::HashMap<String, String>>;
+}
+
+/// No names: the exports carry ids alone.
+pub struct NoNames;
+
+impl NameSource for NoNames {
+    fn names<'a>(
+        &'a self,
+        _ids: &'a [String],
+    ) -> BoxFuture<'a, std::collections::HashMap<String, String>> {
+        Box::pin(async { std::collections::HashMap::new() })
+    }
+}

@@ -1,7 +1,14 @@
 //! `needful export …`: records written out for a manager, as CSV or JSON.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::NaiveDate;
 use serde::Serialize;
+
+use crate::{
+    domain::{ids::UserId, workspace::NameSource},
+    storage::{self, Db},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -31,6 +38,72 @@ impl Range {
             .map(|t| t.and_utc())
             .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
         (start, end)
+    }
+}
+
+/// How long a kept name is trusted before it is looked up again.
+const NAME_FRESH_MS: i64 = 24 * 3600 * 1000;
+
+/// People's names for an export, by id.
+#[derive(Debug, Default)]
+pub struct Names(HashMap<String, String>);
+
+impl Names {
+    /// `id`'s name; empty when it is not known (or `id` is empty).
+    pub fn of(&self, id: &str) -> String {
+        self.0.get(id).cloned().unwrap_or_default()
+    }
+
+    /// The names of space- or comma-separated ids, in the same order, `; `-separated.
+    pub fn of_list(&self, ids: &str) -> String {
+        ids.split([' ', ','])
+            .filter(|id| !id.is_empty())
+            .map(|id| self.of(id))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The names of `ids` (Slack user ids; other values are skipped): kept
+    /// ones from the database when fresh, the rest asked of `source` and
+    /// kept. A name `source` cannot give keeps its last value.
+    pub async fn look_up(
+        db: &Db,
+        ids: impl IntoIterator<Item = String>,
+        source: &dyn NameSource,
+    ) -> anyhow::Result<Names> {
+        let ids: BTreeSet<String> = ids
+            .into_iter()
+            .filter(|id| UserId::parse(id).is_ok())
+            .collect();
+        let ids: Vec<String> = ids.into_iter().collect();
+        let now = chrono::Utc::now();
+        let kept = {
+            let mut tx = storage::Tx::read(db, now).await?;
+            storage::people::names(&mut tx, &ids).await?
+        };
+        let stale: Vec<String> = ids
+            .iter()
+            .filter(|id| {
+                kept.get(*id)
+                    .is_none_or(|(_, at)| now.timestamp_millis() - at > NAME_FRESH_MS)
+            })
+            .cloned()
+            .collect();
+        let fetched = if stale.is_empty() {
+            HashMap::new()
+        } else {
+            source.names(&stale).await
+        };
+        if !fetched.is_empty() {
+            let rows: Vec<(String, String)> = fetched.clone().into_iter().collect();
+            let mut tx = storage::Tx::write(db, now).await?;
+            storage::people::save_names(&mut tx, &rows, now.timestamp_millis()).await?;
+            tx.commit().await?;
+        }
+        let mut names: HashMap<String, String> =
+            kept.into_iter().map(|(id, (name, _))| (id, name)).collect();
+        names.extend(fetched);
+        Ok(Names(names))
     }
 }
 

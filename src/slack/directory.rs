@@ -90,6 +90,37 @@ impl Directory {
     }
 }
 
+/// How many `users.info` calls an export makes at once, and how long each
+/// may take: well inside Slack's limits for the method (Tier 4).
+const EXPORT_CALLS_AT_ONCE: usize = 4;
+const EXPORT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Names for the exports, from `users.info`.
+pub struct ExportNames(pub SlackApi);
+
+impl crate::domain::workspace::NameSource for ExportNames {
+    fn names<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, HashMap<String, String>> {
+        use futures::StreamExt;
+        Box::pin(async move {
+            let api = &self.0;
+            let found: Vec<Option<(String, String)>> = futures::stream::iter(ids.iter().cloned())
+                .map(|id| async move {
+                    match web_api::user_info(api, &id, EXPORT_CALL_TIMEOUT).await {
+                        Ok(user) => Some((id, person(&user).name)),
+                        Err(e) => {
+                            tracing::warn!(user = %id, error = ?e, "could not look up a name");
+                            None
+                        }
+                    }
+                })
+                .buffer_unordered(EXPORT_CALLS_AT_ONCE)
+                .collect()
+                .await;
+            found.into_iter().flatten().collect()
+        })
+    }
+}
+
 fn person(user: &SlackUser) -> Person {
     let profile = user.profile.as_ref();
     let name = [

@@ -28,3 +28,42 @@ pub async fn learn_bot(
         .await?;
     Ok(())
 }
+
+/// The names kept for `ids`: id → (name, when looked up, Unix ms).
+pub async fn names(
+    tx: &mut Tx<'_>,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, (String, i64)>, sqlx::Error> {
+    let mut found = std::collections::HashMap::new();
+    for id in ids {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT name, looked_up_at FROM people_names WHERE user_id = ?")
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await?;
+        if let Some(row) = row {
+            found.insert(id.clone(), row);
+        }
+    }
+    Ok(found)
+}
+
+/// Keeps `names` (id, name), looked up at `at_ms`.
+pub async fn save_names(
+    tx: &mut Tx<'_>,
+    names: &[(String, String)],
+    at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for (id, name) in names {
+        sqlx::query(
+            "INSERT INTO people_names (user_id, name, looked_up_at) VALUES (?, ?, ?) \
+             ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, looked_up_at = excluded.looked_up_at",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(at_ms)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}

@@ -170,15 +170,19 @@ pub struct ExportRow {
     pub pod: String,
     pub reason: String,
     pub switched_on_by: String,
+    /// Names are filled in by the export (see [`crate::features::export::Names`]).
+    pub switched_on_by_name: String,
     pub started_at: String,
     pub planned_until: Option<String>,
     pub ended_at: Option<String>,
     /// Who switched it off; "until" when `--until` ended it; empty while on.
     pub switched_off_by: String,
+    pub switched_off_by_name: String,
     /// How long it lasted; empty while it is still on.
     pub minutes: Option<i64>,
     pub reason_updates: i64,
     pub helpers: String,
+    pub helper_names: String,
 }
 
 type ExportSql = (
@@ -230,6 +234,7 @@ pub async fn export_rows(
                 minutes: ended.map(|e| (e - started).max(0) / 60),
                 reason_updates: updates,
                 helpers: helpers.unwrap_or_default(),
+                ..ExportRow::default()
             },
         )
         .collect())

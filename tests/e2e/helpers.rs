@@ -484,3 +484,32 @@ pub fn posts_in(app: &TestApp, channel: &str) -> Vec<(String, serde_json::Value)
         })
         .collect()
 }
+
+/// Runs the `needful` command line on the app's database, the way whoever
+/// runs needful would: with the simulator as Slack and the bot's token
+/// (`token`: empty for none). Asynchronous, so the simulator in this
+/// process keeps answering while it runs. Its standard output.
+pub async fn needful_cli(app: &TestApp, args: &[&str], token: &str) -> String {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_needful"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", app.dir.path().join("needful.db").display()),
+        )
+        .env("SLACK_API_URL", app.sim.api_url())
+        .env("SLACK_BOT_TOKEN", token)
+        .env("NEEDFUL_LOG_FORMAT", "text")
+        .env("RUST_LOG", "error")
+        .current_dir(app.dir.path())
+        .output()
+        .await
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "needful {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}

@@ -912,23 +912,8 @@ async fn export_writes_every_kudos_and_retraction() {
     )
     .await;
 
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_needful"))
-            .args(args)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", app.dir.path().join("needful.db").display()),
-            )
-            .current_dir(app.dir.path())
-            .output()
-            .expect("the binary runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let token = app.sim.config().bot_token.clone();
+    let run = async |args: &[&str]| crate::helpers::needful_cli(&app, args, &token).await;
     let csv = run(&[
         "export",
         "kudos",
@@ -936,36 +921,53 @@ async fn export_writes_every_kudos_and_retraction() {
         "2026-11-25",
         "--format",
         "csv",
-    ]);
+    ])
+    .await;
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(
-        lines[0].starts_with("id,at,event,giver,receiver,source,channel,message_ts,reason"),
+        lines[0].starts_with(
+            "id,at,event,giver,giver_name,receiver,receiver_name,source,channel,message_ts,reason"
+        ),
         "{csv}"
     );
     assert!(
-        lines[1].contains(",kudos,U0BOB00001,U0ALICE001,reaction,C0SUPPORT1,1732600000.000200"),
+        lines[1].contains(
+            ",kudos,U0BOB00001,bob,U0ALICE001,alice,reaction,C0SUPPORT1,1732600000.000200"
+        ),
         "{csv}"
     );
     assert!(
-        lines[2].contains(",retraction,U0BOB00001,U0ALICE001,reaction,"),
+        lines[2].contains(",retraction,U0BOB00001,bob,U0ALICE001,alice,reaction,"),
         "{csv}"
     );
     assert!(lines[3].contains("\"fixed the macro, again\""), "{csv}");
     assert!(lines[1].contains("2026-11-25T08:30:00Z"), "{csv}");
 
-    let json: Value = serde_json::from_str(&run(&[
-        "export",
-        "kudos",
-        "--since",
-        "2026-11-25",
-        "--format",
-        "json",
-    ]))
+    let json: Value = serde_json::from_str(
+        &run(&[
+            "export",
+            "kudos",
+            "--since",
+            "2026-11-25",
+            "--format",
+            "json",
+        ])
+        .await,
+    )
     .expect("json");
     assert_eq!(json.as_array().map(Vec::len), Some(3));
     assert_eq!(json[1]["event"], "retraction");
     assert_eq!(json[1]["retracts"], json[0]["id"]);
+    assert_eq!(json[2]["receiver_name"], "bob");
+
+    // Names are kept: without a token (or with Slack away) the export still
+    // has the names it learned, and asks Slack nothing.
+    let users_info = app.sim.calls_to("users.info").len();
+    let kept =
+        crate::helpers::needful_cli(&app, &["export", "kudos", "--since", "2026-11-25"], "").await;
+    assert!(kept.contains("U0BOB00001,bob,U0ALICE001,alice"), "{kept}");
+    assert_eq!(app.sim.calls_to("users.info").len(), users_info);
 
     let none = run(&[
         "export",
@@ -974,9 +976,10 @@ async fn export_writes_every_kudos_and_retraction() {
         "2026-11-26",
         "--format",
         "json",
-    ]);
+    ])
+    .await;
     assert_eq!(serde_json::from_str::<Value>(&none).unwrap(), json!([]));
-    let until = run(&["export", "kudos", "--until", "2026-11-24"]);
+    let until = run(&["export", "kudos", "--until", "2026-11-24"]).await;
     assert_eq!(
         until.lines().collect::<Vec<_>>(),
         vec![lines[0]],

@@ -528,25 +528,12 @@ async fn passing_works_over_socket_mode() {
     assert_eq!(passes(&app).await, 1);
 }
 
-fn run_export(app: &TestApp, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_needful"))
-        .arg("export")
-        .arg("trophy")
-        .args(args)
-        .current_dir(app.dir.path())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/needful.db", app.dir.path().display()),
-        )
-        .env("NEEDFUL_LOG_FORMAT", "text")
-        .output()
-        .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "export failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+async fn run_export(app: &TestApp, args: &[&str]) -> String {
+    let args: Vec<&str> = ["export", "trophy"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    crate::helpers::needful_cli(app, &args, &app.sim.config().bot_token).await
 }
 
 #[tokio::test]
@@ -566,34 +553,43 @@ async fn export_writes_the_chain_as_csv_and_json() {
     .await;
     assert!(reply.contains("reassigned"), "{reply}");
 
-    let csv = run_export(&app, &["--format", "csv"]);
+    let csv = run_export(&app, &["--format", "csv"]).await;
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "header and three passes:\n{csv}");
-    assert_eq!(lines[0], "number,passed_at,kind,from,to,reason,by");
+    // Each person's name beside their id, from Slack's users.info.
+    assert_eq!(
+        lines[0],
+        "number,passed_at,kind,from,from_name,to,to_name,reason,by,by_name"
+    );
     assert_eq!(
         lines[1],
-        "1,2026-11-25T08:30:00Z,first,,U0ALICE001,\"stayed late, \"\"really\"\" late\",U0MANAGER1"
+        "1,2026-11-25T08:30:00Z,first,,,U0ALICE001,alice,\"stayed late, \"\"really\"\" late\",U0MANAGER1,manager"
     );
     assert!(
-        lines[2].starts_with("2,2026-12-03T10:00:00Z,pass,U0ALICE001,U0BOB00001,"),
+        lines[2].starts_with("2,2026-12-03T10:00:00Z,pass,U0ALICE001,alice,U0BOB00001,bob,"),
         "{csv}"
     );
     assert!(
-        lines[3].contains("reassign,U0BOB00001,U0CAROL001,Bob moved teams,U0MANAGER1"),
+        lines[3].contains(
+            "reassign,U0BOB00001,bob,U0CAROL001,carol,Bob moved teams,U0MANAGER1,manager"
+        ),
         "{csv}"
     );
 
-    let json: Value = serde_json::from_str(&run_export(
-        &app,
-        &[
-            "--format",
-            "json",
-            "--since",
-            "2026-12-01",
-            "--until",
-            "2026-12-05",
-        ],
-    ))
+    let json: Value = serde_json::from_str(
+        &run_export(
+            &app,
+            &[
+                "--format",
+                "json",
+                "--since",
+                "2026-12-01",
+                "--until",
+                "2026-12-05",
+            ],
+        )
+        .await,
+    )
     .expect("JSON");
     let rows = json.as_array().expect("an array");
     assert_eq!(rows.len(), 1, "{json}");
@@ -604,7 +600,8 @@ async fn export_writes_the_chain_as_csv_and_json() {
     assert_eq!(rows[0]["by"], ALICE);
     assert_eq!(rows[0]["reason"], "fixed the refund queue");
 
-    let all: Value = serde_json::from_str(&run_export(&app, &["--format", "json"])).expect("JSON");
+    let all: Value =
+        serde_json::from_str(&run_export(&app, &["--format", "json"]).await).expect("JSON");
     assert_eq!(all.as_array().map(Vec::len), Some(3));
     assert_eq!(all[0]["from"], Value::Null);
     assert_eq!(all[2]["kind"], "reassign");

@@ -13,6 +13,7 @@ pub use reactions::apply_reactions;
 use crate::domain::block_kit::Block;
 use crate::{
     domain::ids::UserId,
+    domain::workspace::NameSource,
     error::AppError,
     features::Team,
     features::{self, Answer, ButtonPress, Reply, SlashCommand, export},
@@ -294,9 +295,18 @@ pub async fn export(
     db: &Db,
     range: &export::Range,
     format: export::Format,
+    source: &dyn NameSource,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
     let (start, end) = range.bounds();
-    let rows = store::export_rows(db, start, end).await?;
+    let mut rows = store::export_rows(db, start, end).await?;
+    let ids = rows
+        .iter()
+        .flat_map(|r| [r.giver.clone(), r.receiver.clone()]);
+    let names = export::Names::look_up(db, ids.collect::<Vec<_>>(), source).await?;
+    for r in &mut rows {
+        r.giver_name = names.of(&r.giver);
+        r.receiver_name = names.of(&r.receiver);
+    }
     export::write(&rows, format, out)
 }

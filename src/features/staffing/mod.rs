@@ -14,6 +14,7 @@ use crate::domain::block_kit::Block;
 use crate::{
     config::PodConfig,
     domain::ids::UserId,
+    domain::workspace::NameSource,
     error::AppError,
     features::Team,
     features::{Answer, ButtonPress, Reply, SlashCommand, export, home, pods, roles},
@@ -345,9 +346,23 @@ pub async fn export(
     db: &Db,
     range: &export::Range,
     format: export::Format,
+    source: &dyn NameSource,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
     let (start, end) = range.bounds();
-    let rows = store::export_rows(db, start, end).await?;
+    let mut rows = store::export_rows(db, start, end).await?;
+    let ids: Vec<String> = rows
+        .iter()
+        .flat_map(|r| {
+            let people = [&r.switched_on_by, &r.switched_off_by].into_iter().cloned();
+            people.chain(r.helpers.split(' ').map(str::to_string))
+        })
+        .collect();
+    let names = export::Names::look_up(db, ids, source).await?;
+    for r in &mut rows {
+        r.switched_on_by_name = names.of(&r.switched_on_by);
+        r.switched_off_by_name = names.of(&r.switched_off_by);
+        r.helper_names = names.of_list(&r.helpers);
+    }
     export::write(&rows, format, out)
 }

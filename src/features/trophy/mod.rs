@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::domain::block_kit::Block;
 use crate::{
     domain::ids::{UserId, unescape_text},
+    domain::workspace::NameSource,
     error::{AppError, user_error},
     features::Team,
     features::{self, Reply, SlashCommand, export},
@@ -288,9 +289,12 @@ struct ExportRow {
     passed_at: String,
     kind: &'static str,
     from: Option<String>,
+    from_name: String,
     to: String,
+    to_name: String,
     reason: String,
     by: String,
+    by_name: String,
 }
 
 /// `needful export trophy`: the chain within `range`, oldest first.
@@ -298,20 +302,36 @@ pub async fn export(
     db: &Db,
     range: &export::Range,
     format: export::Format,
+    source: &dyn NameSource,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
     let (start, end) = range.bounds();
-    let rows: Vec<ExportRow> = store::between(db, start, end)
-        .await?
+    let passes = store::between(db, start, end).await?;
+    let ids: Vec<String> = passes
+        .iter()
+        .flat_map(|p| {
+            let from = p.from.as_ref().map(|u| u.to_string());
+            from.into_iter().chain([p.to.to_string(), p.by.to_string()])
+        })
+        .collect();
+    let names = export::Names::look_up(db, ids, source).await?;
+    let rows: Vec<ExportRow> = passes
         .into_iter()
         .map(|p| ExportRow {
             number: p.number,
             passed_at: p.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             kind: p.kind.as_str(),
+            from_name: p
+                .from
+                .as_ref()
+                .map(|u| names.of(u.as_str()))
+                .unwrap_or_default(),
             from: p.from.map(|u| u.to_string()),
+            to_name: names.of(p.to.as_str()),
             to: p.to.to_string(),
             // Stored as Slack sent it (escaped); a spreadsheet wants plain text.
             reason: unescape_text(&p.reason),
+            by_name: names.of(&p.by.to_string()),
             by: p.by.to_string(),
         })
         .collect();

@@ -184,7 +184,12 @@ pub struct ExportRow {
     /// `kudos` or `retraction`.
     pub event: String,
     pub giver: String,
+    /// Filled in by the export (see [`crate::features::export::Names`]).
+    #[sqlx(skip)]
+    pub giver_name: String,
     pub receiver: String,
+    #[sqlx(skip)]
+    pub receiver_name: String,
     pub source: String,
     pub channel: String,
     pub message_ts: Option<String>,
