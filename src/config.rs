@@ -267,6 +267,12 @@ impl EnvSettings {
     }
 }
 
+/// Letters (any script), digits, `-` and `_`: what names used in commands
+/// may hold (a pod's, a role's).
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '_'
+}
+
 /// One thing wrong with a setup: where (`pods[0].name`) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -555,7 +561,9 @@ impl TeamConfig {
             );
         }
         for r in &self.kudos.reactions {
-            if r.is_empty() || r.contains(':') || r.contains(char::is_whitespace) {
+            let emoji_char =
+                |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_+-'".contains(c);
+            if r.is_empty() || !r.chars().all(emoji_char) {
                 problem(
                     "kudos.reactions".into(),
                     format!("{r:?} is not an emoji name; write it without colons, e.g. \"trophy\""),
@@ -576,10 +584,13 @@ impl TeamConfig {
         };
         for (i, pod) in self.pods.iter().enumerate() {
             let key = |field: &str| format!("pods[{i}].{field}");
-            if pod.name.trim().is_empty() || pod.name.contains(char::is_whitespace) {
+            if pod.name.trim().is_empty() || !pod.name.chars().all(word_char) {
                 problem(
                     key("name"),
-                    format!("{:?} must be one word, e.g. \"support\"", pod.name),
+                    format!(
+                        "{:?} must be one word of letters, digits, - or _, e.g. \"support\"",
+                        pod.name
+                    ),
                 );
             } else if named(&pod.name) > 1 {
                 problem(
@@ -598,6 +609,17 @@ impl TeamConfig {
                     problem(
                         key("roles"),
                         "leave it out for the default roles, or list at least one".into(),
+                    );
+                }
+                if let Some(odd) = roles
+                    .iter()
+                    .find(|r| r.is_empty() || !r.chars().all(word_char))
+                {
+                    problem(
+                        key("roles"),
+                        format!(
+                            "{odd:?} must be one word of letters, digits, - or _, e.g. \"ticket-tank\""
+                        ),
                     );
                 }
                 let mut seen = std::collections::HashSet::new();

@@ -379,6 +379,52 @@ async fn mistakes_are_shown_beside_their_fields_and_change_nothing() {
         "{answer}"
     );
 
+    // Names used in commands are words; free text pings nobody.
+    let answer = submit(
+        &app,
+        ADMIN,
+        "setup_new_pod",
+        &[
+            ("name", text("<!channel>")),
+            ("channel", channel("C0SALES001")),
+        ],
+    )
+    .await;
+    assert!(
+        answer["errors"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("one word"),
+        "{answer}"
+    );
+    let answer = submit(
+        &app,
+        ADMIN,
+        "setup_trophy",
+        &[
+            ("trophy_name", text("Cup <!channel>")),
+            ("nudge", text("14")),
+        ],
+    )
+    .await;
+    assert!(saved(&answer), "{answer}");
+    assert!(!stored_has(&app, "<!channel>").await);
+    let answer = submit(
+        &app,
+        ADMIN,
+        "setup_kudos",
+        &[("reactions", text("<!here>")), ("daily_limit", text("5"))],
+    )
+    .await;
+    assert!(
+        answer["errors"]["reactions"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("emoji"),
+        "{answer}"
+    );
+    let before = changes(&app).await;
+
     // A pod with no channel.
     let answer = submit(
         &app,

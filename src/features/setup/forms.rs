@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 
 use super::render;
+use crate::domain::mrkdwn::neutralize;
 use crate::{
     config::{PodConfig, TeamConfig},
     domain::{
@@ -314,7 +315,8 @@ fn pod_form(
     pod.managers = managers;
     pod.members = members;
     pod.help_channels = help_channels;
-    pod.overtime_note = (!note.is_empty()).then_some(note);
+    // Shown in every understaffed announcement: it must ping nobody.
+    pod.overtime_note = (!note.is_empty()).then(|| neutralize(&note).into_owned());
     Some(pod)
 }
 
@@ -507,7 +509,7 @@ fn trophy_form(sub: &FormSubmission, next: &mut TeamConfig, errors: &mut FieldEr
     if name.chars().count() > NAME_CHARS {
         errors.insert("trophy_name".into(), render::too_long(NAME_CHARS));
     }
-    next.trophy.name = name;
+    next.trophy.name = neutralize(&name).into_owned();
     match text(sub, "nudge").parse::<u32>() {
         Ok(days) if days <= 365 => next.trophy.nudge_after_days = days,
         _ => {
