@@ -137,7 +137,7 @@ pub const QUOTE: &str = "{quote}";
 pub const QUOTE_CHARS: usize = 200;
 
 /// A message in a channel, by channel id and ts.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct MessageRef {
     pub channel: String,
     pub ts: String,

@@ -353,6 +353,37 @@ pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String
         .await
 }
 
+/// The key of needful's post at `ts` in `channel`, if it posted one there
+/// under a key: one probe of index `slack_messages_place`.
+pub async fn posted_key_at(
+    db: &Db,
+    channel: &str,
+    ts: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(POSTED_KEY_AT)
+        .bind(channel)
+        .bind(ts)
+        .fetch_optional(db)
+        .await
+}
+
+/// [`posted_key_at`] inside a write transaction (the reaction batch).
+pub fn posted_key_at_on(
+    batch: &Batch<'_>,
+    channel: &str,
+    ts: &str,
+) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension as _;
+    batch
+        .db()
+        .prepare_cached(POSTED_KEY_AT)?
+        .query_row((channel, ts), |row| row.get(0))
+        .optional()
+}
+
+const POSTED_KEY_AT: &str = "SELECT message_key FROM slack_messages INDEXED BY slack_messages_place \
+                             WHERE channel = ?1 AND ts = ?2";
+
 /// Forgets where a deleted message was.
 pub fn forget_message(batch: &Batch<'_>, key: &str) -> rusqlite::Result<()> {
     let db = batch.db();

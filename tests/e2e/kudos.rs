@@ -1117,3 +1117,409 @@ async fn kudos_while_a_home_refresh_waits_share_it() {
         .to_string();
     assert!(home.contains("Received: 3 this week"), "{home}");
 }
+
+/// needful's live celebrations in #humblebrag: (ts, text, blocks).
+fn celebration_posts(app: &TestApp) -> Vec<(String, String, String)> {
+    app.sim
+        .messages(HUMBLEBRAG)
+        .into_iter()
+        .filter(|m| !m.deleted)
+        .map(|m| {
+            (
+                m.ts,
+                m.text.unwrap_or_default(),
+                m.blocks.unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Where needful's one live celebration in #humblebrag is, once its ts is
+/// recorded (a reaction on it is looked up by it).
+async fn the_celebration(app: &TestApp) -> String {
+    app.outbox_drained(WAIT).await;
+    let posts = celebration_posts(app);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    app.post_recorded(&posts[0].0, WAIT).await;
+    posts[0].0.clone()
+}
+
+/// Standing kudos as (giver, receiver, channel, message_ts, reason).
+async fn standing_rows(app: &TestApp) -> Vec<(String, String, String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT giver, receiver, channel, IFNULL(message_ts, ''), reason FROM kudos_log g \
+         WHERE kind = 'given' AND NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = g.id) \
+         ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
+/// A :trophy: on needful's celebration of a message joins in: a kudos from
+/// the person reacting to the author, for that same message, and the same
+/// celebration grows. Someone who thanked the author on the message already
+/// is not counted twice.
+#[tokio::test]
+async fn joining_in_on_a_celebration_thanks_the_author_for_the_same_message() {
+    let app = spawn_app().await;
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    let celebration = the_celebration(&app).await;
+
+    react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    assert_eq!(
+        standing_rows(&app).await,
+        vec![
+            (
+                BOB.into(),
+                ALICE.into(),
+                SUPPORT.into(),
+                ALICES_MESSAGE.into(),
+                None
+            ),
+            (
+                CAROL.into(),
+                ALICE.into(),
+                SUPPORT.into(),
+                ALICES_MESSAGE.into(),
+                None
+            ),
+        ],
+        "Carol thanked Alice for her message"
+    );
+    app.outbox_drained(WAIT).await;
+    let posts = celebration_posts(&app);
+    assert_eq!(posts.len(), 1, "the same celebration, edited: {posts:?}");
+    assert_eq!(posted(&app, HUMBLEBRAG).len(), 1);
+    let (_, text, blocks) = &posts[0];
+    assert!(
+        text.contains(&format!("<@{BOB}> and <@{CAROL}> thanked <@{ALICE}>")),
+        "{text}"
+    );
+    assert!(blocks.contains("2 kudos"), "{blocks}");
+    let home = app.sim.home_view(ALICE).expect("alice's home").to_string();
+    assert!(home.contains(&format!("<@{CAROL}>")), "{home}");
+
+    // Bob thanked Alice on the message already: his trophy on the
+    // celebration adds nothing, and his kudos stands while either of his
+    // trophies does.
+    react(&app, BOB, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    assert_eq!(given(&app).await, 2, "not counted twice");
+    unreact(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    assert_eq!(
+        standing(&app).await,
+        2,
+        "his trophy on the celebration holds it"
+    );
+    unreact(&app, BOB, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    assert_eq!(standing(&app).await, 1, "both gone: taken back");
+    app.outbox_drained(WAIT).await;
+    let posts = celebration_posts(&app);
+    assert!(
+        posts[0]
+            .1
+            .contains(&format!("<@{CAROL}> thanked <@{ALICE}>"))
+            && !posts[0].1.contains(BOB),
+        "{posts:?}"
+    );
+    assert!(
+        ephemerals(&app, BOB).is_empty() && ephemerals(&app, CAROL).is_empty(),
+        "nothing was refused"
+    );
+}
+
+/// Removing the reaction from the celebration takes the kudos back, as
+/// removing it from the message does.
+#[tokio::test]
+async fn removing_a_reaction_from_a_celebration_takes_the_kudos_back() {
+    let app = spawn_app().await;
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    let celebration = the_celebration(&app).await;
+    react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    app.outbox_drained(WAIT).await;
+    assert_eq!(standing(&app).await, 2);
+
+    unreact(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    assert_eq!(standing(&app).await, 1);
+    let retracted: (String, String, String) = sqlx::query_as(
+        "SELECT giver, receiver, message_ts FROM kudos_log WHERE kind = 'retracted'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        retracted,
+        (CAROL.into(), ALICE.into(), ALICES_MESSAGE.into())
+    );
+    app.outbox_drained(WAIT).await;
+    let posts = celebration_posts(&app);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0].1.contains(&format!("<@{BOB}> thanked")) && !posts[0].1.contains(CAROL),
+        "shrunk back: {}",
+        posts[0].1
+    );
+
+    // The last kudos taken back from the celebration deletes it, as ever.
+    react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    unreact(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    unreact(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    app.sim.wait_for("chat.delete", 1, WAIT).await;
+    app.outbox_drained(WAIT).await;
+    assert!(celebrations(&app).is_empty());
+    assert_eq!(standing(&app).await, 0);
+}
+
+/// A :trophy: on a `/kudos` celebration joins in with the command's
+/// reason; the post says who joined. The one who gave the `/kudos` has
+/// thanked already, and the one it thanks cannot thank themselves.
+#[tokio::test]
+async fn joining_in_on_a_kudos_command_carries_its_reason() {
+    let app = spawn_app().await;
+    let reply = app
+        .command(
+            "/kudos",
+            ALICE,
+            SUPPORT,
+            &format!("<@{BOB}> fixed the refund macro"),
+        )
+        .await;
+    assert!(reply.contains("Thanks sent"), "{reply}");
+    let celebration = the_celebration(&app).await;
+
+    react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT giver, receiver, source, reason FROM kudos_log WHERE kind = 'given' ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let reason = Some("fixed the refund macro".to_string());
+    assert_eq!(
+        rows,
+        vec![
+            (ALICE.into(), BOB.into(), "command".into(), reason.clone()),
+            (CAROL.into(), BOB.into(), "reaction".into(), reason.clone()),
+        ]
+    );
+    app.outbox_drained(WAIT).await;
+    let posts = celebration_posts(&app);
+    assert_eq!(posts.len(), 1, "the command's post, edited: {posts:?}");
+    let (_, text, blocks) = &posts[0];
+    assert!(
+        text.contains(&format!("<@{ALICE}> thanked <@{BOB}>"))
+            && text.contains("fixed the refund macro")
+            && text.contains(&format!("<@{CAROL}> joined in")),
+        "{text}"
+    );
+    assert!(blocks.contains("2 kudos"), "{blocks}");
+    let home = app.sim.home_view(BOB).expect("bob's home").to_string();
+    assert!(home.contains(&format!("<@{CAROL}>")), "{home}");
+
+    // Alice's /kudos thanks Bob already: her trophy adds nothing.
+    react(&app, ALICE, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    // Bob's own celebration.
+    react(&app, BOB, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
+    assert_eq!(given(&app).await, 2);
+    assert!(ephemerals(&app, ALICE).is_empty());
+    let to_bob = ephemerals(&app, BOB);
+    assert_eq!(to_bob.len(), 1, "{to_bob:?}");
+    assert_eq!(to_bob[0].0, HUMBLEBRAG, "said where he reacted");
+    assert!(to_bob[0].1.contains("for you"), "{}", to_bob[0].1);
+
+    // Taken back, the post is the command's alone again.
+    unreact(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    assert_eq!(standing(&app).await, 1);
+    app.outbox_drained(WAIT).await;
+    let posts = celebration_posts(&app);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0].1.contains("fixed the refund macro") && !posts[0].1.contains("joined in"),
+        "{}",
+        posts[0].1
+    );
+}
+
+/// Joining in draws on the same daily allowance, and is refused past it
+/// where the giver reacted.
+#[tokio::test]
+async fn joining_in_counts_against_the_daily_limit() {
+    let app = spawn_app_with(TestOptions {
+        config: config_with("daily_limit = 5", "daily_limit = 1"),
+        ..TestOptions::default()
+    })
+    .await;
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    let celebration = the_celebration(&app).await;
+    let last = app
+        .command(
+            "/kudos",
+            CAROL,
+            SUPPORT,
+            &format!("<@{MANAGER}> covered my shift"),
+        )
+        .await;
+    assert!(last.contains("last kudos"), "{last}");
+
+    react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
+    let told = ephemerals(&app, CAROL);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].0, HUMBLEBRAG);
+    assert!(told[0].1.contains("all 1 kudos"), "{}", told[0].1);
+    assert_eq!(given(&app).await, 2, "Bob's reaction and Carol's command");
+
+    // Another day, the same trophy re-added counts.
+    app.advance_to(Utc.with_ymd_and_hms(2026, 11, 26, 8, 30, 0).unwrap())
+        .await;
+    unreact(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    assert_eq!(given(&app).await, 3);
+}
+
+/// The person celebrated reacting on their own celebration is refused as
+/// thanking themselves, where they reacted.
+#[tokio::test]
+async fn the_celebrated_person_cannot_join_in_on_their_own_celebration() {
+    let app = spawn_app().await;
+    react(&app, BOB, ALICE, SUPPORT, ALICES_MESSAGE).await;
+    let celebration = the_celebration(&app).await;
+
+    react(&app, ALICE, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
+    assert_eq!(given(&app).await, 1);
+    let told = ephemerals(&app, ALICE);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].0, HUMBLEBRAG, "said where she reacted");
+    assert!(
+        told[0].1.contains("That celebration is for you") && told[0].1.contains("/kudos"),
+        "{}",
+        told[0].1
+    );
+    app.outbox_drained(WAIT).await;
+    assert!(
+        !celebration_posts(&app)[0]
+            .1
+            .contains(&format!("<@{ALICE}> thanked")),
+        "{:?}",
+        celebration_posts(&app)
+    );
+}
+
+/// A :trophy: on a needful post that celebrates no one (a check-in
+/// prompt, recorded like a celebration) still thanks the bot, and is
+/// refused as before; one on a post for several people cannot say whom.
+#[tokio::test]
+async fn a_trophy_on_other_needful_posts_is_still_refused() {
+    let app = spawn_app().await;
+    // The pod's morning check-in prompt, due at the default start.
+    app.sim.wait_for("chat.postMessage", 1, WAIT).await;
+    let prompt = app
+        .sim
+        .calls_to("chat.postMessage")
+        .into_iter()
+        .find(|c| c.ok && c.channel.as_deref() == Some(SUPPORT))
+        .and_then(|c| c.response["ts"].as_str().map(str::to_string))
+        .expect("the check-in prompt");
+    app.post_recorded(&prompt, WAIT).await;
+    react(&app, BOB, NEEDFUL, SUPPORT, &prompt).await;
+    app.sim.wait_for("chat.postEphemeral", 1, WAIT).await;
+    let to_bob = ephemerals(&app, BOB);
+    assert_eq!(to_bob.len(), 1, "{to_bob:?}");
+    assert_eq!(to_bob[0].0, SUPPORT);
+    assert!(to_bob[0].1.contains("I'm needful"), "{}", to_bob[0].1);
+
+    // A /kudos for two: whom a trophy on it means is anyone's guess.
+    app.command(
+        "/kudos",
+        ALICE,
+        SUPPORT,
+        &format!("<@{BOB}> <@{CAROL}> for the launch"),
+    )
+    .await;
+    let together = the_celebration(&app).await;
+    react(&app, MANAGER, NEEDFUL, HUMBLEBRAG, &together).await;
+    app.sim.wait_for("chat.postEphemeral", 2, WAIT).await;
+    let to_manager = ephemerals(&app, MANAGER);
+    assert_eq!(to_manager.len(), 1, "{to_manager:?}");
+    assert_eq!(to_manager[0].0, HUMBLEBRAG);
+    assert!(
+        to_manager[0].1.contains("thanks several people") && to_manager[0].1.contains("/kudos"),
+        "{}",
+        to_manager[0].1
+    );
+    assert_eq!(given(&app).await, 2, "only the command's kudos");
+}
+
+/// A roundup merges several messages' celebrations into one post: a
+/// :trophy: on it cannot say whose message it means, so it is refused with
+/// where to react instead.
+#[tokio::test]
+async fn a_trophy_on_a_roundup_is_refused_with_where_to_react() {
+    let app = spawn_app_with(TestOptions {
+        manual_timer: true,
+        ..TestOptions::without_pods()
+    })
+    .await;
+    // The first celebration goes out at once; those behind it wait for the
+    // channel's pace and are merged into one roundup.
+    for i in 0..8 {
+        let ts = app
+            .sim
+            .post_as_user(SUPPORT, ALICE, &format!("Closed escalation {i}"));
+        react(&app, &format!("U0FAN{i:05}"), ALICE, SUPPORT, &ts).await;
+    }
+    app.drain_by_timer(Duration::from_millis(100), Duration::from_secs(30))
+        .await;
+    let roundup = app
+        .sim
+        .messages(HUMBLEBRAG)
+        .into_iter()
+        .find(|m| m.text.as_deref().is_some_and(|t| t.contains("together")))
+        .unwrap_or_else(|| panic!("a roundup: {}", app.sim.describe_calls()))
+        .ts;
+    app.post_recorded(&roundup, WAIT).await;
+
+    react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &roundup).await;
+    app.drain_by_timer(Duration::from_millis(100), Duration::from_secs(30))
+        .await;
+    let told = ephemerals(&app, CAROL);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].0, HUMBLEBRAG);
+    assert!(
+        told[0].1.contains("roundup") && told[0].1.contains("on the message itself"),
+        "{}",
+        told[0].1
+    );
+    assert_eq!(given(&app).await, 8, "the fans', none of Carol's");
+}
+
+/// A `/kudos` celebration deleted in Slack by hand is not brought back by
+/// a kudos joining in on it, nor celebrated as a message of its own: the
+/// kudos stays recorded.
+#[tokio::test]
+async fn joining_in_on_a_kudos_command_deleted_by_hand_posts_nothing() {
+    let app = spawn_app().await;
+    app.command(
+        "/kudos",
+        ALICE,
+        SUPPORT,
+        &format!("<@{BOB}> fixed the macro"),
+    )
+    .await;
+    let celebration = the_celebration(&app).await;
+    app.sim.delete_by_hand(HUMBLEBRAG, &celebration);
+
+    react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
+    app.outbox_drained(WAIT).await;
+    assert_eq!(given(&app).await, 2);
+    assert!(celebrations(&app).is_empty(), "{:?}", celebrations(&app));
+    assert_eq!(posted(&app, HUMBLEBRAG).len(), 1, "only the command's own");
+    assert!(app.sim.messages(&app.sim.dm_channel(CAROL)).is_empty());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
+            .await,
+        0
+    );
+}

@@ -2,6 +2,7 @@
 //! channel (or sent privately), limited per day, and exported.
 
 mod celebration;
+mod joining;
 mod parse;
 mod period;
 mod reactions;
@@ -268,7 +269,7 @@ async fn give_by_command(
                 kc.clone(),
                 text,
                 Some(blocks.to_value()),
-                format!("kudos:command:{first_id}"),
+                joining::command_key(first_id, rows.len()),
             ),
             Some(refused),
         )

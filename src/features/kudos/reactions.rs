@@ -3,13 +3,19 @@
 //! memory in arrival order (each event sees what the ones before it did);
 //! then it writes the outcome and commits. A batch of one behaves exactly
 //! like the event alone.
+//!
+//! A kudos emoji on one of needful's own celebrations joins in on it
+//! ([`joining`]): before anything else the reaction is taken for one on
+//! the celebrated message, so everything after treats it like any other.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    celebration, emoji, kudos_channel, period, render,
+    celebration, emoji,
+    joining::{self, Celebrated, Joining, Several},
+    kudos_channel, period, render,
     rules::{self, Allowance, Giver, Outcome, Receiver, Skip},
     store::{self, Delivery, GivenRow, LiveKudos, ReactionKeys, ReactionWrites, Retraction, Via},
 };
@@ -43,11 +49,39 @@ struct Reaction {
     added: bool,
     giver: UserId,
     receiver: UserId,
+    /// The message the kudos is for: the reacted one, or the one a
+    /// celebration reacted on celebrates ([`Reaction::joining`]).
     channel: String,
     ts: String,
+    /// The emoji as recorded: one on a celebration is told apart from the
+    /// same emoji on the message itself ([`ON_CELEBRATION`]).
     emoji: String,
     event_us: i64,
+    /// Where the reaction was made, where a refusal is said.
+    reacted_in: String,
+    on: On,
 }
+
+/// What a reaction is on, when it is not simply someone's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum On {
+    /// The reacted message (needful's own, if it celebrates nothing).
+    Message,
+    /// needful's celebration of one person, joined in on.
+    Celebration {
+        /// A `/kudos`'s reason, which the kudos carries.
+        reason: Option<String>,
+        /// Who gave the `/kudos`: it thanks the person already.
+        thanked_by: Option<String>,
+    },
+    /// needful's post celebrating several people or messages.
+    Several(Several),
+}
+
+/// What marks a kudos emoji on a message's celebration in the recorded
+/// reactions, where it is kept with the message's own: a kudos given either
+/// way stands while either reaction does, and counts once.
+const ON_CELEBRATION: &str = "@celebration";
 
 impl Reaction {
     fn of(app: &Team, input: &ReactionInput) -> Option<Self> {
@@ -75,7 +109,62 @@ impl Reaction {
             ts: ts.clone(),
             emoji: emoji.to_string(),
             event_us,
+            reacted_in: channel.clone(),
+            on: On::Message,
         })
+    }
+
+    /// The reaction as what needful's post it is on comes to: on a
+    /// celebration of one person, a reaction on the celebrated message
+    /// (for a `/kudos`, which thanks no message, on the celebration
+    /// itself), to that person.
+    fn joining(mut self, celebrated: &Celebrated) -> Self {
+        match celebrated {
+            Celebrated::Nothing => {}
+            Celebrated::Several(several) => self.on = On::Several(several.clone()),
+            Celebrated::One(Joining {
+                message,
+                receiver,
+                reason,
+                thanked_by,
+            }) => {
+                let Ok(receiver) = UserId::parse(receiver) else {
+                    return self;
+                };
+                if (&message.channel, &message.ts) != (&self.channel, &self.ts) {
+                    self.emoji.push_str(ON_CELEBRATION);
+                }
+                self.receiver = receiver;
+                self.channel = message.channel.clone();
+                self.ts = message.ts.clone();
+                self.on = On::Celebration {
+                    reason: reason.clone(),
+                    thanked_by: thanked_by.clone(),
+                };
+            }
+        }
+        self
+    }
+
+    /// The reason a kudos joining in on a `/kudos` carries.
+    fn reason(&self) -> Option<&String> {
+        match &self.on {
+            On::Celebration { reason, .. } => reason.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// True when the giver's own `/kudos` is what they reacted on: they
+    /// have thanked the person there already.
+    fn on_own_command(&self) -> bool {
+        match &self.on {
+            On::Celebration {
+                thanked_by: Some(by),
+                ..
+            }
+            | On::Several(Several::People { thanked_by: by }) => by == self.giver.as_str(),
+            _ => false,
+        }
     }
 
     fn message(&self) -> (String, String, String) {
@@ -98,7 +187,24 @@ pub fn apply_reactions(
 ) -> Result<(), AppError> {
     let now = app.clock.now();
     let setup = app.setup();
-    let reactions: Vec<Reaction> = inputs.iter().filter_map(|i| Reaction::of(app, i)).collect();
+    let needful = app.bot_user();
+    // What needful's posts reacted on celebrate, looked up once per post.
+    let mut posts: HashMap<(String, String), Celebrated> = HashMap::new();
+    let mut reactions: Vec<Reaction> = Vec::with_capacity(inputs.len());
+    for reaction in inputs.iter().filter_map(|i| Reaction::of(app, i)) {
+        // Only a reaction on needful's own post pays for the look-up.
+        if needful.as_ref() != Some(&reaction.receiver) || needful.as_ref() == Some(&reaction.giver)
+        {
+            reactions.push(reaction);
+            continue;
+        }
+        let place = (reaction.channel.clone(), reaction.ts.clone());
+        if !posts.contains_key(&place) {
+            let found = joining::celebrated_by(batch, &place.0, &place.1)?;
+            posts.insert(place.clone(), found);
+        }
+        reactions.push(reaction.joining(&posts[&place]));
+    }
     let days: HashMap<UserId, (DateTime<Utc>, DateTime<Utc>)> = reactions
         .iter()
         .map(|r| {
@@ -299,6 +405,16 @@ impl<'a> Batch<'a> {
     }
 
     fn give(&mut self, r: &Reaction) {
+        // Their own `/kudos` thanks the person already: a reaction on its
+        // celebration adds nothing, as a second kudos emoji on a message
+        // does not.
+        if r.on_own_command() {
+            return;
+        }
+        if let On::Several(several) = &r.on {
+            let text = render::refuse_several(several, &emoji(self.app));
+            return self.tell_giver(r, Notice::Several, text);
+        }
         let allowance = self.allowance(&r.giver);
         let giver = Giver {
             user: &r.giver,
@@ -322,7 +438,11 @@ impl<'a> Batch<'a> {
                 return self.tell_giver(r, Notice::DailyLimit, allowance.refusal(1));
             }
             Outcome::Skipped(Skip::Yourself) => {
-                return self.tell_giver(r, Notice::OwnMessage, render::refuse_self());
+                let text = match r.on {
+                    On::Celebration { .. } => render::refuse_own_celebration(),
+                    _ => render::refuse_self(),
+                };
+                return self.tell_giver(r, Notice::OwnMessage, text);
             }
             Outcome::Skipped(Skip::Needful) => {
                 let text = render::refuse_needful(&emoji(self.app));
@@ -343,6 +463,7 @@ impl<'a> Batch<'a> {
             channel: r.channel.clone(),
             via: Via::Reaction {
                 message_ts: r.ts.clone(),
+                reason: r.reason().cloned(),
             },
             delivery,
         });
@@ -361,14 +482,22 @@ impl<'a> Batch<'a> {
         *self.gives.entry(r.message()).or_default() += 1;
         match delivery {
             Delivery::Channel => self.celebrate(r),
-            Delivery::Dm => self.outgoing.push((
-                Outgoing::DirectMessage {
-                    user: r.receiver.to_string(),
-                    text: render::dm_for_reaction(r.giver.as_str(), &r.channel, &emoji(self.app)),
-                    blocks: None,
-                },
-                None,
-            )),
+            Delivery::Dm => {
+                let text = match r.reason() {
+                    Some(reason) => {
+                        render::dm_for_command(r.giver.as_str(), reason, &emoji(self.app))
+                    }
+                    None => render::dm_for_reaction(r.giver.as_str(), &r.channel, &emoji(self.app)),
+                };
+                self.outgoing.push((
+                    Outgoing::DirectMessage {
+                        user: r.receiver.to_string(),
+                        text,
+                        blocks: None,
+                    },
+                    None,
+                ));
+            }
             Delivery::None => {}
         }
         self.outgoing
@@ -422,7 +551,7 @@ impl<'a> Batch<'a> {
             .push((r.giver.to_string(), notice.as_str().to_string(), now_ms));
         self.outgoing.push((
             Outgoing::Ephemeral {
-                channel: r.channel.clone(),
+                channel: r.reacted_in.clone(),
                 user: r.giver.to_string(),
                 text: text.clone(),
                 blocks: None,
@@ -488,15 +617,18 @@ enum Notice {
     DailyLimit,
     /// Their kudos on the message stays as it is ([`GIVES_PER_MESSAGE`]).
     Settled,
+    /// A post celebrating several: whom is ambiguous.
+    Several,
 }
 
 impl Notice {
-    const ALL: [Notice; 5] = [
+    const ALL: [Notice; 6] = [
         Notice::OwnMessage,
         Notice::Needful,
         Notice::Bot,
         Notice::DailyLimit,
         Notice::Settled,
+        Notice::Several,
     ];
 
     fn as_str(self) -> &'static str {
@@ -506,6 +638,7 @@ impl Notice {
             Notice::Bot => "bot",
             Notice::DailyLimit => "daily_limit",
             Notice::Settled => "settled",
+            Notice::Several => "several",
         }
     }
 
@@ -526,6 +659,90 @@ mod tests {
         assert!(ts_micros("1732600000.000199") < ts_micros("1732600000.000200"));
         assert_eq!(ts_micros("soon"), None);
         assert_eq!(ts_micros("1.1234567"), None);
+    }
+
+    fn on_post(giver: &str) -> Reaction {
+        Reaction {
+            added: true,
+            giver: UserId::parse(giver).unwrap(),
+            receiver: UserId::parse("UNEEDFUL").unwrap(),
+            channel: "CKUDOS".into(),
+            ts: "2.1".into(),
+            emoji: "trophy".into(),
+            event_us: 1,
+            reacted_in: "CKUDOS".into(),
+            on: On::Message,
+        }
+    }
+
+    fn message(channel: &str, ts: &str) -> crate::outbox::MessageRef {
+        crate::outbox::MessageRef {
+            channel: channel.into(),
+            ts: ts.into(),
+        }
+    }
+
+    #[test]
+    fn a_reaction_on_a_celebration_is_one_on_the_celebrated_message() {
+        let celebrated = Celebrated::One(Joining {
+            message: message("CSUPPORT", "1.2"),
+            receiver: "UALICE".into(),
+            reason: None,
+            thanked_by: None,
+        });
+        let r = on_post("UCAROL").joining(&celebrated);
+        assert_eq!(
+            (r.receiver.as_str(), r.message()),
+            ("UALICE", ("UCAROL".into(), "CSUPPORT".into(), "1.2".into()))
+        );
+        // Kept apart from a trophy on the message itself, and refused (if
+        // at all) where it was made.
+        assert_eq!(r.emoji, "trophy@celebration");
+        assert_eq!(r.reacted_in, "CKUDOS");
+        assert_eq!(r.reason(), None);
+        assert!(!r.on_own_command());
+    }
+
+    #[test]
+    fn a_reaction_on_a_kudos_command_celebration_stays_there_with_its_reason() {
+        let celebrated = Celebrated::One(Joining {
+            message: message("CKUDOS", "2.1"),
+            receiver: "UBOB".into(),
+            reason: Some("fixed it".into()),
+            thanked_by: Some("UALICE".into()),
+        });
+        let carol = on_post("UCAROL").joining(&celebrated);
+        assert_eq!(
+            (carol.receiver.as_str(), carol.message()),
+            ("UBOB", ("UCAROL".into(), "CKUDOS".into(), "2.1".into()))
+        );
+        assert_eq!(carol.emoji, "trophy", "it is on that very message");
+        assert_eq!(carol.reason().map(String::as_str), Some("fixed it"));
+        assert!(!carol.on_own_command());
+        assert!(on_post("UALICE").joining(&celebrated).on_own_command());
+    }
+
+    #[test]
+    fn a_reaction_on_other_needful_posts_stays_on_needful() {
+        for celebrated in [
+            Celebrated::Nothing,
+            Celebrated::Several(Several::Messages),
+            Celebrated::Several(Several::People {
+                thanked_by: "UALICE".into(),
+            }),
+        ] {
+            let r = on_post("UCAROL").joining(&celebrated);
+            assert_eq!(
+                (r.receiver.as_str(), r.channel.as_str(), r.emoji.as_str()),
+                ("UNEEDFUL", "CKUDOS", "trophy"),
+                "{celebrated:?}"
+            );
+        }
+        let several = Celebrated::Several(Several::People {
+            thanked_by: "UALICE".into(),
+        });
+        assert!(on_post("UALICE").joining(&several).on_own_command());
+        assert!(!on_post("UCAROL").joining(&several).on_own_command());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Every kudos message people read, kept together so they can be reviewed as one.
 
+use super::joining::Several;
 use super::parse::MAX_REASON_CHARS;
 use super::period::{self, Stats};
 use crate::domain::{
@@ -109,14 +110,37 @@ pub fn command_celebration(
     reason: &str,
     emoji: &str,
 ) -> (String, Blocks) {
+    command_celebration_joined(giver, receivers, reason, &[], 0, emoji)
+}
+
+/// The celebration of a `/kudos` with the kudos of those who joined in on
+/// it by reacting: `named` are the oldest of `joined` (the first three are
+/// shown). With none, the command's celebration as it was posted.
+pub fn command_celebration_joined(
+    giver: &str,
+    receivers: &[String],
+    reason: &str,
+    named: &[String],
+    joined: usize,
+    emoji: &str,
+) -> (String, Blocks) {
     let text = format!(
         ":{emoji}: {} thanked {}: “{}”",
         mention(giver),
         people_all(receivers),
         reason_text(reason, MAX_REASON_CHARS)
     );
-    let blocks = Blocks::new(vec![section(&text)]);
-    (message_text(&text), blocks)
+    if joined == 0 {
+        let blocks = Blocks::new(vec![section(&text)]);
+        return (message_text(&text), blocks);
+    }
+    let line = format!(
+        "{} joined in · {} kudos",
+        people_of(named, joined),
+        receivers.len() + joined
+    );
+    let blocks = Blocks::new(vec![section(&text), context(&line)]);
+    (message_text(&format!("{text} · {line}")), blocks)
 }
 
 /// Every name, no "and N others": a command names its people on purpose.
@@ -158,6 +182,23 @@ pub fn kudos_settled(emoji: &str) -> String {
     format!(
         "You've added and removed :{emoji}: on that message a few times, so your kudos there stays given and still counts. Adding or removing the reaction again won't change it; to thank someone else, react on their message or use `/kudos @them what they did`."
     )
+}
+
+/// The celebrated person reacting on their own celebration.
+pub fn refuse_own_celebration() -> String {
+    "That celebration is for you, so no kudos from you there: kudos are for thanking someone else. Enjoy it! If a teammate helped you, react on their message or use `/kudos @them what they did`.".into()
+}
+
+/// A reaction on a post that celebrates several people or messages.
+pub fn refuse_several(several: &Several, emoji: &str) -> String {
+    match several {
+        Several::Messages => format!(
+            "That roundup celebrates several messages, so a :{emoji}: on it can't say whose you mean and I didn't record kudos. To join in, react with :{emoji}: on the message itself (the roundup links to each)."
+        ),
+        Several::People { .. } => format!(
+            "That celebration thanks several people, so a :{emoji}: on it can't say whom you mean and I didn't record kudos. To join in, thank them with `/kudos @them what they did`."
+        ),
+    }
 }
 
 pub fn refuse_needful(emoji: &str) -> String {
@@ -524,6 +565,19 @@ mod tests {
     fn renderers_fit_slack_with_ordinary_input() {
         let (_, blocks) = command_celebration("U0ALICE001", &users(2), "the refunds", "trophy");
         check(&blocks.to_value());
+        let (text, blocks) = command_celebration_joined(
+            "U0ALICE001",
+            &users(1),
+            "the refunds",
+            &users(2),
+            2,
+            "trophy",
+        );
+        check(&blocks.to_value());
+        assert!(
+            text.contains("<@U0> and <@U1> joined in · 3 kudos"),
+            "{text}"
+        );
         let (_, blocks) = message_celebration(&users(1), 1, "U9", "C1", "trophy");
         check(&blocks.to_value());
         check(&roundup(&users(2), 2, None).1.to_value());
@@ -548,6 +602,10 @@ mod tests {
         check(&blocks.to_value());
         assert_quiet(&text);
         assert!(text.contains("<@U59>"), "every recipient is named");
+        let (text, blocks) =
+            command_celebration_joined("U0ALICE001", &users(1), &reason, &many, 10_000, "trophy");
+        check(&blocks.to_value());
+        assert_quiet(&text);
         let (_, blocks) = message_celebration(&many, 10_000, "U9", "C1", "trophy");
         check(&blocks.to_value());
         // A roundup of as many as the outbox merges (ten), each at its longest.

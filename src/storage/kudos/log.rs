@@ -13,8 +13,13 @@ use super::Delivery;
 /// How a kudos was given.
 #[derive(Debug)]
 pub enum Via {
-    /// A reaction on the message at `message_ts` in the row's channel.
-    Reaction { message_ts: String },
+    /// A reaction on the message at `message_ts` in the row's channel. One
+    /// that joined in on a `/kudos` celebration (the message) carries the
+    /// command's reason.
+    Reaction {
+        message_ts: String,
+        reason: Option<String>,
+    },
     /// `/kudos`, with what for.
     Command { reason: String },
 }
@@ -54,7 +59,7 @@ pub fn insert_given_on(db: &rusqlite::Connection, rows: &[GivenRow]) -> rusqlite
     )?;
     for g in rows {
         let (source, message_ts, reason) = match &g.via {
-            Via::Reaction { message_ts } => ("reaction", Some(message_ts), None),
+            Via::Reaction { message_ts, reason } => ("reaction", Some(message_ts), reason.as_ref()),
             Via::Command { reason } => ("command", None, Some(reason)),
         };
         given.execute((
@@ -115,6 +120,7 @@ mod tests {
                         first,
                         Via::Reaction {
                             message_ts: "1.2".into(),
+                            reason: None,
                         },
                         Delivery::Channel,
                     ),

@@ -18,7 +18,8 @@ use super::{Db, Tx};
 pub use daily::DailyCounts;
 pub use log::{GivenRow, Retraction, Via};
 pub use reactions::{
-    LiveKudos, ReactionKeys, ReactionSnapshot, ReactionWrites, snapshot, write_reactions,
+    CommandKudos, LiveKudos, ReactionKeys, ReactionSnapshot, ReactionWrites, command_kudos_on,
+    receiver_on, snapshot, write_reactions,
 };
 
 /// How the receiver hears of a kudos.
@@ -158,21 +159,40 @@ pub async fn top_receivers(
     .await
 }
 
-/// The celebrated reaction kudos standing on a message, oldest first:
-/// (giver, receiver). What its celebration shows.
-pub async fn standing_on(
-    db: &Db,
-    channel: &str,
-    ts: &str,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
+/// A celebrated reaction kudos standing on a message.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Standing {
+    pub giver: String,
+    pub receiver: String,
+    /// Set on a kudos that joined in on a `/kudos` celebration (the message).
+    pub reason: Option<String>,
+}
+
+/// The celebrated reaction kudos standing on a message, oldest first. What
+/// its celebration shows.
+pub async fn standing_on(db: &Db, channel: &str, ts: &str) -> Result<Vec<Standing>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT giver, receiver FROM kudos_log WHERE channel = ? AND message_ts = ? \
+        "SELECT giver, receiver, reason FROM kudos_log WHERE channel = ? AND message_ts = ? \
          AND source = 'reaction' AND delivery = 'channel' AND {LIVE} ORDER BY id"
     ))
     .bind(channel)
     .bind(ts)
     .fetch_all(db)
     .await
+}
+
+/// The kudos a `/kudos` gave, from its first row's id to before `end`
+/// (see [`CommandKudos`]).
+pub async fn command_kudos(
+    db: &Db,
+    first: i64,
+    end: i64,
+) -> Result<Vec<CommandKudos>, sqlx::Error> {
+    sqlx::query_as(reactions::COMMAND_KUDOS)
+        .bind(first)
+        .bind(end)
+        .fetch_all(db)
+        .await
 }
 
 /// One line of `needful export kudos`.

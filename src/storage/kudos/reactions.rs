@@ -131,6 +131,58 @@ pub fn snapshot(
     Ok(s)
 }
 
+/// Who the reaction kudos on a message thank (its author), from any kudos
+/// ever given there: one probe of index `kudos_log_message`. What a
+/// reaction on the message's celebration joins in on.
+pub fn receiver_on(batch: &Batch<'_>, channel: &str, ts: &str) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension as _;
+    batch
+        .db()
+        .prepare_cached(
+            "SELECT receiver FROM kudos_log INDEXED BY kudos_log_message \
+             WHERE channel = ?1 AND message_ts = ?2 AND source = 'reaction' AND kind = 'given' \
+             LIMIT 1",
+        )?
+        .query_row((channel, ts), |row| row.get(0))
+        .optional()
+}
+
+/// One kudos a `/kudos` gave: what its celebration was made of.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CommandKudos {
+    pub giver: String,
+    pub receiver: String,
+    pub reason: Option<String>,
+    pub at_ms: i64,
+    pub delivery: String,
+}
+
+/// The `/kudos` kudos with ids in `[?1, ?2)`, oldest first: a range of the
+/// primary key.
+pub(super) const COMMAND_KUDOS: &str = "SELECT giver, receiver, reason, at_ms, delivery FROM kudos_log \
+     WHERE id >= ?1 AND id < ?2 AND kind = 'given' AND source = 'command' ORDER BY id";
+
+/// [`super::command_kudos`] inside a write transaction (the reaction batch).
+pub fn command_kudos_on(
+    batch: &Batch<'_>,
+    first: i64,
+    end: i64,
+) -> rusqlite::Result<Vec<CommandKudos>> {
+    batch
+        .db()
+        .prepare_cached(COMMAND_KUDOS)?
+        .query_map((first, end), |row| {
+            Ok(CommandKudos {
+                giver: row.get(0)?,
+                receiver: row.get(1)?,
+                reason: row.get(2)?,
+                at_ms: row.get(3)?,
+                delivery: row.get(4)?,
+            })
+        })?
+        .collect()
+}
+
 /// What a batch of reaction events changes.
 #[derive(Debug, Default)]
 pub struct ReactionWrites {
