@@ -381,3 +381,33 @@ async fn someone_deactivated_in_slack_leaves_their_pods_and_the_trophy_comes_bac
     // Other profile changes are not needful's: nothing more changes.
     assert_eq!(app.count("SELECT COUNT(*) FROM setup_changes").await, 2);
 }
+
+#[tokio::test]
+async fn someone_deactivated_while_needful_missed_the_event_leaves_within_minutes() {
+    use needful::slack_sim::SimUser;
+    let app = spawn_app().await;
+    // Bob is deactivated, and no user_change reaches needful.
+    let mut bob = SimUser::human("U0BOB00001", "bob", "Bob Baker");
+    bob.deleted = true;
+    app.sim.add_user(bob);
+
+    // One person a minute is asked about, in turn: four people, four minutes.
+    let start = Utc.with_ymd_and_hms(2026, 11, 25, 8, 31, 0).unwrap();
+    for minute in 0..5 {
+        app.advance_to(start + chrono::Duration::minutes(minute))
+            .await;
+    }
+    wait_until("Bob to leave the pod", async || {
+        !app.command("/needful", "U0ALICE001", SUPPORT, "pods")
+            .await
+            .contains("<@U0BOB00001>")
+    })
+    .await;
+    let pods = app.command("/needful", "U0ALICE001", SUPPORT, "pods").await;
+    assert!(pods.contains("<@U0CAROL001>"), "the others stay: {pods}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM setup_changes WHERE changed_by = 'Slack' AND what LIKE 'U0BOB00001 left support%'")
+            .await,
+        1
+    );
+}

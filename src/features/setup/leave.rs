@@ -2,6 +2,10 @@
 //! managers, so they get no more prompts and take no more roles. If they
 //! held the trophy, it goes back to one of their managers, with a note.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
 use crate::{
     domain::ids::UserId,
     error::AppError,
@@ -54,5 +58,52 @@ pub async fn deactivated(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Where the sweep is: the minute it last asked, and whom it asks next.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    minute: i64,
+    next: usize,
+}
+
+/// Scheduled: a `user_change` can be missed (needful was down, or the
+/// event was lost), so once a minute needful asks Slack (`users.info`)
+/// about one person in the pods, in turn, and someone Slack says is
+/// deactivated leaves as if the event had come. One call a minute is far
+/// inside the method's limit; a team of 200 is swept every few hours.
+pub async fn sweep(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let setup = app.setup();
+    let mut people: Vec<UserId> = setup
+        .pods
+        .iter()
+        .flat_map(|p| p.members.iter().chain(&p.managers))
+        .cloned()
+        .collect();
+    people.sort();
+    people.dedup();
+    let minute = now.timestamp() / 60;
+    let person = {
+        let mut sweep = app.setup.1.lock().unwrap_or_else(|e| e.into_inner());
+        if people.is_empty() || sweep.minute == minute {
+            return Ok(());
+        }
+        sweep.minute = minute;
+        sweep.next = sweep.next.wrapping_add(1);
+        people[sweep.next % people.len()].clone()
+    };
+    app.workspace
+        .look_up(std::slice::from_ref(&person), &[])
+        .await;
+    if !app.workspace.person(&person).is_some_and(|p| p.deleted) {
+        return Ok(());
+    }
+    tracing::info!(user = %person, "Slack says this person is deactivated; they leave their pods");
+    let team = app.clone();
+    team.writer
+        .clone()
+        .transaction(move |tx| Box::pin(async move { deactivated(&team, tx, &person).await }))
+        .await?;
     Ok(())
 }

@@ -14,13 +14,17 @@ use crate::{
     storage::{self, Db, Writer},
 };
 
-/// The setup as last read, and its version (0: not read yet).
-pub struct Setup(RwLock<(i64, Arc<TeamConfig>)>);
+/// The setup as last read, and its version (0: not read yet); and where
+/// the sweep for deactivated people is ([`super::leave::sweep`]).
+pub struct Setup(
+    RwLock<(i64, Arc<TeamConfig>)>,
+    pub(super) std::sync::Mutex<super::leave::Sweep>,
+);
 
 impl Setup {
     /// Starts with `config` until the stored setup is read ([`seed`]).
     pub fn new(config: TeamConfig) -> Self {
-        Self(RwLock::new((0, Arc::new(config))))
+        Self(RwLock::new((0, Arc::new(config))), Default::default())
     }
 
     /// The setup now: a snapshot that a change does not alter under its reader.

@@ -14,6 +14,10 @@ pub use join::offer as join_offer;
 pub use leave::deactivated;
 pub use live::{Seeded, Setup, decode, save, seed, watch};
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
 use crate::{
     domain::{block_kit::Block, ids::UserId, input::FormSubmission},
     error::AppError,
@@ -41,6 +45,7 @@ impl Feature for Manage {
     const BUTTONS: &'static [&'static str] = &["setup_"];
     const FORMS: &'static [&'static str] = &[forms::PREFIX];
     const EVENTS: &'static [EventKind] = &[EventKind::UserChanges];
+    const JOBS: &'static [&'static str] = &["deactivated sweep"];
     const HOME: bool = true;
     /// conversations.info: whether needful is in a channel a form names.
     const SCOPES: &'static [&'static str] = &["channels:read"];
@@ -57,6 +62,10 @@ impl Feature for Manage {
             views::REMOVE => manage::remove(app, tx, press).await.map(Some),
             _ => Ok(None),
         }
+    }
+
+    async fn tick(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
+        leave::sweep(app, now).await
     }
 
     async fn form(
