@@ -530,7 +530,7 @@ async fn a_new_check_in_time_applies_to_the_next_prompt_without_a_restart() {
 }
 
 #[tokio::test]
-async fn roles_are_set_most_critical_first_and_the_next_roster_uses_them() {
+async fn roles_and_people_changed_apply_from_the_next_rotation() {
     let app = spawn_app().await;
     let answer = submit(
         &app,
@@ -541,8 +541,19 @@ async fn roles_are_set_most_critical_first_and_the_next_roster_uses_them() {
     .await;
     assert!(saved(&answer), "{answer}");
     assert!(stored_has(&app, r#""roles":["triage","chat","knowledge-manager"]"#).await);
+    // Carol leaves the pod; Dave joins.
+    app.sim
+        .add_user(SimUser::human("U0DAVE0001", "dave", "Dave Diaz"));
+    let answer = submit(
+        &app,
+        MANAGER,
+        "setup_pod:support",
+        &support_form("support", &[ALICE, BOB, "U0DAVE0001"]),
+    )
+    .await;
+    assert!(saved(&answer), "{answer}");
     // This week's roster stays (nobody loses a role mid-week); Monday's
-    // rotation uses the new list.
+    // rotation uses the new list, and the pod's people as they are now.
     app.advance_to(Utc.with_ymd_and_hms(2026, 11, 30, 8, 30, 0).unwrap())
         .await;
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -551,6 +562,10 @@ async fn roles_are_set_most_critical_first_and_the_next_roster_uses_them() {
         if roster.contains("week of Mon 30 Nov") {
             assert!(
                 roster.contains("Knowledge manager") && !roster.contains("Ticket tank"),
+                "{roster}"
+            );
+            assert!(
+                roster.contains("<@U0DAVE0001>") && !roster.contains("<@U0CAROL001>"),
                 "{roster}"
             );
             break;
@@ -678,58 +693,130 @@ async fn workspace_admins_are_admins_when_needful_admins_is_unset() {
     assert!(!stored_has(&app, "Mine").await);
 }
 
-#[tokio::test]
-async fn forged_forms_and_buttons_change_nothing() {
-    let app = admin_app().await;
+/// A second pod, managed by Bob: a manager, but not of support.
+const BILLING: &str = "
+[[pods]]
+name = \"billing\"
+channel = \"C0SALES001\"
+managers = [\"U0BOB00001\"]
+members = [\"U0CAROL001\"]
+";
+
+/// Submits `form` as people who may not (Alice, in no pod's lead; Bob, who
+/// manages another pod; for the admins' forms, support's manager too) and
+/// checks each is refused beside the form and nothing is stored.
+async fn forged(callback: &str, fields: &[(&str, Value)]) {
+    let app = spawn_app_with(TestOptions {
+        config: format!("{}{BILLING}", crate::helpers::DEFAULT_CONFIG),
+        ..with_admin()
+    })
+    .await;
     let before = changes(&app).await;
-    let forms: Vec<(&str, Vec<(&str, Value)>)> = vec![
-        ("setup_pod:support", support_form("support", &[ALICE])),
-        (
-            "setup_checkin:support",
-            checkin_form("UTC", "07:00", "", None),
-        ),
-        ("setup_roles:support", vec![("roles", text("chat"))]),
-        (
-            "setup_new_pod",
-            vec![("name", text("rogue")), ("channel", channel("C0SALES001"))],
-        ),
-        (
-            "setup_kudos",
-            vec![("reactions", text("tada")), ("daily_limit", text("99"))],
-        ),
-        (
-            "setup_trophy",
-            vec![("trophy_name", text("Rogue")), ("nudge", text("1"))],
-        ),
-        ("setup_pod:nosuchpod", support_form("nosuchpod", &[ALICE])),
-    ];
-    // Alice manages nothing; Bob neither.
-    for (callback, fields) in &forms {
-        for who in [ALICE, BOB] {
-            let answer = submit(&app, who, callback, fields).await;
-            assert_eq!(answer["response_action"], "errors", "{callback}: {answer}");
-        }
+    let stored = app.count("SELECT version FROM setup").await;
+    let mut forgers = vec![ALICE, BOB];
+    if !callback.contains(':') {
+        forgers.push(MANAGER);
     }
-    // Buttons: no form opens, and Remove removes nothing.
-    for (action, value) in [
-        ("setup_open", "pod:support"),
-        ("setup_open", "new_pod"),
-        ("setup_open", "kudos"),
-        ("setup_remove", "support"),
+    for who in forgers {
+        let answer = submit(&app, who, callback, fields).await;
+        assert_eq!(
+            answer["response_action"], "errors",
+            "{who}, {callback}: {answer}"
+        );
+        assert!(answer["errors"].to_string().contains("Only"), "{answer}");
+    }
+    app.outbox_drained(WAIT).await;
+    assert_eq!(changes(&app).await, before, "{callback}");
+    assert_eq!(app.count("SELECT version FROM setup").await, stored);
+}
+
+#[tokio::test]
+async fn a_forged_people_and_channels_form_changes_nothing() {
+    forged("setup_pod:support", &support_form("support", &[BOB])).await;
+}
+
+#[tokio::test]
+async fn a_forged_check_in_form_changes_nothing() {
+    forged(
+        "setup_checkin:support",
+        &checkin_form("UTC", "07:00", "", None),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_forged_roles_form_changes_nothing() {
+    forged("setup_roles:support", &[("roles", text("chat"))]).await;
+}
+
+#[tokio::test]
+async fn a_forged_new_pod_form_changes_nothing() {
+    forged(
+        "setup_new_pod",
+        &[("name", text("rogue")), ("channel", channel("C0SALES001"))],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_forged_kudos_form_changes_nothing() {
+    forged(
+        "setup_kudos",
+        &[("reactions", text("tada")), ("daily_limit", text("99"))],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_forged_trophy_form_changes_nothing() {
+    forged(
+        "setup_trophy",
+        &[("trophy_name", text("Rogue")), ("nudge", text("1"))],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_form_for_a_pod_that_does_not_exist_changes_nothing() {
+    forged("setup_pod:nosuchpod", &support_form("nosuchpod", &[ALICE])).await;
+}
+
+#[tokio::test]
+async fn forged_buttons_open_nothing_and_remove_nothing() {
+    let app = spawn_app_with(TestOptions {
+        config: format!("{}{BILLING}", crate::helpers::DEFAULT_CONFIG),
+        ..with_admin()
+    })
+    .await;
+    let before = changes(&app).await;
+    for (who, action, value) in [
+        (ALICE, "setup_open", "pod:support"),
+        (BOB, "setup_open", "checkin:support"),
+        (BOB, "setup_open", "roles:support"),
+        (MANAGER, "setup_open", "new_pod"),
+        (MANAGER, "setup_open", "kudos"),
+        (MANAGER, "setup_open", "trophy"),
+        (BOB, "setup_remove", "support"),
+        (MANAGER, "setup_remove", "support"),
+        (ALICE, "setup_open", "pod:"),
     ] {
-        let press = payloads::block_actions_in_view(ALICE, false, action, value);
-        app.slack.interaction(&press).await;
+        let press = payloads::block_actions_in_view(who, false, action, value);
+        assert_eq!(app.slack.interaction(&press).await.status(), 200);
     }
     app.outbox_drained(WAIT).await;
     assert_eq!(changes(&app).await, before);
     assert!(app.sim.calls_to("views.open").is_empty());
+    assert!(app.sim.calls_to("views.push").is_empty());
     assert!(
         app.command("/needful", ALICE, SUPPORT, "pods")
             .await
             .contains("*support*")
     );
     wait_dm(&app, ALICE, "managers (<@U0MANAGER1>)").await;
-    wait_dm(&app, ALICE, "Only needful's admins").await;
+    wait_dm(&app, BOB, "managers (<@U0MANAGER1>)").await;
+    wait_dm(&app, MANAGER, "Only needful's admins can add pods").await;
+    wait_dm(&app, MANAGER, "Only needful's admins can remove pods").await;
+    wait_dm(&app, ALICE, "older version of needful").await;
 }
 
 #[tokio::test]
