@@ -162,37 +162,32 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                     (block.to_string(), typed)
                 })
                 .collect();
-            let channels = e
+            let states: Vec<&SlackViewStateValue> = e
                 .view
                 .state_params
                 .state
                 .iter()
                 .flat_map(|state| state.values.values())
                 .flat_map(|actions| actions.values())
+                .collect();
+            let channels = states
+                .iter()
                 .flat_map(|v| {
                     let one = v.selected_conversation.iter().map(|c| c.to_string());
                     let channel = v.selected_channel.iter().map(|c| c.to_string());
                     let many = v.selected_conversations.iter().flatten();
-                    one.chain(channel)
-                        .chain(many.map(|c| c.to_string()))
-                        .collect::<Vec<String>>()
+                    one.chain(channel).chain(many.map(|c| c.to_string()))
                 })
-                .filter_map(|c: String| ChannelId::parse(&c).ok())
+                .filter_map(|c| ChannelId::parse(&c).ok())
                 .collect();
-            let people = e
-                .view
-                .state_params
-                .state
+            let people = states
                 .iter()
-                .flat_map(|state| state.values.values())
-                .flat_map(|actions| actions.values())
                 .flat_map(|v| {
-                    let one = v.selected_user.iter();
-                    one.chain(v.selected_users.iter().flatten())
-                        .map(|u| u.to_string())
-                        .collect::<Vec<String>>()
+                    v.selected_user
+                        .iter()
+                        .chain(v.selected_users.iter().flatten())
                 })
-                .filter_map(|u: String| UserId::parse(&u).ok())
+                .filter_map(|u| UserId::parse(u.as_ref()).ok())
                 .collect();
             Some(Interaction::Form(FormSubmission {
                 user,

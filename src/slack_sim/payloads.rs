@@ -471,14 +471,13 @@ pub fn block_actions(
     })
 }
 
-/// `user` pressed a button (`action_id`, `value`) in a view: their App Home
-/// (`modal` false) or a modal needful opened for them (`modal` true).
-pub fn block_actions_in_view(user: &str, modal: bool, action_id: &str, value: &str) -> Value {
-    let view_id = format!("V0ACT{}", random_digits(6));
-    let mut view = json!({
+/// A view as Slack sends it back in interactions: `kind` (`modal` or
+/// `home`) with Slack's own fields, empty.
+fn view_json(view_id: &str, kind: &str) -> Value {
+    json!({
         "id": view_id,
         "team_id": TEAM_ID,
-        "type": if modal { "modal" } else { "home" },
+        "type": kind,
         "blocks": [],
         "private_metadata": "",
         "callback_id": "",
@@ -492,7 +491,14 @@ pub fn block_actions_in_view(user: &str, modal: bool, action_id: &str, value: &s
         "external_id": "",
         "app_installed_team_id": TEAM_ID,
         "bot_id": BOT_ID
-    });
+    })
+}
+
+/// `user` pressed a button (`action_id`, `value`) in a view: their App Home
+/// (`modal` false) or a modal needful opened for them (`modal` true).
+pub fn block_actions_in_view(user: &str, modal: bool, action_id: &str, value: &str) -> Value {
+    let view_id = format!("V0ACT{}", random_digits(6));
+    let mut view = view_json(&view_id, if modal { "modal" } else { "home" });
     if modal {
         view["title"] = plain("needful setup");
         view["close"] = plain("Close");
@@ -547,6 +553,18 @@ pub fn view_submission(
         }
     }
     let view_id = format!("V0SUB{}", random_digits(6));
+    let mut view = view_json(&view_id, "modal");
+    for (key, value) in [
+        ("blocks", json!(blocks)),
+        ("private_metadata", json!(private_metadata)),
+        ("callback_id", json!(callback_id)),
+        ("state", json!({"values": values})),
+        ("title", plain("Needful")),
+        ("close", plain("Cancel")),
+        ("submit", plain("Submit")),
+    ] {
+        view[key] = value;
+    }
     json!({
         "type": "view_submission",
         "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
@@ -554,27 +572,7 @@ pub fn view_submission(
         "api_app_id": APP_ID,
         "token": VERIFICATION_TOKEN,
         "trigger_id": new_trigger_id(),
-        "view": {
-            "id": view_id,
-            "team_id": TEAM_ID,
-            "type": "modal",
-            "blocks": blocks,
-            "private_metadata": private_metadata,
-            "callback_id": callback_id,
-            "state": {"values": values},
-            "hash": format!("{}.{}", unix_now(), random_alnum(8)),
-            "title": plain("Needful"),
-            "clear_on_close": false,
-            "notify_on_close": false,
-            "close": plain("Cancel"),
-            "submit": plain("Submit"),
-            "previous_view_id": null,
-            "root_view_id": view_id,
-            "app_id": APP_ID,
-            "external_id": "",
-            "app_installed_team_id": TEAM_ID,
-            "bot_id": BOT_ID
-        },
+        "view": view,
         "response_urls": [],
         "is_enterprise_install": false,
         "enterprise": null

@@ -513,3 +513,15 @@ pub async fn needful_cli(app: &TestApp, args: &[&str], token: &str) -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8")
 }
+
+/// Waits (at most 15 s) until `done`; fails naming `what` if it never is.
+pub async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited too long for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

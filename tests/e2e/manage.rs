@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use needful::slack_sim::{SimUser, payloads};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestOptions, posts_in, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestOptions, posts_in, spawn_app, spawn_app_with, wait_until};
 
 const WAIT: Duration = Duration::from_secs(15);
 const SUPPORT: &str = "C0SUPPORT1";
@@ -244,14 +244,12 @@ async fn the_app_home_has_a_manage_section_for_managers_and_admins_only() {
         let opened = payloads::app_home_opened(&crate::helpers::event_id(), user);
         app.slack.event(&opened).await;
     }
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while [MANAGER, ALICE, ADMIN]
-        .iter()
-        .any(|u| app.sim.home_view(u).is_none())
-    {
-        assert!(tokio::time::Instant::now() < deadline, "homes published");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("the homes", async || {
+        [MANAGER, ALICE, ADMIN]
+            .iter()
+            .all(|u| app.sim.home_view(u).is_some())
+    })
+    .await;
     let home = |u: &str| app.sim.home_view(u).unwrap_or_default();
     assert!(buttons(&home(MANAGER)).contains(&("setup_open".into(), "roles:support".into())));
     assert!(!buttons(&home(MANAGER)).iter().any(|(_, v)| v == "new_pod"));
@@ -513,15 +511,7 @@ async fn a_new_check_in_time_applies_to_the_next_prompt_without_a_restart() {
     // 11:15 in Berlin: the prompt.
     app.advance_to(Utc.with_ymd_and_hms(2026, 11, 26, 10, 16, 0).unwrap())
         .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while prompts() < 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{}",
-            app.sim.describe_calls()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("the prompt at the new time", async || prompts() == 2).await;
     // Friday, the new holiday: none.
     app.advance_to(Utc.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap())
         .await;
@@ -875,18 +865,12 @@ async fn an_install_without_needful_toml_is_set_up_entirely_from_slack() {
     // The next workday's prompt comes, in the pod's channel, at its time.
     app.advance_to(Utc.with_ymd_and_hms(2026, 11, 25, 9, 1, 0).unwrap())
         .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !posts_in(&app, SUPPORT)
-        .iter()
-        .any(|(_, p)| p.to_string().contains("checkin_open"))
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{}",
-            app.sim.describe_calls()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("the first prompt", async || {
+        posts_in(&app, SUPPORT)
+            .iter()
+            .any(|(_, p)| p.to_string().contains("checkin_open"))
+    })
+    .await;
     // And kudos are celebrated in the channel chosen.
     app.command(
         "/kudos",
@@ -895,13 +879,8 @@ async fn an_install_without_needful_toml_is_set_up_entirely_from_slack() {
         "<@U0BOB00001|bob> stayed late for a customer",
     )
     .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while posts_in(&app, "C0HUMBLEBR").is_empty() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{}",
-            app.sim.describe_calls()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("the celebration", async || {
+        !posts_in(&app, "C0HUMBLEBR").is_empty()
+    })
+    .await;
 }

@@ -7,7 +7,9 @@ use std::{process::Command, time::Duration};
 use chrono::{DateTime, TimeZone, Utc};
 use needful::config::TeamConfig;
 
-use crate::helpers::{DEFAULT_CONFIG, TestApp, TestOptions, posts_in, spawn_app, spawn_app_with};
+use crate::helpers::{
+    DEFAULT_CONFIG, TestApp, TestOptions, posts_in, spawn_app, spawn_app_with, wait_until,
+};
 
 const WAIT: Duration = Duration::from_secs(15);
 const SUPPORT: &str = "C0SUPPORT1";
@@ -201,17 +203,6 @@ async fn setup_changes_are_shown_to_managers_and_admins_only() {
 
 /// Carol, left out of the pod for these tests.
 const DAVE: &str = "U0CAROL001";
-
-async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "waited too long for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test]
 async fn someone_in_no_pod_asks_to_join_and_a_manager_adds_them_with_one_click() {

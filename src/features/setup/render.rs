@@ -65,13 +65,19 @@ fn or_none(list: String) -> String {
     }
 }
 
-pub fn changes_refused(pods: &[PodConfig]) -> String {
+/// Every pod's managers, each once.
+fn all_managers(pods: &[PodConfig]) -> Vec<UserId> {
     let mut managers: Vec<_> = pods
         .iter()
         .flat_map(|p| p.managers.iter().cloned())
         .collect();
     managers.sort();
     managers.dedup();
+    managers
+}
+
+pub fn changes_refused(pods: &[PodConfig]) -> String {
+    let managers = all_managers(pods);
     if managers.is_empty() {
         return "The list of setup changes is for managers and admins, and no managers are set up yet. Ask whoever runs needful to add you to `NEEDFUL_ADMINS`, or to make you a pod's manager.".to_string();
     }
@@ -281,12 +287,7 @@ pub fn opening() -> String {
 }
 
 pub fn setup_refused(pods: &[PodConfig]) -> String {
-    let mut managers: Vec<_> = pods
-        .iter()
-        .flat_map(|p| p.managers.iter().cloned())
-        .collect();
-    managers.sort();
-    managers.dedup();
+    let managers = all_managers(pods);
     if managers.is_empty() {
         return "The setup is changed by needful's admins: the workspace's admins and owners, or the people whoever runs needful names in `NEEDFUL_ADMINS`. Ask one of them.".to_string();
     }
