@@ -59,6 +59,8 @@ pub struct FormSubmission {
     /// is handled).
     pub people: Vec<UserId>,
     pub channels: Vec<ChannelId>,
+    /// The modal under this one, when it was pushed on top of another.
+    pub previous_view: Option<String>,
 }
 
 /// A reaction added or removed, as Slack reported it (the names are Slack's ids).

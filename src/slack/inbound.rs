@@ -189,8 +189,16 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                 })
                 .filter_map(|u| UserId::parse(u.as_ref()).ok())
                 .collect();
+            let previous_view = e
+                .view
+                .state_params
+                .previous_view_id
+                .as_ref()
+                .map(|id| id.to_string())
+                .filter(|id| !id.is_empty());
             Some(Interaction::Form(FormSubmission {
                 user,
+                previous_view,
                 people,
                 channels,
                 callback_id: view["callback_id"].as_str().unwrap_or_default().to_string(),

@@ -494,6 +494,18 @@ fn view_json(view_id: &str, kind: &str) -> Value {
     })
 }
 
+/// [`view_submission`] of a modal pushed on top of `previous_view_id`.
+pub fn view_submission_on_top(
+    user: &str,
+    callback_id: &str,
+    values: Value,
+    previous_view_id: &str,
+) -> Value {
+    let mut payload = view_submission(user, callback_id, "", values);
+    payload["view"]["previous_view_id"] = json!(previous_view_id);
+    payload
+}
+
 /// `user` pressed a button (`action_id`, `value`) in a view: their App Home
 /// (`modal` false) or a modal needful opened for them (`modal` true).
 pub fn block_actions_in_view(user: &str, modal: bool, action_id: &str, value: &str) -> Value {

@@ -226,6 +226,22 @@ async fn needful_setup_opens_what_each_person_may_change() {
     assert!(form.to_string().contains("Europe/Berlin"), "{form}");
     assert!(pushed[0].ok, "{:?}", pushed[0].response);
 
+    // Saving the pushed form redraws the menu under it.
+    let submit_on_top = payloads::view_submission_on_top(
+        MANAGER,
+        "setup_checkin:support",
+        state(&checkin_form("Europe/Berlin", "08:45", "", None)),
+        "V0MENU0001",
+    );
+    app.slack.interaction(&submit_on_top).await;
+    let redrawn = app.sim.wait_for("views.update", 1, WAIT).await;
+    assert_eq!(redrawn[0].params["view_id"], "V0MENU0001");
+    assert!(
+        redrawn[0].params["view"]
+            .to_string()
+            .contains("Check-in 08:45")
+    );
+
     let press = payloads::block_actions_in_view(MANAGER, false, "setup_open", "pod:support");
     app.slack.interaction(&press).await;
     let opened = app.sim.wait_for("views.open", 3, WAIT).await;

@@ -559,6 +559,7 @@ mod tests {
             values,
             people: Vec::new(),
             channels: Vec::new(),
+            previous_view: None,
         }
     }
 

@@ -156,6 +156,10 @@ pub async fn submit(
         )
         .await?;
     }
+    if let Some(view_id) = &sub.previous_view {
+        // Closing the note goes back to the menu: it shows the change.
+        redraw_menu(app, tx, &changed.next, &sub.user, view_id).await?;
+    }
     refresh_home(tx, &sub.user).await?;
     Ok(Some(Answer::Update(views::saved(&changed.what).to_value())))
 }
@@ -185,16 +189,27 @@ pub async fn remove(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result<
     }
     if let Some(view_id) = &press.modal {
         // The menu it was pressed in shows the pods as they are now.
-        let scope = scope(app, &next, &press.user);
-        let view = views::menu(&next, &scope).to_value();
-        let update = Outgoing::UpdateView {
-            view_id: view_id.clone(),
-            view,
-        };
-        outbox::enqueue(tx, &update).await?;
+        redraw_menu(app, tx, &next, &press.user, view_id).await?;
     }
     refresh_home(tx, &press.user).await?;
     tell(tx, press, render::removed(&name)).await
+}
+
+/// Redraws the Manage menu open as `view_id` from `setup`.
+async fn redraw_menu(
+    app: &Team,
+    tx: &mut Tx<'_>,
+    setup: &TeamConfig,
+    user: &UserId,
+    view_id: &str,
+) -> Result<(), AppError> {
+    let scope = scope(app, setup, user);
+    let update = Outgoing::UpdateView {
+        view_id: view_id.to_string(),
+        view: views::menu(setup, &scope).to_value(),
+    };
+    outbox::enqueue(tx, &update).await?;
+    Ok(())
 }
 
 /// The setup as stored now, with its version (what a change replaces).
