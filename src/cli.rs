@@ -1,4 +1,4 @@
-//! The command line: `needful serve | migrate | check-config | manifest | features | export | import | backup`.
+//! The command line: `needful demo | serve | migrate | check-config | manifest | features | export | import | backup`.
 
 use std::path::PathBuf;
 
@@ -24,8 +24,31 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// `needful demo`, which logs only warnings unless `RUST_LOG` says otherwise.
+    pub fn is_demo(&self) -> bool {
+        #[cfg(feature = "simulator")]
+        if matches!(self.command, Command::Demo { .. }) {
+            return true;
+        }
+        false
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try needful in a browser: the bot, a simulated Slack workspace with a
+    /// sample team, and a page to use it from. Needs no Slack app, tokens or
+    /// environment.
+    #[cfg(feature = "simulator")]
+    Demo {
+        /// Where the page is served; 127.0.0.1:0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: std::net::SocketAddr,
+        /// Keep the demo's data in this SQLite file (a temporary one otherwise).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
     /// Run the bot (HTTP mode unless --socket-mode).
     Serve {
         /// Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of receiving HTTP.
@@ -102,6 +125,11 @@ fn settings() -> anyhow::Result<Settings> {
 /// Runs one CLI command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        #[cfg(feature = "simulator")]
+        Command::Demo { listen, db } => {
+            let options = crate::demo::Options { listen, db };
+            crate::demo::run(options, shutdown_signal()).await
+        }
         Command::Serve { socket_mode } => {
             let mode = if socket_mode {
                 Mode::SocketMode

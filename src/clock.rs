@@ -43,25 +43,35 @@ impl Clock for SystemClock {
     }
 }
 
-/// Starts at a given instant and runs at normal speed from there.
+/// Starts at a given instant and runs at normal speed from there; the demo
+/// moves it ahead ([`OffsetClock::jump`]).
 #[derive(Debug)]
 pub struct OffsetClock {
-    offset: Duration,
+    offset: Mutex<Duration>,
     jumps: watch::Sender<u64>,
 }
 
 impl OffsetClock {
     pub fn starting_at(start: DateTime<Utc>) -> Self {
         Self {
-            offset: start - Utc::now(),
+            offset: Mutex::new(start - Utc::now()),
             jumps: watch::channel(0).0,
         }
+    }
+
+    /// Moves business time ahead by `by` (never back: what ran stays run).
+    pub fn jump(&self, by: Duration) {
+        if by <= Duration::zero() {
+            return;
+        }
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) += by;
+        self.jumps.send_modify(|n| *n += 1);
     }
 }
 
 impl Clock for OffsetClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.offset
+        Utc::now() + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
     }
     fn jumps(&self) -> watch::Receiver<u64> {
         self.jumps.subscribe()

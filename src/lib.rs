@@ -7,6 +7,8 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "simulator")]
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod features;

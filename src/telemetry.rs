@@ -7,8 +7,14 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 /// Human-readable logs by default, JSON lines with `json`. Level from `RUST_LOG`.
 pub fn init_logging(json: bool) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,slack_morphism=warn,hyper=warn"));
+    init_logging_with(json, "info,sqlx=warn,slack_morphism=warn,hyper=warn");
+}
+
+/// [`init_logging`] with another filter when `RUST_LOG` is unset (the demo
+/// keeps its terminal for what a person needs to read).
+pub fn init_logging_with(json: bool, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
         registry

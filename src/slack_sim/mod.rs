@@ -193,6 +193,17 @@ impl SlackSim {
         self.shared().world().add_channel(id, name, bot_is_member);
     }
 
+    /// Changes a viewer could see: every Web API call answered, every message stored.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared().world().changes.subscribe()
+    }
+
+    /// New message timestamps follow `now` (microseconds since the epoch),
+    /// so they read as the business clock's time; they stay increasing.
+    pub fn set_ts_clock(&self, now: std::sync::Arc<dyn Fn() -> u64 + Send + Sync>) {
+        self.shared().world().ts_clock = Some(now);
+    }
+
     /// Turns the natural 3-per-second posting limit on or off (on by default).
     pub fn set_natural_rate_limit(&self, enabled: bool) {
         self.shared().world().faults.natural_enabled = enabled;
@@ -306,6 +317,45 @@ impl SlackSim {
     /// Stores a human's message (for permalinks, reactions, quotes) and returns its ts.
     pub fn post_as_user(&self, channel: &str, user: &str, text: &str) -> String {
         self.store_human(channel, user, text, None)
+    }
+
+    /// Stores a message by `user` with `blocks` (a slash command's reply
+    /// shown to the channel) and returns its ts.
+    pub fn post_with_blocks(
+        &self,
+        channel: &str,
+        user: &str,
+        text: &str,
+        blocks: Option<Value>,
+    ) -> String {
+        let mut w = self.shared().world();
+        let ts = w.next_ts();
+        w.store(SimMessage {
+            channel: channel.to_string(),
+            ts: ts.clone(),
+            text: Some(text.to_string()),
+            blocks,
+            thread_ts: None,
+            user: user.to_string(),
+            edits: 0,
+            deleted: false,
+            reactions: Vec::new(),
+        });
+        ts
+    }
+
+    /// Forgets every stored message (the two the test fixtures refer to
+    /// included), for a workspace that starts empty.
+    pub fn forget_messages(&self) {
+        let mut w = self.shared().world();
+        w.messages.clear();
+        w.changed();
+    }
+
+    /// A fresh message timestamp (for what is shown but not stored, such as
+    /// an ephemeral reply).
+    pub fn next_ts(&self) -> String {
+        self.shared().world().next_ts()
     }
 
     /// Stores a human's message like `post_as_user` and returns it as the `message.channels`

@@ -87,6 +87,11 @@ pub(crate) struct World {
     /// Set when the bot token was revoked or the app uninstalled: every Web API call is
     /// answered with this error from then on.
     pub revoked: Option<String>,
+    /// Counts every change a viewer could see (a call answered, a message stored).
+    pub changes: tokio::sync::watch::Sender<u64>,
+    /// Where new message timestamps start from, when set (the demo's
+    /// business clock, in microseconds); they stay increasing either way.
+    pub ts_clock: Option<std::sync::Arc<dyn Fn() -> u64 + Send + Sync>>,
 }
 
 impl World {
@@ -109,6 +114,8 @@ impl World {
             tickets: HashSet::new(),
             sockets: Sockets::default(),
             revoked: None,
+            changes: tokio::sync::watch::channel(0).0,
+            ts_clock: None,
         };
         w.add_user(SimUser {
             id: BOT_USER_ID.into(),
@@ -181,8 +188,9 @@ impl World {
 
     /// Monotonic, unique message timestamps in Slack's `seconds.micros` form.
     pub fn next_ts(&mut self) -> String {
-        let t = self.next_ts_micros;
-        self.next_ts_micros += 100;
+        let clock = self.ts_clock.as_ref().map_or(0, |now| now());
+        let t = self.next_ts_micros.max(clock);
+        self.next_ts_micros = t + 100;
         format!("{}.{:06}", t / 1_000_000, t % 1_000_000)
     }
 
@@ -245,6 +253,12 @@ impl World {
             .entry(msg.channel.clone())
             .or_default()
             .push(msg);
+        self.changed();
+    }
+
+    /// Tells whoever watches ([`super::SlackSim::changes`]) that something changed.
+    pub fn changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
     }
 
     pub fn find_message(&mut self, channel: &str, ts: &str) -> Option<&mut SimMessage> {
@@ -288,6 +302,7 @@ impl World {
             };
             call.response = response;
         }
+        self.changed();
     }
 
     pub fn record_call(&mut self, mut call: Call, status: u16, response: Value) {

@@ -5,6 +5,7 @@ mod backlog;
 mod bounds;
 mod checkin;
 mod cli;
+mod demo;
 mod dropped;
 mod faults;
 mod flood;
