@@ -578,11 +578,15 @@ function messageEl(m, ch, opts = {}) {
         m.edited && h('span', {class: 'edited'}, '(edited)'),
         opts.ephemeral && h('span', {class: 'only-you'}, 'Only visible to you')),
       body,
-      !opts.ephemeral && h('div', {class: 'message-footer'},
+      (m.reactions?.length || opts.thread) && h('div', {class: 'message-footer'},
         (m.reactions || []).map(r => reactionEl(r, ch, m.ts)),
-        h('button', {type: 'button', class: 'add-reaction', title: 'Add reaction', 'aria-label': 'Add reaction',
-          onclick: e => openPicker(e.currentTarget, ch, m.ts)}, '☺︎+'),
-        opts.thread)));
+        opts.thread)),
+    // Slack's hover toolbar (always shown on touch screens).
+    !opts.ephemeral && h('div', {class: 'message-tools'},
+      h('button', {type: 'button', class: 'add-reaction', title: 'Add reaction', 'aria-label': 'Add reaction',
+        onclick: e => openPicker(e.currentTarget, ch, m.ts)}, '☺︎+'),
+      opts.reply && h('button', {type: 'button', class: 'reply-tool', title: 'Reply in thread', 'aria-label': 'Reply in thread',
+        onclick: opts.reply}, '💬')));
 }
 
 function reactionEl(r, ch, ts) {
@@ -608,14 +612,18 @@ function threadGroup(m, ch) {
   const toggle = () => {
     S.threads[key] = !open;
     renderMessages();
-    if (!open && !n) focusReply(key); // "Reply in thread": ready to type
+  };
+  // "Reply in thread": open the thread (if it is not) and get ready to type.
+  const reply = () => {
+    if (!open) toggle();
+    focusReply(key);
   };
   const summary = n
     ? h('button', {type: 'button', class: 'thread-toggle', 'aria-expanded': String(open), onclick: toggle},
         `${open ? '▾' : '▸'} ${n} ${n === 1 ? 'reply' : 'replies'}`,
         h('span', {class: 'thread-last'}, ` · last at ${hhmm(tsMs(replies[n - 1].ts))}`))
-    : h('button', {type: 'button', class: 'thread-toggle reply-link', onclick: toggle}, open ? 'Hide reply box' : '↩ Reply in thread');
-  const group = h('div', {class: 'message-group'}, messageEl(m, ch, {thread: summary}));
+    : open && h('button', {type: 'button', class: 'thread-toggle reply-link', onclick: toggle}, 'Hide reply box');
+  const group = h('div', {class: 'message-group'}, messageEl(m, ch, {thread: summary, reply}));
   if (open) {
     group.append(h('div', {class: 'thread', 'data-thread-ts': m.ts},
       replies.map(r => messageEl(r, ch)),
