@@ -321,3 +321,46 @@ async fn the_page_refuses_what_a_person_cannot_do_and_stays_up() {
     tokio::time::sleep(Duration::from_millis(10)).await;
     page.demo.stop().await.expect("the demo stops cleanly");
 }
+
+#[tokio::test]
+async fn needful_demo_prints_its_address_and_stops_cleanly_on_ctrl_c() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_needful"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("needful demo starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("it says where the page is in time")
+        .expect("stdout")
+        .expect("a line");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let page = reqwest::get(url).await.expect("the page answers");
+    assert_eq!(page.status(), 200);
+
+    // Ctrl-C: a clean stop, said in a line, exit status 0.
+    let pid = child.id().expect("a pid").to_string();
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("it stops in time")
+        .expect("an exit status");
+    assert!(status.success(), "{status}");
+    let mut rest = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        rest.push(line);
+    }
+    assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
+}
