@@ -338,8 +338,51 @@ async fn a_team_day_in_the_demo_through_the_page_alone() {
     )
     .await;
     b.shot("setup").await;
+    // Saturday becomes a workday: saved, and the menu under it shows it.
+    b.click(".modal [data-block-id=\"workdays\"] input[value=\"Sat\"]")
+        .await;
+    b.click("button.modal-submit").await;
+    b.see(".modal", "Saved: changed the check-in of support")
+        .await;
+    b.shot("setup-saved").await;
+    b.click("button.modal-close").await;
+    b.see(".modal", "Sat").await;
 
     println!("screenshots: {}", b.shots.display());
+    b.client.close().await.expect("the browser closes");
+    demo.stop().await.expect("the demo stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_fits_a_phone() {
+    if skipped() {
+        return;
+    }
+    let demo = demo().await;
+    let mut b = Browser::launch(format!("http://{}", demo.address), 390, 844).await;
+    b.visit("U0ALICE001", SUPPORT).await;
+    b.see("#messages", "Acme's CSV import").await;
+    // Nothing is wider than the screen, and the message box is on it.
+    let fits = b
+        .client
+        .execute(
+            "const c = document.querySelector('#composer').getBoundingClientRect();
+             return document.documentElement.scrollWidth <= window.innerWidth
+                 && c.width > 0 && c.bottom <= window.innerHeight;",
+            vec![],
+        )
+        .await
+        .expect("measured");
+    assert_eq!(fits, serde_json::Value::Bool(true));
+    b.say("/kudos @bob rebuilt the Acme import by hand").await;
+    // On a phone the channels are a menu at the top.
+    b.find("select#channel-select")
+        .await
+        .select_by_value(HUMBLEBRAG)
+        .await
+        .expect("#humblebrag is in the menu");
+    b.see("#messages", "rebuilt the Acme import").await;
+    b.shot("phone").await;
     b.client.close().await.expect("the browser closes");
     demo.stop().await.expect("the demo stops");
 }

@@ -17,7 +17,7 @@ pub fn state(demo: &Demo, me: &str) -> Value {
     let seen = demo.catch_up();
     let mut people: Vec<Value> = team::PEOPLE
         .iter()
-        .map(|p| json!({"id": p.id, "name": p.name, "title": p.title, "tz": p.tz, "is_bot": false}))
+        .map(|p| json!({"id": p.id, "handle": p.handle, "name": p.name, "title": p.title, "tz": p.tz, "is_bot": false}))
         .collect();
     people.push(
         json!({"id": BOT_USER_ID, "name": "needful", "title": "App", "tz": "UTC", "is_bot": true}),

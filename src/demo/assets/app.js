@@ -30,6 +30,7 @@ const S = {
   threads: {},              // "channel:ts" → open or not, overriding the default
   drafts: {},               // thread reply drafts, kept across re-renders
   picker: null,             // {channel, ts} the emoji picker is open for
+  wantDm: false,            // after switching person, show their DM with needful
   stickBottom: true,        // scroll to the newest message on the next render
   seen: {channel: '', count: 0},
   sug: {items: [], index: 0},
@@ -160,10 +161,11 @@ function inline(line) {
   return s.replace(/\uE000(\d+)\uE001/g, (_, n) => slots[n]);
 }
 
-// Lines, with runs of "> " lines as one quote.
+// Lines, with runs of ">" lines as one quote.
 function lines(text) {
   const rows = text.split('\n').map(line => {
-    const q = /^(?:&gt;|>)(?: (.*))?$/.exec(line);
+    // Slack quotes a line that starts with ">", with or without a space.
+    const q = /^(?:&gt;|>) ?(.*)$/.exec(line);
     return q ? {quote: true, html: inline(q[1] || '')} : {quote: false, html: inline(line)};
   });
   let html = '';
@@ -482,7 +484,7 @@ function render() {
   }
 }
 
-// Runs `draw` only when `key` differs from what the region last drew.
+// Whether a region's data differs from what it last drew (and remember it).
 function changed(region, key) {
   const sig = JSON.stringify(key);
   if (S.sigs[region] === sig) return false;
@@ -515,7 +517,9 @@ function renderSidebar() {
   document.title = `${S.channel === HOME ? 'needful' : channel(S.channel)?.name || ''} · ${d.workspace || 'needful'} (demo)`;
 
   $('as').replaceChildren(...humans().map(p =>
-    h('option', {value: p.id, selected: p.id === S.as}, `You are ${p.name}${p.title ? ` — ${p.title}` : ''}`)));
+    h('option', {value: p.id, selected: p.id === S.as, title: p.title || null}, `You are ${p.name}${role(p)}`)));
+  const me = person(S.as);
+  $('as-info').textContent = me ? [me.title, me.tz].filter(Boolean).join(' · ') : '';
 
   const link = c => h('li', {},
     h('a', {href: `?as=${encodeURIComponent(S.as)}&c=${encodeURIComponent(c.id)}`, class: 'nav-item' + (c.id === S.channel ? ' active' : ''), 'data-channel': c.id},
@@ -529,6 +533,13 @@ function renderSidebar() {
   $('channel-select').replaceChildren(
     ...chans.map(c => h('option', {value: c.id, selected: c.id === S.channel}, c.kind === 'dm' ? `💬 ${c.name}` : `# ${c.name}`)),
     h('option', {value: HOME, selected: S.channel === HOME}, '🏠 needful · Home'));
+}
+
+// The last word of a title, short enough for the switcher:
+// "Support manager" → " (manager)", "Account executive (sales)" → " (sales)".
+function role(p) {
+  const word = (p.title || '').replace(/[()]/g, ' ').trim().split(/\s+/).pop();
+  return word ? ` (${word.toLowerCase()})` : '';
 }
 
 function renderHeader() {
@@ -866,6 +877,7 @@ function mentionItems(ta) {
     .filter(p => p.name.toLowerCase().split(/\s+/).some(w => w.startsWith(q)) || p.name.toLowerCase().startsWith(q))
     .slice(0, 8)
     .map(p => ({
+      exact: q === handle(p), // "hi @bob" + Enter sends
       content: [avatar(p, p.id), h('span', {class: 'sug-main'}, p.name), h('span', {class: 'sug-usage'}, ` @${handle(p)}${p.title ? ' · ' + p.title : ''}`)],
       apply: () => fill(ta, start, ta.selectionStart, `@${handle(p)} `),
     }));
@@ -896,6 +908,7 @@ function hideSuggestions() {
 }
 
 function composerKey(e) {
+  if (e.isComposing) return; // Enter there confirms an IME composition
   const {items, index} = S.sug;
   const pickable = !$('suggestions').hidden && items.some(i => i.apply);
   if (pickable && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
