@@ -322,10 +322,12 @@ async fn a_team_day_in_the_demo_through_the_page_alone() {
     }
     b.shot("monday-roster").await;
 
-    // The App Home.
+    // The App Home: opening it publishes it (a manager's has Manage).
     b.click("#open-home").await;
     b.see("#home", "Kudos").await;
     b.shot("app-home").await;
+    b.be("U0MARIA001").await;
+    b.see("#home", "Manage").await;
 
     // Maria's setup forms, with their pickers.
     b.be("U0MARIA001").await;

@@ -935,6 +935,13 @@ function go(id) {
   closePicker();
   hideSuggestions();
   render();
+  homeOpened();
+}
+
+// Opening the App Home is an event for the bot (app_home_opened), which
+// publishes the person's Home as it is now.
+function homeOpened() {
+  if (S.channel === HOME) post('/api/home', {as: S.as}).catch(() => {});
 }
 
 function setPerson(id) {
@@ -946,6 +953,7 @@ function setPerson(id) {
   closePicker();
   syncUrl();
   refresh();
+  homeOpened();
 }
 
 // ------------------------------------------------------------------- wiring
@@ -991,3 +999,4 @@ function wire() {
 wire();
 refresh();
 listen();
+homeOpened();
