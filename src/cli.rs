@@ -139,7 +139,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // Listen for signals before anything else, so SIGTERM during
             // start-up is a graceful stop too.
             let signal = shutdown_signal();
-            let app = Application::build(settings()?, None, None, mode).await?;
+            let settings = settings()?;
+            refuse_postgres_for_now(&settings.env.database_url).await?;
+            let app = Application::build(settings, None, None, mode).await?;
             let token = app.shutdown_token();
             tokio::spawn(async move {
                 signal.await;
@@ -152,8 +154,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let env = EnvSettings::from_env()?;
-            storage::connect(&env.database_url).await?;
-            println!("migrations applied to {}", env.database_url);
+            match storage::engine::Engine::of(&env.database_url)? {
+                storage::engine::Engine::Sqlite => {
+                    storage::connect(&env.database_url).await?;
+                }
+                storage::engine::Engine::Postgres => {
+                    storage::engine::connect_postgres(&env.database_url, 1)
+                        .await?
+                        .close()
+                        .await;
+                }
+            }
+            println!(
+                "migrations applied to {}",
+                storage::engine::redact(&env.database_url)
+            );
             Ok(())
         }
         Command::CheckConfig => {
@@ -311,4 +326,22 @@ fn export_names(
     }
     let api = crate::slack::client::SlackApi::new(&env.slack_api_url, &env.bot_token)?;
     Ok(Box::new(crate::slack::directory::ExportNames(api)))
+}
+
+/// needful serves from SQLite in this version. A PostgreSQL URL is checked
+/// (reachable, credentials, database, schema; migrated) so a deployment can
+/// be prepared, and then refused with a plain reason instead of a confusing
+/// failure later.
+async fn refuse_postgres_for_now(url: &str) -> anyhow::Result<()> {
+    if storage::engine::Engine::of(url)? == storage::engine::Engine::Postgres {
+        storage::engine::connect_postgres(url, 1)
+            .await?
+            .close()
+            .await;
+        anyhow::bail!(
+            "{} is reachable and migrated, but this version of needful serves from SQLite only; set DATABASE_URL=sqlite://needful.db to run it. (`needful migrate` prepares a PostgreSQL database ahead of time.)",
+            storage::engine::redact(url)
+        );
+    }
+    Ok(())
 }

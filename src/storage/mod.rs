@@ -33,6 +33,7 @@
 pub mod checkin;
 pub mod checkpoint;
 pub mod direct;
+pub mod engine;
 pub mod events;
 pub mod health;
 pub mod jobs;
@@ -131,10 +132,7 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         .connect_with(writer_options(database_url)?)
         .await
         .with_context(|| format!("could not open the database at {database_url}"))?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .context("could not apply database migrations")?;
+    MIGRATOR.run(&pool).await.map_err(engine::migrate_error)?;
     Ok(pool)
 }
 
@@ -187,7 +185,7 @@ pub async fn connect_writer(database_url: &str) -> anyhow::Result<SqliteConnecti
     MIGRATOR
         .run(&mut conn)
         .await
-        .context("could not apply database migrations")?;
+        .map_err(engine::migrate_error)?;
     Ok(conn)
 }
 

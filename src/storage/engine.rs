@@ -1,0 +1,139 @@
+//! Which database `DATABASE_URL` names, and what a person is told when it
+//! cannot be used: the schema is newer than this binary, the server cannot
+//! be reached, the credentials are refused, the database does not exist.
+//!
+//! SQLite (`sqlite://`) is the default and what needful serves from;
+//! PostgreSQL (`postgres://`) takes its migrations (`needful migrate`),
+//! under the lock sqlx holds while migrating, so replicas starting
+//! together apply each one once.
+
+use anyhow::anyhow;
+use sqlx::{
+    migrate::{MigrateError, Migrator},
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+};
+use std::{str::FromStr, time::Duration};
+
+/// The PostgreSQL schema, kept beside SQLite's (`migrations/`): a migration
+/// is added to both, and each engine's only ever adds (expand now, contract
+/// in a later release), so a running replica keeps working while a newer
+/// one migrates.
+pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations-postgres");
+
+/// The database engines needful knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// The engine `url` names, or what to write instead.
+    pub fn of(url: &str) -> anyhow::Result<Engine> {
+        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Engine::Sqlite),
+            "postgres" | "postgresql" => Ok(Engine::Postgres),
+            _ => Err(anyhow!(
+                "DATABASE_URL {:?} names no database needful knows; use sqlite://needful.db (the default) or postgres://USER:PASSWORD@HOST:5432/DATABASE",
+                redact(url)
+            )),
+        }
+    }
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// What a failed migration means, in words a person can act on.
+pub fn migrate_error(e: MigrateError) -> anyhow::Error {
+    match e {
+        MigrateError::VersionMissing(version) => anyhow!(
+            "this database's schema is newer than this needful: it has migration {version}, which this binary does not know. Run the needful version that migrated it (or a newer one), or restore a backup taken before that upgrade."
+        ),
+        MigrateError::VersionMismatch(version) => anyhow!(
+            "migration {version} in this database differs from the one this needful has; the database was migrated by a different build. Run that build, or restore a backup."
+        ),
+        other => anyhow!("could not apply database migrations: {other}"),
+    }
+}
+
+/// How long a first connection to PostgreSQL may take before needful says
+/// the server cannot be reached.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connects to PostgreSQL at `url` and applies its migrations (once,
+/// whichever replica comes first). Errors say what to do.
+pub async fn connect_postgres(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| {
+        anyhow!(
+            "DATABASE_URL {:?} is not a PostgreSQL URL: {e}",
+            redact(url)
+        )
+    })?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| postgres_error(&options, url, e))?;
+    POSTGRES_MIGRATOR.run(&pool).await.map_err(migrate_error)?;
+    Ok(pool)
+}
+
+/// A failed connection, said as what to check.
+fn postgres_error(options: &PgConnectOptions, url: &str, e: sqlx::Error) -> anyhow::Error {
+    let server = format!("{}:{}", options.get_host(), options.get_port());
+    let code = match &e {
+        sqlx::Error::Database(db) => db.code().map(|c| c.to_string()),
+        _ => None,
+    };
+    match (code.as_deref(), &e) {
+        // invalid_password, invalid_authorization_specification
+        (Some("28P01" | "28000"), _) => anyhow!(
+            "PostgreSQL at {server} refused the user {:?} or its password. Check the user and password in DATABASE_URL.",
+            options.get_username()
+        ),
+        // invalid_catalog_name
+        (Some("3D000"), _) => anyhow!(
+            "PostgreSQL at {server} has no database {:?}. Create it (createdb {}), or fix the database name in DATABASE_URL.",
+            options.get_database().unwrap_or_default(),
+            options.get_database().unwrap_or_default()
+        ),
+        (_, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => anyhow!(
+            "could not reach PostgreSQL at {server} ({e}). Is the server running, and are the host and port in DATABASE_URL right?"
+        ),
+        _ => anyhow!("could not connect to {}: {e}", redact(url)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_engine_and_passwords_stay_hidden() {
+        assert_eq!(Engine::of("sqlite://needful.db").unwrap(), Engine::Sqlite);
+        assert_eq!(Engine::of("postgres://u:p@h/db").unwrap(), Engine::Postgres);
+        assert_eq!(Engine::of("postgresql://h/db").unwrap(), Engine::Postgres);
+        let refused = Engine::of("mysql://root:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("sqlite://") && !refused.contains("hunter2"),
+            "{refused}"
+        );
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+    }
+}

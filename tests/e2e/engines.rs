@@ -1,0 +1,127 @@
+//! Which database needful runs on, and what it says when one cannot be
+//! used: a schema newer than the binary (both engines), and, on
+//! PostgreSQL, an unreachable server, refused credentials and a missing
+//! database; migrations applied once when replicas start together.
+
+use crate::postgres::{FROM_THE_FUTURE, FROM_THE_FUTURE_SQLITE, needful, needful_with, server};
+
+/// Enough of the environment for `needful serve` to get as far as the database.
+const SERVE_ENV: &[(&str, &str)] = &[
+    ("SLACK_BOT_TOKEN", "xoxb-1-2-abc"),
+    ("SLACK_SIGNING_SECRET", "8f742231b10e8888abcd99yyyzzz85a5"),
+    ("NEEDFUL_LISTEN", "127.0.0.1:0"),
+    ("SLACK_API_URL", "http://127.0.0.1:9"),
+];
+
+#[tokio::test]
+async fn a_sqlite_database_newer_than_the_binary_is_refused_with_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("needful.db").display());
+    let (ok, out, err) = needful(&["migrate"], &url).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("migrations applied"), "{out}");
+    let db = sqlx::SqlitePool::connect(&url).await.expect("open");
+    sqlx::query(FROM_THE_FUTURE_SQLITE)
+        .execute(&db)
+        .await
+        .expect("a migration from the future");
+    db.close().await;
+    for command in [["migrate"], ["serve"]] {
+        let (ok, _, err) = needful_with(&command, &url, SERVE_ENV).await;
+        assert!(!ok, "{command:?} must refuse");
+        assert!(
+            err.contains("schema is newer than this needful") && err.contains("29991231000000"),
+            "{command:?}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_database_url_says_what_to_write() {
+    let (ok, _, err) = needful(&["migrate"], "mysql://root:hunter2@localhost/needful").await;
+    assert!(!ok);
+    assert!(
+        err.contains("sqlite://needful.db")
+            && err.contains("postgres://")
+            && !err.contains("hunter2"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn needful_migrate_prepares_postgres_once_when_replicas_start_together() {
+    let Some(pg) = server() else { return };
+    let url = pg.database().await;
+    // Three at once: sqlx's migration lock lets one apply, the others wait.
+    let runs = futures::future::join_all((0..3).map(|_| needful(&["migrate"], &url))).await;
+    for (ok, out, err) in &runs {
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("migrations applied") && !out.contains("needful-test"),
+            "{out}"
+        );
+    }
+    let db = sqlx::PgPool::connect(&url).await.expect("connect");
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    let known = needful::storage::engine::POSTGRES_MIGRATOR.iter().count() as i64;
+    assert_eq!(applied, known, "each migration once");
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN \
+         ('processed_events', 'outbox', 'kudos_log', 'trophy_passes', 'setup', 'setup_changes', 'people_names')",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("tables");
+    assert_eq!(tables, 7);
+
+    // A schema newer than the binary is refused, and says why.
+    sqlx::query(FROM_THE_FUTURE)
+        .execute(&db)
+        .await
+        .expect("from the future");
+    db.close().await;
+    let (ok, _, err) = needful(&["migrate"], &url).await;
+    assert!(!ok);
+    assert!(err.contains("schema is newer than this needful"), "{err}");
+}
+
+#[tokio::test]
+async fn postgres_that_cannot_be_used_is_named_with_what_to_do() {
+    let Some(pg) = server() else { return };
+    let url = pg.database().await;
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a port");
+    let cases = [
+        (
+            format!("postgres://postgres:x@127.0.0.1:{nobody}/needful"),
+            "could not reach PostgreSQL at 127.0.0.1:",
+        ),
+        (
+            pg.url_as("postgres", "wrong-password"),
+            "refused the user \"postgres\" or its password",
+        ),
+        (
+            pg.url("no_such_database"),
+            "has no database \"no_such_database\"",
+        ),
+    ];
+    for (bad, says) in cases {
+        let (ok, _, err) = needful(&["migrate"], &bad).await;
+        assert!(!ok, "{bad}");
+        assert!(err.contains(says), "{bad}: {err}");
+        assert!(
+            !err.contains("wrong-password"),
+            "no password in messages: {err}"
+        );
+    }
+    // Serving from PostgreSQL is not in this version: a reachable, migrated
+    // database is refused with the reason and what to set instead.
+    let (ok, _, err) = needful_with(&["serve"], &url, SERVE_ENV).await;
+    assert!(!ok);
+    assert!(err.contains("serves from SQLite only"), "{err}");
+}
