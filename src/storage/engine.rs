@@ -30,7 +30,8 @@ pub enum Engine {
 impl Engine {
     /// The engine `url` names, or what to write instead.
     pub fn of(url: &str) -> anyhow::Result<Engine> {
-        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or_default();
+        // `sqlite:needful.db` and `sqlite::memory:` are SQLite URLs too.
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
         match scheme {
             "sqlite" => Ok(Engine::Sqlite),
             "postgres" | "postgresql" => Ok(Engine::Postgres),
@@ -122,6 +123,7 @@ mod tests {
     #[test]
     fn urls_name_their_engine_and_passwords_stay_hidden() {
         assert_eq!(Engine::of("sqlite://needful.db").unwrap(), Engine::Sqlite);
+        assert_eq!(Engine::of("sqlite::memory:").unwrap(), Engine::Sqlite);
         assert_eq!(Engine::of("postgres://u:p@h/db").unwrap(), Engine::Postgres);
         assert_eq!(Engine::of("postgresql://h/db").unwrap(), Engine::Postgres);
         let refused = Engine::of("mysql://root:hunter2@h/db")
