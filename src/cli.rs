@@ -1,4 +1,4 @@
-//! The command line: `needful demo | serve | migrate | check-config | manifest | features | export | import | backup`.
+//! The command line: `needful demo | serve | migrate | copy | check-config | manifest | features | export | import | backup`.
 
 use std::path::PathBuf;
 
@@ -48,6 +48,16 @@ pub enum Command {
         /// Keep the demo's data in this SQLite file (a temporary one otherwise).
         #[arg(long)]
         db: Option<PathBuf>,
+    },
+    /// Copy a team's whole database from SQLite to an empty PostgreSQL:
+    /// history, the trophy chain, check-ins, roles, the setup, the outbox.
+    Copy {
+        /// The SQLite database (a stopped bot's file, or a backup).
+        #[arg(long)]
+        from: String,
+        /// The empty PostgreSQL database.
+        #[arg(long)]
+        to: String,
     },
     /// Run the bot (HTTP mode unless --socket-mode).
     Serve {
@@ -151,6 +161,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 token.cancel();
             });
             app.run_until_stopped().await
+        }
+        Command::Copy { from, to } => {
+            let counts = storage::copy::copy(&from, &to).await?;
+            let total: i64 = counts.iter().map(|(_, n)| n).sum();
+            println!(
+                "copied {total} rows into {}, verified table by table:",
+                storage::engine::redact(&to)
+            );
+            for (table, n) in counts {
+                println!("  {table:<18} {n}");
+            }
+            Ok(())
         }
         Command::Migrate => {
             let env = EnvSettings::from_env()?;

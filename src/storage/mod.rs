@@ -32,6 +32,7 @@
 
 pub mod checkin;
 pub mod checkpoint;
+pub mod copy;
 pub mod direct;
 pub mod engine;
 pub mod events;

@@ -125,3 +125,136 @@ async fn postgres_that_cannot_be_used_is_named_with_what_to_do() {
     assert!(!ok);
     assert!(err.contains("serves from SQLite only"), "{err}");
 }
+
+#[tokio::test]
+async fn needful_copy_moves_a_teams_whole_history_to_postgres_once() {
+    use needful::slack_sim::payloads;
+    let Some(pg) = server() else { return };
+    // A team's day on SQLite: kudos both ways, the trophy, understaffed mode,
+    // the morning prompt, the setup and the outbox.
+    let app = crate::helpers::spawn_app().await;
+    let ts = app
+        .sim
+        .post_as_user("C0SUPPORT1", "U0BOB00001", "Fixed the Acme import");
+    let reaction = payloads::reaction_added(
+        &crate::helpers::event_id(),
+        "U0ALICE001",
+        "trophy",
+        Some("U0BOB00001"),
+        "C0SUPPORT1",
+        &ts,
+    );
+    assert_eq!(app.slack.event(&reaction).await.status(), 200);
+    app.command(
+        "/kudos",
+        "U0CAROL001",
+        "C0SUPPORT1",
+        "<@U0ALICE001|alice> took the 2am call",
+    )
+    .await;
+    app.command(
+        "/trophy",
+        "U0MANAGER1",
+        "C0SUPPORT1",
+        "pass <@U0BOB00001> for Acme",
+    )
+    .await;
+    app.command(
+        "/understaffed",
+        "U0MANAGER1",
+        "C0SUPPORT1",
+        "on two out sick",
+    )
+    .await;
+    app.outbox_drained(std::time::Duration::from_secs(15)).await;
+    let (_sim, dir, _, _, _) = app.stop().await;
+    let from = format!("sqlite://{}", dir.path().join("needful.db").display());
+    let sqlite = sqlx::SqlitePool::connect(&from).await.expect("open");
+    let mut want = Vec::new();
+    for table in needful::storage::copy::TABLES {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&sqlite)
+            .await
+            .expect("count");
+        want.push((*table, n));
+    }
+    let max_kudos: i64 = sqlx::query_scalar("SELECT MAX(id) FROM kudos_log")
+        .fetch_one(&sqlite)
+        .await
+        .expect("max id");
+    sqlite.close().await;
+    for table in [
+        "kudos_log",
+        "trophy_passes",
+        "staffing_switches",
+        "checkin_prompts",
+        "setup_changes",
+        "outbox",
+    ] {
+        let n = want.iter().find(|(t, _)| *t == table).map(|(_, n)| *n);
+        assert!(n.is_some_and(|n| n > 0), "the day left rows in {table}");
+    }
+
+    // A copy that fails part-way (here: a time that does not read, in one
+    // of the last tables) leaves the target empty, and runs again cleanly.
+    let to = pg.database().await;
+    let sqlite = sqlx::SqlitePool::connect(&from).await.expect("open");
+    let kept: String = sqlx::query_scalar("SELECT changed_at FROM setup_changes WHERE version = 1")
+        .fetch_one(&sqlite)
+        .await
+        .expect("a time");
+    sqlx::query("UPDATE setup_changes SET changed_at = 'not a time' WHERE version = 1")
+        .execute(&sqlite)
+        .await
+        .expect("spoil it");
+    let (ok, _, err) = needful(&["copy", "--from", &from, "--to", &to], &from).await;
+    assert!(!ok);
+    assert!(err.contains("setup_changes.changed_at"), "{err}");
+    let target = sqlx::PgPool::connect(&to).await.expect("connect");
+    let copied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kudos_log")
+        .fetch_one(&target)
+        .await
+        .expect("count");
+    assert_eq!(copied, 0, "nothing stays from a failed copy");
+    target.close().await;
+    sqlx::query("UPDATE setup_changes SET changed_at = ? WHERE version = 1")
+        .bind(&kept)
+        .execute(&sqlite)
+        .await
+        .expect("mend it");
+    sqlite.close().await;
+
+    let (ok, out, err) = needful(&["copy", "--from", &from, "--to", &to], &from).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("verified table by table") && !out.contains("needful-test"),
+        "{out}"
+    );
+    let target = sqlx::PgPool::connect(&to).await.expect("connect");
+    for (table, n) in &want {
+        let there: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&target)
+            .await
+            .expect("count");
+        assert_eq!(there, *n, "{table}");
+        assert!(out.contains(&format!("{table:<18} {n}")), "{table}: {out}");
+    }
+    // Times keep their instant; new ids continue after the copied ones.
+    let first: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT changed_at FROM setup_changes ORDER BY version LIMIT 1")
+            .fetch_one(&target)
+            .await
+            .expect("a time");
+    assert_eq!(first.to_rfc3339(), "2026-11-25T08:30:00+00:00");
+    let next: i64 = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('kudos_log', 'id'))")
+        .fetch_one(&target)
+        .await
+        .expect("nextval");
+    assert!(next > max_kudos, "{next} after {max_kudos}");
+    target.close().await;
+
+    // A target that holds data is refused, and left as it is.
+    let (ok, _, err) = needful(&["copy", "--from", &from, "--to", &to], &from).await;
+    assert!(!ok);
+    assert!(err.contains("already holds data"), "{err}");
+}
