@@ -127,6 +127,7 @@ impl Application {
                     timeout: request_timeout,
                 },
                 ticks: tokio::sync::watch::channel(chrono::DateTime::<chrono::Utc>::MIN_UTC).0,
+                draining: Default::default(),
             }),
             mode,
             checkpointer,
@@ -196,6 +197,29 @@ impl Application {
             checkpointer,
             shutdown,
         } = self;
+        // A stop first drains: /healthz answers 503 for NEEDFUL_DRAIN while
+        // requests are still served, so a load balancer sends new ones to
+        // the other replicas; then everything below stops on `shutdown`.
+        let asked = shutdown;
+        let shutdown = CancellationToken::new();
+        {
+            let (asked, stop, state) = (asked.clone(), shutdown.clone(), state.clone());
+            tokio::spawn(async move {
+                asked.cancelled().await;
+                state
+                    .draining
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                let drain = state.team.settings.env.drain;
+                if !drain.is_zero() {
+                    tracing::info!(
+                        ?drain,
+                        "stopping: /healthz answers 503 while requests drain to other replicas"
+                    );
+                    tokio::time::sleep(drain).await;
+                }
+                stop.cancel();
+            });
+        }
         let worker = tokio::spawn(state.outbox.clone().run(shutdown.clone()));
         let checkpoints = tokio::spawn(storage::checkpoint::run(
             checkpointer.clone(),

@@ -33,6 +33,8 @@ pub struct EnvSettings {
     /// How long a client may take to send a request's headers, and then its
     /// body; also how long an idle keep-alive connection is kept.
     pub request_timeout: Duration,
+    /// How long a stop answers 503 on /healthz before it stops serving.
+    pub drain: Duration,
     pub config_path: PathBuf,
     pub clock_start: Option<DateTime<Utc>>,
     pub log_json: bool,
@@ -161,6 +163,13 @@ impl EnvSettings {
                 }
             },
         };
+        let drain = match get("NEEDFUL_DRAIN") {
+            None => Duration::ZERO,
+            Some(raw) => humantime::parse_duration(raw.trim()).map_err(|_| ConfigError::Env {
+                key: "NEEDFUL_DRAIN",
+                message: format!("{raw:?} is not a duration; e.g. 10s, or 0s for none"),
+            })?,
+        };
         let clock_start = match get("NEEDFUL_CLOCK_START") {
             None => None,
             Some(raw) => Some(
@@ -210,6 +219,7 @@ impl EnvSettings {
             metrics_listen,
             max_connections,
             request_timeout,
+            drain,
             config_path: get("NEEDFUL_CONFIG")
                 .unwrap_or_else(|| DEFAULT_CONFIG_PATH.to_string())
                 .into(),

@@ -18,6 +18,8 @@ pub struct AppState {
     pub slack: SlackApi,
     /// The clock time of the last completed scheduler tick (tests wait on it).
     pub ticks: tokio::sync::watch::Sender<chrono::DateTime<chrono::Utc>>,
+    /// Set when a stop was asked for: /healthz answers 503 from then on.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 pub type App = Arc<AppState>;

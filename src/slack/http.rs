@@ -214,9 +214,10 @@ async fn healthz(State(app): State<App>) -> Response {
     let database = !app.team.db.is_closed() && storage::is_healthy(&app.reader).await;
     let writes = app.team.writes.problem(ACK_BUDGET);
     let pending = storage::outbox::depth(&app.reader).await.ok();
-    let ok = database && writes.is_none() && slack.is_healthy();
+    let draining = app.draining.load(std::sync::atomic::Ordering::SeqCst);
+    let ok = database && writes.is_none() && slack.is_healthy() && !draining;
     let body = Json(json!({
-        "status": if ok { "ok" } else { "unavailable" },
+        "status": if draining { "stopping" } else if ok { "ok" } else { "unavailable" },
         "database": if database { "ok" } else { "not answering" },
         "writes": writes.as_deref().unwrap_or("ok"),
         "slack": slack.describe(),

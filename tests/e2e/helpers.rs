@@ -239,6 +239,16 @@ async fn start_with_secrets(
 }
 
 impl TestApp {
+    /// Asks the app to stop (as SIGTERM does) without waiting for it.
+    pub fn begin_stop(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Whether the app has finished stopping.
+    pub fn stopped(&self) -> bool {
+        self.handle.is_finished()
+    }
+
     /// Stops the app gracefully and waits for it to finish.
     pub async fn stop(self) -> (SlackSim, Arc<TempDir>, Arc<ManualClock>, String, Mode) {
         self.shutdown.cancel();

@@ -782,3 +782,27 @@ async fn queued_messages_are_stamped_with_the_app_clock() {
         "every row carries the app clock's date"
     );
 }
+
+#[tokio::test]
+async fn a_stop_first_answers_503_on_healthz_while_requests_still_drain() {
+    let app = spawn_app_with(TestOptions {
+        env: vec![("NEEDFUL_DRAIN", "1s".to_string())],
+        ..TestOptions::default()
+    })
+    .await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    app.begin_stop();
+    // The load balancer hears "stopping" ...
+    crate::helpers::wait_until("healthz to say stopping", async || {
+        app.get("/healthz").await.status() == 503
+    })
+    .await;
+    let health: serde_json::Value = app.get("/healthz").await.json().await.expect("JSON");
+    assert_eq!(health["status"], "stopping");
+    // ... while what still arrives is served.
+    let reply = app.command("/trophy", "U0ALICE001", "C0SUPPORT1", "").await;
+    assert!(!reply.is_empty());
+    assert!(!app.stopped());
+    // Then it stops.
+    crate::helpers::wait_until("the app to stop", async || app.stopped()).await;
+}
