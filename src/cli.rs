@@ -291,6 +291,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { path } => {
             let env = EnvSettings::from_env()?;
+            if storage::engine::Engine::of(&env.database_url)? == storage::engine::Engine::Postgres
+            {
+                storage::engine::pg_dump(&env.database_url, &path).await?;
+                println!(
+                    "backed up {} to {} (restore: pg_restore --clean --if-exists --dbname=URL {})",
+                    storage::engine::redact(&env.database_url),
+                    path.display(),
+                    path.display()
+                );
+                return Ok(());
+            }
             let db = storage::connect(&env.database_url).await?;
             storage::backup(&db, &path)
                 .await

@@ -139,3 +139,49 @@ mod tests {
         );
     }
 }
+
+/// `needful backup` on PostgreSQL: `pg_dump` in its custom format (what
+/// `pg_restore` reads), with the password passed in the environment, not
+/// on the command line where others could read it.
+pub async fn pg_dump(url: &str, to: &std::path::Path) -> anyhow::Result<()> {
+    let found = std::iter::once(std::path::PathBuf::from("pg_dump"))
+        .chain(
+            ["17", "16", "15"]
+                .iter()
+                .map(|v| std::path::PathBuf::from(format!("/usr/lib/postgresql/{v}/bin/pg_dump"))),
+        )
+        .find(|p| {
+            std::process::Command::new(p)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(pg_dump) = found else {
+        return Err(anyhow!(
+            "pg_dump is not installed here. Install PostgreSQL's client (apt-get install postgresql-client), or back up from a machine that has it: pg_dump --format=custom --file={} '{}'",
+            to.display(),
+            redact(url)
+        ));
+    };
+    let mut parsed = url::Url::parse(url).map_err(|e| anyhow!("DATABASE_URL is not a URL: {e}"))?;
+    let password = parsed.password().map(str::to_string);
+    let _ = parsed.set_password(None);
+    let mut dump = tokio::process::Command::new(&pg_dump);
+    dump.arg("--format=custom")
+        .arg(format!("--file={}", to.display()))
+        .arg(format!("--dbname={parsed}"));
+    if let Some(password) = password {
+        dump.env("PGPASSWORD", password);
+    }
+    let out = dump
+        .output()
+        .await
+        .map_err(|e| anyhow!("could not run {}: {e}", pg_dump.display()))?;
+    if !out.status.success() {
+        return Err(anyhow!(
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(())
+}

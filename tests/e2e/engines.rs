@@ -258,3 +258,22 @@ async fn needful_copy_moves_a_teams_whole_history_to_postgres_once() {
     assert!(!ok);
     assert!(err.contains("already holds data"), "{err}");
 }
+
+#[tokio::test]
+async fn needful_backup_on_postgres_writes_a_pg_dump_archive() {
+    let Some(pg) = server() else { return };
+    let url = pg.database().await;
+    let (ok, _, err) = needful(&["migrate"], &url).await;
+    assert!(ok, "{err}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("needful.dump");
+    let file_arg = file.display().to_string();
+    let (ok, out, err) = needful(&["backup", &file_arg], &url).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("pg_restore") && !out.contains("needful-test"),
+        "{out}"
+    );
+    let archive = std::fs::read(&file).expect("the dump");
+    assert!(archive.starts_with(b"PGDMP"), "a pg_dump custom archive");
+}
