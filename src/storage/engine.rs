@@ -116,30 +116,6 @@ fn postgres_error(options: &PgConnectOptions, url: &str, e: sqlx::Error) -> anyh
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_name_their_engine_and_passwords_stay_hidden() {
-        assert_eq!(Engine::of("sqlite://needful.db").unwrap(), Engine::Sqlite);
-        assert_eq!(Engine::of("sqlite::memory:").unwrap(), Engine::Sqlite);
-        assert_eq!(Engine::of("postgres://u:p@h/db").unwrap(), Engine::Postgres);
-        assert_eq!(Engine::of("postgresql://h/db").unwrap(), Engine::Postgres);
-        let refused = Engine::of("mysql://root:hunter2@h/db")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            refused.contains("sqlite://") && !refused.contains("hunter2"),
-            "{refused}"
-        );
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-    }
-}
-
 /// `needful backup` on PostgreSQL: `pg_dump` in its custom format (what
 /// `pg_restore` reads), with the password passed in the environment, not
 /// on the command line where others could read it.
@@ -184,4 +160,28 @@ pub async fn pg_dump(url: &str, to: &std::path::Path) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_engine_and_passwords_stay_hidden() {
+        assert_eq!(Engine::of("sqlite://needful.db").unwrap(), Engine::Sqlite);
+        assert_eq!(Engine::of("sqlite::memory:").unwrap(), Engine::Sqlite);
+        assert_eq!(Engine::of("postgres://u:p@h/db").unwrap(), Engine::Postgres);
+        assert_eq!(Engine::of("postgresql://h/db").unwrap(), Engine::Postgres);
+        let refused = Engine::of("mysql://root:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("sqlite://") && !refused.contains("hunter2"),
+            "{refused}"
+        );
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+    }
 }
