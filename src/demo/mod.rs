@@ -224,6 +224,15 @@ impl Running {
 /// Starts the simulator with the sample team, the bot against it, and the
 /// page.
 pub async fn start(options: Options) -> anyhow::Result<Running> {
+    // The page's address first: nothing else starts if it is taken.
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "could not listen on {}; if another program uses it, pick another address, e.g. --listen 127.0.0.1:8080 (or 127.0.0.1:0 for any free port)",
+                options.listen
+            )
+        })?;
     let sim = SlackSim::start(SimConfig::default()).await;
     let temp = tempfile_dir()?;
     let db_path = match &options.db {
@@ -262,9 +271,6 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
     });
     tokio::spawn(forward_changes(demo.clone(), shutdown.clone()));
 
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("could not listen on {}", options.listen))?;
     let address = listener.local_addr()?;
     let stopping = shutdown.clone();
     let server = axum::serve(listener, web::router(demo))

@@ -364,3 +364,16 @@ async fn needful_demo_prints_its_address_and_stops_cleanly_on_ctrl_c() {
     }
     assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
 }
+
+#[tokio::test]
+async fn a_busy_address_is_refused_with_what_to_do() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let address = taken.local_addr().expect("address");
+    let refused = start(Options {
+        listen: address,
+        db: None,
+    })
+    .await;
+    let error = format!("{:#}", refused.err().expect("refused"));
+    assert!(error.contains("--listen 127.0.0.1:8080"), "{error}");
+}
