@@ -91,7 +91,7 @@ pub async fn open(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result<An
         return tell(tx, press, render::stale_button()).await;
     };
     if !may_use(app, &setup, &press.user, &form) {
-        return tell(tx, press, render::form_refused(&form, &setup)).await;
+        return tell(tx, press, render::form_refused(form.pod(), &setup)).await;
     }
     let Some(view) = views::form(&form, &setup) else {
         return tell(tx, press, render::pod_gone()).await;
@@ -113,7 +113,7 @@ pub async fn submit(
     };
     let (version, setup) = stored(tx).await?;
     if !may_use(app, &setup, &sub.user, &form) {
-        return Err(AppError::User(render::form_refused(&form, &setup)));
+        return Err(AppError::User(render::form_refused(form.pod(), &setup)));
     }
     let person = |u: &UserId| app.workspace.person(u);
     let channel = |c: &crate::domain::ids::ChannelId| app.workspace.channel(c);

@@ -302,8 +302,9 @@ pub fn stale_button() -> String {
         .to_string()
 }
 
-pub fn form_refused(form: &super::forms::Form, setup: &crate::config::TeamConfig) -> String {
-    match form.pod().filter(|_| !form.for_admins()) {
+/// Refused a form of `pod` (None: one of the admins' forms).
+pub fn form_refused(pod: Option<&str>, setup: &crate::config::TeamConfig) -> String {
+    match pod {
         Some(name) => {
             let managers = setup
                 .pods
