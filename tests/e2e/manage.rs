@@ -900,3 +900,74 @@ async fn an_install_without_needful_toml_is_set_up_entirely_from_slack() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_form_opened_before_someone_elses_change_saves_nothing_unseen() {
+    let app = admin_app().await;
+    // Maria (the manager) opens the check-in form ...
+    let press = payloads::block_actions_in_view(MANAGER, false, "setup_open", "checkin:support");
+    app.slack.interaction(&press).await;
+    let opened = app.sim.wait_for("views.open", 1, WAIT).await;
+    let metadata = opened[0].params["view"]["private_metadata"]
+        .as_str()
+        .expect("metadata")
+        .to_string();
+    assert!(!metadata.is_empty());
+    // ... an admin changes the same pod meanwhile ...
+    let answer = submit(
+        &app,
+        ADMIN,
+        "setup_checkin:support",
+        &checkin_form("Europe/Berlin", "08:00", "", None),
+    )
+    .await;
+    assert!(saved(&answer), "{answer}");
+    let before = changes(&app).await;
+    // ... and her save is refused, beside the form, instead of undoing it.
+    let stale = payloads::view_submission(
+        MANAGER,
+        "setup_checkin:support",
+        &metadata,
+        state(&checkin_form("Europe/Berlin", "09:30", "", None)),
+    );
+    let resp = app.slack.interaction(&stale).await;
+    let answer: Value = resp.json().await.expect("JSON");
+    assert!(
+        answer["errors"]
+            .to_string()
+            .contains("changed the setup while you had this open"),
+        "{answer}"
+    );
+    assert_eq!(changes(&app).await, before);
+    assert!(stored_has(&app, "08:00").await);
+    // A change elsewhere (the trophy) does not get in the way of this pod's form.
+    let fresh = payloads::block_actions_in_view(MANAGER, false, "setup_open", "roles:support");
+    app.slack.interaction(&fresh).await;
+    let opened = app.sim.wait_for("views.open", 2, WAIT).await;
+    let metadata = opened[1].params["view"]["private_metadata"]
+        .as_str()
+        .expect("metadata")
+        .to_string();
+    let answer = submit(
+        &app,
+        ADMIN,
+        "setup_trophy",
+        &[("trophy_name", text("Cup")), ("nudge", text("14"))],
+    )
+    .await;
+    assert!(saved(&answer), "{answer}");
+    let roles = payloads::view_submission(
+        MANAGER,
+        "setup_roles:support",
+        &metadata,
+        state(&[("roles", text("triage\nchat"))]),
+    );
+    let answer: Value = app
+        .slack
+        .interaction(&roles)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert!(saved(&answer), "{answer}");
+}

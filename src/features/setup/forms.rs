@@ -102,6 +102,26 @@ impl Form {
     }
 }
 
+/// A fingerprint of what `form` shows of `setup` (its pod, or the kudos or
+/// trophy settings), kept in the modal: a save checks it, so a change made
+/// by someone else while the form was open is never overwritten unseen.
+pub fn fingerprint(form: &Form, setup: &TeamConfig) -> String {
+    use std::hash::{Hash as _, Hasher as _};
+    let shown = match form {
+        Form::Pod(None) => return String::new(),
+        Form::Pod(Some(name)) | Form::Checkin(name) | Form::Roles(name) => setup
+            .pods
+            .iter()
+            .find(|p| &p.name == name)
+            .and_then(|p| serde_json::to_string(p).ok()),
+        Form::Kudos => serde_json::to_string(&setup.kudos).ok(),
+        Form::Trophy => serde_json::to_string(&setup.trophy).ok(),
+    };
+    let mut hasher = std::hash::DefaultHasher::new();
+    shown.unwrap_or_default().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
 /// What Slack said about the people and channels a form names, and the time.
 pub struct Checks<'a> {
     pub now: DateTime<Utc>,

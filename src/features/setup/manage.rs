@@ -115,6 +115,14 @@ pub async fn submit(
     if !may_use(app, &setup, &sub.user, &form) {
         return Err(AppError::User(render::form_refused(form.pod(), &setup)));
     }
+    // Opened on a setup someone has changed since: save nothing unseen.
+    if !sub.private_metadata.is_empty() && sub.private_metadata != forms::fingerprint(&form, &setup)
+    {
+        return Ok(Some(Answer::FieldErrors(forms::first_field(
+            &form,
+            render::changed_meanwhile(),
+        ))));
+    }
     let person = |u: &UserId| app.workspace.person(u);
     let channel = |c: &crate::domain::ids::ChannelId| app.workspace.channel(c);
     let checked = forms::apply(

@@ -179,6 +179,7 @@ pub fn form(form: &Form, setup: &TeamConfig) -> Option<View> {
         Modal::new(title, &form.callback_id(), blocks)
             .submit("Save")
             .close("Cancel")
+            .private_metadata(&super::forms::fingerprint(form, setup))
             .into(),
     )
 }
