@@ -297,6 +297,12 @@ pub async fn run(
         "needful demo: open http://{}/ in a browser. Ctrl-C stops it.",
         running.address
     );
+    if !running.address.ip().is_loopback() {
+        println!(
+            "Note: the demo has no sign-in; anyone who can reach {} can act as anyone in it.",
+            running.address
+        );
+    }
     if let Some(path) = kept {
         println!("The demo's data is kept in {}.", path.display());
     }
