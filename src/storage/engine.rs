@@ -184,4 +184,28 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
     }
+
+    /// PostgreSQL's migrations only add (expand now, contract in a later
+    /// release), so a replica still running the older binary keeps working
+    /// while a newer one migrates.
+    #[test]
+    fn postgres_migrations_only_add() {
+        for migration in POSTGRES_MIGRATOR.iter() {
+            let code: String = migration
+                .sql
+                .to_uppercase()
+                .lines()
+                .map(|l| l.split("--").next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(" ");
+            for taking_away in ["DROP ", "RENAME ", " TYPE ", "TRUNCATE ", "DELETE "] {
+                assert!(
+                    !code.contains(taking_away),
+                    "migration {} ({}) takes something away ({taking_away:?}); add instead, and remove in a later release",
+                    migration.version,
+                    migration.description
+                );
+            }
+        }
+    }
 }
