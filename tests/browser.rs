@@ -173,12 +173,25 @@ impl Browser {
         }
     }
 
+    /// Clicks `css` once it shows. The page redraws as the bot answers, so
+    /// an element found a moment ago can be gone: it is found again.
     async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e)
+                    if e.to_string().contains("stale")
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => {
+                    self.failed().await;
+                    panic!("{css}: {e}");
+                }
+            }
+        }
     }
 
     async fn open_channel(&self, channel: &str) {
@@ -349,6 +362,29 @@ async fn a_team_day_in_the_demo_through_the_page_alone() {
     b.shot("setup-saved").await;
     b.click("button.modal-close").await;
     b.see(".modal", "Sat").await;
+    // The pickers: the pod's people and channels, saved as they were picked.
+    b.click(".modal button.bk-button[data-value=\"pod:support\"]")
+        .await;
+    let channel = b
+        .find(".modal[data-callback-id=\"setup_pod:support\"] [data-block-id=\"channel\"] select")
+        .await;
+    channel
+        .select_by_value(SUPPORT)
+        .await
+        .expect("#support is offered");
+    b.find(".modal [data-block-id=\"members\"] select").await;
+    b.click("button.modal-submit").await;
+    b.see(
+        ".modal",
+        "Saved: changed the people and channels of support",
+    )
+    .await;
+    // Nobody was dropped on the way: the members picked before are still in.
+    b.click("button.modal-close").await;
+    b.click("button.modal-close").await;
+    b.say("/needful pods").await;
+    b.see("#messages", "Emma Evans").await;
+    b.see("#messages", "Dev Patel").await;
 
     println!("screenshots: {}", b.shots.display());
     b.client.close().await.expect("the browser closes");
