@@ -5,11 +5,12 @@
 //! bot's buttons, filling in its modals, jumping the clock.
 //!
 //! Each step's screenshot is written to a temporary directory, printed at
-//! the end. `NEEDFUL_SCREENSHOTS=DIR` writes them there instead (the README's
+//! the end (on stderr, so `cargo test` shows it). `NEEDFUL_SCREENSHOTS=DIR` writes them there instead (the README's
 //! pictures come from there). Without Chromium the test fails and says what
 //! to install; `NEEDFUL_SKIP_BROWSER_TESTS=1` skips it on purpose.
 
 use std::{
+    io::Write as _,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -386,7 +387,12 @@ async fn a_team_day_in_the_demo_through_the_page_alone() {
     b.see("#messages", "Emma Evans").await;
     b.see("#messages", "Dev Patel").await;
 
-    println!("screenshots: {}", b.shots.display());
+    // Straight to stderr: cargo test shows it even when the test passes.
+    let _ = writeln!(
+        std::io::stderr(),
+        "browser test screenshots: {}",
+        b.shots.display()
+    );
     b.client.close().await.expect("the browser closes");
     demo.stop().await.expect("the demo stops");
 }
