@@ -25,13 +25,6 @@ use crate::{
 /// Applies one Events API delivery exactly once; it joins whatever else is
 /// waiting in one transaction (see [`storage::writer`]).
 pub async fn on_event(app: &App, delivery: Delivery) -> Result<Handled, AppError> {
-    if let Event::HomeOpened(user) = &delivery.event {
-        // Whether they are an admin decides what their App Home shows.
-        app.team
-            .workspace
-            .look_up(std::slice::from_ref(user), &[])
-            .await;
-    }
     app.team.writer.apply(delivery).await
 }
 
@@ -102,9 +95,7 @@ pub async fn on_command(app: &App, command: SlashCommand) -> (Reply, Handled) {
 /// happens to the request that asked for it.
 async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
     let team = app.team.clone();
-    team.workspace
-        .look_up(std::slice::from_ref(&inv.user), &[])
-        .await;
+    team.workspace.look_up(actor(&team, &inv.user), &[]).await;
     let reply = app
         .team
         .writer
@@ -128,6 +119,20 @@ async fn run_command(app: &App, inv: SlashCommand) -> Result<Reply, AppError> {
 async fn setup_applies(app: &App) {
     if let Err(e) = app.team.setup.refresh(&app.team.db).await {
         tracing::warn!(error = %format!("{e:#}"), "could not read the team's setup again");
+    }
+}
+
+/// Whom to ask Slack about for the person acting: only needed when
+/// `NEEDFUL_ADMINS` is unset, since Slack's admin flags then decide who is
+/// an admin (and cached for a while, so mostly no call at all).
+fn actor<'a>(
+    team: &crate::features::Team,
+    user: &'a crate::domain::ids::UserId,
+) -> &'a [crate::domain::ids::UserId] {
+    if team.settings.env.admins.is_empty() {
+        std::slice::from_ref(user)
+    } else {
+        &[]
     }
 }
 
@@ -158,11 +163,13 @@ pub async fn on_interaction(
     // learned before the transaction so it never waits on Slack.
     match &interaction {
         Interaction::Buttons(presses) => {
-            let people: Vec<_> = presses.iter().map(|p| p.user.clone()).take(1).collect();
-            team.workspace.look_up(&people, &[]).await;
+            if let Some(press) = presses.first() {
+                team.workspace.look_up(actor(&team, &press.user), &[]).await;
+            }
         }
         Interaction::Form(form) => {
-            let people: Vec<_> = std::iter::once(&form.user)
+            let people: Vec<_> = actor(&team, &form.user)
+                .iter()
                 .chain(&form.people)
                 .take(MAX_LOOKUPS)
                 .cloned()

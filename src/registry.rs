@@ -172,6 +172,14 @@ features! {
 /// it yet) cannot write there; the home is then rendered again as a write on
 /// the writer, once a week per pod at most.
 pub async fn home_view(team: &Arc<Team>, user: &UserId) -> Result<Value, AppError> {
+    // Slack's admin flags decide whether the Manage section shows (when
+    // NEEDFUL_ADMINS is unset). Asked here, at delivery, not while Slack
+    // waits for the event's acknowledgement.
+    if team.settings.env.admins.is_empty() {
+        team.workspace
+            .look_up(std::slice::from_ref(user), &[])
+            .await;
+    }
     let read = async {
         let mut tx = crate::storage::Tx::read(&team.db, team.clock.now()).await?;
         home_sections(team, &mut tx, user).await

@@ -42,7 +42,10 @@ fn check_channel(person: &str, channel: &str) -> Outcome {
     if public || channel == dm_channel_id(person) {
         Ok(())
     } else {
-        Err("That channel is not in this workspace.".to_string())
+        Err(
+            "That channel is not in this workspace; pick one from the list on the left."
+                .to_string(),
+        )
     }
 }
 
@@ -136,9 +139,7 @@ async fn command(demo: &Demo, person: &str, channel: &str, typed: &str) -> Outco
         ));
     }
     let trigger = trigger_id();
-    demo.catch_up()
-        .triggers
-        .insert(trigger.clone(), person.to_string());
+    demo.trigger_of(&trigger, person);
     let text = slack_text(text.trim());
     let resp = demo
         .sender
@@ -157,7 +158,7 @@ async fn command(demo: &Demo, person: &str, channel: &str, typed: &str) -> Outco
             .post_with_blocks(channel, crate::slack_sim::BOT_USER_ID, &reply, blocks);
     } else {
         let ts = demo.sim.next_ts();
-        demo.catch_up().ephemerals.push(Ephemeral {
+        demo.seen().ephemerals.push(Ephemeral {
             user: person.to_string(),
             channel: channel.to_string(),
             ts,
@@ -192,7 +193,7 @@ pub async fn react(
     check_channel(person, channel)?;
     let name = name.trim_matches(':');
     if name.is_empty() || name.len() > 100 || !name.chars().all(|c| c.is_ascii_graphic()) {
-        return Err("That is not an emoji.".to_string());
+        return Err("That is not an emoji; pick one from the reaction picker.".to_string());
     }
     let author = demo
         .sim
@@ -200,9 +201,9 @@ pub async fn react(
         .into_iter()
         .find(|m| m.ts == ts && !m.deleted)
         .map(|m| m.user)
-        .ok_or("That message is gone.")?;
+        .ok_or("That message was deleted; react to another one.")?;
     {
-        let mut seen = demo.catch_up();
+        let mut seen = demo.seen();
         let reactions = seen
             .reactions
             .entry((channel.to_string(), ts.to_string()))
@@ -257,7 +258,7 @@ pub async fn press(
                 .get(person)
                 .is_some_and(|stack| stack.iter().any(|(id, _)| id == view_id));
             if !open {
-                return Err("That window is closed.".to_string());
+                return Err("That form was closed; open it again.".to_string());
             }
             let mut payload = payloads::block_actions_in_view(person, true, action, value);
             payload["container"]["view_id"] = json!(view_id);
@@ -267,7 +268,7 @@ pub async fn press(
     };
     let trigger = trigger_id();
     payload["trigger_id"] = json!(trigger);
-    demo.catch_up().triggers.insert(trigger, person.to_string());
+    demo.trigger_of(&trigger, person);
     let sent = demo.sender.interaction(&payload).await;
     demo.changed();
     answered(sent.status().as_u16())
@@ -287,12 +288,12 @@ pub async fn submit(
         let at = stack
             .iter()
             .position(|(id, _)| id == view_id)
-            .ok_or("That window is closed.")?;
+            .ok_or("That form was closed; open it again, and fill it in there.")?;
         let previous = at.checked_sub(1).map(|i| stack[i].0.clone());
         (stack[at].1.clone(), previous)
     };
     if !values.is_object() {
-        return Err("The form could not be read.".to_string());
+        return Err("The form could not be read; close it and open it again.".to_string());
     }
     let callback = view["callback_id"].as_str().unwrap_or_default();
     let metadata = view["private_metadata"].as_str().unwrap_or_default();
@@ -304,7 +305,7 @@ pub async fn submit(
     }
     let trigger = trigger_id();
     payload["trigger_id"] = json!(trigger);
-    demo.catch_up().triggers.insert(trigger, person.to_string());
+    demo.trigger_of(&trigger, person);
     let resp = demo.sender.interaction(&payload).await;
     let status = resp.status().as_u16();
     let body: Value = resp

@@ -87,9 +87,10 @@ impl Demo {
     /// Reads what the bot did since last time (modals opened, pushed and
     /// updated; ephemeral messages) into what people see.
     fn catch_up(&self) -> std::sync::MutexGuard<'_, Seen> {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let calls = self.sim.calls();
-        for call in calls.iter().skip(seen.calls_read).filter(|c| c.ok) {
+        let mut seen = self.seen();
+        let calls = self.sim.calls_from(seen.calls_read);
+        seen.calls_read += calls.len();
+        for call in calls.iter().filter(|c| c.ok) {
             let view = || {
                 let mut view = call.params["view"].clone();
                 view["id"] = call.response["view"]["id"].clone();
@@ -137,8 +138,20 @@ impl Demo {
                 _ => {}
             }
         }
-        seen.calls_read = calls.len();
         seen
+    }
+
+    /// What people saw, as it is (without reading the bot's new calls).
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remembers that `trigger` came with `person`'s action, so the modal
+    /// it opens is theirs.
+    fn trigger_of(&self, trigger: &str, person: &str) {
+        self.seen()
+            .triggers
+            .insert(trigger.to_string(), person.to_string());
     }
 
     /// Moves the business clock ahead to `jump`'s moment.

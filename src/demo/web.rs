@@ -161,7 +161,11 @@ async fn action(State(demo): State<Arc<Demo>>, Json(a): Json<Action>) -> Respons
         (Some(view_id), _, _) => Place::Modal { view_id },
         (None, Some(channel), Some(ts)) => Place::Message { channel, ts },
         _ if a.home => Place::Home,
-        _ => return reply(Err("Where was that button?".to_string())),
+        _ => {
+            return reply(Err(
+                "That button is on no message, form or App Home here; reload the page.".to_string(),
+            ));
+        }
     };
     let pressed = actions::press(&demo, &a.person, place, &a.action_id, &a.value).await;
     reply(pressed.map(|()| Value::Null))
@@ -199,7 +203,10 @@ struct Clock {
 async fn clock(State(demo): State<Arc<Demo>>, Json(c): Json<Clock>) -> Response {
     match demo.jump(&c.jump) {
         Some(now) => reply(Ok(json!({ "now": now.to_rfc3339() }))),
-        None => reply(Err(format!("I can't jump to {:?}.", c.jump))),
+        None => reply(Err(format!(
+            "I can't jump to {:?}; use checkin, window, monday, hour or day.",
+            c.jump
+        ))),
     }
 }
 

@@ -212,6 +212,17 @@ impl SlackSim {
     // ---- recording ----
 
     /// Every Web API call (and `response_url` post) in arrival order.
+    /// The calls after the first `skip` (for a reader that keeps its place).
+    pub fn calls_from(&self, skip: usize) -> Vec<Call> {
+        self.shared()
+            .world()
+            .calls
+            .iter()
+            .skip(skip)
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.shared()
             .world()

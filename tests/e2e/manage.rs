@@ -682,6 +682,16 @@ async fn workspace_admins_are_admins_when_needful_admins_is_unset() {
         .await;
         assert!(saved(&answer), "{admin}: {answer}");
     }
+    // Their App Home has the admins' Manage buttons (Slack's flags are
+    // asked when the Home is rendered, not while the event is acknowledged).
+    let opened = payloads::app_home_opened(&crate::helpers::event_id(), "U0OWNER001");
+    assert_eq!(app.slack.event(&opened).await.status(), 200);
+    wait_until("the owner's home", async || {
+        app.sim
+            .home_view("U0OWNER001")
+            .is_some_and(|home| buttons(&home).iter().any(|(_, v)| v == "new_pod"))
+    })
+    .await;
     // A manager is not an admin: the team-wide forms are refused.
     let answer = submit(
         &app,

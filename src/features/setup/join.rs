@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     features::{Answer, ButtonPress, Reply, Team, pods},
     outbox::{self, Outgoing},
-    storage::{self, Tx},
+    storage::Tx,
 };
 
 use super::{manage::tell, render};
@@ -72,7 +72,7 @@ pub async fn ask(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result<Ans
 
 /// A manager's "Add": adds the person to the pod, if the one pressing
 /// manages it. A press by anyone else (or forged) changes nothing.
-pub async fn approve(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result<Answer, AppError> {
+pub async fn approve(tx: &mut Tx<'_>, press: &ButtonPress) -> Result<Answer, AppError> {
     let Some((pod_name, user)) = press
         .value
         .rsplit_once(':')
@@ -80,7 +80,7 @@ pub async fn approve(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result
     else {
         return tell(tx, press, render::pod_gone()).await;
     };
-    let (version, setup) = app.setup.versioned();
+    let (version, setup) = super::live::stored(tx).await?;
     let Some(index) = setup.pods.iter().position(|p| p.name == pod_name) else {
         return tell(tx, press, render::pod_gone()).await;
     };
@@ -96,14 +96,10 @@ pub async fn approve(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result
     if pod.members.contains(&user) {
         return tell(tx, press, render::already_added(&user, &pod.name)).await;
     }
-    let mut next = (*setup).clone();
+    let mut next = setup.clone();
     next.pods[index].members.push(user.clone());
-    let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
     let what = format!("added {user} to {} (asked to join)", pod.name);
-    if storage::setup::replace(tx, version, &json, press.user.as_str(), &what)
-        .await?
-        .is_none()
-    {
+    if !super::live::replace(tx, version, &next, press.user.as_str(), &what).await? {
         return tell(tx, press, render::setup_moved()).await;
     }
     outbox::enqueue(

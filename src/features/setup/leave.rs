@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     features::{Team, trophy},
     outbox::{self, Outgoing},
-    storage::{self, Tx},
+    storage::Tx,
 };
 
 use super::render;
@@ -21,10 +21,7 @@ use super::render;
 pub async fn deactivated(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {
     // The stored setup, read under the write lock: nothing can change it
     // between this read and the write below.
-    let Some((_, json)) = storage::setup::current_in(tx).await? else {
-        return Ok(());
-    };
-    let mut setup = super::decode(&json)?;
+    let (version, mut setup) = super::live::stored(tx).await?;
     let mut left = Vec::new();
     let mut their_managers = Vec::new();
     for pod in &mut setup.pods {
@@ -41,9 +38,9 @@ pub async fn deactivated(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<(
         }
     }
     if !left.is_empty() {
-        let json = serde_json::to_string(&setup).map_err(anyhow::Error::from)?;
         let what = format!("{user} left {} (deactivated in Slack)", left.join(", "));
-        storage::setup::save(tx, &json, "Slack", &what).await?;
+        // Read under this transaction's write lock: nothing came first.
+        super::live::replace(tx, version, &setup, "Slack", &what).await?;
     }
     if let Some(manager) = their_managers.first()
         && trophy::return_from(app, tx, user, manager).await?
@@ -85,7 +82,7 @@ pub async fn sweep(app: &Arc<Team>, now: DateTime<Utc>) -> anyhow::Result<()> {
     people.dedup();
     let minute = now.timestamp() / 60;
     let person = {
-        let mut sweep = app.setup.1.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sweep = app.setup.sweep.lock().unwrap_or_else(|e| e.into_inner());
         if people.is_empty() || sweep.minute == minute {
             return Ok(());
         }

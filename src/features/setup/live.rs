@@ -11,39 +11,41 @@ use std::sync::{Arc, RwLock};
 use crate::{
     config::TeamConfig,
     error::AppError,
-    storage::{self, Db, Writer},
+    storage::{self, Db, Tx, Writer},
 };
 
-/// The setup as last read, and its version (0: not read yet); and where
-/// the sweep for deactivated people is ([`super::leave::sweep`]).
-pub struct Setup(
-    RwLock<(i64, Arc<TeamConfig>)>,
-    pub(super) std::sync::Mutex<super::leave::Sweep>,
-);
+/// The setup as last read, and where the sweep for deactivated people is.
+pub struct Setup {
+    /// The setup and the version it was read at (0: not read yet).
+    current: RwLock<(i64, Arc<TeamConfig>)>,
+    /// [`super::leave::sweep`]'s place.
+    pub(super) sweep: std::sync::Mutex<super::leave::Sweep>,
+}
 
 impl Setup {
     /// Starts with `config` until the stored setup is read ([`seed`]).
     pub fn new(config: TeamConfig) -> Self {
-        Self(RwLock::new((0, Arc::new(config))), Default::default())
+        Self {
+            current: RwLock::new((0, Arc::new(config))),
+            sweep: Default::default(),
+        }
     }
 
     /// The setup now: a snapshot that a change does not alter under its reader.
     pub fn get(&self) -> Arc<TeamConfig> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()
     }
 
     pub fn version(&self) -> i64 {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).0
-    }
-
-    /// The setup and the version it was read at, for a change made from it
-    /// ([`crate::storage::setup::replace`]).
-    pub fn versioned(&self) -> (i64, Arc<TeamConfig>) {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current.read().unwrap_or_else(|e| e.into_inner()).0
     }
 
     fn set(&self, version: i64, config: TeamConfig) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = (version, Arc::new(config));
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = (version, Arc::new(config));
     }
 
     /// Reads the stored setup again if its version moved. True when it did.
@@ -93,6 +95,31 @@ pub fn decode(json: &str) -> anyhow::Result<TeamConfig> {
     let config: TeamConfig = serde_json::from_str(json)
         .map_err(|e| anyhow::anyhow!("the stored setup could not be read: {e}"))?;
     Ok(config)
+}
+
+/// The setup as stored, read in `tx` (under the write lock, so nothing
+/// changes it before `tx` writes), with its version; version 0 and the
+/// defaults when nothing is stored yet.
+pub async fn stored(tx: &mut Tx<'_>) -> Result<(i64, TeamConfig), AppError> {
+    match storage::setup::current_in(tx).await? {
+        Some((version, json)) => Ok((version, decode(&json)?)),
+        None => Ok((0, TeamConfig::default())),
+    }
+}
+
+/// Stores `next` in place of the setup at `version`, recording `by` and
+/// `what`. False, writing nothing, when another change came first.
+pub async fn replace(
+    tx: &mut Tx<'_>,
+    version: i64,
+    next: &TeamConfig,
+    by: &str,
+    what: &str,
+) -> Result<bool, AppError> {
+    let json = serde_json::to_string(next).map_err(anyhow::Error::from)?;
+    Ok(storage::setup::replace(tx, version, &json, by, what)
+        .await?
+        .is_some())
 }
 
 /// What happened to needful.toml at start.

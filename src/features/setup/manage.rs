@@ -7,7 +7,7 @@
 
 use super::{
     forms::{self, Checks, Form},
-    render, views,
+    live, render, views,
     views::Scope,
 };
 use crate::{
@@ -111,7 +111,7 @@ pub async fn submit(
     let Some(form) = Form::from_callback(&sub.callback_id) else {
         return Ok(None);
     };
-    let (version, setup) = stored(tx).await?;
+    let (version, setup) = live::stored(tx).await?;
     if !may_use(app, &setup, &sub.user, &form) {
         return Err(AppError::User(render::form_refused(form.pod(), &setup)));
     }
@@ -174,7 +174,7 @@ pub async fn submit(
 
 /// An admin's "Remove" of a pod.
 pub async fn remove(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result<Answer, AppError> {
-    let (version, setup) = stored(tx).await?;
+    let (version, setup) = live::stored(tx).await?;
     if !is_admin(app, &press.user) {
         return tell(tx, press, render::remove_refused()).await;
     }
@@ -187,12 +187,8 @@ pub async fn remove(app: &Team, tx: &mut Tx<'_>, press: &ButtonPress) -> Result<
     }
     let mut next = setup.clone();
     next.pods.remove(index);
-    let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
     let what = format!("removed the pod {name}");
-    if storage::setup::replace(tx, version, &json, press.user.as_str(), &what)
-        .await?
-        .is_none()
-    {
+    if !live::replace(tx, version, &next, press.user.as_str(), &what).await? {
         return tell(tx, press, render::changed_meanwhile()).await;
     }
     if let Some(view_id) = &press.modal {
@@ -218,14 +214,6 @@ async fn redraw_menu(
     };
     outbox::enqueue(tx, &update).await?;
     Ok(())
-}
-
-/// The setup as stored now, with its version (what a change replaces).
-async fn stored(tx: &mut Tx<'_>) -> Result<(i64, TeamConfig), AppError> {
-    match storage::setup::current_in(tx).await? {
-        Some((version, json)) => Ok((version, super::decode(&json)?)),
-        None => Ok((0, TeamConfig::default())),
-    }
 }
 
 async fn refresh_home(tx: &mut Tx<'_>, user: &UserId) -> Result<(), AppError> {

@@ -57,7 +57,7 @@ impl Feature for Manage {
     ) -> Result<Option<Answer>, AppError> {
         match press.action_id.as_str() {
             join::ASK => join::ask(app, tx, press).await.map(Some),
-            join::APPROVE => join::approve(app, tx, press).await.map(Some),
+            join::APPROVE => join::approve(tx, press).await.map(Some),
             views::OPEN => manage::open(app, tx, press).await.map(Some),
             views::REMOVE => manage::remove(app, tx, press).await.map(Some),
             _ => Ok(None),

@@ -313,15 +313,18 @@ pub fn form_refused(pod: Option<&str>, setup: &crate::config::TeamConfig) -> Str
                 .map(|p| join_people(&p.managers))
                 .unwrap_or_default();
             if managers.is_empty() {
-                format!("Only needful's admins can change *{}*.", echo(name))
+                format!(
+                    "Only needful's admins can change *{}*, since it has no managers; ask one of them.",
+                    echo(name)
+                )
             } else {
                 format!(
-                    "Only *{}*'s managers ({managers}) and needful's admins can change it.",
+                    "Only *{}*'s managers ({managers}) and needful's admins can change it; ask them for the change you need.",
                     echo(name)
                 )
             }
         }
-        None => "Only needful's admins can add pods and change the kudos and trophy settings."
+        None => "Only needful's admins can add pods and change the kudos and trophy settings; ask one of them."
             .to_string(),
     }
 }
@@ -331,7 +334,7 @@ pub fn changed_meanwhile() -> String {
 }
 
 pub fn remove_refused() -> String {
-    "Only needful's admins can remove pods.".to_string()
+    "Only needful's admins can remove pods; ask one of them.".to_string()
 }
 
 pub fn remove_understaffed(pod: &str) -> String {
