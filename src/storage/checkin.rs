@@ -1,8 +1,8 @@
 //! SQL for check-ins: prompts, check-ins and away times. Days are stored as
 //! `YYYY-MM-DD` (the pod's local date), instants as UTC.
 
+use crate::storage::on;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::Row as _;
 
 use super::Tx;
 
@@ -26,19 +26,22 @@ pub async fn record_prompt(
     closes: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on!(
+        tx.on(),
         "INSERT INTO checkin_prompts (pod, day, channel, message_key, opens_at, closes_at, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pod, day) DO NOTHING",
-    )
-    .bind(pod)
-    .bind(day_key(day))
-    .bind(channel)
-    .bind(prompt_key(pod, day))
-    .bind(opens)
-    .bind(closes)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
+        |q, c| sqlx::query(q)
+            .bind(pod)
+            .bind(day_key(day))
+            .bind(channel)
+            .bind(prompt_key(pod, day))
+            .bind(opens)
+            .bind(closes)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
@@ -47,12 +50,15 @@ pub async fn prompt_exists(
     pod: &str,
     day: NaiveDate,
 ) -> Result<bool, sqlx::Error> {
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM checkin_prompts WHERE pod = ? AND day = ?")
+    let n: i64 = on!(
+        tx.on(),
+        "SELECT COUNT(*) FROM checkin_prompts WHERE pod = ? AND day = ?",
+        |q, c| sqlx::query_scalar(q)
             .bind(pod)
             .bind(day_key(day))
-            .fetch_one(tx.conn())
-            .await?;
+            .fetch_one(c)
+            .await
+    )?;
     Ok(n > 0)
 }
 
@@ -62,22 +68,21 @@ pub async fn prompt_at(
     channel: &str,
     ts: &str,
 ) -> Result<Option<(String, NaiveDate)>, sqlx::Error> {
-    let row = sqlx::query(
+    let row = on!(
+        tx.on(),
         "SELECT p.pod, p.day FROM checkin_prompts p \
          JOIN slack_messages m ON m.message_key = p.message_key \
          WHERE m.channel = ? AND m.ts = ?",
-    )
-    .bind(channel)
-    .bind(ts)
-    .fetch_optional(tx.conn())
-    .await?;
+        |q, c| sqlx::query_as::<_, (String, String)>(q)
+            .bind(channel)
+            .bind(ts)
+            .fetch_optional(c)
+            .await
+    )?;
     Ok(match row {
-        Some(r) => {
-            let day: String = r.try_get("day")?;
-            NaiveDate::parse_from_str(&day, "%Y-%m-%d")
-                .ok()
-                .map(|d| (r.try_get("pod").unwrap_or_default(), d))
-        }
+        Some((pod, day)) => NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+            .ok()
+            .map(|d| (pod, d)),
         None => None,
     })
 }
@@ -110,34 +115,40 @@ pub async fn record_checkin(
     late: bool,
     now: DateTime<Utc>,
 ) -> Result<Recorded, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = on!(
+        tx.on(),
         "INSERT INTO checkins (pod, day, user_id, note, via, late, checked_in_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pod, day, user_id) DO NOTHING",
-    )
-    .bind(pod)
-    .bind(day_key(day))
-    .bind(user)
-    .bind(note)
-    .bind(via)
-    .bind(late)
-    .bind(now)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
-    if inserted.rows_affected() == 1 {
+        |q, c| sqlx::query(q)
+            .bind(pod)
+            .bind(day_key(day))
+            .bind(user)
+            .bind(note)
+            .bind(via)
+            .bind(late)
+            .bind(now)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    if inserted == 1 {
         return Ok(Recorded::First);
     }
-    sqlx::query(
+    on!(
+        tx.on(),
         "UPDATE checkins SET note = COALESCE(?, note), updated_at = ? \
          WHERE pod = ? AND day = ? AND user_id = ?",
-    )
-    .bind(note)
-    .bind(now)
-    .bind(pod)
-    .bind(day_key(day))
-    .bind(user)
-    .execute(tx.conn())
-    .await?;
+        |q, c| sqlx::query(q)
+            .bind(note)
+            .bind(now)
+            .bind(pod)
+            .bind(day_key(day))
+            .bind(user)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(Recorded::Updated)
 }
 
@@ -146,24 +157,25 @@ pub async fn checkins(
     pod: &str,
     day: NaiveDate,
 ) -> Result<Vec<CheckIn>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = on!(
+        tx.on(),
         "SELECT user_id, note, late, checked_in_at FROM checkins \
          WHERE pod = ? AND day = ? ORDER BY checked_in_at, user_id",
-    )
-    .bind(pod)
-    .bind(day_key(day))
-    .fetch_all(tx.conn())
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(CheckIn {
-                user: r.try_get("user_id")?,
-                note: r.try_get("note")?,
-                late: r.try_get("late")?,
-                checked_in_at: r.try_get("checked_in_at")?,
-            })
+        |q, c| sqlx::query_as::<_, (String, Option<String>, bool, DateTime<Utc>)>(q)
+            .bind(pod)
+            .bind(day_key(day))
+            .fetch_all(c)
+            .await
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, note, late, checked_in_at)| CheckIn {
+            user,
+            note,
+            late,
+            checked_in_at,
         })
-        .collect()
+        .collect())
 }
 
 pub async fn checkin_of(
@@ -191,27 +203,35 @@ pub async fn set_away(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on!(
+        tx.on(),
         "INSERT INTO checkin_away (user_id, until_day, reason, set_at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (user_id) DO UPDATE SET until_day = excluded.until_day, \
          reason = excluded.reason, set_at = excluded.set_at",
-    )
-    .bind(user)
-    .bind(day_key(until))
-    .bind(reason)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
+        |q, c| sqlx::query(q)
+            .bind(user)
+            .bind(day_key(until))
+            .bind(reason)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
 /// Ends `user`'s away time; false when there was none.
 pub async fn clear_away(tx: &mut Tx<'_>, user: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM checkin_away WHERE user_id = ?")
-        .bind(user)
-        .execute(tx.conn())
-        .await?;
-    Ok(done.rows_affected() > 0)
+    let done = on!(
+        tx.on(),
+        "DELETE FROM checkin_away WHERE user_id = ?",
+        |q, c| sqlx::query(q)
+            .bind(user)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    Ok(done > 0)
 }
 
 /// `user`'s away time if it covers `day`.
@@ -220,13 +240,15 @@ pub async fn away_on(
     user: &str,
     day: NaiveDate,
 ) -> Result<Option<Away>, sqlx::Error> {
-    let row: Option<(String, Option<String>)> = sqlx::query_as(
+    let row: Option<(String, Option<String>)> = on!(
+        tx.on(),
         "SELECT until_day, reason FROM checkin_away WHERE user_id = ? AND until_day >= ?",
-    )
-    .bind(user)
-    .bind(day_key(day))
-    .fetch_optional(tx.conn())
-    .await?;
+        |q, c| sqlx::query_as(q)
+            .bind(user)
+            .bind(day_key(day))
+            .fetch_optional(c)
+            .await
+    )?;
     Ok(row.and_then(|(until, reason)| {
         NaiveDate::parse_from_str(&until, "%Y-%m-%d")
             .ok()

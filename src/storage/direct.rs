@@ -1,5 +1,13 @@
-//! Direct SQLite calls on a connection sqlx owns, for the writer's hot
-//! path: the connection's handle borrowed from sqlx's thread
+//! Direct calls for the writer's short, synchronous writes (the reaction
+//! batch, the outbox worker's claims and results, housekeeping), on either
+//! engine: a [`Batch`] is SQLite's handle or a PostgreSQL connection.
+//!
+//! On PostgreSQL each statement is sqlx's, waited for on the writer's
+//! thread ([`Pg::wait`]): the network round trip dwarfs the hand-off, so
+//! nothing is kept prepared by hand.
+//!
+//! On SQLite, direct SQLite calls on a connection sqlx owns, for the
+//! writer's hot path: the connection's handle borrowed from sqlx's thread
 //! ([`Borrowed`], in [`crate::sys`] with the measurements that keep it) for
 //! synchronous work (prepared statements, one row at a time, no JSON), by
 //! the writer ([`crate::storage::writer`]), which keeps it, and its prepared
@@ -7,9 +15,12 @@
 //! the connection, and briefly from a sqlx transaction. sqlx still opens,
 //! migrates and closes every connection.
 
-use std::{borrow::Cow, cell::RefCell};
+use std::{
+    borrow::Cow,
+    cell::{RefCell, RefMut},
+};
 
-use sqlx::{SqliteConnection, error::ErrorKind};
+use sqlx::{PgConnection, SqliteConnection, error::ErrorKind};
 
 pub use crate::sys::Borrowed;
 
@@ -30,7 +41,7 @@ pub async fn run<T>(
 /// the transaction, commits it if the work succeeded and rolls it back if
 /// not.
 pub struct Batch<'a> {
-    db: &'a rusqlite::Connection,
+    db: Handle<'a>,
     after_commit: RefCell<Vec<Box<dyn FnOnce() + Send>>>,
     after_rollback: RefCell<Vec<Box<dyn FnOnce() + Send>>>,
 }
@@ -42,9 +53,51 @@ pub(super) struct Ended {
     pub rolled_back: Vec<Box<dyn FnOnce() + Send>>,
 }
 
+/// What a [`Batch`] writes through.
+pub(super) enum Handle<'a> {
+    Sqlite(&'a rusqlite::Connection),
+    Postgres(Pg<'a>),
+}
+
+/// A PostgreSQL connection inside a write transaction, for synchronous
+/// callers on the writer's thread.
+pub(super) struct Pg<'a> {
+    conn: RefCell<&'a mut PgConnection>,
+}
+
+impl Pg<'_> {
+    /// The connection, for one statement at a time.
+    pub fn conn(&self) -> RefMut<'_, &'_ mut PgConnection> {
+        self.conn.borrow_mut()
+    }
+
+    /// Waits for `work` on this thread. The writer runs on a runtime of
+    /// its own with a worker that drives the connection's I/O meanwhile.
+    pub fn wait<F: std::future::Future>(&self, work: F) -> F::Output {
+        wait(work)
+    }
+}
+
+/// Waits for `work` on this thread, which must be the writer's (a worker
+/// of a multi-threaded runtime, or inside its `block_on`).
+pub(super) fn wait<F: std::future::Future>(work: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(work))
+}
+
 impl<'a> Batch<'a> {
     /// `db` must be inside a write transaction.
     pub(super) fn new(db: &'a rusqlite::Connection) -> Self {
+        Self::on(Handle::Sqlite(db))
+    }
+
+    /// `conn` must be inside a write transaction.
+    pub(super) fn postgres(conn: &'a mut PgConnection) -> Self {
+        Self::on(Handle::Postgres(Pg {
+            conn: RefCell::new(conn),
+        }))
+    }
+
+    fn on(db: Handle<'a>) -> Self {
         Self {
             db,
             after_commit: RefCell::default(),
@@ -53,8 +106,8 @@ impl<'a> Batch<'a> {
     }
 
     /// The handle, for storage's own statements.
-    pub(super) fn db(&self) -> &'a rusqlite::Connection {
-        self.db
+    pub(super) fn db(&self) -> &Handle<'a> {
+        &self.db
     }
 
     /// Runs `then` on the writer once this transaction has committed, before
@@ -77,8 +130,9 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// Errors of storage's direct functions: SQLite's own.
-pub type Result<T> = rusqlite::Result<T>;
+/// Errors of storage's direct functions, as every other write's (SQLite's
+/// own through [`into_sqlx`]).
+pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
 /// A direct write's failure, as every other write's: an [`AppError`]
 /// carrying the [`sqlx::Error`] ([`into_sqlx`]).

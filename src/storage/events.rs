@@ -1,24 +1,39 @@
 //! Which Slack deliveries have been applied: the key to applying each exactly once.
 
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
 use super::{
     Db, Tx,
-    direct::{self, Batch},
+    direct::{self, Batch, Handle},
+    on,
+    sql::{On, numbered},
 };
 
-/// Records each `(event_id, kind)` as applied, inside the transaction open on
-/// `db`. Returns, in the same order, whether it is new: false if it was
-/// applied before (a Slack retry) or appears earlier in `events` (a
-/// duplicate arriving at the same time). The caller must change nothing for
-/// those.
-pub fn mark_applied_on(
+/// Records each `(event_id, kind)` as applied, inside `batch`. Returns, in
+/// the same order, whether it is new: false if it was applied before (a
+/// Slack retry) or appears earlier in `events` (a duplicate arriving at the
+/// same time). The caller must change nothing for those.
+pub fn mark_applied_in(
+    batch: &Batch<'_>,
+    events: &[(&str, &str)],
+    at: DateTime<Utc>,
+) -> direct::Result<Vec<bool>> {
+    match batch.db() {
+        Handle::Sqlite(db) => mark_applied_on(db, events, at).map_err(direct::into_sqlx),
+        Handle::Postgres(pg) => pg.wait(mark_applied_pg(&mut pg.conn(), events, at)),
+    }
+}
+
+const MARK: &str = "INSERT INTO processed_events (event_id, kind, received_at) VALUES (?1, ?2, ?3) \
+                    ON CONFLICT (event_id) DO NOTHING";
+
+fn mark_applied_on(
     db: &rusqlite::Connection,
     events: &[(&str, &str)],
-    at: chrono::DateTime<chrono::Utc>,
+    at: DateTime<Utc>,
 ) -> rusqlite::Result<Vec<bool>> {
-    let mut insert = db.prepare_cached(
-        "INSERT INTO processed_events (event_id, kind, received_at) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (event_id) DO NOTHING",
-    )?;
+    let mut insert = db.prepare_cached(MARK)?;
     let at = direct::time_text(at);
     events
         .iter()
@@ -26,13 +41,35 @@ pub fn mark_applied_on(
         .collect()
 }
 
-/// [`mark_applied_on`] in a sqlx transaction.
+async fn mark_applied_pg(
+    c: &mut PgConnection,
+    events: &[(&str, &str)],
+    at: DateTime<Utc>,
+) -> Result<Vec<bool>, sqlx::Error> {
+    let sql = numbered(MARK);
+    let mut fresh = Vec::with_capacity(events.len());
+    for (id, kind) in events {
+        let done = sqlx::query(&sql)
+            .bind(id)
+            .bind(kind)
+            .bind(at)
+            .execute(&mut *c)
+            .await?;
+        fresh.push(done.rows_affected() == 1);
+    }
+    Ok(fresh)
+}
+
+/// [`mark_applied_in`] in a sqlx transaction.
 pub async fn mark_applied(
     tx: &mut Tx<'_>,
     events: &[(&str, &str)],
-    at: chrono::DateTime<chrono::Utc>,
+    at: DateTime<Utc>,
 ) -> Result<Vec<bool>, sqlx::Error> {
-    direct::run(tx.conn(), |db| mark_applied_on(db, events, at)).await
+    match tx.on() {
+        On::Sqlite(c) => direct::run(c, |db| mark_applied_on(db, events, at)).await,
+        On::Postgres(c) => mark_applied_pg(c, events, at).await,
+    }
 }
 
 /// Ids of deliveries applied before `before`, at most `limit` of them. A
@@ -40,24 +77,40 @@ pub async fn mark_applied(
 /// and housekeeping keeps the table to about a week of deliveries.
 pub async fn applied_before(
     db: &Db,
-    before: chrono::DateTime<chrono::Utc>,
+    before: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT event_id FROM processed_events WHERE received_at < ? LIMIT ?")
-        .bind(direct::time_text(before))
-        .bind(limit)
-        .fetch_all(db)
-        .await
+    on!(
+        db.on(),
+        "SELECT event_id FROM processed_events WHERE received_at < ? LIMIT ?",
+        |q, c| sqlx::query_scalar(q)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(c)
+            .await
+    )
 }
 
 /// Forgets these deliveries (in the caller's transaction); returns how many
 /// there were.
-pub fn forget(batch: &Batch<'_>, ids: &[String]) -> rusqlite::Result<u64> {
-    let db = batch.db();
-    let mut forget = db.prepare_cached("DELETE FROM processed_events WHERE event_id = ?1")?;
-    let mut forgotten = 0;
-    for id in ids {
-        forgotten += forget.execute([id])? as u64;
+pub fn forget(batch: &Batch<'_>, ids: &[String]) -> direct::Result<u64> {
+    match batch.db() {
+        Handle::Sqlite(db) => {
+            let mut forget = db
+                .prepare_cached("DELETE FROM processed_events WHERE event_id = ?1")
+                .map_err(direct::into_sqlx)?;
+            let mut forgotten = 0;
+            for id in ids {
+                forgotten += forget.execute([id]).map_err(direct::into_sqlx)? as u64;
+            }
+            Ok(forgotten)
+        }
+        Handle::Postgres(pg) => pg.wait(async {
+            sqlx::query("DELETE FROM processed_events WHERE event_id = ANY($1)")
+                .bind(ids)
+                .execute(&mut **pg.conn())
+                .await
+                .map(|done| done.rows_affected())
+        }),
     }
-    Ok(forgotten)
 }

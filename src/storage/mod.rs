@@ -44,6 +44,7 @@ pub mod people;
 pub mod priority;
 pub mod roles;
 pub mod setup;
+pub mod sql;
 pub mod staffing;
 pub mod trophy;
 pub mod writer;
@@ -55,19 +56,55 @@ use std::{str::FromStr, time::Duration};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::{
-    SqliteConnection, SqlitePool,
+    PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-pub type Db = SqlitePool;
+use sql::On;
+pub(crate) use sql::on;
+
+/// A pool of either engine: SQLite's read-only readers, or PostgreSQL's
+/// shared pool.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Db {
+    pub fn engine(&self) -> engine::Engine {
+        self.on().engine()
+    }
+
+    fn on(&self) -> On<&SqlitePool, &PgPool> {
+        match self {
+            Db::Sqlite(pool) => On::Sqlite(pool),
+            Db::Postgres(pool) => On::Postgres(pool),
+        }
+    }
+
+    /// Closes the pool, waiting for its connections to be returned.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
 /// A write transaction on the writer, as features hold it: storage's
 /// functions take it, and only storage reaches the connection inside. The
 /// writer begins and ends it ([`Writer::transaction`]).
 pub struct Tx<'c> {
-    tx: sqlx::Transaction<'c, sqlx::Sqlite>,
+    tx: Open<'c>,
     now: DateTime<Utc>,
     /// Set by [`setup::save`]: the writer tells the instance once committed.
     saved_setup: bool,
+}
+
+enum Open<'c> {
+    Sqlite(sqlx::Transaction<'c, Sqlite>),
+    Postgres(sqlx::Transaction<'c, Postgres>),
 }
 
 impl Tx<'static> {
@@ -86,8 +123,12 @@ impl Tx<'static> {
     }
 
     async fn begin(db: &Db, now: DateTime<Utc>) -> Result<Self, sqlx::Error> {
+        let tx = match db {
+            Db::Sqlite(pool) => Open::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Open::Postgres(pool.begin().await?),
+        };
         Ok(Self {
-            tx: db.begin().await?,
+            tx,
             now,
             saved_setup: false,
         })
@@ -102,16 +143,25 @@ impl Tx<'_> {
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        match self.tx {
+            Open::Sqlite(tx) => tx.commit().await,
+            Open::Postgres(tx) => tx.commit().await,
+        }
     }
 
     async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+        match self.tx {
+            Open::Sqlite(tx) => tx.rollback().await,
+            Open::Postgres(tx) => tx.rollback().await,
+        }
     }
 
-    /// The connection, for storage's own statements.
-    fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
+    /// The connection, for storage's own statements ([`on!`]).
+    fn on(&mut self) -> On<&mut SqliteConnection, &mut PgConnection> {
+        match &mut self.tx {
+            Open::Sqlite(tx) => On::Sqlite(&mut **tx),
+            Open::Postgres(tx) => On::Postgres(&mut **tx),
+        }
     }
 }
 
@@ -127,6 +177,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 /// `export`, `backup`) and tests. The running app writes only through its
 /// [`Writer`] ([`connect_writer`]).
 pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
+    if engine::Engine::of(database_url)? == engine::Engine::Postgres {
+        return Ok(Db::Postgres(
+            engine::connect_postgres(database_url, 1).await?,
+        ));
+    }
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_millis(2500))
@@ -134,7 +189,7 @@ pub async fn connect(database_url: &str) -> anyhow::Result<Db> {
         .await
         .with_context(|| format!("could not open the database at {database_url}"))?;
     MIGRATOR.run(&pool).await.map_err(engine::migrate_error)?;
-    Ok(pool)
+    Ok(Db::Sqlite(pool))
 }
 
 /// How every connection that may write opens the database. Commits never
@@ -192,7 +247,7 @@ pub async fn connect_writer(database_url: &str) -> anyhow::Result<SqliteConnecti
 
 /// A pool of one for [`checkpoint::run`]'s copies and the last checkpoint at
 /// a clean stop.
-pub async fn connect_checkpointer(database_url: &str) -> anyhow::Result<Db> {
+pub async fn connect_checkpointer(database_url: &str) -> anyhow::Result<SqlitePool> {
     SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(writer_options(database_url)?)
@@ -210,12 +265,16 @@ pub async fn connect_reader(database_url: &str) -> anyhow::Result<Db> {
     let options = SqliteConnectOptions::from_str(database_url)?
         .read_only(true)
         .busy_timeout(BUSY_TIMEOUT);
-    SqlitePoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_millis(2500))
-        .connect_with(options)
-        .await
-        .with_context(|| format!("could not open the database at {database_url} for reading"))
+    Ok(Db::Sqlite(
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(2500))
+            .connect_with(options)
+            .await
+            .with_context(|| {
+                format!("could not open the database at {database_url} for reading")
+            })?,
+    ))
 }
 
 /// True for a write tried on a read-only connection ([`connect_reader`]).
@@ -230,10 +289,10 @@ pub fn is_read_only(e: &sqlx::Error) -> bool {
 
 /// True when the database answers a trivial query.
 pub async fn is_healthy(db: &Db) -> bool {
-    sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(db)
+    on!(db.on(), "SELECT 1", |q, c| sqlx::query(q)
+        .fetch_one(c)
         .await
-        .is_ok()
+        .is_ok())
 }
 
 /// Writes a consistent copy of the live database to `path` (which must not exist).
@@ -244,6 +303,9 @@ pub async fn backup(db: &Db, path: &std::path::Path) -> anyhow::Result<()> {
     let target = path
         .to_str()
         .context("the backup path must be valid UTF-8")?;
+    let Db::Sqlite(db) = db else {
+        anyhow::bail!("VACUUM INTO copies a SQLite database; on PostgreSQL, use pg_dump");
+    };
     sqlx::query("VACUUM INTO ?")
         .bind(target)
         .execute(db)
@@ -261,6 +323,9 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("r.db").display());
         let _writer = connect_writer(&url).await.unwrap();
         let reader = connect_reader(&url).await.unwrap();
+        let Db::Sqlite(reader) = reader else {
+            unreachable!("a SQLite URL")
+        };
         let err = sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES ('U1', 'D1')")
             .execute(&reader)
             .await

@@ -1,5 +1,6 @@
 //! SQL for the outbox table and the messages it posted.
 
+use crate::storage::on;
 use chrono::Utc;
 
 use super::{Db, Tx, direct::Batch};
@@ -84,7 +85,8 @@ pub async fn heads(db: &Db, limit: i64, skip: Option<&str>) -> Result<Vec<Row>, 
         Some(prefix) => (prefix.to_string(), prefix_end(prefix)),
         None => (String::new(), String::new()),
     };
-    sqlx::query_as::<_, Row>(
+    on!(
+        db.on(),
         "WITH RECURSIVE waiting (order_key) AS ( \
              SELECT MIN(order_key) FROM outbox WHERE status IN ('pending', 'sending') \
              UNION ALL \
@@ -101,12 +103,13 @@ pub async fn heads(db: &Db, limit: i64, skip: Option<&str>) -> Result<Vec<Row>, 
              AND order_key = waiting.order_key) \
          WHERE NOT (waiting.order_key >= ?1 AND waiting.order_key < ?2) \
          ORDER BY o.id LIMIT ?3",
+        |q, c| sqlx::query_as::<_, Row>(q)
+            .bind(skip)
+            .bind(skip_end)
+            .bind(limit)
+            .fetch_all(c)
+            .await
     )
-    .bind(skip)
-    .bind(skip_end)
-    .bind(limit)
-    .fetch_all(db)
-    .await
 }
 
 /// The first string after every string that starts with `prefix`
@@ -241,18 +244,20 @@ pub async fn waiting_after(
     prefix: &str,
     limit: i64,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    sqlx::query_as(
+    on!(
+        db.on(),
         "SELECT id, payload FROM outbox INDEXED BY outbox_pending \
          WHERE status = 'pending' AND order_key = ?1 AND id > ?2 \
            AND substr(render_key, 1, length(?3)) = ?3 \
          ORDER BY id LIMIT ?4",
+        |q, c| sqlx::query_as(q)
+            .bind(order_key)
+            .bind(after)
+            .bind(prefix)
+            .bind(limit)
+            .fetch_all(c)
+            .await
     )
-    .bind(order_key)
-    .bind(after)
-    .bind(prefix)
-    .bind(limit)
-    .fetch_all(db)
-    .await
 }
 
 /// Marks the waiting row `id` superseded for `reason`; returns its render
@@ -325,14 +330,16 @@ pub async fn finished_before(
     before: chrono::DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    on!(
+        db.on(),
         "SELECT id FROM outbox WHERE status IN ('sent', 'superseded', 'failed') \
          AND finished_at < ? LIMIT ?",
+        |q, c| sqlx::query_scalar(q)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(c)
+            .await
     )
-    .bind(before)
-    .bind(limit)
-    .fetch_all(db)
-    .await
 }
 
 /// Deletes these rows (in the caller's transaction); returns how many there were.
@@ -347,10 +354,11 @@ pub fn delete(batch: &Batch<'_>, ids: &[i64]) -> rusqlite::Result<u64> {
 }
 
 pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT channel, ts FROM slack_messages WHERE message_key = ?")
-        .bind(key)
-        .fetch_optional(db)
-        .await
+    on!(
+        db.on(),
+        "SELECT channel, ts FROM slack_messages WHERE message_key = ?",
+        |q, c| sqlx::query_as(q).bind(key).fetch_optional(c).await
+    )
 }
 
 /// The key of needful's post at `ts` in `channel`, if it posted one there
@@ -360,11 +368,11 @@ pub async fn posted_key_at(
     channel: &str,
     ts: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(POSTED_KEY_AT)
+    on!(db.on(), POSTED_KEY_AT, |q, c| sqlx::query_scalar(q)
         .bind(channel)
         .bind(ts)
-        .fetch_optional(db)
-        .await
+        .fetch_optional(c)
+        .await)
 }
 
 /// [`posted_key_at`] inside a write transaction (the reaction batch).
@@ -393,10 +401,11 @@ pub fn forget_message(batch: &Batch<'_>, key: &str) -> rusqlite::Result<()> {
 }
 
 pub async fn dm_channel(db: &Db, user: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT channel FROM dm_channels WHERE user_id = ?")
-        .bind(user)
-        .fetch_optional(db)
-        .await
+    on!(
+        db.on(),
+        "SELECT channel FROM dm_channels WHERE user_id = ?",
+        |q, c| sqlx::query_scalar(q).bind(user).fetch_optional(c).await
+    )
 }
 
 pub fn remember_dm_channel(batch: &Batch<'_>, user: &str, channel: &str) -> rusqlite::Result<()> {
@@ -411,9 +420,11 @@ pub fn remember_dm_channel(batch: &Batch<'_>, user: &str, channel: &str) -> rusq
 
 /// Rows not yet delivered or given up.
 pub async fn depth(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
-        .fetch_one(db)
-        .await
+    on!(
+        db.on(),
+        "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')",
+        |q, c| sqlx::query_scalar(q).fetch_one(c).await
+    )
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -428,12 +439,12 @@ pub struct Summary {
 pub const SUMMARY_STATUSES: [&str; 3] = ["pending", "sending", "failed"];
 
 pub async fn summary(db: &Db) -> Result<Vec<Summary>, sqlx::Error> {
-    sqlx::query_as(
+    on!(
+        db.on(),
         "SELECT status, COUNT(*) AS count FROM outbox \
          WHERE status IN ('pending', 'sending', 'failed') GROUP BY status ORDER BY status",
+        |q, c| sqlx::query_as(q).fetch_all(c).await
     )
-    .fetch_all(db)
-    .await
 }
 
 #[cfg(test)]

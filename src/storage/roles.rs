@@ -1,5 +1,6 @@
 //! Rotating roles' SQL: one row per person holding a role in a pod's week.
 
+use crate::storage::on;
 use chrono::NaiveDate;
 
 use super::Tx;
@@ -16,13 +17,15 @@ pub async fn roster(
     pod: &str,
     week: NaiveDate,
 ) -> Result<Vec<(String, UserId)>, sqlx::Error> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    let rows: Vec<(String, String)> = on!(
+        tx.on(),
         "SELECT role, user_id FROM role_rosters WHERE pod = ? AND week = ? ORDER BY rowid",
-    )
-    .bind(pod)
-    .bind(week_key(week))
-    .fetch_all(tx.conn())
-    .await?;
+        |q, c| sqlx::query_as(q)
+            .bind(pod)
+            .bind(week_key(week))
+            .fetch_all(c)
+            .await
+    )?;
     Ok(rows
         .into_iter()
         .filter_map(|(role, user)| UserId::parse(&user).ok().map(|u| (role, u)))
@@ -37,15 +40,18 @@ pub async fn record_roster(
     roster: &[(String, UserId)],
 ) -> Result<(), sqlx::Error> {
     for (role, user) in roster {
-        sqlx::query(
+        on!(
+            tx.on(),
             "INSERT INTO role_rosters (pod, week, role, user_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(pod)
-        .bind(week_key(week))
-        .bind(role)
-        .bind(user.as_str())
-        .execute(tx.conn())
-        .await?;
+            |q, c| sqlx::query(q)
+                .bind(pod)
+                .bind(week_key(week))
+                .bind(role)
+                .bind(user.as_str())
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        )?;
     }
     Ok(())
 }
@@ -60,24 +66,32 @@ pub async fn assign(
 ) -> Result<(), sqlx::Error> {
     match role {
         Some(role) => {
-            sqlx::query(
+            on!(
+                tx.on(),
                 "INSERT INTO role_rosters (pod, week, role, user_id) VALUES (?, ?, ?, ?)
                  ON CONFLICT (pod, week, user_id) DO UPDATE SET role = excluded.role",
-            )
-            .bind(pod)
-            .bind(week_key(week))
-            .bind(role)
-            .bind(user.as_str())
-            .execute(tx.conn())
-            .await?;
+                |q, c| sqlx::query(q)
+                    .bind(pod)
+                    .bind(week_key(week))
+                    .bind(role)
+                    .bind(user.as_str())
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected())
+            )?;
         }
         None => {
-            sqlx::query("DELETE FROM role_rosters WHERE pod = ? AND week = ? AND user_id = ?")
-                .bind(pod)
-                .bind(week_key(week))
-                .bind(user.as_str())
-                .execute(tx.conn())
-                .await?;
+            on!(
+                tx.on(),
+                "DELETE FROM role_rosters WHERE pod = ? AND week = ? AND user_id = ?",
+                |q, c| sqlx::query(q)
+                    .bind(pod)
+                    .bind(week_key(week))
+                    .bind(user.as_str())
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected())
+            )?;
         }
     }
     Ok(())

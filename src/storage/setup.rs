@@ -4,27 +4,32 @@
 //! at the version to know when to read again.
 
 use super::{Db, Tx};
+use crate::storage::on;
 
 /// The stored setup, as JSON, and its version; None before the first import.
 pub async fn current(db: &Db) -> Result<Option<(i64, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT version, config FROM setup WHERE id = 1")
-        .fetch_optional(db)
-        .await
+    on!(
+        db.on(),
+        "SELECT version, config FROM setup WHERE id = 1",
+        |q, c| sqlx::query_as(q).fetch_optional(c).await
+    )
 }
 
 /// [`current`], as `tx` sees it: in a write transaction, what a change
 /// must be made from.
 pub async fn current_in(tx: &mut Tx<'_>) -> Result<Option<(i64, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT version, config FROM setup WHERE id = 1")
-        .fetch_optional(tx.conn())
-        .await
+    on!(
+        tx.on(),
+        "SELECT version, config FROM setup WHERE id = 1",
+        |q, c| sqlx::query_as(q).fetch_optional(c).await
+    )
 }
 
 /// The stored setup's version; None before the first import.
 pub async fn version(db: &Db) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM setup WHERE id = 1")
-        .fetch_optional(db)
-        .await
+    on!(db.on(), "SELECT version FROM setup WHERE id = 1", |q, c| {
+        sqlx::query_scalar(q).fetch_optional(c).await
+    })
 }
 
 /// One change to the setup, as the audit list shows it.
@@ -42,29 +47,36 @@ pub struct Change {
 pub async fn save(tx: &mut Tx<'_>, config: &str, by: &str, what: &str) -> Result<i64, sqlx::Error> {
     tx.saved_setup = true;
     let now = tx.now();
-    let version: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM setup_changes")
-            .fetch_one(tx.conn())
-            .await?;
-    sqlx::query(
+    let version: i64 = on!(
+        tx.on(),
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM setup_changes",
+        |q, c| sqlx::query_scalar(q).fetch_one(c).await
+    )?;
+    on!(
+        tx.on(),
         "INSERT INTO setup (id, version, config) VALUES (1, ?1, ?2) \
          ON CONFLICT (id) DO UPDATE SET version = excluded.version, config = excluded.config",
-    )
-    .bind(version)
-    .bind(config)
-    .execute(tx.conn())
-    .await?;
-    sqlx::query(
+        |q, c| sqlx::query(q)
+            .bind(version)
+            .bind(config)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    on!(
+        tx.on(),
         "INSERT INTO setup_changes (version, changed_at, changed_by, what, config) \
          VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(version)
-    .bind(now)
-    .bind(by)
-    .bind(what)
-    .bind(config)
-    .execute(tx.conn())
-    .await?;
+        |q, c| sqlx::query(q)
+            .bind(version)
+            .bind(now)
+            .bind(by)
+            .bind(what)
+            .bind(config)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(version)
 }
 
@@ -78,9 +90,9 @@ pub async fn replace(
     by: &str,
     what: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let current: Option<i64> = sqlx::query_scalar("SELECT version FROM setup WHERE id = 1")
-        .fetch_optional(tx.conn())
-        .await?;
+    let current: Option<i64> = on!(tx.on(), "SELECT version FROM setup WHERE id = 1", |q, c| {
+        sqlx::query_scalar(q).fetch_optional(c).await
+    })?;
     // Version 0: nothing stored yet.
     if current.unwrap_or(0) != expected {
         return Ok(None);
@@ -90,13 +102,12 @@ pub async fn replace(
 
 /// The newest changes first, at most `limit`.
 pub async fn changes(tx: &mut Tx<'_>, limit: i64) -> Result<Vec<Change>, sqlx::Error> {
-    sqlx::query_as(
+    on!(
+        tx.on(),
         "SELECT version, changed_at, changed_by, what FROM setup_changes \
          ORDER BY version DESC LIMIT ?",
+        |q, c| sqlx::query_as(q).bind(limit).fetch_all(c).await
     )
-    .bind(limit)
-    .fetch_all(tx.conn())
-    .await
 }
 
 /// Moves what is kept under pod `old` (prompts, check-ins, understaffed
@@ -110,22 +121,28 @@ pub async fn rename_pod(tx: &mut Tx<'_>, old: &str, new: &str) -> Result<(), sql
         "role_rosters",
     ] {
         // Rows a removed pod of the new name left behind give way.
-        sqlx::query(&format!(
-            "UPDATE OR REPLACE {table} SET pod = ?1 WHERE pod = ?2"
-        ))
-        .bind(new)
-        .bind(old)
-        .execute(tx.conn())
-        .await?;
+        on!(
+            tx.on(),
+            &format!("UPDATE OR REPLACE {table} SET pod = ?1 WHERE pod = ?2"),
+            |q, c| sqlx::query(q)
+                .bind(new)
+                .bind(old)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        )?;
     }
-    sqlx::query(
+    on!(
+        tx.on(),
         "UPDATE OR REPLACE job_runs SET run_key = ?1 || substr(run_key, length(?2) + 1) \
          WHERE kind IN ('checkin_prompt', 'checkin_summary', 'roles_rotation') \
          AND substr(run_key, 1, length(?2) + 1) = ?2 || ':'",
-    )
-    .bind(new)
-    .bind(old)
-    .execute(tx.conn())
-    .await?;
+        |q, c| sqlx::query(q)
+            .bind(new)
+            .bind(old)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }

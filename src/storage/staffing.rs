@@ -1,5 +1,6 @@
 //! Understaffed mode's SQL. Instants are stored as Unix seconds.
 
+use crate::storage::on;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -38,23 +39,25 @@ fn to_switch(row: SwitchRow) -> Switch {
 
 /// The pod's current period, if it is understaffed.
 pub async fn open_switch(tx: &mut Tx<'_>, pod: &str) -> Result<Option<Switch>, sqlx::Error> {
-    let row: Option<SwitchRow> = sqlx::query_as(&format!(
-        "SELECT {SWITCH_COLUMNS} FROM staffing_switches WHERE pod = ? AND ended_at IS NULL"
-    ))
-    .bind(pod)
-    .fetch_optional(tx.conn())
-    .await?;
+    let row: Option<SwitchRow> = on!(
+        tx.on(),
+        &format!(
+            "SELECT {SWITCH_COLUMNS} FROM staffing_switches WHERE pod = ? AND ended_at IS NULL"
+        ),
+        |q, c| sqlx::query_as(q).bind(pod).fetch_optional(c).await
+    )?;
     Ok(row.map(to_switch))
 }
 
 /// The period `id` while it is still on.
 pub async fn open_switch_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<Switch>, sqlx::Error> {
-    let row: Option<SwitchRow> = sqlx::query_as(&format!(
-        "SELECT {SWITCH_COLUMNS} FROM staffing_switches WHERE id = ? AND ended_at IS NULL"
-    ))
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?;
+    let row: Option<SwitchRow> = on!(
+        tx.on(),
+        &format!(
+            "SELECT {SWITCH_COLUMNS} FROM staffing_switches WHERE id = ? AND ended_at IS NULL"
+        ),
+        |q, c| sqlx::query_as(q).bind(id).fetch_optional(c).await
+    )?;
     Ok(row.map(to_switch))
 }
 
@@ -67,17 +70,19 @@ pub async fn switch_on(
     at: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO staffing_switches (pod, reason, started_by, started_at, until_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(pod)
-    .bind(reason)
-    .bind(by.as_str())
-    .bind(at.timestamp())
-    .bind(until.map(|u| u.timestamp()))
-    .execute(tx.conn())
-    .await?;
-    Ok((done.rows_affected() == 1).then(|| done.last_insert_rowid()))
+    let done = on!(
+        tx.on(),
+        "INSERT INTO staffing_switches (pod, reason, started_by, started_at, until_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+        |q, c| sqlx::query_scalar(q)
+            .bind(pod)
+            .bind(reason)
+            .bind(by.as_str())
+            .bind(at.timestamp())
+            .bind(until.map(|u| u.timestamp()))
+            .fetch_optional(c)
+            .await
+    )?;
+    Ok(done)
 }
 
 /// A second `on`: the new reason, and the new end when one was given.
@@ -87,14 +92,17 @@ pub async fn update_reason(
     reason: &str,
     until: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on!(
+        tx.on(),
         "UPDATE staffing_switches SET reason = ?, until_at = COALESCE(?, until_at), reason_updates = reason_updates + 1 WHERE id = ?",
-    )
-    .bind(reason)
-    .bind(until.map(|u| u.timestamp()))
-    .bind(id)
-    .execute(tx.conn())
-    .await?;
+        |q, c| sqlx::query(q)
+            .bind(reason)
+            .bind(until.map(|u| u.timestamp()))
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
@@ -105,25 +113,30 @@ pub async fn switch_off(
     at: DateTime<Utc>,
     by: Option<&UserId>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = on!(
+        tx.on(),
         "UPDATE staffing_switches SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL",
-    )
-    .bind(at.timestamp())
-    .bind(by.map(|u| u.as_str()))
-    .bind(id)
-    .execute(tx.conn())
-    .await?;
-    Ok(done.rows_affected() == 1)
+        |q, c| sqlx::query(q)
+            .bind(at.timestamp())
+            .bind(by.map(|u| u.as_str()))
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    Ok(done == 1)
 }
 
 /// Open periods whose `--until` has come.
 pub async fn due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    on!(
+        db.on(),
         "SELECT id FROM staffing_switches WHERE ended_at IS NULL AND until_at IS NOT NULL AND until_at <= ? ORDER BY id",
+        |q, c| sqlx::query_scalar(q)
+            .bind(now.timestamp())
+            .fetch_all(c)
+            .await
     )
-    .bind(now.timestamp())
-    .fetch_all(db)
-    .await
 }
 
 /// Records an offer of help; false when this person already offered.
@@ -134,34 +147,37 @@ pub async fn add_helper(
     channel: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = on!(
+        tx.on(),
         "INSERT INTO staffing_helpers (switch_id, user_id, channel, offered_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(switch_id)
-    .bind(user.as_str())
-    .bind(channel)
-    .bind(at.timestamp())
-    .execute(tx.conn())
-    .await?;
-    Ok(done.rows_affected() == 1)
+        |q, c| sqlx::query(q)
+            .bind(switch_id)
+            .bind(user.as_str())
+            .bind(channel)
+            .bind(at.timestamp())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    Ok(done == 1)
 }
 
 pub async fn helpers(tx: &mut Tx<'_>, switch_id: i64) -> Result<Vec<UserId>, sqlx::Error> {
-    let ids: Vec<String> = sqlx::query_scalar(
+    let ids: Vec<String> = on!(
+        tx.on(),
         "SELECT user_id FROM staffing_helpers WHERE switch_id = ? ORDER BY offered_at, user_id",
-    )
-    .bind(switch_id)
-    .fetch_all(tx.conn())
-    .await?;
+        |q, c| sqlx::query_scalar(q).bind(switch_id).fetch_all(c).await
+    )?;
     Ok(ids.iter().filter_map(|id| UserId::parse(id).ok()).collect())
 }
 
 /// Where a message needful posted under `key` landed, once delivered.
 pub async fn posted_ts(tx: &mut Tx<'_>, key: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT ts FROM slack_messages WHERE message_key = ?")
-        .bind(key)
-        .fetch_optional(tx.conn())
-        .await
+    on!(
+        tx.on(),
+        "SELECT ts FROM slack_messages WHERE message_key = ?",
+        |q, c| sqlx::query_scalar(q).bind(key).fetch_optional(c).await
+    )
 }
 
 /// One understaffed period as exported.
@@ -204,17 +220,14 @@ pub async fn export_rows(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<ExportRow>, sqlx::Error> {
-    let rows: Vec<ExportSql> = sqlx::query_as(
-        "SELECT s.id, s.pod, s.reason, s.started_by, s.started_at, s.until_at, s.ended_at, s.ended_by, s.reason_updates,
+    let rows: Vec<ExportSql> = on!(db.on(), "SELECT s.id, s.pod, s.reason, s.started_by, s.started_at, s.until_at, s.ended_at, s.ended_by, s.reason_updates,
                 (SELECT GROUP_CONCAT(h.user_id, ' ') FROM staffing_helpers h WHERE h.switch_id = s.id)
          FROM staffing_switches s
          WHERE s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at >= ?)
-         ORDER BY s.started_at, s.id",
-    )
+         ORDER BY s.started_at, s.id", |q, c| sqlx::query_as(q)
     .bind(end.timestamp())
     .bind(start.timestamp())
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c).await)?;
     let iso = |secs: i64| instant(secs).to_rfc3339();
     Ok(rows
         .into_iter()

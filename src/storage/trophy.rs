@@ -1,8 +1,8 @@
 //! Every SQL statement of the trophy: the chain of passes in `trophy_passes`.
 
+use crate::storage::on;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::{Row as _, sqlite::SqliteRow};
 
 use super::{Db, Tx};
 use crate::domain::ids::UserId;
@@ -69,67 +69,75 @@ fn user(raw: &str) -> anyhow::Result<UserId> {
     UserId::parse(raw).with_context(|| format!("trophy_passes holds a bad user id {raw:?}"))
 }
 
-fn from_row(row: &SqliteRow) -> anyhow::Result<Pass> {
-    let millis: i64 = row.try_get("passed_at")?;
-    let from: Option<String> = row.try_get("from_user")?;
+/// A row of [`COLUMNS`].
+type PassRow = (i64, i64, i64, String, Option<String>, String, String, String);
+
+fn from_row(row: &PassRow) -> anyhow::Result<Pass> {
+    let (id, number, millis, kind, from, to, reason, by) = row;
     Ok(Pass {
-        id: row.try_get("id")?,
-        number: row.try_get("number")?,
-        at: DateTime::from_timestamp_millis(millis)
+        id: *id,
+        number: *number,
+        at: DateTime::from_timestamp_millis(*millis)
             .with_context(|| format!("trophy_passes holds a bad time {millis}"))?,
-        kind: Kind::parse(row.try_get("kind")?)?,
+        kind: Kind::parse(kind)?,
         from: from.as_deref().map(user).transpose()?,
-        to: user(row.try_get("to_user")?)?,
-        reason: row.try_get("reason")?,
-        by: user(row.try_get("by_user")?)?,
+        to: user(to)?,
+        reason: reason.clone(),
+        by: user(by)?,
     })
 }
 
 /// The newest pass: its `to` holds the trophy. None before the first pass.
 pub async fn current(tx: &mut Tx<'_>) -> anyhow::Result<Option<Pass>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM trophy_passes t ORDER BY id DESC LIMIT 1"
-    ))
-    .fetch_optional(tx.conn())
-    .await?;
+    let row = on!(
+        tx.on(),
+        &format!("SELECT {COLUMNS} FROM trophy_passes t ORDER BY id DESC LIMIT 1"),
+        |q, c| sqlx::query_as::<_, PassRow>(q).fetch_optional(c).await
+    )?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// Records a pass. Returns None when the holding it follows was already
 /// handed on (a concurrent pass won), so the caller can say so.
 pub async fn record_pass(tx: &mut Tx<'_>, pass: &NewPass<'_>) -> anyhow::Result<Option<i64>> {
-    let done = sqlx::query(
+    let done = on!(
+        tx.on(),
         "INSERT INTO trophy_passes (after_id, passed_at, kind, from_user, to_user, reason, by_user) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (after_id) DO NOTHING",
-    )
-    .bind(pass.after.map_or(0, |p| p.id))
-    .bind(pass.at.timestamp_millis())
-    .bind(pass.kind.as_str())
-    .bind(pass.after.map(|p| p.to.as_str()))
-    .bind(pass.to.as_str())
-    .bind(pass.reason)
-    .bind(pass.by.as_str())
-    .execute(tx.conn())
-    .await?;
-    Ok((done.rows_affected() == 1).then(|| done.last_insert_rowid()))
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (after_id) DO NOTHING RETURNING id",
+        |q, c| sqlx::query_scalar(q)
+            .bind(pass.after.map_or(0, |p| p.id))
+            .bind(pass.at.timestamp_millis())
+            .bind(pass.kind.as_str())
+            .bind(pass.after.map(|p| p.to.as_str()))
+            .bind(pass.to.as_str())
+            .bind(pass.reason)
+            .bind(pass.by.as_str())
+            .fetch_optional(c)
+            .await
+    )?;
+    Ok(done)
 }
 
 /// How many passes the chain has.
 pub async fn count(tx: &mut Tx<'_>) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM trophy_passes")
-        .fetch_one(tx.conn())
-        .await?)
+    Ok(on!(
+        tx.on(),
+        "SELECT COUNT(*) FROM trophy_passes",
+        |q, c| sqlx::query_scalar(q).fetch_one(c).await
+    )?)
 }
 
 /// Passes newest first, skipping `offset`.
 pub async fn newest(tx: &mut Tx<'_>, limit: i64, offset: i64) -> anyhow::Result<Vec<Pass>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM trophy_passes t ORDER BY id DESC LIMIT ? OFFSET ?"
-    ))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(tx.conn())
-    .await?;
+    let rows = on!(
+        tx.on(),
+        &format!("SELECT {COLUMNS} FROM trophy_passes t ORDER BY id DESC LIMIT ? OFFSET ?"),
+        |q, c| sqlx::query_as::<_, PassRow>(q)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(c)
+            .await
+    )?;
     rows.iter().map(from_row).collect()
 }
 
@@ -139,12 +147,16 @@ pub async fn between(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Pass>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM trophy_passes t WHERE passed_at >= ? AND passed_at < ? ORDER BY id"
-    ))
-    .bind(start.timestamp_millis())
-    .bind(end.timestamp_millis())
-    .fetch_all(db)
-    .await?;
+    let rows = on!(
+        db.on(),
+        &format!(
+            "SELECT {COLUMNS} FROM trophy_passes t WHERE passed_at >= ? AND passed_at < ? ORDER BY id"
+        ),
+        |q, c| sqlx::query_as::<_, PassRow>(q)
+            .bind(start.timestamp_millis())
+            .bind(end.timestamp_millis())
+            .fetch_all(c)
+            .await
+    )?;
     rows.iter().map(from_row).collect()
 }

@@ -37,13 +37,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt as _, future::BoxFuture};
-use sqlx::{Connection as _, SqliteConnection};
+use sqlx::{Connection as _, PgConnection, PgPool, SqliteConnection};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    BUSY_TIMEOUT, Tx,
+    BUSY_TIMEOUT, Open, Tx,
+    sql::On,
     checkpoint::Log,
     direct::{self, Batch, Borrowed},
     events,
@@ -70,10 +71,12 @@ const STATEMENTS: usize = 64;
 type Reply = oneshot::Sender<Result<Handled, AppError>>;
 /// A direct write: one short transaction of its own. It answers through a
 /// channel it holds, so dropping it unrun tells its caller the writer is gone.
-type Direct = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+type Direct = Box<dyn FnOnce(On<&mut rusqlite::Connection, &mut PgConnection>) + Send>;
 /// A sqlx transaction, answering the same way; true when it ended cleanly
 /// (committed, or rolled back by its own failure).
-type Transaction = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, bool> + Send>;
+type Transaction = Box<dyn for<'c> FnOnce(Writing<'c>) -> BoxFuture<'c, bool> + Send>;
+/// The writer's connection, as a sqlx transaction takes it.
+type Writing<'c> = On<&'c mut SqliteConnection, &'c mut PgConnection>;
 
 enum Job {
     Event(Delivery, Reply, InFlight),
@@ -87,6 +90,10 @@ enum Conn<'a> {
     Direct(&'a mut rusqlite::Connection),
     /// sqlx's side of the connection.
     Sqlx(&'a mut SqliteConnection),
+    /// PostgreSQL, for reactions ([`Batch`]).
+    PgDirect(&'a mut PgConnection),
+    /// PostgreSQL, for the other deliveries ([`Tx`]).
+    PgSqlx(&'a mut PgConnection),
 }
 
 /// What the writer applies deliveries with: the handlers
@@ -261,14 +268,20 @@ impl Writer {
         let health = self.health.clone();
         self.on_handle(move |db| {
             let _in_flight = in_flight;
-            let changes = db.total_changes();
-            let result = in_batch(db, |batch| work(batch).map_err(|e| as_sqlx(e.into())));
+            let work = |batch: &Batch<'_>| work(batch).map_err(|e| as_sqlx(e.into()));
+            let result = match db {
+                On::Sqlite(db) => {
+                    let changes = db.total_changes();
+                    in_batch(db, work).map(|value| (value, db.total_changes() != changes))
+                }
+                On::Postgres(conn) => in_pg_batch(conn, work),
+            };
             match &result {
-                Ok(_) if db.total_changes() != changes => health.succeeded(),
+                Ok((_, true)) => health.succeeded(),
                 Ok(_) => {}
                 Err(e) => health.failed(&format!("{e:#}")),
             }
-            result
+            result.map(|(value, _)| value)
         })
         .await
     }
@@ -280,6 +293,9 @@ impl Writer {
     /// round rather than hold every write off while a long read finishes.
     pub async fn restart_log(&self) -> anyhow::Result<Log> {
         self.on_handle(|db| {
+            let On::Sqlite(db) = db else {
+                anyhow::bail!("the write-ahead log is SQLite's");
+            };
             db.busy_handler(Some(briefly))?;
             let log = db.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
                 Ok(Log {
@@ -297,17 +313,24 @@ impl Writer {
     async fn on_handle<T, F>(&self, work: F) -> anyhow::Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> anyhow::Result<T> + Send + 'static,
+        F: FnOnce(On<&mut rusqlite::Connection, &mut PgConnection>) -> anyhow::Result<T>
+            + Send
+            + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job: Direct = Box::new(move |db| {
-            let result = work(db);
-            // The writer rolls such a write back by reopening its connection.
-            let result = match db.is_autocommit() {
-                true => result,
-                false => Err(anyhow::anyhow!(
-                    "a write left its transaction open; it was rolled back"
-                )),
+            let result = match db {
+                On::Sqlite(db) => {
+                    let result = work(On::Sqlite(&mut *db));
+                    // The writer rolls such a write back by reopening its connection.
+                    match db.is_autocommit() {
+                        true => result,
+                        false => Err(anyhow::anyhow!(
+                            "a write left its transaction open; it was rolled back"
+                        )),
+                    }
+                }
+                On::Postgres(conn) => work(On::Postgres(conn)),
             };
             let _ = reply.send(result);
         });
@@ -323,7 +346,7 @@ impl Writer {
 /// failure, also whether the transaction ended (false: the connection may
 /// still be inside it).
 async fn in_transaction<T, E, F>(
-    conn: &mut SqliteConnection,
+    conn: Writing<'_>,
     now: DateTime<Utc>,
     setup_saved: &Notify,
     work: F,
@@ -363,21 +386,92 @@ async fn commit(tx: Tx<'_>, setup_saved: &Notify) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// A count that moves when the transaction changes a row: SQLite's total
+/// changes; on PostgreSQL, 1 once the transaction has written anything
+/// (it then has an id of its own).
 async fn total_changes(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT total_changes()")
-        .fetch_one(tx.conn())
+    match tx.on() {
+        On::Sqlite(c) => {
+            sqlx::query_scalar("SELECT total_changes()")
+                .fetch_one(c)
+                .await
+        }
+        On::Postgres(c) => pg_changed(c).await.map(i64::from),
+    }
+}
+
+async fn pg_changed(c: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+        .fetch_one(c)
         .await
 }
 
-/// Begins a write transaction on the writer's connection, taking SQLite's
-/// write lock at once (an outside process holding it is waited for here,
-/// before anything is done).
-async fn begin(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<Tx<'_>, sqlx::Error> {
+/// Every replica's writes take this lock first, so they run one after
+/// another as SQLite's do: what one transaction reads stays true until it
+/// commits, whichever replica writes next. ("needful" in ASCII.)
+const WRITE_LOCK: i64 = 0x6e65_6564_6675_6c;
+
+async fn write_lock(c: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WRITE_LOCK)
+        .execute(c)
+        .await
+        .map(drop)
+}
+
+/// Begins a write transaction on the writer's connection, taking the write
+/// lock at once (SQLite's, or on PostgreSQL [`WRITE_LOCK`]): another process
+/// holding it is waited for here, before anything is done.
+async fn begin(conn: Writing<'_>, now: DateTime<Utc>) -> Result<Tx<'_>, sqlx::Error> {
+    let tx = match conn {
+        On::Sqlite(conn) => Open::Sqlite(conn.begin_with("BEGIN IMMEDIATE").await?),
+        On::Postgres(conn) => {
+            let mut tx = conn.begin().await?;
+            write_lock(&mut tx).await?;
+            Open::Postgres(tx)
+        }
+    };
     Ok(Tx {
-        tx: conn.begin_with("BEGIN IMMEDIATE").await?,
+        tx,
         now,
         saved_setup: false,
     })
+}
+
+/// [`in_batch`] on PostgreSQL; also whether it changed anything.
+fn in_pg_batch<T, E: From<sqlx::Error>>(
+    conn: &mut PgConnection,
+    work: impl FnOnce(&Batch<'_>) -> Result<T, E>,
+) -> Result<(T, bool), E> {
+    direct::wait(async {
+        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        write_lock(conn).await
+    })?;
+    let batch = Batch::postgres(&mut *conn);
+    let result = work(&batch);
+    let ended = batch.end();
+    let result = match result {
+        Ok(value) => direct::wait(async {
+            let changed = pg_changed(&mut *conn).await?;
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok::<_, sqlx::Error>((value, changed))
+        })
+        .map_err(E::from),
+        Err(e) => {
+            // A failed rollback leaves the connection to the writer, which
+            // then replaces it ([`pg_fit_for_use`]).
+            let _ = direct::wait(sqlx::query("ROLLBACK").execute(&mut *conn));
+            Err(e)
+        }
+    };
+    let then = match result {
+        Ok(_) => ended.committed,
+        Err(_) => ended.rolled_back,
+    };
+    for then in then {
+        then();
+    }
+    result
 }
 
 /// `work` in a write transaction on the direct handle: committed if it
@@ -442,6 +536,116 @@ pub fn start(
         .name("needful-writer".into())
         .spawn(move || runtime.block_on(run(receiver, conn, database_url, apply)))?;
     Ok(())
+}
+
+/// Starts the writer on PostgreSQL: the same jobs, in the same order, as
+/// on SQLite, each transaction taking [`WRITE_LOCK`] first. It writes
+/// through a pool of one connection, opened here on the writer's own
+/// runtime; one that breaks is closed and the next job opens a fresh one.
+/// The runtime is multi-threaded so a [`Batch`]'s synchronous statements
+/// can wait on the writer's thread ([`direct::wait`]).
+pub fn start_postgres(
+    receiver: Receiver,
+    options: sqlx::postgres::PgConnectOptions,
+    apply: Arc<dyn Applier>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("needful-writer-io")
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("needful-writer".into())
+        .spawn(move || {
+            let pool = runtime.block_on(async {
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(BUSY_TIMEOUT)
+                    .connect_lazy_with(options)
+            });
+            runtime.block_on(run_postgres(receiver, pool, apply))
+        })?;
+    Ok(())
+}
+
+async fn run_postgres(
+    Receiver {
+        jobs: mut receiver,
+        health,
+        committed,
+        setup_saved,
+        clock,
+    }: Receiver,
+    pool: PgPool,
+    apply: Arc<dyn Applier>,
+) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    loop {
+        if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            return;
+        }
+        let done = Done {
+            health: &health,
+            committed: &committed,
+            setup_saved: &setup_saved,
+            clock: &*clock,
+        };
+        let mut conn = match pool.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let why = format!("{e:#}");
+                tracing::warn!(error = %why, count = jobs.len(), "no database connection for a batch of writes");
+                health.failed(&why);
+                for job in jobs.drain(..) {
+                    // A dropped write tells its caller the writer is gone.
+                    if let Job::Event(_, reply, _) = job {
+                        let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!("{why}"))));
+                    }
+                }
+                continue;
+            }
+        };
+        let mut reactions = Vec::new();
+        let mut later = Later::default();
+        let mut writes = Vec::new();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Event(delivery, reply, in_flight) if is_direct(&delivery) => {
+                    reactions.push((delivery, reply, in_flight))
+                }
+                Job::Event(delivery, reply, in_flight) => {
+                    later.events.push((delivery, reply, in_flight))
+                }
+                Job::Direct(work) => writes.push(work),
+                Job::Transaction(work) => later.transactions.push(work),
+            }
+        }
+        apply_batch(&*apply, Conn::PgDirect(&mut conn), reactions, done).await;
+        apply_batch(&*apply, Conn::PgSqlx(&mut conn), later.events, done).await;
+        for work in writes {
+            let run = std::panic::AssertUnwindSafe(|| work(On::Postgres(&mut *conn)));
+            if std::panic::catch_unwind(run).is_err() {
+                tracing::error!("a write on the writer's connection panicked");
+            }
+        }
+        for work in later.transactions {
+            let clean = std::panic::AssertUnwindSafe(work(On::Postgres(&mut *conn)))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::error!("a transaction on the writer's connection panicked");
+                    false
+                });
+            if !clean {
+                break;
+            }
+        }
+        if conn.is_in_transaction() {
+            metrics::counter!("needful_db_connections_replaced_total").increment(1);
+            tracing::warn!("the writer's connection was left inside a transaction; closing it");
+            conn.close_on_drop();
+        }
+    }
 }
 
 /// Why the writer stopped writing on a connection.
@@ -577,7 +781,9 @@ async fn direct_jobs(
             if !db.is_autocommit() {
                 break; // dropped unrun: their callers hear the writer is gone
             }
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut db))).is_err() {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(On::Sqlite(&mut db))))
+                .is_err()
+            {
                 tracing::error!("a write on the writer's connection panicked");
             }
         }
@@ -614,7 +820,7 @@ async fn sqlx_jobs(
         }
     }
     for work in later.transactions {
-        let clean = std::panic::AssertUnwindSafe(work(conn))
+        let clean = std::panic::AssertUnwindSafe(work(On::Sqlite(&mut *conn)))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| {
@@ -779,17 +985,15 @@ async fn apply_together(
         .map(|d| (d.event_id.as_str(), d.event.kind()))
         .collect();
     let fresh = match conn {
-        Conn::Direct(db) => in_batch(db, |batch| {
-            let fresh = events::mark_applied_on(batch.db(), &ids, now)?;
-            apply.apply_reactions(batch, &only_new(deliveries, &fresh))?;
-            Ok::<_, AppError>(fresh)
-        })?,
+        Conn::Direct(db) => in_batch(db, |batch| reactions(apply, batch, deliveries, &ids, now))?,
+        Conn::PgDirect(conn) => {
+            in_pg_batch(conn, |batch| reactions(apply, batch, deliveries, &ids, now))?.0
+        }
         Conn::Sqlx(conn) => {
-            let mut tx = begin(conn, now).await?;
-            let fresh = events::mark_applied(&mut tx, &ids, now).await?;
-            apply.apply(&mut tx, only_new(deliveries, &fresh)).await?;
-            commit(tx, done.setup_saved).await?;
-            fresh
+            others(apply, On::Sqlite(&mut **conn), deliveries, &ids, done).await?
+        }
+        Conn::PgSqlx(conn) => {
+            others(apply, On::Postgres(&mut **conn), deliveries, &ids, done).await?
         }
     };
     Ok(fresh
@@ -799,6 +1003,36 @@ async fn apply_together(
             false => Handled::Duplicate,
         })
         .collect())
+}
+
+/// Records reaction deliveries as applied and applies the new ones.
+fn reactions(
+    apply: &dyn Applier,
+    batch: &Batch<'_>,
+    deliveries: &[Delivery],
+    ids: &[(&str, &str)],
+    now: DateTime<Utc>,
+) -> Result<Vec<bool>, AppError> {
+    let fresh = events::mark_applied_in(batch, ids, now)?;
+    apply.apply_reactions(batch, &only_new(deliveries, &fresh))?;
+    Ok(fresh)
+}
+
+/// Records other deliveries as applied and applies the new ones, in a
+/// transaction of their own.
+async fn others(
+    apply: &dyn Applier,
+    conn: Writing<'_>,
+    deliveries: &[Delivery],
+    ids: &[(&str, &str)],
+    done: Done<'_>,
+) -> Result<Vec<bool>, AppError> {
+    let now = done.clock.now();
+    let mut tx = begin(conn, now).await?;
+    let fresh = events::mark_applied(&mut tx, ids, now).await?;
+    apply.apply(&mut tx, only_new(deliveries, &fresh)).await?;
+    commit(tx, done.setup_saved).await?;
+    Ok(fresh)
 }
 
 fn only_new<'a>(deliveries: &'a [Delivery], fresh: &[bool]) -> Vec<&'a Delivery> {

@@ -10,6 +10,7 @@ mod daily;
 mod log;
 mod reactions;
 
+use crate::storage::on;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -74,11 +75,11 @@ pub async fn given_between(
 }
 
 pub async fn is_private(tx: &mut Tx<'_>, user: &str) -> Result<bool, sqlx::Error> {
-    let private: Option<bool> =
-        sqlx::query_scalar("SELECT private FROM kudos_prefs WHERE user_id = ?")
-            .bind(user)
-            .fetch_optional(tx.conn())
-            .await?;
+    let private: Option<bool> = on!(
+        tx.on(),
+        "SELECT private FROM kudos_prefs WHERE user_id = ?",
+        |q, c| sqlx::query_scalar(q).bind(user).fetch_optional(c).await
+    )?;
     Ok(private.unwrap_or(false))
 }
 
@@ -88,15 +89,18 @@ pub async fn set_private(
     private: bool,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on!(
+        tx.on(),
         "INSERT INTO kudos_prefs (user_id, private, updated_at_ms) VALUES (?, ?, ?) \
          ON CONFLICT (user_id) DO UPDATE SET private = excluded.private, updated_at_ms = excluded.updated_at_ms",
-    )
-    .bind(user)
-    .bind(private)
-    .bind(at.timestamp_millis())
-    .execute(tx.conn())
-    .await?;
+        |q, c| sqlx::query(q)
+            .bind(user)
+            .bind(private)
+            .bind(at.timestamp_millis())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
@@ -107,12 +111,11 @@ pub async fn times(
     as_receiver: bool,
 ) -> Result<Vec<DateTime<Utc>>, sqlx::Error> {
     let who = if as_receiver { "receiver" } else { "giver" };
-    let ms: Vec<i64> = sqlx::query_scalar(&format!(
-        "SELECT at_ms FROM kudos_log WHERE {who} = ? AND {LIVE} ORDER BY at_ms"
-    ))
-    .bind(user)
-    .fetch_all(tx.conn())
-    .await?;
+    let ms: Vec<i64> = on!(
+        tx.on(),
+        &format!("SELECT at_ms FROM kudos_log WHERE {who} = ? AND {LIVE} ORDER BY at_ms"),
+        |q, c| sqlx::query_scalar(q).bind(user).fetch_all(c).await
+    )?;
     Ok(ms
         .into_iter()
         .filter_map(DateTime::<Utc>::from_timestamp_millis)
@@ -133,14 +136,14 @@ pub async fn recent_received(
     user: &str,
     limit: i64,
 ) -> Result<Vec<Received>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT at_ms, giver, channel, reason FROM kudos_log \
+    on!(
+        tx.on(),
+        &format!(
+            "SELECT at_ms, giver, channel, reason FROM kudos_log \
          WHERE receiver = ? AND {LIVE} ORDER BY at_ms DESC, id DESC LIMIT ?"
-    ))
-    .bind(user)
-    .bind(limit)
-    .fetch_all(tx.conn())
-    .await
+        ),
+        |q, c| sqlx::query_as(q).bind(user).bind(limit).fetch_all(c).await
+    )
 }
 
 /// The most thanked people since `since`: only the top, never the bottom.
@@ -149,14 +152,18 @@ pub async fn top_receivers(
     since: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT receiver, COUNT(*) AS n FROM kudos_log WHERE at_ms >= ? AND {LIVE} \
+    on!(
+        tx.on(),
+        &format!(
+            "SELECT receiver, COUNT(*) AS n FROM kudos_log WHERE at_ms >= ? AND {LIVE} \
          GROUP BY receiver ORDER BY n DESC, MIN(at_ms) LIMIT ?"
-    ))
-    .bind(since.timestamp_millis())
-    .bind(limit)
-    .fetch_all(tx.conn())
-    .await
+        ),
+        |q, c| sqlx::query_as(q)
+            .bind(since.timestamp_millis())
+            .bind(limit)
+            .fetch_all(c)
+            .await
+    )
 }
 
 /// A celebrated reaction kudos standing on a message.
@@ -171,14 +178,14 @@ pub struct Standing {
 /// The celebrated reaction kudos standing on a message, oldest first. What
 /// its celebration shows.
 pub async fn standing_on(db: &Db, channel: &str, ts: &str) -> Result<Vec<Standing>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT giver, receiver, reason FROM kudos_log WHERE channel = ? AND message_ts = ? \
+    on!(
+        db.on(),
+        &format!(
+            "SELECT giver, receiver, reason FROM kudos_log WHERE channel = ? AND message_ts = ? \
          AND source = 'reaction' AND delivery = 'channel' AND {LIVE} ORDER BY id"
-    ))
-    .bind(channel)
-    .bind(ts)
-    .fetch_all(db)
-    .await
+        ),
+        |q, c| sqlx::query_as(q).bind(channel).bind(ts).fetch_all(c).await
+    )
 }
 
 /// The kudos a `/kudos` gave, from its first row's id to before `end`
@@ -188,11 +195,11 @@ pub async fn command_kudos(
     first: i64,
     end: i64,
 ) -> Result<Vec<CommandKudos>, sqlx::Error> {
-    sqlx::query_as(reactions::COMMAND_KUDOS)
+    on!(db.on(), reactions::COMMAND_KUDOS, |q, c| sqlx::query_as(q)
         .bind(first)
         .bind(end)
-        .fetch_all(db)
-        .await
+        .fetch_all(c)
+        .await)
 }
 
 /// One line of `needful export kudos`.
@@ -225,15 +232,17 @@ pub async fn export_rows(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<ExportRow>, sqlx::Error> {
-    let mut rows: Vec<ExportRow> = sqlx::query_as(
+    let mut rows: Vec<ExportRow> = on!(
+        db.on(),
         "SELECT id, at_ms, CASE kind WHEN 'given' THEN 'kudos' ELSE 'retraction' END AS event, \
          giver, receiver, source, channel, message_ts, reason, retracts \
          FROM kudos_log WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id",
-    )
-    .bind(start.timestamp_millis())
-    .bind(end.timestamp_millis())
-    .fetch_all(db)
-    .await?;
+        |q, c| sqlx::query_as(q)
+            .bind(start.timestamp_millis())
+            .bind(end.timestamp_millis())
+            .fetch_all(c)
+            .await
+    )?;
     for r in &mut rows {
         r.at = DateTime::<Utc>::from_timestamp_millis(r.at_ms)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
