@@ -23,7 +23,8 @@ pub struct Application {
     state: App,
     mode: Mode,
     /// The WAL checkpoints' own connection.
-    checkpointer: storage::Db,
+    /// SQLite's checkpointer; PostgreSQL has none.
+    checkpointer: Option<sqlx::SqlitePool>,
     shutdown: CancellationToken,
 }
 
@@ -62,15 +63,15 @@ impl Application {
             }
             _ => {}
         }
-        // The writer's connection first: it creates and migrates the database
-        // the readers then open.
-        let writer_conn = storage::connect_writer(&settings.env.database_url).await?;
-        let db = storage::connect_reader(&settings.env.database_url).await?;
+        let database = Database::open(&settings.env.database_url).await?;
+        let (db, reader, status_reader) = (
+            database.db.clone(),
+            database.reader.clone(),
+            database.status_reader.clone(),
+        );
+        let checkpointer = database.checkpointer.clone();
         let slack = SlackApi::new(&settings.env.slack_api_url, &settings.env.bot_token)
             .context("could not set up the Slack client")?;
-        let reader = storage::connect_reader(&settings.env.database_url).await?;
-        let status_reader = storage::connect_reader(&settings.env.database_url).await?;
-        let checkpointer = storage::connect_checkpointer(&settings.env.database_url).await?;
         let writes = Arc::new(storage::health::WriteHealth::default());
         let (writer, jobs) = storage::Writer::new(writes.clone(), clock.clone());
         let outbox = Worker::new(
@@ -136,12 +137,16 @@ impl Application {
         // The writer ends when the state (and so every handle to it) is
         // dropped; it reaches the handlers through a weak handle for the same
         // reason.
-        storage::writer::start(
-            jobs,
-            writer_conn,
-            application.state.team.settings.env.database_url.clone(),
-            Arc::new(crate::handlers::Events(Arc::downgrade(&application.state))),
-        )
+        let events = Arc::new(crate::handlers::Events(Arc::downgrade(&application.state)));
+        match database.writer {
+            WriterConn::Sqlite(conn) => storage::writer::start(
+                jobs,
+                conn,
+                application.state.team.settings.env.database_url.clone(),
+                events,
+            ),
+            WriterConn::Postgres(options) => storage::writer::start_postgres(jobs, *options, events),
+        }
         .context("could not start the writer")?;
         seed_setup(&application.state.team).await?;
         // The worker renders App Homes and celebrations at delivery; it
@@ -221,12 +226,14 @@ impl Application {
             });
         }
         let worker = tokio::spawn(state.outbox.clone().run(shutdown.clone()));
-        let checkpoints = tokio::spawn(storage::checkpoint::run(
-            checkpointer.clone(),
-            state.team.writer.clone(),
-            storage::checkpoint::RESTART_AFTER,
-            shutdown.clone(),
-        ));
+        let checkpoints = checkpointer.clone().map(|checkpointer| {
+            tokio::spawn(storage::checkpoint::run(
+                checkpointer,
+                state.team.writer.clone(),
+                storage::checkpoint::RESTART_AFTER,
+                shutdown.clone(),
+            ))
+        });
         let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), shutdown.clone()));
         let setup = tokio::spawn({
             let (team, shutdown) = (state.team.clone(), shutdown.clone());
@@ -276,8 +283,12 @@ impl Application {
         let _ = setup.await;
         let _ = learning.await;
         let _ = worker.await;
-        let _ = checkpoints.await;
-        if let Err(e) = storage::checkpoint::last(&checkpointer).await {
+        if let Some(checkpoints) = checkpoints {
+            let _ = checkpoints.await;
+        }
+        if let Some(checkpointer) = &checkpointer
+            && let Err(e) = storage::checkpoint::last(checkpointer).await
+        {
             tracing::warn!(error = %e, "the last WAL checkpoint failed; the log is kept and replayed at the next start");
         }
         tracing::info!("needful stopped");
@@ -324,4 +335,55 @@ async fn seed_setup(team: &Team) -> anyhow::Result<()> {
         tracing::warn!("no pods are set up: check-ins, understaffed mode and roles stay quiet");
     }
     Ok(())
+}
+
+/// The connections the app holds, on either engine.
+struct Database {
+    /// Reads for the features and the outbox worker's scans.
+    db: storage::Db,
+    /// The outbox worker's renders.
+    reader: storage::Db,
+    /// `/healthz`, so it never waits behind the others.
+    status_reader: storage::Db,
+    checkpointer: Option<sqlx::SqlitePool>,
+    writer: WriterConn,
+}
+
+enum WriterConn {
+    Sqlite(sqlx::SqliteConnection),
+    /// The writer opens its own, on its own runtime.
+    Postgres(Box<sqlx::postgres::PgConnectOptions>),
+}
+
+impl Database {
+    async fn open(url: &str) -> anyhow::Result<Self> {
+        use storage::engine::{self, Engine};
+        match Engine::of(url)? {
+            Engine::Sqlite => {
+                // The writer's connection first: it creates and migrates the
+                // database the readers then open.
+                let writer = storage::connect_writer(url).await?;
+                Ok(Self {
+                    db: storage::connect_reader(url).await?,
+                    reader: storage::connect_reader(url).await?,
+                    status_reader: storage::connect_reader(url).await?,
+                    checkpointer: Some(storage::connect_checkpointer(url).await?),
+                    writer: WriterConn::Sqlite(writer),
+                })
+            }
+            Engine::Postgres => {
+                // Migrated here, once, under sqlx's lock: whichever replica
+                // comes first applies what is new.
+                let pool = engine::connect_postgres(url, engine::READ_CONNECTIONS).await?;
+                let status = engine::connect_postgres(url, 1).await?;
+                Ok(Self {
+                    db: storage::Db::Postgres(pool.clone()),
+                    reader: storage::Db::Postgres(pool),
+                    status_reader: storage::Db::Postgres(status),
+                    checkpointer: None,
+                    writer: WriterConn::Postgres(Box::new(engine::options(url)?)),
+                })
+            }
+        }
+    }
 }

@@ -150,7 +150,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // start-up is a graceful stop too.
             let signal = shutdown_signal();
             let settings = settings()?;
-            refuse_postgres_for_now(&settings.env.database_url).await?;
             let app = Application::build(settings, None, None, mode).await?;
             let token = app.shutdown_token();
             tokio::spawn(async move {
@@ -359,22 +358,4 @@ fn export_names(
     }
     let api = crate::slack::client::SlackApi::new(&env.slack_api_url, &env.bot_token)?;
     Ok(Box::new(crate::slack::directory::ExportNames(api)))
-}
-
-/// needful serves from SQLite in this version. A PostgreSQL URL is checked
-/// (reachable, credentials, database, schema; migrated) so a deployment can
-/// be prepared, and then refused with a plain reason instead of a confusing
-/// failure later.
-async fn refuse_postgres_for_now(url: &str) -> anyhow::Result<()> {
-    if storage::engine::Engine::of(url)? == storage::engine::Engine::Postgres {
-        storage::engine::connect_postgres(url, 1)
-            .await?
-            .close()
-            .await;
-        anyhow::bail!(
-            "{} is reachable and migrated, but this version of needful serves from SQLite only; set DATABASE_URL=sqlite://needful.db to run it. (`needful migrate` prepares a PostgreSQL database ahead of time.)",
-            storage::engine::redact(url)
-        );
-    }
-    Ok(())
 }

@@ -16,6 +16,10 @@
 //! commit, and its rendering, after the claim, shows that commit. A key not
 //! found here is checked in SQL as before.
 //!
+//! On PostgreSQL it is off ([`Waiting::off`]): another replica's worker may
+//! claim a row this one knows of, and nothing would tell it. Every key is
+//! then checked in SQL.
+//!
 //! It holds at most [`CAPACITY`] keys: a burst of kudos on many messages
 //! would otherwise keep one per waiting celebration in memory (150,000 took
 //! about 15 MB). Past that, keys are not added and are checked in SQL, which
@@ -29,12 +33,32 @@ use super::Outgoing;
 /// waiting at once.
 pub const CAPACITY: usize = 10_000;
 
-#[derive(Debug, Default)]
-pub struct Waiting(Mutex<HashSet<String>>);
+#[derive(Debug)]
+pub struct Waiting {
+    keys: Mutex<HashSet<String>>,
+    capacity: usize,
+}
+
+impl Default for Waiting {
+    fn default() -> Self {
+        Self {
+            keys: Mutex::default(),
+            capacity: CAPACITY,
+        }
+    }
+}
 
 impl Waiting {
+    /// A set that keeps nothing: every key is checked in SQL.
+    pub fn off() -> Self {
+        Self {
+            keys: Mutex::default(),
+            capacity: 0,
+        }
+    }
+
     fn keys(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.keys.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Leaves out of `messages` the markers known to be waiting.
@@ -47,7 +71,7 @@ impl Waiting {
     pub fn inserted<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {
         let mut known = self.keys();
         for key in keys {
-            if known.len() >= CAPACITY {
+            if known.len() >= self.capacity {
                 break;
             }
             known.insert(key.to_string());

@@ -23,7 +23,7 @@ use crate::{
     clock::{SharedClock, SharedTimer},
     config::OutboxConfig,
     slack::client::SlackApi,
-    storage::{self, Db, outbox::Row, writer::Writer},
+    storage::{self, Db, engine::Engine, outbox::Row, writer::Writer},
 };
 
 /// App Home publishes, paced by `home_interval`.
@@ -108,6 +108,10 @@ impl Worker {
     ) -> Arc<Self> {
         let idle = watch::channel(timer.now()).0;
         let wake = writer.commits();
+        let waiting = match db.engine() {
+            Engine::Sqlite => Waiting::default(),
+            Engine::Postgres => Waiting::off(),
+        };
         Arc::new(Self {
             db,
             reader,
@@ -117,7 +121,7 @@ impl Worker {
             wake,
             pacing: Mutex::new(Pacing::default()),
             renderer: OnceLock::new(),
-            waiting: Arc::default(),
+            waiting: Arc::new(waiting),
             gauged: Mutex::default(),
             clock,
             timer,

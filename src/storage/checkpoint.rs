@@ -29,7 +29,9 @@ use std::{path::PathBuf, time::Duration};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::{Db, Writer};
+use sqlx::SqlitePool;
+
+use super::Writer;
 
 /// How often the log is copied back: short enough to keep what is left to
 /// copy small, long enough that an idle bot does nothing.
@@ -43,7 +45,7 @@ pub const RESTART_AFTER: i64 = 16_384;
 
 /// Checkpoints every [`EVERY`] until `shutdown`. The log starts again past
 /// `restart_after` frames ([`RESTART_AFTER`] in the app), through `writer`.
-pub async fn run(db: Db, writer: Writer, restart_after: i64, shutdown: CancellationToken) {
+pub async fn run(db: SqlitePool, writer: Writer, restart_after: i64, shutdown: CancellationToken) {
     let copier = Copier::start(db.connect_options().get_filename().to_path_buf())
         .inspect_err(|e| tracing::warn!(error = %e, "checkpoints run at normal priority"))
         .ok();
@@ -127,7 +129,7 @@ impl Log {
 
 /// At a clean stop, once nothing else writes: copies the whole log into the
 /// database file and empties it, so the file alone holds everything.
-pub async fn last(db: &Db) -> Result<(), sqlx::Error> {
+pub async fn last(db: &SqlitePool) -> Result<(), sqlx::Error> {
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(db)
         .await?;
@@ -135,7 +137,7 @@ pub async fn last(db: &Db) -> Result<(), sqlx::Error> {
 }
 
 /// One PASSIVE checkpoint: copies what no reader needs, waits for no one.
-pub async fn passive(db: &Db) -> Result<Log, sqlx::Error> {
+pub async fn passive(db: &SqlitePool) -> Result<Log, sqlx::Error> {
     let (_busy, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(db)
         .await?;
@@ -147,7 +149,7 @@ mod tests {
     use super::*;
 
     /// A fresh file database: its directory, its URL, the checkpointer's pool.
-    async fn fresh() -> (tempfile::TempDir, String, Db) {
+    async fn fresh() -> (tempfile::TempDir, String, SqlitePool) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("needful.db").display());
         drop(super::super::connect(&url).await.unwrap()); // migrated
@@ -159,6 +161,7 @@ mod tests {
     async fn commits_leave_checkpoints_to_the_checkpointer() {
         let (_dir, url, checkpointer) = fresh().await;
         let db = super::super::connect(&url).await.unwrap();
+        let db = db.as_sqlite().unwrap();
         // Well past SQLite's automatic threshold of 1,000 pages.
         for round in 0..100 {
             sqlx::query(
@@ -167,7 +170,7 @@ mod tests {
                  SELECT printf('Ev%d-%0200d', ?1, i), 'test', '2026-11-27' FROM n",
             )
             .bind(round)
-            .execute(&db)
+            .execute(db)
             .await
             .unwrap();
         }
@@ -205,7 +208,7 @@ mod tests {
         for round in 0..15_000 {
             writer
                 .write(move |batch| {
-                    batch.db().execute(
+                    batch.sqlite().execute(
                         "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) \
                          INSERT INTO processed_events (event_id, kind, received_at) \
                          SELECT printf('Ev%d-%d-%0100d', ?1, i, i), 'test', '2026-11-27' FROM n",

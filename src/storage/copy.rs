@@ -74,6 +74,9 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<Vec<(&'static str, i64
     }
     // Migrated like any other, so an old file gets this binary's schema.
     let source = super::connect(from).await?;
+    let Some(source) = source.as_sqlite() else {
+        bail!("needful copy reads from SQLite (--from sqlite://needful.db)");
+    };
     let target = engine::connect_postgres(to, 2).await?;
     for table in TABLES {
         let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
@@ -91,7 +94,14 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<Vec<(&'static str, i64
     let mut counts = Vec::new();
     for table in TABLES {
         let types = column_types(&mut tx, table).await?;
-        let rows = sqlx::query(&format!("SELECT * FROM {table}"))
+        // A roster reads back in the order it was stored (PostgreSQL numbers
+        // the copied rows in the order they arrive).
+        let order = if *table == "role_rosters" {
+            " ORDER BY rowid"
+        } else {
+            ""
+        };
+        let rows = sqlx::query(&format!("SELECT * FROM {table}{order}"))
             .fetch_all(&mut *snapshot)
             .await
             .with_context(|| format!("could not read {table}"))?;

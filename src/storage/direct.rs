@@ -66,15 +66,12 @@ pub(super) struct Pg<'a> {
 }
 
 impl Pg<'_> {
-    /// The connection, for one statement at a time.
-    pub fn conn(&self) -> RefMut<'_, &'_ mut PgConnection> {
-        self.conn.borrow_mut()
-    }
-
-    /// Waits for `work` on this thread. The writer runs on a runtime of
-    /// its own with a worker that drives the connection's I/O meanwhile.
-    pub fn wait<F: std::future::Future>(&self, work: F) -> F::Output {
-        wait(work)
+    /// Runs `work` on the connection and waits for it on this thread. The
+    /// writer runs on a runtime of its own whose worker drives the
+    /// connection's I/O meanwhile.
+    pub fn wait<T>(&self, work: impl AsyncFnOnce(&mut PgConnection) -> T) -> T {
+        let mut conn: RefMut<'_, &mut PgConnection> = self.conn.borrow_mut();
+        wait(work(&mut conn))
     }
 }
 
@@ -108,6 +105,15 @@ impl<'a> Batch<'a> {
     /// The handle, for storage's own statements.
     pub(super) fn db(&self) -> &Handle<'a> {
         &self.db
+    }
+
+    /// SQLite's handle, for tests that run SQL of their own.
+    #[cfg(test)]
+    pub(super) fn sqlite(&self) -> &'a rusqlite::Connection {
+        match self.db {
+            Handle::Sqlite(db) => db,
+            Handle::Postgres(_) => panic!("a SQLite batch"),
+        }
     }
 
     /// Runs `then` on the writer once this transaction has committed, before

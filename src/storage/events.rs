@@ -21,7 +21,7 @@ pub fn mark_applied_in(
 ) -> direct::Result<Vec<bool>> {
     match batch.db() {
         Handle::Sqlite(db) => mark_applied_on(db, events, at).map_err(direct::into_sqlx),
-        Handle::Postgres(pg) => pg.wait(mark_applied_pg(&mut pg.conn(), events, at)),
+        Handle::Postgres(pg) => pg.wait(async |c| mark_applied_pg(c, events, at).await),
     }
 }
 
@@ -105,10 +105,10 @@ pub fn forget(batch: &Batch<'_>, ids: &[String]) -> direct::Result<u64> {
             }
             Ok(forgotten)
         }
-        Handle::Postgres(pg) => pg.wait(async {
+        Handle::Postgres(pg) => pg.wait(async |c| {
             sqlx::query("DELETE FROM processed_events WHERE event_id = ANY($1)")
                 .bind(ids)
-                .execute(&mut **pg.conn())
+                .execute(&mut *c)
                 .await
                 .map(|done| done.rows_affected())
         }),

@@ -83,6 +83,21 @@ impl Db {
         }
     }
 
+    /// The SQLite pool, for what only SQLite has (checkpoints, tests).
+    pub fn as_sqlite(&self) -> Option<&SqlitePool> {
+        match self {
+            Db::Sqlite(pool) => Some(pool),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Db::Sqlite(pool) => pool.is_closed(),
+            Db::Postgres(pool) => pool.is_closed(),
+        }
+    }
+
     /// Closes the pool, waiting for its connections to be returned.
     pub async fn close(&self) {
         match self {
@@ -112,14 +127,25 @@ impl Tx<'static> {
     /// everything read through it (an App Home's sections, a job's look
     /// before it writes).
     pub async fn read(db: &Db, now: DateTime<Utc>) -> Result<Self, sqlx::Error> {
-        Self::begin(db, now).await
+        let mut tx = Self::begin(db, now).await?;
+        // PostgreSQL's pool can write: a read that would is refused here, as
+        // SQLite's read-only readers refuse it, and goes to the writer.
+        if let On::Postgres(c) = tx.on() {
+            sqlx::query("SET TRANSACTION READ ONLY").execute(c).await?;
+        }
+        Ok(tx)
     }
 
     /// A write transaction on a pool of one ([`connect`]), for the
     /// command-line tools and tests; the running app writes only through
     /// its [`Writer`]. End it with [`Tx::commit`].
     pub async fn write(db: &Db, now: DateTime<Utc>) -> Result<Self, sqlx::Error> {
-        Self::begin(db, now).await
+        let mut tx = Self::begin(db, now).await?;
+        // After running replicas' writes, as each of theirs is.
+        if let On::Postgres(c) = tx.on() {
+            writer::write_lock(c).await?;
+        }
+        Ok(tx)
     }
 
     async fn begin(db: &Db, now: DateTime<Utc>) -> Result<Self, sqlx::Error> {
@@ -153,6 +179,15 @@ impl Tx<'_> {
         match self.tx {
             Open::Sqlite(tx) => tx.rollback().await,
             Open::Postgres(tx) => tx.rollback().await,
+        }
+    }
+
+    /// SQLite's connection, for tests that run SQL of their own.
+    #[cfg(test)]
+    fn sqlite(&mut self) -> &mut SqliteConnection {
+        match &mut self.tx {
+            Open::Sqlite(tx) => tx,
+            Open::Postgres(_) => panic!("a SQLite transaction"),
         }
     }
 
@@ -277,8 +312,15 @@ pub async fn connect_reader(database_url: &str) -> anyhow::Result<Db> {
     ))
 }
 
-/// True for a write tried on a read-only connection ([`connect_reader`]).
+/// True for a write tried on a read-only connection ([`connect_reader`]),
+/// or in a read-only transaction on PostgreSQL ([`Tx::read`]).
 pub fn is_read_only(e: &sqlx::Error) -> bool {
+    // read_only_sql_transaction
+    if let sqlx::Error::Database(db) = e
+        && db.code().as_deref() == Some("25006")
+    {
+        return true;
+    }
     // SQLITE_READONLY (8), also as extended codes: the primary code is the
     // low byte.
     matches!(e, sqlx::Error::Database(db) if db

@@ -1,9 +1,15 @@
 //! SQL for the outbox table and the messages it posted.
 
-use crate::storage::on;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 
-use super::{Db, Tx, direct::Batch};
+use super::{
+    Db, Tx,
+    direct::{self, Batch, Handle},
+    engine::Engine,
+    on,
+    sql::{On, numbered},
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
@@ -40,15 +46,25 @@ pub fn insert_on<'r>(
     batch: &Batch<'_>,
     rows: &'r [NewRow],
     at: chrono::DateTime<Utc>,
+) -> direct::Result<Vec<&'r str>> {
+    match batch.db() {
+        Handle::Sqlite(db) => insert_sqlite(db, rows, at).map_err(direct::into_sqlx),
+        Handle::Postgres(pg) => pg.wait(async |c| insert_pg(c, rows, at).await),
+    }
+}
+
+const INSERT: &str = "INSERT INTO outbox (order_key, method, payload, message_key, created_at, render_key) \
+                      SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+                      WHERE ?6 IS NULL OR NOT EXISTS (SELECT 1 FROM outbox \
+                                 WHERE status = 'pending' AND render_key IS NOT NULL AND render_key = ?6)";
+
+fn insert_sqlite<'r>(
+    db: &rusqlite::Connection,
+    rows: &'r [NewRow],
+    at: DateTime<Utc>,
 ) -> rusqlite::Result<Vec<&'r str>> {
-    let db = batch.db();
-    let mut insert = db.prepare_cached(
-        "INSERT INTO outbox (order_key, method, payload, message_key, created_at, render_key) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
-         WHERE ?6 IS NULL OR NOT EXISTS (SELECT 1 FROM outbox \
-                    WHERE status = 'pending' AND render_key IS NOT NULL AND render_key = ?6)",
-    )?;
-    let at = super::direct::time_text(at);
+    let mut insert = db.prepare_cached(INSERT)?;
+    let at = direct::time_text(at);
     let mut added = Vec::new();
     for row in rows {
         let inserted = insert.execute((
@@ -66,13 +82,38 @@ pub fn insert_on<'r>(
     Ok(added)
 }
 
+async fn insert_pg<'r>(
+    c: &mut PgConnection,
+    rows: &'r [NewRow],
+    at: DateTime<Utc>,
+) -> Result<Vec<&'r str>, sqlx::Error> {
+    let sql = numbered(INSERT);
+    let mut added = Vec::new();
+    for row in rows {
+        let inserted = sqlx::query(&sql)
+            .bind(&row.order_key)
+            .bind(row.method)
+            .bind(&row.payload)
+            .bind(&row.message_key)
+            .bind(at)
+            .bind(&row.render_key)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+        if let (1, Some(key)) = (inserted, &row.render_key) {
+            added.push(key.as_str());
+        }
+    }
+    Ok(added)
+}
+
 /// [`insert_on`] in a sqlx transaction, created at the transaction's time.
 pub async fn insert(tx: &mut Tx<'_>, rows: &[NewRow]) -> Result<(), sqlx::Error> {
     let at = tx.now();
-    super::direct::run(tx.conn(), |db| {
-        insert_on(&Batch::new(db), rows, at).map(drop)
-    })
-    .await
+    match tx.on() {
+        On::Sqlite(c) => direct::run(c, |db| insert_sqlite(db, rows, at).map(drop)).await,
+        On::Postgres(c) => insert_pg(c, rows, at).await.map(drop),
+    }
 }
 
 /// The oldest unfinished row of every order key: only these may be sent now.
@@ -85,9 +126,19 @@ pub async fn heads(db: &Db, limit: i64, skip: Option<&str>) -> Result<Vec<Row>, 
         Some(prefix) => (prefix.to_string(), prefix_end(prefix)),
         None => (String::new(), String::new()),
     };
-    on!(
-        db.on(),
-        "WITH RECURSIVE waiting (order_key) AS ( \
+    let sql = match db.engine() {
+        Engine::Sqlite => HEADS_SQLITE,
+        Engine::Postgres => HEADS_POSTGRES,
+    };
+    on!(db.on(), sql, |q, c| sqlx::query_as::<_, Row>(q)
+        .bind(skip)
+        .bind(skip_end)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+const HEADS_SQLITE: &str = "WITH RECURSIVE waiting (order_key) AS ( \
              SELECT MIN(order_key) FROM outbox WHERE status IN ('pending', 'sending') \
              UNION ALL \
              SELECT (SELECT MIN(order_key) FROM outbox WHERE status IN ('pending', 'sending') \
@@ -102,15 +153,37 @@ pub async fn heads(db: &Db, limit: i64, skip: Option<&str>) -> Result<Vec<Row>, 
              SELECT MIN(id) FROM outbox WHERE status IN ('pending', 'sending') \
              AND order_key = waiting.order_key) \
          WHERE NOT (waiting.order_key >= ?1 AND waiting.order_key < ?2) \
-         ORDER BY o.id LIMIT ?3",
-        |q, c| sqlx::query_as::<_, Row>(q)
-            .bind(skip)
-            .bind(skip_end)
-            .bind(limit)
-            .fetch_all(c)
-            .await
-    )
-}
+         ORDER BY o.id LIMIT ?3";
+
+/// [`HEADS_SQLITE`] for PostgreSQL, same rows. Its CROSS JOIN takes no ON
+/// (a plain JOIN here). And it answers a MIN over `status IN (..)` by
+/// reading every waiting row past the key, not one index entry (seconds
+/// for 150,000 rows waiting): so each probe is one MIN per status, each an
+/// index-only probe of `outbox_pending`, and LEAST keeps the lesser (it
+/// ignores NULLs, so a status with no rows drops out).
+const HEADS_POSTGRES: &str = "WITH RECURSIVE waiting (order_key) AS ( \
+             SELECT LEAST((SELECT MIN(order_key) FROM outbox WHERE status = 'pending'), \
+                          (SELECT MIN(order_key) FROM outbox WHERE status = 'sending')) \
+             UNION ALL \
+             SELECT (SELECT LEAST( \
+                         (SELECT MIN(order_key) FROM outbox \
+                          WHERE status = 'pending' AND order_key > next.after), \
+                         (SELECT MIN(order_key) FROM outbox \
+                          WHERE status = 'sending' AND order_key > next.after)) \
+                     FROM (SELECT CASE WHEN waiting.order_key >= ?1 \
+                                       AND waiting.order_key < ?2 \
+                                       THEN ?2 ELSE waiting.order_key END) AS next (after)) \
+             FROM waiting WHERE waiting.order_key IS NOT NULL \
+         ) \
+         SELECT o.id, o.order_key, o.method, o.payload, o.message_key, o.status, o.attempts, \
+                o.not_before, o.created_at, o.render_key \
+         FROM waiting JOIN outbox o ON o.id = LEAST( \
+             (SELECT MIN(id) FROM outbox WHERE status = 'pending' \
+              AND order_key = waiting.order_key), \
+             (SELECT MIN(id) FROM outbox WHERE status = 'sending' \
+              AND order_key = waiting.order_key)) \
+         WHERE NOT (waiting.order_key >= ?1 AND waiting.order_key < ?2) \
+         ORDER BY o.id LIMIT ?3";
 
 /// The first string after every string that starts with `prefix`
 /// (`home:` → `home;`).
@@ -132,14 +205,25 @@ fn prefix_end(prefix: &str) -> String {
 
 /// Claims a row for delivery. A row left 'sending' by a crashed process can be
 /// claimed again once its lease (kept in not_before) has run out.
-pub fn claim(batch: &Batch<'_>, id: i64, now_ms: i64, lease_ms: i64) -> rusqlite::Result<bool> {
-    let db = batch.db();
-    let done = db
-        .prepare_cached(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, not_before = ?1 \
-             WHERE id = ?2 AND not_before <= ?3 AND status IN ('pending', 'sending')",
-        )?
-        .execute((now_ms + lease_ms, id, now_ms))?;
+pub fn claim(batch: &Batch<'_>, id: i64, now_ms: i64, lease_ms: i64) -> direct::Result<bool> {
+    const CLAIM: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, \
+                         not_before = ?1 \
+                         WHERE id = ?2 AND not_before <= ?3 AND status IN ('pending', 'sending')";
+    let done = match batch.db() {
+        Handle::Sqlite(db) => db
+            .prepare_cached(CLAIM)
+            .and_then(|mut claim| claim.execute((now_ms + lease_ms, id, now_ms)))
+            .map_err(direct::into_sqlx)? as u64,
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query(&numbered(CLAIM))
+                .bind(now_ms + lease_ms)
+                .bind(id)
+                .bind(now_ms)
+                .execute(&mut *c)
+                .await
+                .map(|done| done.rows_affected())
+        })?,
+    };
     Ok(done == 1)
 }
 
@@ -149,22 +233,44 @@ pub fn mark_sent(
     id: i64,
     posted: Option<(&str, &str, &str)>,
     at: chrono::DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    let db = batch.db();
-    let now = super::direct::time_text(at);
-    db.prepare_cached(
-        "UPDATE outbox SET status = 'sent', finished_at = ?1, last_error = NULL WHERE id = ?2",
-    )?
-    .execute((&now, id))?;
-    if let Some((key, channel, ts)) = posted {
-        db.prepare_cached(
-            "INSERT INTO slack_messages (message_key, channel, ts, posted_at) \
-             VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (message_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
-        )?
-        .execute((key, channel, ts, &now))?;
+) -> direct::Result<()> {
+    const SENT: &str =
+        "UPDATE outbox SET status = 'sent', finished_at = ?1, last_error = NULL WHERE id = ?2";
+    const POSTED: &str = "INSERT INTO slack_messages (message_key, channel, ts, posted_at) \
+                          VALUES (?1, ?2, ?3, ?4) \
+                          ON CONFLICT (message_key) DO UPDATE \
+                          SET channel = excluded.channel, ts = excluded.ts";
+    match batch.db() {
+        Handle::Sqlite(db) => {
+            let sqlite = || -> rusqlite::Result<()> {
+                let now = direct::time_text(at);
+                db.prepare_cached(SENT)?.execute((&now, id))?;
+                if let Some((key, channel, ts)) = posted {
+                    db.prepare_cached(POSTED)?
+                        .execute((key, channel, ts, &now))?;
+                }
+                Ok(())
+            };
+            sqlite().map_err(direct::into_sqlx)
+        }
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query(&numbered(SENT))
+                .bind(at)
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            if let Some((key, channel, ts)) = posted {
+                sqlx::query(&numbered(POSTED))
+                    .bind(key)
+                    .bind(channel)
+                    .bind(ts)
+                    .bind(at)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Ok(())
+        }),
     }
-    Ok(())
 }
 
 /// Puts a row back to wait until `not_before_ms`.
@@ -174,14 +280,28 @@ pub fn retry_later(
     not_before_ms: i64,
     error: &str,
     count_attempt: bool,
-) -> rusqlite::Result<()> {
-    let db = batch.db();
-    db.prepare_cached(
-        "UPDATE outbox SET status = 'pending', not_before = ?1, last_error = ?2, \
-         attempts = attempts - ?3 WHERE id = ?4",
-    )?
-    .execute((not_before_ms, error, if count_attempt { 0 } else { 1 }, id))?;
-    Ok(())
+) -> direct::Result<()> {
+    const RETRY: &str = "UPDATE outbox SET status = 'pending', not_before = ?1, last_error = ?2, \
+                         attempts = attempts - ?3 WHERE id = ?4";
+    match batch.db() {
+        Handle::Sqlite(db) => db
+            .prepare_cached(RETRY)
+            .and_then(|mut retry| {
+                retry.execute((not_before_ms, error, if count_attempt { 0 } else { 1 }, id))
+            })
+            .map(drop)
+            .map_err(direct::into_sqlx),
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query(&numbered(RETRY))
+                .bind(not_before_ms)
+                .bind(error)
+                .bind(if count_attempt { 0_i64 } else { 1 })
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map(drop)
+        }),
+    }
 }
 
 /// Gives a row up for good ('failed') or skips it ('superseded'), with the
@@ -192,13 +312,26 @@ pub fn finish(
     status: &str,
     reason: &str,
     at: chrono::DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    let db = batch.db();
-    db.prepare_cached(
-        "UPDATE outbox SET status = ?1, last_error = ?2, finished_at = ?3 WHERE id = ?4",
-    )?
-    .execute((status, reason, super::direct::time_text(at), id))?;
-    Ok(())
+) -> direct::Result<()> {
+    const FINISH: &str =
+        "UPDATE outbox SET status = ?1, last_error = ?2, finished_at = ?3 WHERE id = ?4";
+    match batch.db() {
+        Handle::Sqlite(db) => db
+            .prepare_cached(FINISH)
+            .and_then(|mut finish| finish.execute((status, reason, direct::time_text(at), id)))
+            .map(drop)
+            .map_err(direct::into_sqlx),
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query(&numbered(FINISH))
+                .bind(status)
+                .bind(reason)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map(drop)
+        }),
+    }
 }
 
 /// When a newer waiting row edits the same message in the same order key,
@@ -212,24 +345,32 @@ pub fn supersede_if_newer(
     message_key: &str,
     method: &str,
     at: chrono::DateTime<Utc>,
-) -> rusqlite::Result<bool> {
-    let db = batch.db();
-    let done = db
-        .prepare_cached(
-            "UPDATE outbox SET status = 'superseded', last_error = 'a newer edit is waiting', \
-             finished_at = ?1 \
+) -> direct::Result<bool> {
+    const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded', \
+             last_error = 'a newer edit is waiting', finished_at = ?1 \
              WHERE order_key = ?2 AND message_key = ?3 AND method = ?4 AND id >= ?5 \
              AND (status = 'pending' OR id = ?5) \
              AND id < (SELECT MAX(id) FROM outbox WHERE order_key = ?2 AND message_key = ?3 \
-                       AND method = ?4 AND status = 'pending' AND id > ?5)",
-        )?
-        .execute((
-            super::direct::time_text(at),
-            order_key,
-            message_key,
-            method,
-            id,
-        ))?;
+                       AND method = ?4 AND status = 'pending' AND id > ?5)";
+    let done = match batch.db() {
+        Handle::Sqlite(db) => db
+            .prepare_cached(SUPERSEDE)
+            .and_then(|mut supersede| {
+                supersede.execute((direct::time_text(at), order_key, message_key, method, id))
+            })
+            .map_err(direct::into_sqlx)? as u64,
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query(&numbered(SUPERSEDE))
+                .bind(at)
+                .bind(order_key)
+                .bind(message_key)
+                .bind(method)
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map(|done| done.rows_affected())
+        })?,
+    };
     Ok(done > 0)
 }
 
@@ -244,20 +385,29 @@ pub async fn waiting_after(
     prefix: &str,
     limit: i64,
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    on!(
-        db.on(),
-        "SELECT id, payload FROM outbox INDEXED BY outbox_pending \
-         WHERE status = 'pending' AND order_key = ?1 AND id > ?2 \
-           AND substr(render_key, 1, length(?3)) = ?3 \
-         ORDER BY id LIMIT ?4",
-        |q, c| sqlx::query_as(q)
-            .bind(order_key)
-            .bind(after)
-            .bind(prefix)
-            .bind(limit)
-            .fetch_all(c)
-            .await
-    )
+    // PostgreSQL has no INDEXED BY; its planner takes outbox_pending for
+    // the equalities and the order by id.
+    let sql = match db.engine() {
+        Engine::Sqlite => {
+            "SELECT id, payload FROM outbox INDEXED BY outbox_pending \
+             WHERE status = 'pending' AND order_key = ?1 AND id > ?2 \
+               AND substr(render_key, 1, length(?3)) = ?3 \
+             ORDER BY id LIMIT ?4"
+        }
+        Engine::Postgres => {
+            "SELECT id, payload FROM outbox \
+             WHERE status = 'pending' AND order_key = ?1 AND id > ?2 \
+               AND substr(render_key, 1, length(?3)) = ?3 \
+             ORDER BY id LIMIT ?4"
+        }
+    };
+    on!(db.on(), sql, |q, c| sqlx::query_as(q)
+        .bind(order_key)
+        .bind(after)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
 }
 
 /// Marks the waiting row `id` superseded for `reason`; returns its render
@@ -267,23 +417,50 @@ pub fn supersede_waiting(
     id: i64,
     reason: &str,
     at: chrono::DateTime<Utc>,
-) -> rusqlite::Result<Option<Option<String>>> {
-    let db = batch.db();
-    use rusqlite::OptionalExtension as _;
-    db.prepare_cached(
-        "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
-         WHERE id = ?3 AND status = 'pending' RETURNING render_key",
-    )?
-    .query_row((reason, super::direct::time_text(at), id), |row| row.get(0))
-    .optional()
+) -> direct::Result<Option<Option<String>>> {
+    const SUPERSEDE: &str = "UPDATE outbox SET status = 'superseded', last_error = ?1, \
+                             finished_at = ?2 \
+                             WHERE id = ?3 AND status = 'pending' RETURNING render_key";
+    match batch.db() {
+        Handle::Sqlite(db) => {
+            use rusqlite::OptionalExtension as _;
+            db.prepare_cached(SUPERSEDE)
+                .and_then(|mut supersede| {
+                    supersede
+                        .query_row((reason, direct::time_text(at), id), |row| row.get(0))
+                        .optional()
+                })
+                .map_err(direct::into_sqlx)
+        }
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query_scalar::<_, Option<String>>(&numbered(SUPERSEDE))
+                .bind(reason)
+                .bind(at)
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await
+        }),
+    }
 }
 
 /// Replaces what row `id` delivers (a claimed row whose message grew).
-pub fn set_payload(batch: &Batch<'_>, id: i64, payload: &str) -> rusqlite::Result<()> {
-    let db = batch.db();
-    db.prepare_cached("UPDATE outbox SET payload = ?1 WHERE id = ?2")?
-        .execute((payload, id))?;
-    Ok(())
+pub fn set_payload(batch: &Batch<'_>, id: i64, payload: &str) -> direct::Result<()> {
+    const SET: &str = "UPDATE outbox SET payload = ?1 WHERE id = ?2";
+    match batch.db() {
+        Handle::Sqlite(db) => db
+            .prepare_cached(SET)
+            .and_then(|mut set| set.execute((payload, id)))
+            .map(drop)
+            .map_err(direct::into_sqlx),
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query(&numbered(SET))
+                .bind(payload)
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map(drop)
+        }),
+    }
 }
 
 /// Marks superseded, for `reason`, the waiting rows in `order_key` (from
@@ -298,29 +475,54 @@ pub fn supersede_stale(
     limit: i64,
     reason: &str,
     at: chrono::DateTime<Utc>,
-) -> rusqlite::Result<Vec<String>> {
-    let db = batch.db();
-    let mut update = db.prepare_cached(
-        "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
-         WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_pending \
-                      WHERE status = 'pending' AND order_key = ?3 ORDER BY id LIMIT ?4) \
-           AND substr(render_key, 1, length(?5)) = ?5 AND created_at < ?6 \
-         RETURNING render_key",
-    )?;
-    let keys = update
-        .query_map(
-            (
-                reason,
-                super::direct::time_text(at),
-                order_key,
-                limit,
-                prefix,
-                super::direct::time_text(before),
-            ),
-            |row| row.get(0),
-        )?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
-    Ok(keys)
+) -> direct::Result<Vec<String>> {
+    match batch.db() {
+        Handle::Sqlite(db) => {
+            let sqlite = || -> rusqlite::Result<Vec<String>> {
+                let mut update = db.prepare_cached(
+                    "UPDATE outbox SET status = 'superseded', last_error = ?1, finished_at = ?2 \
+                     WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_pending \
+                                  WHERE status = 'pending' AND order_key = ?3 ORDER BY id LIMIT ?4) \
+                       AND substr(render_key, 1, length(?5)) = ?5 AND created_at < ?6 \
+                     RETURNING render_key",
+                )?;
+                let keys = update
+                    .query_map(
+                        (
+                            reason,
+                            direct::time_text(at),
+                            order_key,
+                            limit,
+                            prefix,
+                            direct::time_text(before),
+                        ),
+                        |row| row.get(0),
+                    )?
+                    .collect::<rusqlite::Result<Vec<String>>>()?;
+                Ok(keys)
+            };
+            sqlite().map_err(direct::into_sqlx)
+        }
+        // No INDEXED BY on PostgreSQL: outbox_pending serves the equalities
+        // and the order by id.
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query_scalar::<_, String>(
+                "UPDATE outbox SET status = 'superseded', last_error = $1, finished_at = $2 \
+                 WHERE id IN (SELECT id FROM outbox \
+                              WHERE status = 'pending' AND order_key = $3 ORDER BY id LIMIT $4) \
+                   AND substr(render_key, 1, length($5)) = $5 AND created_at < $6 \
+                 RETURNING render_key",
+            )
+            .bind(reason)
+            .bind(at)
+            .bind(order_key)
+            .bind(limit)
+            .bind(prefix)
+            .bind(before)
+            .fetch_all(&mut *c)
+            .await
+        }),
+    }
 }
 
 /// Rows finished (sent, superseded or given up) before `before`, at most
@@ -343,14 +545,27 @@ pub async fn finished_before(
 }
 
 /// Deletes these rows (in the caller's transaction); returns how many there were.
-pub fn delete(batch: &Batch<'_>, ids: &[i64]) -> rusqlite::Result<u64> {
-    let db = batch.db();
-    let mut delete = db.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
-    let mut deleted = 0;
-    for id in ids {
-        deleted += delete.execute([id])? as u64;
+pub fn delete(batch: &Batch<'_>, ids: &[i64]) -> direct::Result<u64> {
+    match batch.db() {
+        Handle::Sqlite(db) => {
+            let sqlite = || -> rusqlite::Result<u64> {
+                let mut delete = db.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
+                let mut deleted = 0;
+                for id in ids {
+                    deleted += delete.execute([id])? as u64;
+                }
+                Ok(deleted)
+            };
+            sqlite().map_err(direct::into_sqlx)
+        }
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
+                .bind(ids)
+                .execute(&mut *c)
+                .await
+                .map(|done| done.rows_affected())
+        }),
     }
-    Ok(deleted)
 }
 
 pub async fn posted_message(db: &Db, key: &str) -> Result<Option<(String, String)>, sqlx::Error> {
@@ -368,7 +583,11 @@ pub async fn posted_key_at(
     channel: &str,
     ts: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    on!(db.on(), POSTED_KEY_AT, |q, c| sqlx::query_scalar(q)
+    let sql = match db.engine() {
+        Engine::Sqlite => POSTED_KEY_AT,
+        Engine::Postgres => POSTED_KEY_AT_POSTGRES,
+    };
+    on!(db.on(), sql, |q, c| sqlx::query_scalar(q)
         .bind(channel)
         .bind(ts)
         .fetch_optional(c)
@@ -380,24 +599,49 @@ pub fn posted_key_at_on(
     batch: &Batch<'_>,
     channel: &str,
     ts: &str,
-) -> rusqlite::Result<Option<String>> {
-    use rusqlite::OptionalExtension as _;
-    batch
-        .db()
-        .prepare_cached(POSTED_KEY_AT)?
-        .query_row((channel, ts), |row| row.get(0))
-        .optional()
+) -> direct::Result<Option<String>> {
+    match batch.db() {
+        Handle::Sqlite(db) => {
+            use rusqlite::OptionalExtension as _;
+            db.prepare_cached(POSTED_KEY_AT)
+                .and_then(|mut posted| posted.query_row((channel, ts), |row| row.get(0)).optional())
+                .map_err(direct::into_sqlx)
+        }
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query_scalar::<_, String>(&numbered(POSTED_KEY_AT_POSTGRES))
+                .bind(channel)
+                .bind(ts)
+                .fetch_optional(&mut *c)
+                .await
+        }),
+    }
 }
 
 const POSTED_KEY_AT: &str = "SELECT message_key FROM slack_messages INDEXED BY slack_messages_place \
                              WHERE channel = ?1 AND ts = ?2";
 
+/// [`POSTED_KEY_AT`] without SQLite's INDEXED BY: PostgreSQL's planner
+/// takes slack_messages_place for the two equalities.
+const POSTED_KEY_AT_POSTGRES: &str =
+    "SELECT message_key FROM slack_messages WHERE channel = ?1 AND ts = ?2";
+
 /// Forgets where a deleted message was.
-pub fn forget_message(batch: &Batch<'_>, key: &str) -> rusqlite::Result<()> {
-    let db = batch.db();
-    db.prepare_cached("DELETE FROM slack_messages WHERE message_key = ?1")?
-        .execute([key])?;
-    Ok(())
+pub fn forget_message(batch: &Batch<'_>, key: &str) -> direct::Result<()> {
+    const FORGET: &str = "DELETE FROM slack_messages WHERE message_key = ?1";
+    match batch.db() {
+        Handle::Sqlite(db) => db
+            .prepare_cached(FORGET)
+            .and_then(|mut forget| forget.execute([key]))
+            .map(drop)
+            .map_err(direct::into_sqlx),
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query(&numbered(FORGET))
+                .bind(key)
+                .execute(&mut *c)
+                .await
+                .map(drop)
+        }),
+    }
 }
 
 pub async fn dm_channel(db: &Db, user: &str) -> Result<Option<String>, sqlx::Error> {
@@ -408,14 +652,24 @@ pub async fn dm_channel(db: &Db, user: &str) -> Result<Option<String>, sqlx::Err
     )
 }
 
-pub fn remember_dm_channel(batch: &Batch<'_>, user: &str, channel: &str) -> rusqlite::Result<()> {
-    let db = batch.db();
-    db.prepare_cached(
-        "INSERT INTO dm_channels (user_id, channel) VALUES (?1, ?2) \
-         ON CONFLICT (user_id) DO UPDATE SET channel = excluded.channel",
-    )?
-    .execute((user, channel))?;
-    Ok(())
+pub fn remember_dm_channel(batch: &Batch<'_>, user: &str, channel: &str) -> direct::Result<()> {
+    const REMEMBER: &str = "INSERT INTO dm_channels (user_id, channel) VALUES (?1, ?2) \
+                            ON CONFLICT (user_id) DO UPDATE SET channel = excluded.channel";
+    match batch.db() {
+        Handle::Sqlite(db) => db
+            .prepare_cached(REMEMBER)
+            .and_then(|mut remember| remember.execute((user, channel)))
+            .map(drop)
+            .map_err(direct::into_sqlx),
+        Handle::Postgres(pg) => pg.wait(async |c| {
+            sqlx::query(&numbered(REMEMBER))
+                .bind(user)
+                .bind(channel)
+                .execute(&mut *c)
+                .await
+                .map(drop)
+        }),
+    }
 }
 
 /// Rows not yet delivered or given up.
@@ -459,6 +713,16 @@ mod tests {
             message_key: None,
             render_key: None,
         }
+    }
+
+    /// Runs `work` on the SQLite handle of `db`'s connection, as the
+    /// writer's direct calls do.
+    async fn on_batch<T>(db: &Db, work: impl FnOnce(&Batch<'_>) -> direct::Result<T>) -> T {
+        let mut conn = db.as_sqlite().unwrap().acquire().await.unwrap();
+        crate::storage::direct::run(&mut conn, |db| Ok(work(&Batch::new(db))))
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     #[test]
@@ -527,7 +791,7 @@ mod tests {
         .unwrap();
         tx.commit().await.unwrap();
         let keys: Vec<String> = sqlx::query_scalar("SELECT order_key FROM outbox ORDER BY id")
-            .fetch_all(&db)
+            .fetch_all(db.as_sqlite().unwrap())
             .await
             .unwrap();
         assert_eq!(keys, ["home:U1", "home:U2", "home:U1"]);
@@ -543,18 +807,14 @@ mod tests {
         tx.commit().await.unwrap();
         // 1 sent, 2 superseded, 3 given up; 4 is being sent; 5 waits.
         let finished = Utc::now() - chrono::Duration::days(400);
-        let mut conn = db.acquire().await.unwrap();
-        let claimed = crate::storage::direct::run(&mut conn, |db| {
-            let batch = Batch::new(db);
-            mark_sent(&batch, 1, None, finished)?;
-            finish(&batch, 2, "superseded", "a newer edit is waiting", finished)?;
-            finish(&batch, 3, "failed", "channel_not_found", finished)?;
-            claim(&batch, 4, 0, 60_000)
+        let claimed = on_batch(&db, |batch| {
+            mark_sent(batch, 1, None, finished)?;
+            finish(batch, 2, "superseded", "a newer edit is waiting", finished)?;
+            finish(batch, 3, "failed", "channel_not_found", finished)?;
+            claim(batch, 4, 0, 60_000)
         })
-        .await
-        .unwrap();
+        .await;
         assert!(claimed);
-        drop(conn);
         // Aged by the time they were given, not the wall clock's.
         let later = finished + chrono::Duration::seconds(1);
         let before_any = finished - chrono::Duration::seconds(1);
@@ -570,15 +830,10 @@ mod tests {
         assert_eq!(old, [1, 2, 3]);
         assert_eq!(finished_before(&db, later, 2).await.unwrap().len(), 2);
 
-        let delete_old = async || {
-            let mut conn = db.acquire().await.unwrap();
-            crate::storage::direct::run(&mut conn, |db| delete(&Batch::new(db), &old))
-                .await
-                .unwrap()
-        };
+        let delete_old = async || on_batch(&db, |batch| delete(batch, &old)).await;
         assert_eq!(delete_old().await, 3);
         let left: Vec<(i64, String)> = sqlx::query_as("SELECT id, status FROM outbox ORDER BY id")
-            .fetch_all(&db)
+            .fetch_all(db.as_sqlite().unwrap())
             .await
             .unwrap();
         assert_eq!(

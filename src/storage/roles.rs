@@ -3,7 +3,7 @@
 use crate::storage::on;
 use chrono::NaiveDate;
 
-use super::Tx;
+use super::{Tx, engine::Engine};
 use crate::domain::ids::UserId;
 
 fn week_key(week: NaiveDate) -> String {
@@ -17,9 +17,16 @@ pub async fn roster(
     pod: &str,
     week: NaiveDate,
 ) -> Result<Vec<(String, UserId)>, sqlx::Error> {
+    // In the order the roster was stored: SQLite's rowid, PostgreSQL's seq.
+    let order = match tx.on().engine() {
+        Engine::Sqlite => "rowid",
+        Engine::Postgres => "seq",
+    };
     let rows: Vec<(String, String)> = on!(
         tx.on(),
-        "SELECT role, user_id FROM role_rosters WHERE pod = ? AND week = ? ORDER BY rowid",
+        format!(
+            "SELECT role, user_id FROM role_rosters WHERE pod = ? AND week = ? ORDER BY {order}"
+        ),
         |q, c| sqlx::query_as(q)
             .bind(pod)
             .bind(week_key(week))

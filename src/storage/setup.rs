@@ -114,16 +114,33 @@ pub async fn changes(tx: &mut Tx<'_>, limit: i64) -> Result<Vec<Change>, sqlx::E
 /// periods, rosters, the scheduler's runs) to its new name `new`, so a
 /// renamed pod keeps its history and does not get today's prompt twice.
 pub async fn rename_pod(tx: &mut Tx<'_>, old: &str, new: &str) -> Result<(), sqlx::Error> {
-    for table in [
-        "checkin_prompts",
-        "checkins",
-        "staffing_switches",
-        "role_rosters",
+    // Rows a removed pod of the new name left behind give way where they
+    // would clash with the renamed pod's (each table's key, without pod).
+    for (table, same) in [
+        ("checkin_prompts", "o.day = t.day"),
+        ("checkins", "o.day = t.day AND o.user_id = t.user_id"),
+        (
+            "staffing_switches",
+            "o.ended_at IS NULL AND t.ended_at IS NULL",
+        ),
+        ("role_rosters", "o.week = t.week AND o.user_id = t.user_id"),
     ] {
-        // Rows a removed pod of the new name left behind give way.
         on!(
             tx.on(),
-            &format!("UPDATE OR REPLACE {table} SET pod = ?1 WHERE pod = ?2"),
+            format!(
+                "DELETE FROM {table} AS t WHERE t.pod = ?1 \
+                 AND EXISTS (SELECT 1 FROM {table} AS o WHERE o.pod = ?2 AND {same})"
+            ),
+            |q, c| sqlx::query(q)
+                .bind(new)
+                .bind(old)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        )?;
+        on!(
+            tx.on(),
+            format!("UPDATE {table} SET pod = ?1 WHERE pod = ?2"),
             |q, c| sqlx::query(q)
                 .bind(new)
                 .bind(old)
@@ -132,11 +149,26 @@ pub async fn rename_pod(tx: &mut Tx<'_>, old: &str, new: &str) -> Result<(), sql
                 .map(|r| r.rows_affected())
         )?;
     }
+    const RUNS: &str = "kind IN ('checkin_prompt', 'checkin_summary', 'roles_rotation') \
+                        AND substr(run_key, 1, length(?2) + 1) = ?2 || ':'";
     on!(
         tx.on(),
-        "UPDATE OR REPLACE job_runs SET run_key = ?1 || substr(run_key, length(?2) + 1) \
-         WHERE kind IN ('checkin_prompt', 'checkin_summary', 'roles_rotation') \
-         AND substr(run_key, 1, length(?2) + 1) = ?2 || ':'",
+        format!(
+            "DELETE FROM job_runs AS t WHERE EXISTS (SELECT 1 FROM job_runs AS o \
+             WHERE o.kind = t.kind AND ?1 || substr(o.run_key, length(?2) + 1) = t.run_key \
+             AND o.{})",
+            RUNS.replace("AND substr(run_key", "AND substr(o.run_key")
+        ),
+        |q, c| sqlx::query(q)
+            .bind(new)
+            .bind(old)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    on!(
+        tx.on(),
+        format!("UPDATE job_runs SET run_key = ?1 || substr(run_key, length(?2) + 1) WHERE {RUNS}"),
         |q, c| sqlx::query(q)
             .bind(new)
             .bind(old)

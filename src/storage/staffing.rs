@@ -221,7 +221,7 @@ pub async fn export_rows(
     end: DateTime<Utc>,
 ) -> Result<Vec<ExportRow>, sqlx::Error> {
     let rows: Vec<ExportSql> = on!(db.on(), "SELECT s.id, s.pod, s.reason, s.started_by, s.started_at, s.until_at, s.ended_at, s.ended_by, s.reason_updates,
-                (SELECT GROUP_CONCAT(h.user_id, ' ') FROM staffing_helpers h WHERE h.switch_id = s.id)
+                (SELECT string_agg(h.user_id, ' ') FROM staffing_helpers h WHERE h.switch_id = s.id)
          FROM staffing_switches s
          WHERE s.started_at < ? AND (s.ended_at IS NULL OR s.ended_at >= ?)
          ORDER BY s.started_at, s.id", |q, c| sqlx::query_as(q)

@@ -70,7 +70,16 @@ fn user(raw: &str) -> anyhow::Result<UserId> {
 }
 
 /// A row of [`COLUMNS`].
-type PassRow = (i64, i64, i64, String, Option<String>, String, String, String);
+type PassRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+);
 
 fn from_row(row: &PassRow) -> anyhow::Result<Pass> {
     let (id, number, millis, kind, from, to, reason, by) = row;

@@ -44,11 +44,11 @@ use chrono::{DateTime, Utc};
 
 use super::{
     BUSY_TIMEOUT, Open, Tx,
-    sql::On,
     checkpoint::Log,
     direct::{self, Batch, Borrowed},
     events,
     health::{InFlight, WriteHealth},
+    sql::On,
 };
 use crate::{
     clock::{Clock, SharedClock},
@@ -409,9 +409,9 @@ async fn pg_changed(c: &mut PgConnection) -> Result<bool, sqlx::Error> {
 /// Every replica's writes take this lock first, so they run one after
 /// another as SQLite's do: what one transaction reads stays true until it
 /// commits, whichever replica writes next. ("needful" in ASCII.)
-const WRITE_LOCK: i64 = 0x6e65_6564_6675_6c;
+pub const WRITE_LOCK: i64 = 0x006e_6565_6466_756c;
 
-async fn write_lock(c: &mut PgConnection) -> Result<(), sqlx::Error> {
+pub(super) async fn write_lock(c: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(WRITE_LOCK)
         .execute(c)
@@ -557,6 +557,10 @@ pub fn start_postgres(
     std::thread::Builder::new()
         .name("needful-writer".into())
         .spawn(move || {
+            // A write waits for another's lock as long as SQLite's would,
+            // then fails as busy (Slack retries the event).
+            let options =
+                options.options([("lock_timeout", format!("{}ms", BUSY_TIMEOUT.as_millis()))]);
             let pool = runtime.block_on(async {
                 sqlx::postgres::PgPoolOptions::new()
                     .max_connections(1)
@@ -960,6 +964,8 @@ fn is_busy(e: &AppError) -> bool {
     };
     match e.downcast_ref::<sqlx::Error>() {
         Some(sqlx::Error::PoolTimedOut) => true,
+        // PostgreSQL's lock_not_available: the write lock's wait ran out.
+        Some(sqlx::Error::Database(db)) if db.code().as_deref() == Some("55P03") => true,
         // SQLITE_BUSY (5) or SQLITE_LOCKED (6), also as extended codes
         // (SQLITE_BUSY_TIMEOUT is 773): the primary code is the low byte.
         Some(sqlx::Error::Database(db)) => db
@@ -989,9 +995,7 @@ async fn apply_together(
         Conn::PgDirect(conn) => {
             in_pg_batch(conn, |batch| reactions(apply, batch, deliveries, &ids, now))?.0
         }
-        Conn::Sqlx(conn) => {
-            others(apply, On::Sqlite(&mut **conn), deliveries, &ids, done).await?
-        }
+        Conn::Sqlx(conn) => others(apply, On::Sqlite(&mut **conn), deliveries, &ids, done).await?,
         Conn::PgSqlx(conn) => {
             others(apply, On::Postgres(&mut **conn), deliveries, &ids, done).await?
         }
@@ -1099,15 +1103,16 @@ mod tests {
         (started(&url).await, dir)
     }
 
-    fn remember(batch: &Batch<'_>, user: &str) -> rusqlite::Result<i64> {
+    fn remember(batch: &Batch<'_>, user: &str) -> direct::Result<i64> {
         super::super::outbox::remember_dm_channel(batch, user, "D1")?;
         count(batch)
     }
 
-    fn count(batch: &Batch<'_>) -> rusqlite::Result<i64> {
+    fn count(batch: &Batch<'_>) -> direct::Result<i64> {
         batch
-            .db()
+            .sqlite()
             .query_row("SELECT COUNT(*) FROM dm_channels", [], |r| r.get(0))
+            .map_err(direct::into_sqlx)
     }
 
     async fn remembered(writer: &Writer) -> i64 {
@@ -1125,7 +1130,7 @@ mod tests {
                 Box::pin(async move {
                     sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES (?, 'D1')")
                         .bind(user)
-                        .execute(tx.conn())
+                        .execute(tx.sqlite())
                         .await?;
                     then
                 })
@@ -1145,7 +1150,7 @@ mod tests {
         let err = writer
             .write(|batch| {
                 batch
-                    .db()
+                    .sqlite()
                     .execute("INSERT INTO no_such_table VALUES (1)", [])
             })
             .await
@@ -1252,7 +1257,7 @@ mod tests {
             .transaction(|tx| {
                 Box::pin(async move {
                     sqlx::query("INSERT INTO dm_channels (user_id, channel) VALUES ('U1', 'D1')")
-                        .execute(tx.conn())
+                        .execute(tx.sqlite())
                         .await?;
                     if std::hint::black_box(true) {
                         panic!("a bug in a feature");
@@ -1289,7 +1294,7 @@ mod tests {
         let _ = writer
             .write(|batch| {
                 batch
-                    .db()
+                    .sqlite()
                     .execute("INSERT INTO no_such_table VALUES (1)", [])
             })
             .await;

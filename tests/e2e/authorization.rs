@@ -29,22 +29,29 @@ const TABLES: &[&str] = &[
 pub async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for table in TABLES {
-        let columns: Vec<String> =
-            sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                .fetch_all(&app.db)
-                .await
-                .unwrap();
-        let row = columns
-            .iter()
-            .map(|c| format!("quote(\"{c}\")"))
-            .collect::<Vec<_>>()
-            .join(" || ',' || ");
-        let content: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT group_concat({row}, ';') FROM (SELECT * FROM {table} ORDER BY rowid)"
-        ))
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+        let content: Option<String> = if crate::helpers::on_postgres() {
+            // Each row as PostgreSQL writes a record, in one order.
+            app.scalar(&format!(
+                "SELECT string_agg(t::TEXT, ';' ORDER BY t::TEXT) FROM {table} AS t"
+            ))
+            .await
+        } else {
+            let columns: Vec<(String,)> = app
+                .rows(
+                    &format!("SELECT name FROM pragma_table_info('{table}')"),
+                    &[],
+                )
+                .await;
+            let row = columns
+                .iter()
+                .map(|(c,)| format!("quote(\"{c}\")"))
+                .collect::<Vec<_>>()
+                .join(" || ',' || ");
+            app.scalar(&format!(
+                "SELECT group_concat({row}, ';') FROM (SELECT * FROM {table} ORDER BY rowid)"
+            ))
+            .await
+        };
         out.push((table.to_string(), content.unwrap_or_default()));
     }
     let outbox: i64 = app.count("SELECT COUNT(*) FROM outbox").await;

@@ -148,7 +148,7 @@ struct Instance {
 
 impl Instance {
     async fn start(sim: &SlackSim, dir: &TempDir, clock: Arc<ManualClock>, config: &str) -> Self {
-        let db_url = format!("sqlite://{}", dir.path().join("needful.db").display());
+        let db_url = crate::helpers::database_url(dir).await;
         let api_url = sim.api_url();
         let mut env = EnvSettings::from_lookup(|key| match key {
             "SLACK_API_URL" => Some(api_url.clone()),
@@ -186,12 +186,9 @@ impl Instance {
     async fn drained(&self) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let left: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')",
-            )
-            .fetch_one(&self.state.team.db)
-            .await
-            .expect("count runs");
+            let left = needful::storage::outbox::depth(&self.state.team.db)
+                .await
+                .expect("count runs");
             if left == 0 {
                 return;
             }

@@ -151,13 +151,14 @@ async fn backup_copies_the_live_database_and_restores() {
     let restored = needful::storage::connect(&format!("sqlite://{}", backup.display()))
         .await
         .unwrap();
+    let restored = restored.as_sqlite().unwrap();
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&restored)
+        .fetch_one(restored)
         .await
         .unwrap();
     assert_eq!(integrity, "ok");
     let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM processed_events")
-        .fetch_one(&restored)
+        .fetch_one(restored)
         .await
         .unwrap();
     assert_eq!(events, 2);

@@ -9,7 +9,7 @@ use crate::helpers::{event_id, spawn_app};
 #[tokio::test]
 async fn a_locked_database_fails_cleanly_and_recovers() {
     let app = spawn_app().await;
-    let mut locker = app.lock_database().await;
+    let locker = app.lock_database().await;
 
     let event = payloads::app_home_opened(&event_id(), "U0ALICE001");
     let started = Instant::now();
@@ -35,7 +35,7 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
         "{health}"
     );
 
-    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.release().await;
     // Slack's retry of the same event now goes through, once.
     assert_eq!(
         app.slack
@@ -60,14 +60,11 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
     })
     .await;
     // A command during a lock gets a kind word, not an error page.
-    sqlx::query("BEGIN EXCLUSIVE")
-        .execute(&mut locker)
-        .await
-        .unwrap();
+    let locker = app.lock_database().await;
     let text = app
         .command("/kudos", "U0ALICE001", "C0SUPPORT1", "stats")
         .await;
-    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.release().await;
     assert!(text.contains("nothing was changed"), "{text}");
 }
 
@@ -382,13 +379,16 @@ async fn deliver_event(
     Some(resp.status().as_u16())
 }
 
-async fn open_db(path: &Path) -> needful::storage::Db {
+async fn open_db(path: &Path) -> sqlx::SqlitePool {
     needful::storage::connect(&format!("sqlite://{}", path.display()))
         .await
         .expect("the database opens")
+        .as_sqlite()
+        .expect("a SQLite database")
+        .clone()
 }
 
-async fn integrity(db: &needful::storage::Db) -> String {
+async fn integrity(db: &sqlx::SqlitePool) -> String {
     sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(db)
         .await

@@ -1,6 +1,10 @@
-//! Starts the real app on port 0 with a fresh SQLite file, a manual clock and
+//! Starts the real app on port 0 with a fresh database, a manual clock and
 //! the Slack simulator, and talks to it only the way Slack does. A test that
 //! asks for it drives pacing and Retry-After with a manual timer too.
+//!
+//! The database is a SQLite file, or with `NEEDFUL_TEST_DATABASE=postgres`
+//! a fresh database on the run's throwaway PostgreSQL
+//! ([`super::postgres::server`]): the whole suite runs on either engine.
 // Each test module uses a different part of this toolkit.
 #![allow(dead_code)]
 
@@ -15,7 +19,7 @@ use needful::{
     clock::{ManualClock, ManualTimer, SharedTimer, Timer},
     config::{EnvSettings, Secret, Settings, TeamConfig},
     slack_sim::{SimConfig, SlackSender, SlackSim},
-    storage::{Db, Writer},
+    storage::{Db, Writer, sql::numbered},
 };
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -95,6 +99,22 @@ impl TestOptions {
     }
 }
 
+/// A second connection holding the database's write lock.
+pub enum Locker {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Locker {
+    /// Gives the lock back.
+    pub async fn release(self) {
+        match self {
+            Locker::Sqlite(mut c) => drop(sqlx::query("ROLLBACK").execute(&mut c).await),
+            Locker::Postgres(mut c) => drop(sqlx::query("ROLLBACK").execute(&mut c).await),
+        }
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     /// `http://…` of the internal `/metrics` listener, when one was asked for.
@@ -144,16 +164,46 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     .await
 }
 
+/// True when this run's apps use PostgreSQL (`NEEDFUL_TEST_DATABASE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("NEEDFUL_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// Says why a test that is about SQLite itself (its file, its locks, its
+/// write-ahead log) does not run on PostgreSQL, and returns true then.
+pub fn sqlite_only(what: &str) -> bool {
+    if on_postgres() {
+        eprintln!("SKIPPED on PostgreSQL: {what} is SQLite's");
+    }
+    on_postgres()
+}
+
+/// The database of the app kept in `dir`: its SQLite file, or on PostgreSQL
+/// a fresh database, created the first time and kept for restarts.
+pub async fn database_url(dir: &TempDir) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}", dir.path().join("needful.db").display());
+    }
+    let kept = dir.path().join("postgres-url");
+    if let Ok(url) = std::fs::read_to_string(&kept) {
+        return url;
+    }
+    let pg = super::postgres::server().expect(
+        "NEEDFUL_TEST_DATABASE=postgres needs PostgreSQL's binaries (see tests/e2e/postgres.rs)",
+    );
+    let url = pg.database().await;
+    std::fs::write(&kept, &url).expect("the database's URL is kept");
+    url
+}
+
 fn settings(
     sim: &SlackSim,
-    dir: &TempDir,
+    db_url: String,
     config: &str,
     extra_env: &[(&'static str, String)],
 ) -> Settings {
-    let db_path = dir.path().join("needful.db");
     let sim_config = sim.config().clone();
     let api_url = sim.api_url();
-    let db_url = format!("sqlite://{}", db_path.display());
     let mut env = EnvSettings::from_lookup(|key| match key {
         "SLACK_API_URL" => Some(api_url.clone()),
         "DATABASE_URL" => Some(db_url.clone()),
@@ -196,7 +246,7 @@ async fn start_with_secrets(
     extra_secrets: &[String],
     extra_env: &[(&'static str, String)],
 ) -> TestApp {
-    let mut settings = settings(&sim, &dir, &config, extra_env);
+    let mut settings = settings(&sim, database_url(&dir).await, &config, extra_env);
     settings
         .env
         .signing_secrets
@@ -322,19 +372,36 @@ impl TestApp {
             .expect("the app is running");
     }
 
-    /// Takes SQLite's write lock from a second connection, as another process
-    /// (or a stuck backup) would; `ROLLBACK` on the returned connection frees it.
-    pub async fn lock_database(&self) -> sqlx::SqliteConnection {
+    /// Takes the database's write lock from a second connection, as another
+    /// process (or a stuck backup, or another replica) would: SQLite's, or
+    /// on PostgreSQL the lock every write takes first. Dropping the returned
+    /// connection (or `ROLLBACK` on it) frees it.
+    pub async fn lock_database(&self) -> Locker {
         use sqlx::Connection as _;
-        let path = self.dir.path().join("needful.db");
-        let mut locker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        let url = database_url(&self.dir).await;
+        if on_postgres() {
+            let mut locker = sqlx::PgConnection::connect(&url)
+                .await
+                .expect("a second connection opens");
+            sqlx::query("BEGIN")
+                .execute(&mut locker)
+                .await
+                .expect("BEGIN");
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(needful::storage::writer::WRITE_LOCK)
+                .execute(&mut locker)
+                .await
+                .expect("the write lock is taken");
+            return Locker::Postgres(locker);
+        }
+        let mut locker = sqlx::SqliteConnection::connect(&url)
             .await
             .expect("a second connection opens");
         sqlx::query("BEGIN EXCLUSIVE")
             .execute(&mut locker)
             .await
             .expect("the write lock is taken");
-        locker
+        Locker::Sqlite(locker)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -361,23 +428,64 @@ impl TestApp {
     /// Runs `sql` with one bound text on a connection of its own, as an
     /// outside process would (for data an old release may have left).
     pub async fn execute(&self, sql: &str, bind: &str) {
-        let url = format!("sqlite://{}", self.dir.path().join("needful.db").display());
-        let db = needful::storage::connect(&url)
+        let db = needful::storage::connect(&database_url(&self.dir).await)
             .await
             .expect("the database opens");
-        sqlx::query(sql)
-            .bind(bind)
-            .execute(&db)
-            .await
-            .expect("the statement runs");
+        match &db {
+            Db::Sqlite(pool) => sqlx::query(sql).bind(bind).execute(pool).await.map(drop),
+            Db::Postgres(pool) => sqlx::query(&numbered(sql))
+                .bind(bind)
+                .execute(pool)
+                .await
+                .map(drop),
+        }
+        .expect("the statement runs");
         db.close().await;
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db)
-            .await
-            .expect("count query runs")
+        self.scalar(sql).await
+    }
+
+    /// The one value `sql` reads (on either engine; `?` placeholders).
+    pub async fn scalar<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Db::Postgres(pool) => sqlx::query_scalar(&numbered(sql)).fetch_one(pool).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql} fails: {e}"))
+    }
+
+    /// The rows `sql` reads with `binds` (texts) bound, on either engine.
+    pub async fn rows<T>(&self, sql: &str, binds: &[&str]) -> Vec<T>
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut q = sqlx::query_as(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                q.fetch_all(pool).await
+            }
+            Db::Postgres(pool) => {
+                let sql = numbered(sql);
+                let mut q = sqlx::query_as(&sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                q.fetch_all(pool).await
+            }
+        }
+        .unwrap_or_else(|e| panic!("{sql} fails: {e}"))
     }
 
     /// Waits (bounded) until the app has recorded that one of its posts
@@ -386,11 +494,9 @@ impl TestApp {
     pub async fn post_recorded(&self, ts: &str, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
         let recorded = || async {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM slack_messages WHERE ts = ?")
-                .bind(ts)
-                .fetch_one(&self.db)
-                .await
-                .expect("count query runs")
+            self.rows::<(i64,)>("SELECT COUNT(*) FROM slack_messages WHERE ts = ?", &[ts])
+                .await[0]
+                .0
         };
         while recorded().await == 0 {
             assert!(

@@ -101,10 +101,7 @@ async fn kudos_broadcasts_are_celebrated_as_words_and_ping_no_one() {
     );
     assert!(shown.contains("free pizza"), "{shown}");
     // The reason as typed is kept (for the export); only its repetition is quiet.
-    let stored: String = sqlx::query_scalar("SELECT reason FROM kudos_log")
-        .fetch_one(&app.db)
-        .await
-        .expect("the kudos is stored");
+    let stored: String = app.scalar("SELECT reason FROM kudos_log").await;
     assert!(stored.contains("<!channel>"), "{stored}");
     app.outbox_drained(WAIT).await;
     assert_nothing_pings(&app);

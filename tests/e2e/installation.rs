@@ -485,7 +485,7 @@ async fn socket_mode_closes_its_connection_when_uninstalled() {
 async fn a_response_url_outside_slack_is_not_called() {
     let app = spawn_app_with(TestOptions::without_pods()).await;
     let elsewhere = SlackSim::start(SimConfig::default()).await;
-    let mut locker = app.lock_database().await;
+    let locker = app.lock_database().await;
     let press = |response_url: Option<String>| {
         let mut p = payloads::block_actions(
             BOB,
@@ -514,5 +514,5 @@ async fn a_response_url_outside_slack_is_not_called() {
         "{}",
         elsewhere.describe_calls()
     );
-    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.release().await;
 }

@@ -146,12 +146,14 @@ async fn a_reaction_is_celebrated_with_a_quote_and_a_link() {
     );
     assert!(!text.contains("{permalink}") && !text.contains("{quote}"));
     // The record holds everything, so nothing is read back from Slack later.
-    let row: (String, String, String, String, Option<String>, String) = sqlx::query_as(
-        "SELECT giver, receiver, channel, message_ts, reason, source FROM kudos_log",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let row: (String, String, String, String, Option<String>, String) = app
+        .rows(
+            "SELECT giver, receiver, channel, message_ts, reason, source FROM kudos_log",
+            &[],
+        )
+        .await
+        .remove(0);
+
     assert_eq!(
         row,
         (
@@ -701,11 +703,12 @@ async fn kudos_command_thanks_several_and_skips_the_giver_and_bots() {
         "{}",
         posts[0]
     );
-    let rows: Vec<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT receiver, source, reason FROM kudos_log ORDER BY id")
-            .fetch_all(&app.db)
-            .await
-            .unwrap();
+    let rows: Vec<(String, String, Option<String>)> = app
+        .rows(
+            "SELECT receiver, source, reason FROM kudos_log ORDER BY id",
+            &[],
+        )
+        .await;
     assert_eq!(rows.len(), 2);
     assert!(
         rows.iter()
@@ -1146,14 +1149,13 @@ async fn the_celebration(app: &TestApp) -> String {
 
 /// Standing kudos as (giver, receiver, channel, message_ts, reason).
 async fn standing_rows(app: &TestApp) -> Vec<(String, String, String, String, Option<String>)> {
-    sqlx::query_as(
-        "SELECT giver, receiver, channel, IFNULL(message_ts, ''), reason FROM kudos_log g \
+    app.rows(
+        "SELECT giver, receiver, channel, COALESCE(message_ts, ''), reason FROM kudos_log g \
          WHERE kind = 'given' AND NOT EXISTS (SELECT 1 FROM kudos_log r WHERE r.retracts = g.id) \
          ORDER BY id",
+        &[],
     )
-    .fetch_all(&app.db)
     .await
-    .unwrap()
 }
 
 /// A :trophy: on needful's celebration of a message joins in: a kudos from
@@ -1241,12 +1243,13 @@ async fn removing_a_reaction_from_a_celebration_takes_the_kudos_back() {
 
     unreact(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
     assert_eq!(standing(&app).await, 1);
-    let retracted: (String, String, String) = sqlx::query_as(
-        "SELECT giver, receiver, message_ts FROM kudos_log WHERE kind = 'retracted'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let retracted: (String, String, String) = app
+        .rows(
+            "SELECT giver, receiver, message_ts FROM kudos_log WHERE kind = 'retracted'",
+            &[],
+        )
+        .await
+        .remove(0);
     assert_eq!(
         retracted,
         (CAROL.into(), ALICE.into(), ALICES_MESSAGE.into())
@@ -1288,12 +1291,10 @@ async fn joining_in_on_a_kudos_command_carries_its_reason() {
     let celebration = the_celebration(&app).await;
 
     react(&app, CAROL, NEEDFUL, HUMBLEBRAG, &celebration).await;
-    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(String, String, String, Option<String>)> = app.rows(
         "SELECT giver, receiver, source, reason FROM kudos_log WHERE kind = 'given' ORDER BY id",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
+        &[],
+    ).await;
     let reason = Some("fixed the refund macro".to_string());
     assert_eq!(
         rows,

@@ -408,11 +408,9 @@ async fn permanent_errors_are_given_up_with_the_reason() {
     .await;
     app.sim.wait_for("chat.postMessage", 1, WAIT).await;
     app.outbox_drained(WAIT).await;
-    let reason: String =
-        sqlx::query_scalar("SELECT last_error FROM outbox WHERE status = 'failed'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let reason: String = app
+        .scalar::<String>("SELECT last_error FROM outbox WHERE status = 'failed'")
+        .await;
     assert_eq!(reason, "channel_not_found");
     assert_eq!(texts(&app, "C0SUPPORT1"), vec!["fine"]);
 }
@@ -618,7 +616,7 @@ async fn bots_are_learned_from_their_messages() {
 #[tokio::test]
 async fn failed_interactions_still_tell_the_person() {
     let app = spawn_app().await;
-    let mut locker = app.lock_database().await;
+    let locker = app.lock_database().await;
 
     // A modal submission keeps the modal open with the error on its field.
     let submit = payloads::view_submission(
@@ -657,7 +655,7 @@ async fn failed_interactions_still_tell_the_person() {
         "{:?}",
         notes[0].params
     );
-    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.release().await;
 }
 
 #[tokio::test]
@@ -682,11 +680,15 @@ async fn delivery_ids_are_forgotten_after_a_week_and_waiting_messages_never() {
     let app = spawn_app_with(TestOptions::without_pods()).await;
     let start = needful::clock::Clock::now(app.clock.as_ref());
     let ids = || async {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT event_id FROM processed_events ORDER BY event_id")
-                .fetch_all(&app.db)
-                .await
-                .unwrap();
+        let ids: Vec<String> = app
+            .rows::<(String,)>(
+                "SELECT event_id FROM processed_events ORDER BY event_id",
+                &[],
+            )
+            .await
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
         ids
     };
     let first = event_id();

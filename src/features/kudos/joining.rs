@@ -163,7 +163,7 @@ pub(super) fn celebrated_by(
     batch: &Batch<'_>,
     channel: &str,
     ts: &str,
-) -> rusqlite::Result<Celebrated> {
+) -> storage::direct::Result<Celebrated> {
     let Some(key) = storage::outbox::posted_key_at_on(batch, channel, ts)? else {
         return Ok(Celebrated::Nothing);
     };

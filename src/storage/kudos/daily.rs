@@ -1,5 +1,5 @@
 //! What each giver has given in their day, kept in memory by the event
-//! writer from one batch to the next.
+//! writer from one batch to the next (on SQLite).
 //!
 //! The daily limit needs, for every giver in a batch, their standing kudos
 //! in their day. Counting them from `kudos_log` walks one index entry per
@@ -10,12 +10,21 @@
 //! row of its own) and its ids only grow, so the rows after the last one
 //! seen are exactly what changed, whichever connection wrote them.
 //!
+//! On PostgreSQL nothing is kept: several replicas may write the log, and
+//! a copy in one replica's memory would not hear of the others' rows
+//! between its batches. There each batch counts its givers' days from the
+//! log ([`given_in_days_pg`]), inside its transaction, under the write lock.
+//!
 //! It lives in storage, not with the kudos rules: it is a copy of what
 //! `kudos_log` holds, right only by the log's own rules (rows appended, ids
 //! growing, read under the write lock), and the features only ever see
 //! counts.
 
 use std::{collections::HashMap, sync::Mutex};
+
+use sqlx::PgConnection;
+
+use crate::storage::direct::{self, Batch, Handle};
 
 /// A giver's day: (giver, start ms, end ms).
 pub type DayKey = (String, i64, i64);
@@ -38,8 +47,26 @@ impl DailyCounts {
     /// The standing kudos given in each of `days`, as the log holds them up
     /// to id `last_id` (the newest row; the caller holds the write lock, so
     /// every row up to it is committed or its own). Runs inside the
-    /// caller's transaction.
+    /// batch's transaction. On PostgreSQL, counted from the log each time
+    /// (see the module's note; `last_id` is not needed there).
     pub fn given(
+        &self,
+        batch: &Batch<'_>,
+        days: &[DayKey],
+        last_id: i64,
+        now_ms: i64,
+    ) -> direct::Result<Vec<(String, i64)>> {
+        match batch.db() {
+            Handle::Sqlite(db) => self
+                .given_on(db, days, last_id, now_ms)
+                .map_err(direct::into_sqlx),
+            Handle::Postgres(pg) => pg.wait(async |c| given_in_days_pg(c, days).await),
+        }
+    }
+
+    /// [`DailyCounts::given`] on SQLite: from memory, caught up with the
+    /// log's rows since the last batch.
+    pub(super) fn given_on(
         &self,
         db: &rusqlite::Connection,
         days: &[DayKey],
@@ -103,6 +130,13 @@ impl Counts {
     }
 }
 
+/// [`given_in_day_on`]'s count, for either engine.
+const GIVEN_IN_DAY: &str = "SELECT (SELECT COUNT(*) FROM kudos_log WHERE giver = ?1 AND kind = 'given' \
+                 AND at_ms >= ?2 AND at_ms < ?3) \
+              - (SELECT COUNT(*) FROM kudos_log r JOIN kudos_log g ON g.id = r.retracts \
+                 WHERE r.giver = ?1 AND r.kind = 'retracted' AND r.at_ms >= ?2 \
+                 AND g.at_ms >= ?2 AND g.at_ms < ?3)";
+
 /// The standing kudos `giver` gave in `[start_ms, end_ms)`, what the daily
 /// limit counts: the day's given rows less those taken back, both counted
 /// from index `kudos_log_giver_kind`, one step per kudos (the writer
@@ -114,14 +148,58 @@ pub(super) fn given_in_day_on(
     start_ms: i64,
     end_ms: i64,
 ) -> rusqlite::Result<i64> {
-    db.prepare_cached(
-        "SELECT (SELECT COUNT(*) FROM kudos_log WHERE giver = ?1 AND kind = 'given' \
-                 AND at_ms >= ?2 AND at_ms < ?3) \
+    db.prepare_cached(GIVEN_IN_DAY)?
+        .query_row((giver, start_ms, end_ms), |row| row.get(0))
+}
+
+/// [`given_in_day_on`] on PostgreSQL (COUNT(*) is BIGINT there too).
+pub(super) async fn given_in_day_pg(
+    c: &mut PgConnection,
+    giver: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&crate::storage::sql::numbered(GIVEN_IN_DAY))
+        .bind(giver)
+        .bind(start_ms)
+        .bind(end_ms)
+        .fetch_one(c)
+        .await
+}
+
+/// [`given_in_day_on`] for each of `days`, in their order, on PostgreSQL:
+/// one statement (one round trip under the write lock), the same count per
+/// day.
+pub(super) async fn given_in_days_pg(
+    c: &mut PgConnection,
+    days: &[DayKey],
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    if days.is_empty() {
+        return Ok(Vec::new());
+    }
+    let givers: Vec<&str> = days.iter().map(|(giver, _, _)| giver.as_str()).collect();
+    let starts: Vec<i64> = days.iter().map(|(_, start, _)| *start).collect();
+    let ends: Vec<i64> = days.iter().map(|(_, _, end)| *end).collect();
+    let counts: Vec<i64> = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM kudos_log WHERE giver = d.giver AND kind = 'given' \
+                 AND at_ms >= d.start_ms AND at_ms < d.end_ms) \
               - (SELECT COUNT(*) FROM kudos_log r JOIN kudos_log g ON g.id = r.retracts \
-                 WHERE r.giver = ?1 AND r.kind = 'retracted' AND r.at_ms >= ?2 \
-                 AND g.at_ms >= ?2 AND g.at_ms < ?3)",
-    )?
-    .query_row((giver, start_ms, end_ms), |row| row.get(0))
+                 WHERE r.giver = d.giver AND r.kind = 'retracted' AND r.at_ms >= d.start_ms \
+                 AND g.at_ms >= d.start_ms AND g.at_ms < d.end_ms) \
+         FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[]) WITH ORDINALITY \
+              AS d (giver, start_ms, end_ms, n) \
+         ORDER BY d.n",
+    )
+    .bind(givers)
+    .bind(starts)
+    .bind(ends)
+    .fetch_all(c)
+    .await?;
+    Ok(days
+        .iter()
+        .zip(counts)
+        .map(|((giver, _, _), n)| (giver.clone(), n))
+        .collect())
 }
 
 /// A `kudos_log` row as the daily counts see it.
@@ -180,9 +258,15 @@ mod tests {
     /// counts kept equal the counts read from the log.
     #[tokio::test]
     async fn counts_kept_equal_counts_read_from_the_log() {
-        let pool = crate::storage::connect("sqlite::memory:").await.unwrap();
+        let crate::storage::Db::Sqlite(pool) =
+            crate::storage::connect("sqlite::memory:").await.unwrap()
+        else {
+            unreachable!("a SQLite URL")
+        };
         let mut conn = pool.acquire().await.unwrap();
         crate::storage::direct::run(&mut conn, |db| {
+            let db: &rusqlite::Connection = db;
+            let batch = Batch::new(db);
             let counts = DailyCounts::default();
             let days: Vec<DayKey> = vec![
                 ("UA".into(), 0, 100),
@@ -217,7 +301,9 @@ mod tests {
                 }
                 // Ask for a varying part of the days, as batches do.
                 let asked: Vec<DayKey> = days.iter().filter(|_| next() % 2 == 0).cloned().collect();
-                let kept = counts.given(db, &asked, last_id(db), at)?;
+                let kept = counts
+                    .given(&batch, &asked, last_id(db), at)
+                    .expect("the counts");
                 for ((giver, start, end), (_, n)) in asked.iter().zip(&kept) {
                     let read = given_in_day_on(db, giver, *start, *end)?;
                     assert_eq!(*n, read, "step {step}: {giver} in [{start}, {end})");

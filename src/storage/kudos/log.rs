@@ -2,11 +2,15 @@
 //! calls inside the caller's write transaction, on the writer's
 //! connection or a sqlx transaction's ([`crate::storage::direct`]).
 //!
-//! Ids are handed out by the caller from [`next_id_on`], not by SQLite, so
-//! a reaction batch can take back a kudos it gave in the same batch. That
-//! is safe because every writer holds the write lock from its `BEGIN
-//! IMMEDIATE`, and it keeps ids growing in commit order, which the daily
-//! counts rely on ([`super::DailyCounts`]).
+//! Ids are handed out by the caller from [`next_id_on`] (on PostgreSQL
+//! [`next_id_pg`]), not by the database, so a reaction batch can take back
+//! a kudos it gave in the same batch. That is safe because every writer
+//! holds the write lock from its `BEGIN IMMEDIATE` (on PostgreSQL, the
+//! advisory lock every write transaction takes first, across replicas), and
+//! it keeps ids growing in commit order, which the daily counts rely on
+//! ([`super::DailyCounts`]).
+
+use sqlx::PgConnection;
 
 use super::Delivery;
 
@@ -22,6 +26,18 @@ pub enum Via {
     },
     /// `/kudos`, with what for.
     Command { reason: String },
+}
+
+impl Via {
+    /// (source, message_ts, reason) as `kudos_log` holds them.
+    fn columns(&self) -> (&'static str, Option<&str>, Option<&str>) {
+        match self {
+            Via::Reaction { message_ts, reason } => {
+                ("reaction", Some(message_ts.as_str()), reason.as_deref())
+            }
+            Via::Command { reason } => ("command", None, Some(reason.as_str())),
+        }
+    }
 }
 
 /// A new kudos row, with the id [`next_id_on`] gave it.
@@ -51,6 +67,15 @@ pub fn next_id_on(db: &rusqlite::Connection) -> rusqlite::Result<i64> {
         .query_row([], |row| row.get(0))
 }
 
+/// [`next_id_on`] on PostgreSQL. The identity column's sequence is not
+/// consulted: every id is given here, and [`sync_ids_pg`] keeps the
+/// sequence after them for any row inserted without one.
+pub async fn next_id_pg(c: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT 1 + COALESCE(MAX(id), 0) FROM kudos_log")
+        .fetch_one(c)
+        .await
+}
+
 pub fn insert_given_on(db: &rusqlite::Connection, rows: &[GivenRow]) -> rusqlite::Result<()> {
     let mut given = db.prepare_cached(
         "INSERT INTO kudos_log (id, kind, at_ms, giver, receiver, source, channel, message_ts, \
@@ -58,10 +83,7 @@ pub fn insert_given_on(db: &rusqlite::Connection, rows: &[GivenRow]) -> rusqlite
          VALUES (?1, 'given', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for g in rows {
-        let (source, message_ts, reason) = match &g.via {
-            Via::Reaction { message_ts, reason } => ("reaction", Some(message_ts), reason.as_ref()),
-            Via::Command { reason } => ("command", None, Some(reason)),
-        };
+        let (source, message_ts, reason) = g.via.columns();
         given.execute((
             g.id,
             g.at_ms,
@@ -75,6 +97,61 @@ pub fn insert_given_on(db: &rusqlite::Connection, rows: &[GivenRow]) -> rusqlite
         ))?;
     }
     Ok(())
+}
+
+/// [`insert_given_on`] on PostgreSQL: one statement for all the rows (one
+/// round trip, under the write lock), from arrays of their columns. Call
+/// [`sync_ids_pg`] once the transaction's rows are in.
+pub async fn insert_given_pg(c: &mut PgConnection, rows: &[GivenRow]) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let n = rows.len();
+    let (mut ids, mut at, mut givers, mut receivers) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut sources, mut channels, mut messages, mut reasons, mut deliveries) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for g in rows {
+        let (source, message_ts, reason) = g.via.columns();
+        ids.push(g.id);
+        at.push(g.at_ms);
+        givers.push(g.giver.as_str());
+        receivers.push(g.receiver.as_str());
+        sources.push(source);
+        channels.push(g.channel.as_str());
+        messages.push(message_ts);
+        reasons.push(reason);
+        deliveries.push(g.delivery.as_str());
+    }
+    sqlx::query(
+        "INSERT INTO kudos_log (id, kind, at_ms, giver, receiver, source, channel, message_ts, \
+                                reason, delivery) \
+         SELECT id, 'given', at_ms, giver, receiver, source, channel, message_ts, reason, delivery \
+         FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], \
+                     $7::TEXT[], $8::TEXT[], $9::TEXT[]) \
+              AS g (id, at_ms, giver, receiver, source, channel, message_ts, reason, delivery)",
+    )
+    .bind(ids)
+    .bind(at)
+    .bind(givers)
+    .bind(receivers)
+    .bind(sources)
+    .bind(channels)
+    .bind(messages)
+    .bind(reasons)
+    .bind(deliveries)
+    .execute(c)
+    .await
+    .map(drop)
 }
 
 /// Each retraction copies the kudos it takes back, so the log reads whole.
@@ -94,13 +171,63 @@ pub fn insert_retractions_on(
     Ok(())
 }
 
+/// [`insert_retractions_on`] on PostgreSQL, in one statement. A retraction
+/// of a kudos that is not there adds nothing, as on SQLite. Call
+/// [`sync_ids_pg`] once the transaction's rows are in.
+pub async fn insert_retractions_pg(
+    c: &mut PgConnection,
+    rows: &[Retraction],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let retracts: Vec<i64> = rows.iter().map(|r| r.retracts).collect();
+    let at: Vec<i64> = rows.iter().map(|r| r.at_ms).collect();
+    sqlx::query(
+        "INSERT INTO kudos_log (id, kind, retracts, at_ms, giver, receiver, source, channel, \
+                                message_ts, reason, delivery) \
+         SELECT r.id, 'retracted', g.id, r.at_ms, g.giver, g.receiver, g.source, g.channel, \
+                g.message_ts, g.reason, g.delivery \
+         FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[]) AS r (id, retracts, at_ms) \
+         JOIN kudos_log g ON g.id = r.retracts",
+    )
+    .bind(ids)
+    .bind(retracts)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(drop)
+}
+
+/// After ids given by [`next_id_pg`] are inserted: moves `kudos_log`'s
+/// identity sequence on past them. PostgreSQL's sequence does not advance
+/// on explicit ids, so without this a row inserted without an id (by hand,
+/// a tool) would be given one already taken. Under the write lock nothing
+/// else inserts meanwhile, so setting it from MAX(id) is exact; setval is
+/// not undone by a rollback, which leaves at worst a gap. (As
+/// [`crate::storage::copy`] does after a copy.)
+pub async fn sync_ids_pg(c: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "SELECT setval(pg_get_serial_sequence('kudos_log', 'id'), \
+                       COALESCE((SELECT MAX(id) FROM kudos_log), 0) + 1, false)",
+    )
+    .execute(c)
+    .await
+    .map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn reaction_and_command_kudos_are_written_alike() {
-        let pool = crate::storage::connect("sqlite::memory:").await.unwrap();
+        let crate::storage::Db::Sqlite(pool) =
+            crate::storage::connect("sqlite::memory:").await.unwrap()
+        else {
+            unreachable!("a SQLite URL")
+        };
         let mut conn = pool.acquire().await.unwrap();
         let rows = crate::storage::direct::run(&mut conn, |db| {
             let first = next_id_on(db)?;

@@ -14,7 +14,7 @@ use crate::storage::on;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Db, Tx};
+use super::{Db, Tx, direct, sql::On};
 
 pub use daily::DailyCounts;
 pub use log::{GivenRow, Retraction, Via};
@@ -51,12 +51,24 @@ const LIVE: &str =
 /// The id the next `kudos_log` row gets ([`log`]); the caller holds the
 /// write lock until it commits the rows it numbers from it.
 pub async fn next_id(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
-    super::direct::run(tx.conn(), |db| log::next_id_on(db)).await
+    match tx.on() {
+        On::Sqlite(c) => direct::run(c, |db| log::next_id_on(db)).await,
+        On::Postgres(c) => log::next_id_pg(c).await,
+    }
 }
 
 /// Records kudos given with `/kudos`, as the reaction batch records its own.
 pub async fn record_given(tx: &mut Tx<'_>, rows: &[GivenRow]) -> Result<(), sqlx::Error> {
-    super::direct::run(tx.conn(), |db| log::insert_given_on(db, rows)).await
+    match tx.on() {
+        On::Sqlite(c) => direct::run(c, |db| log::insert_given_on(db, rows)).await,
+        On::Postgres(c) => {
+            log::insert_given_pg(&mut *c, rows).await?;
+            if !rows.is_empty() {
+                log::sync_ids_pg(c).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Standing kudos `giver` gave in `[start, end)`: what the daily limit counts.
@@ -67,10 +79,10 @@ pub async fn given_between(
     end: DateTime<Utc>,
 ) -> Result<u32, sqlx::Error> {
     let (start, end) = (start.timestamp_millis(), end.timestamp_millis());
-    let n = super::direct::run(tx.conn(), |db| {
-        daily::given_in_day_on(db, giver, start, end)
-    })
-    .await?;
+    let n = match tx.on() {
+        On::Sqlite(c) => direct::run(c, |db| daily::given_in_day_on(db, giver, start, end)).await?,
+        On::Postgres(c) => daily::given_in_day_pg(c, giver, start, end).await?,
+    };
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
