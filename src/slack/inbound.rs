@@ -16,7 +16,7 @@ pub fn command(c: &SlackCommandEvent) -> Option<SlashCommand> {
         user: UserId::parse(c.user_id.as_ref()).ok()?,
         channel: ChannelId::parse(c.channel_id.as_ref()).ok()?,
         command: c.command.to_string(),
-        text: c.text.as_deref().unwrap_or_default().trim().to_string(),
+        text: typed(c.text.as_deref().unwrap_or_default().trim()),
         trigger_id: c.trigger_id.to_string(),
     })
 }
@@ -72,12 +72,12 @@ fn message(m: &SlackMessageEvent) -> Option<MessageInput> {
         channel: ChannelId::parse(m.origin.channel.as_ref()?.as_ref()).ok()?,
         ts: m.origin.ts.to_string(),
         thread_ts: m.origin.thread_ts.as_ref().map(|t| t.to_string()),
-        text: unescape_text(
+        text: typed(&unescape_text(
             m.content
                 .as_ref()
                 .and_then(|c| c.text.as_deref())
                 .unwrap_or_default(),
-        ),
+        )),
     })
 }
 
@@ -138,7 +138,7 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                     channel: channel.clone(),
                     message_ts: message_ts.clone(),
                     action_id: action.action_id.to_string(),
-                    value: action.value.clone().unwrap_or_default(),
+                    value: typed(action.value.as_deref().unwrap_or_default()),
                     trigger_id: e.trigger_id.to_string(),
                     modal: modal.clone(),
                 })
@@ -202,15 +202,19 @@ pub fn interaction(event: &SlackInteractionEvent) -> Option<Interaction> {
                 people,
                 channels,
                 callback_id: view["callback_id"].as_str().unwrap_or_default().to_string(),
-                private_metadata: view["private_metadata"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
+                private_metadata: typed(view["private_metadata"].as_str().unwrap_or_default()),
                 values,
             }))
         }
         _ => None,
     }
+}
+
+/// Text a person typed, as needful keeps it: without NUL characters, which
+/// no one types and PostgreSQL's text cannot hold (a forged one would fail
+/// the write instead of being answered).
+fn typed(text: &str) -> String {
+    text.replace('\0', "")
 }
 
 /// What an input holds: typed text, a picked date, time, person, channel
@@ -227,7 +231,7 @@ fn picks(v: &SlackViewStateValue) -> Vec<String> {
         .or_else(|| v.selected_conversation.as_ref().map(|c| c.to_string()))
         .or_else(|| v.selected_channel.as_ref().map(|c| c.to_string()));
     if let Some(one) = one {
-        return vec![one];
+        return vec![typed(&one)];
     }
     let users = v.selected_users.iter().flatten().map(|u| u.to_string());
     let channels = v
@@ -235,6 +239,6 @@ fn picks(v: &SlackViewStateValue) -> Vec<String> {
         .iter()
         .flatten()
         .map(|c| c.to_string());
-    let options = v.selected_options.iter().flatten().map(|o| o.value.clone());
+    let options = v.selected_options.iter().flatten().map(|o| typed(&o.value));
     users.chain(channels).chain(options).collect()
 }

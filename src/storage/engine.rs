@@ -90,20 +90,20 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connects to PostgreSQL at `url` and applies its migrations (once,
 /// whichever replica comes first). Errors say what to do.
 pub async fn connect_postgres(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url).map_err(|e| {
-        anyhow!(
-            "DATABASE_URL {:?} is not a PostgreSQL URL: {e}",
-            redact(url)
-        )
-    })?;
-    let pool = PgPoolOptions::new()
+    let pool = open_postgres(url, max_connections).await?;
+    POSTGRES_MIGRATOR.run(&pool).await.map_err(migrate_error)?;
+    Ok(pool)
+}
+
+/// Connects to PostgreSQL at `url` without migrating: for looking only.
+pub async fn open_postgres(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options = options(url)?;
+    PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(CONNECT_TIMEOUT)
         .connect_with(options.clone())
         .await
-        .map_err(|e| postgres_error(&options, url, e))?;
-    POSTGRES_MIGRATOR.run(&pool).await.map_err(migrate_error)?;
-    Ok(pool)
+        .map_err(|e| postgres_error(&options, url, e))
 }
 
 /// A failed connection, said as what to check.

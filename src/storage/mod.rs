@@ -295,8 +295,13 @@ pub async fn connect_checkpointer(database_url: &str) -> anyhow::Result<SqlitePo
 /// worker's scans, the jobs' looks before they write, `/healthz`. WAL
 /// readers never block the writer, and a write here fails (SQLite's
 /// `SQLITE_READONLY`, see [`is_read_only`]). For a file database (the app
-/// refuses in-memory ones: see [`connect_writer`]).
+/// refuses in-memory ones: see [`connect_writer`]). On PostgreSQL, a pool
+/// of one that does not migrate (the app's own pools are opened in
+/// `app.rs`).
 pub async fn connect_reader(database_url: &str) -> anyhow::Result<Db> {
+    if engine::Engine::of(database_url)? == engine::Engine::Postgres {
+        return Ok(Db::Postgres(engine::open_postgres(database_url, 1).await?));
+    }
     let options = SqliteConnectOptions::from_str(database_url)?
         .read_only(true)
         .busy_timeout(BUSY_TIMEOUT);

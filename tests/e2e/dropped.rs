@@ -253,7 +253,7 @@ async fn connections_reset_mid_flight_break_nothing_and_lose_nothing_acked() {
     );
     // No command was applied twice, whatever happened to its connection.
     let doubled = app
-        .count("SELECT COUNT(*) FROM (SELECT reason FROM kudos_log WHERE source = 'command' GROUP BY reason HAVING COUNT(*) > 1)")
+        .count("SELECT COUNT(*) FROM (SELECT reason FROM kudos_log WHERE source = 'command' GROUP BY reason HAVING COUNT(*) > 1) AS repeated")
         .await;
     assert_eq!(doubled, 0);
     app.stop().await;

@@ -127,6 +127,9 @@ async fn postgres_that_cannot_be_used_is_named_with_what_to_do() {
 #[tokio::test]
 async fn needful_copy_moves_a_teams_whole_history_to_postgres_once() {
     use needful::slack_sim::payloads;
+    if crate::helpers::sqlite_only("the copy's source") {
+        return;
+    }
     let Some(pg) = server() else { return };
     // A team's day on SQLite: kudos both ways, the trophy, understaffed mode,
     // the morning prompt, the setup and the outbox.

@@ -196,6 +196,14 @@ pub async fn database_url(dir: &TempDir) -> String {
     url
 }
 
+/// The database of the app already started in `dir` ([`database_url`]).
+pub fn app_database_url(dir: &TempDir) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}", dir.path().join("needful.db").display());
+    }
+    std::fs::read_to_string(dir.path().join("postgres-url")).expect("the app's database is kept")
+}
+
 fn settings(
     sim: &SlackSim,
     db_url: String,
@@ -610,10 +618,7 @@ pub async fn needful_cli(app: &TestApp, args: &[&str], token: &str) -> String {
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", app.dir.path().join("needful.db").display()),
-        )
+        .env("DATABASE_URL", app_database_url(&app.dir))
         .env("SLACK_API_URL", app.sim.api_url())
         .env("SLACK_BOT_TOKEN", token)
         .env("NEEDFUL_LOG_FORMAT", "text")

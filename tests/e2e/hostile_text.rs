@@ -107,6 +107,24 @@ async fn kudos_broadcasts_are_celebrated_as_words_and_ping_no_one() {
     assert_nothing_pings(&app);
 }
 
+/// No one types a NUL, but a client can send one: it is dropped, and the
+/// kudos is kept as on any other day (PostgreSQL's text cannot hold a NUL,
+/// so keeping it would fail the write).
+#[tokio::test]
+async fn a_nul_in_typed_text_is_dropped_and_the_rest_is_kept() {
+    let app = spawn_app().await;
+    let reply = app
+        .command("/kudos", ALICE, SUPPORT, &format!("<@{BOB}> fixed\0 the queue"))
+        .await;
+    assert!(reply.contains("Thanks sent"), "{reply}");
+    let stored: String = app.scalar("SELECT reason FROM kudos_log").await;
+    assert_eq!(stored, "fixed the queue");
+    let note = app
+        .command("/checkin", ALICE, SUPPORT, "in\0 early")
+        .await;
+    assert!(!note.contains("went wrong"), "{note}");
+}
+
 #[tokio::test]
 async fn an_overlong_kudos_reason_is_refused_with_the_limit_and_nothing_is_kept() {
     let app = spawn_app_with(TestOptions::without_pods()).await;

@@ -20,10 +20,7 @@ fn needful(app: &TestApp) -> Command {
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "error")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", app.dir.path().join("needful.db").display()),
-        )
+        .env("DATABASE_URL", crate::helpers::app_database_url(&app.dir))
         .current_dir(app.dir.path());
     cmd
 }

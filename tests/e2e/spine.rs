@@ -420,12 +420,9 @@ async fn pending_messages_are_delivered_after_a_restart() {
     let app = spawn_app_with(TestOptions::without_pods()).await;
     let (sim, dir, clock, config, mode) = app.stop().await;
     // Rows written while the bot was down (as if it crashed after committing).
-    let db = storage::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("needful.db").display()
-    ))
-    .await
-    .unwrap();
+    let db = storage::connect(&crate::helpers::app_database_url(&dir))
+        .await
+        .unwrap();
     let mut tx = storage::Tx::write(&db, chrono::Utc::now()).await.unwrap();
     for i in 0..3 {
         outbox::enqueue(&mut tx, &post("C0SUPPORT1", &format!("after restart {i}")))
@@ -778,7 +775,7 @@ async fn queued_messages_are_stamped_with_the_app_clock() {
     let queued = app.count("SELECT COUNT(*) FROM outbox").await;
     assert!(queued >= 1, "the kudos queued its messages");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM outbox WHERE created_at LIKE '2031-03-04%'")
+        app.count("SELECT COUNT(*) FROM outbox WHERE created_at >= '2031-03-04T00:00:00Z' AND created_at < '2031-03-05T00:00:00Z'")
             .await,
         queued,
         "every row carries the app clock's date"

@@ -410,10 +410,7 @@ async fn export_lists_every_switch_with_who_when_why_and_how_long() {
     let run = |format: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_needful"))
             .args(["export", "staffing", "--format", format])
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/needful.db", app.dir.path().display()),
-            )
+            .env("DATABASE_URL", crate::helpers::app_database_url(&app.dir))
             .env("NEEDFUL_CONFIG", app.dir.path().join("absent.toml"))
             .output()
             .expect("the binary runs")
