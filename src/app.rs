@@ -145,7 +145,9 @@ impl Application {
                 application.state.team.settings.env.database_url.clone(),
                 events,
             ),
-            WriterConn::Postgres(options) => storage::writer::start_postgres(jobs, *options, events),
+            WriterConn::Postgres(options) => {
+                storage::writer::start_postgres(jobs, *options, events)
+            }
         }
         .context("could not start the writer")?;
         seed_setup(&application.state.team).await?;

@@ -23,7 +23,12 @@ use crate::{
     clock::{SharedClock, SharedTimer},
     config::OutboxConfig,
     slack::client::SlackApi,
-    storage::{self, Db, engine::Engine, outbox::Row, writer::Writer},
+    storage::{
+        self, Db,
+        engine::Engine,
+        outbox::{Claim, Row},
+        writer::Writer,
+    },
 };
 
 /// App Home publishes, paced by `home_interval`.
@@ -295,13 +300,31 @@ impl Worker {
             self.waiting.claiming(key);
         }
         let (id, ms, lease) = (row.id, self.now_ms(), self.config.lease.as_millis() as i64);
+        // Paced across replicas too (on PostgreSQL: see `outbox::claim`).
+        let pace = is_paced(&row.method).then(|| {
+            (
+                row.order_key.clone(),
+                self.config.channel_interval.as_millis() as i64,
+            )
+        });
         match self
             .writer
-            .write(move |batch| storage::outbox::claim(batch, id, ms, lease))
+            .write(move |batch| {
+                let pace = pace.as_ref().map(|(key, ms)| (key.as_str(), *ms));
+                storage::outbox::claim(batch, id, ms, lease, pace)
+            })
             .await
         {
-            Ok(true) => {}
-            Ok(false) => return, // another worker has it
+            Ok(Claim::Claimed) => {}
+            Ok(Claim::Taken) => return, // another worker has it
+            // Another replica posted in its channel a moment ago.
+            Ok(Claim::PacedUntil(ms)) => {
+                let wait = Duration::from_millis(ms.saturating_sub(self.now_ms()).max(0) as u64);
+                self.pacing()
+                    .channel_next
+                    .insert(row.order_key.clone(), self.timer.now() + wait);
+                return;
+            }
             Err(e) => {
                 tracing::warn!(id = row.id, error = %e, "outbox: could not claim a message");
                 return;

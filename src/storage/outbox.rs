@@ -203,28 +203,104 @@ fn prefix_end(prefix: &str) -> String {
 // ([`crate::storage::Writer::write`]), each one statement or one transaction.
 // `at` is the business time a row is finished at (housekeeping ages rows by it).
 
+/// What a claim did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The row is this worker's until the lease runs out.
+    Claimed,
+    /// Another worker has it, or it is done.
+    Taken,
+    /// Its channel's pace (kept for every replica, on PostgreSQL) allows the
+    /// next post at this time on the caller's timer, in ms.
+    PacedUntil(i64),
+}
+
 /// Claims a row for delivery. A row left 'sending' by a crashed process can be
-/// claimed again once its lease (kept in not_before) has run out.
-pub fn claim(batch: &Batch<'_>, id: i64, now_ms: i64, lease_ms: i64) -> direct::Result<bool> {
+/// claimed again once its lease (kept in not_before) has run out. `pace`
+/// (the row's order key and its interval) is for a paced post or edit.
+///
+/// On SQLite one process owns the outbox and paces in memory. On
+/// PostgreSQL several replicas share it: times are the database's clock
+/// ([`db_ms`]), and a paced row is claimed only once its channel's last
+/// claim (by any replica) is `pace` ago, which the claim moves on.
+pub fn claim(
+    batch: &Batch<'_>,
+    id: i64,
+    now_ms: i64,
+    lease_ms: i64,
+    pace: Option<(&str, i64)>,
+) -> direct::Result<Claim> {
     const CLAIM: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, \
                          not_before = ?1 \
                          WHERE id = ?2 AND not_before <= ?3 AND status IN ('pending', 'sending')";
-    let done = match batch.db() {
+    let claimed = |n| match n {
+        1 => Claim::Claimed,
+        _ => Claim::Taken,
+    };
+    match batch.db() {
         Handle::Sqlite(db) => db
             .prepare_cached(CLAIM)
             .and_then(|mut claim| claim.execute((now_ms + lease_ms, id, now_ms)))
-            .map_err(direct::into_sqlx)? as u64,
+            .map(claimed)
+            .map_err(direct::into_sqlx),
         Handle::Postgres(pg) => pg.wait(async |c| {
-            sqlx::query(&numbered(CLAIM))
-                .bind(now_ms + lease_ms)
+            let shift = db_shift(c).await?;
+            let now = now_ms + shift;
+            if let Some((key, _)) = pace {
+                let next: Option<i64> =
+                    sqlx::query_scalar("SELECT next_at_ms FROM outbox_pacing WHERE order_key = $1")
+                        .bind(key)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                if let Some(next) = next.filter(|next| *next > now) {
+                    return Ok(Claim::PacedUntil(next - shift));
+                }
+            }
+            let done = sqlx::query(&numbered(CLAIM))
+                .bind(now + lease_ms)
                 .bind(id)
-                .bind(now_ms)
+                .bind(now)
                 .execute(&mut *c)
-                .await
-                .map(|done| done.rows_affected())
-        })?,
-    };
-    Ok(done == 1)
+                .await?
+                .rows_affected();
+            if let (1, Some((key, interval))) = (done, pace) {
+                sqlx::query(
+                    "INSERT INTO outbox_pacing (order_key, next_at_ms) VALUES ($1, $2) \
+                     ON CONFLICT (order_key) DO UPDATE SET next_at_ms = excluded.next_at_ms",
+                )
+                .bind(key)
+                .bind(now + interval)
+                .execute(&mut *c)
+                .await?;
+            }
+            Ok::<_, sqlx::Error>(claimed(done as usize))
+        }),
+    }
+}
+
+/// How far the database's clock is ahead of this machine's, in ms: what
+/// turns a time on this replica's timer into the database's time, so every
+/// replica's leases, backoffs and pacing run on one clock however far apart
+/// the machines' clocks are. Measured once a minute, not per statement, so
+/// that a round trip's jitter never moves a deadline. (The timer is the
+/// system clock outside tests, so the times stored are the database's.)
+async fn db_shift(c: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static SHIFT: AtomicI64 = AtomicI64::new(0);
+    static MEASURED_AT: AtomicI64 = AtomicI64::new(i64::MIN);
+    let before = Utc::now().timestamp_millis();
+    if before.saturating_sub(MEASURED_AT.load(Ordering::Relaxed)) < 60_000 {
+        return Ok(SHIFT.load(Ordering::Relaxed));
+    }
+    let db: i64 =
+        sqlx::query_scalar("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT")
+            .fetch_one(c)
+            .await?;
+    let after = Utc::now().timestamp_millis();
+    let shift = db - (before + after) / 2;
+    SHIFT.store(shift, Ordering::Relaxed);
+    MEASURED_AT.store(after, Ordering::Relaxed);
+    Ok(shift)
 }
 
 /// Marks a row delivered; for a keyed post, remembers where it landed.
@@ -292,6 +368,7 @@ pub fn retry_later(
             .map(drop)
             .map_err(direct::into_sqlx),
         Handle::Postgres(pg) => pg.wait(async |c| {
+            let not_before_ms = not_before_ms + db_shift(c).await?;
             sqlx::query(&numbered(RETRY))
                 .bind(not_before_ms)
                 .bind(error)
@@ -811,7 +888,7 @@ mod tests {
             mark_sent(batch, 1, None, finished)?;
             finish(batch, 2, "superseded", "a newer edit is waiting", finished)?;
             finish(batch, 3, "failed", "channel_not_found", finished)?;
-            claim(batch, 4, 0, 60_000)
+            claim(batch, 4, 0, 60_000, None).map(|c| c == Claim::Claimed)
         })
         .await;
         assert!(claimed);

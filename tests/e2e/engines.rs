@@ -15,6 +15,9 @@ const SERVE_ENV: &[(&str, &str)] = &[
 
 #[tokio::test]
 async fn a_sqlite_database_newer_than_the_binary_is_refused_with_why() {
+    if crate::helpers::first_binary_only() {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("needful.db").display());
     let (ok, out, err) = needful(&["migrate"], &url).await;
@@ -38,6 +41,9 @@ async fn a_sqlite_database_newer_than_the_binary_is_refused_with_why() {
 
 #[tokio::test]
 async fn an_unknown_database_url_says_what_to_write() {
+    if crate::helpers::first_binary_only() {
+        return;
+    }
     let (ok, _, err) = needful(&["migrate"], "mysql://root:hunter2@localhost/needful").await;
     assert!(!ok);
     assert!(
@@ -50,6 +56,9 @@ async fn an_unknown_database_url_says_what_to_write() {
 
 #[tokio::test]
 async fn needful_migrate_prepares_postgres_once_when_replicas_start_together() {
+    if crate::helpers::first_binary_only() {
+        return;
+    }
     let Some(pg) = server() else { return };
     let url = pg.database().await;
     // Three at once: sqlx's migration lock lets one apply, the others wait.
@@ -90,6 +99,9 @@ async fn needful_migrate_prepares_postgres_once_when_replicas_start_together() {
 
 #[tokio::test]
 async fn postgres_that_cannot_be_used_is_named_with_what_to_do() {
+    if crate::helpers::first_binary_only() {
+        return;
+    }
     let Some(pg) = server() else { return };
     let nobody = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -262,6 +274,9 @@ async fn needful_copy_moves_a_teams_whole_history_to_postgres_once() {
 
 #[tokio::test]
 async fn needful_backup_on_postgres_writes_a_pg_dump_archive() {
+    if crate::helpers::first_binary_only() {
+        return;
+    }
     let Some(pg) = server() else { return };
     let url = pg.database().await;
     let (ok, _, err) = needful(&["migrate"], &url).await;

@@ -407,6 +407,9 @@ fn write_config(dir: &Path) -> PathBuf {
 /// posted twice. Seed with NEEDFUL_FAULTS_SEED to replay a run.
 #[tokio::test]
 async fn kill_9_under_load_loses_nothing() {
+    if crate::helpers::sqlite_only("this kill -9 test's database file") {
+        return;
+    }
     let seed = std::env::var("NEEDFUL_FAULTS_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -744,6 +747,9 @@ async fn a_429_storm_is_honoured_per_method() {
 /// limit the retried events are applied once.
 #[tokio::test]
 async fn a_full_disk_fails_cleanly_and_recovers() {
+    if crate::helpers::sqlite_only("a full disk under the database file") {
+        return;
+    }
     let sim = fault_sim().await;
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path());

@@ -2,9 +2,10 @@
 //! the Slack simulator, and talks to it only the way Slack does. A test that
 //! asks for it drives pacing and Retry-After with a manual timer too.
 //!
-//! The database is a SQLite file, or with `NEEDFUL_TEST_DATABASE=postgres`
-//! a fresh database on the run's throwaway PostgreSQL
-//! ([`super::postgres::server`]): the whole suite runs on either engine.
+//! The database is a SQLite file, or in the `e2e_postgres` binary (or with
+//! `NEEDFUL_TEST_DATABASE=postgres`) a fresh database on the run's
+//! throwaway PostgreSQL ([`super::postgres::server`]): the whole suite runs
+//! on both engines.
 // Each test module uses a different part of this toolkit.
 #![allow(dead_code)]
 
@@ -143,13 +144,27 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestOptions::default()).await
 }
 
+/// An app on PostgreSQL whichever binary runs it (for tests of several
+/// replicas on one database); None, said once, without PostgreSQL's
+/// binaries.
+pub async fn spawn_on_postgres(options: TestOptions) -> Option<TestApp> {
+    let pg = super::postgres::server()?;
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    std::fs::write(dir.path().join("postgres-url"), pg.database().await)
+        .expect("the database's URL is kept");
+    Some(spawn_app_in(options, dir).await)
+}
+
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    spawn_app_in(options, Arc::new(tempfile::tempdir().expect("temp dir"))).await
+}
+
+async fn spawn_app_in(options: TestOptions, dir: Arc<TempDir>) -> TestApp {
     let timer = options.manual_timer.then(ManualTimer::new);
     let sim = match &timer {
         Some(timer) => SlackSim::start_timed(SimConfig::default(), timer.clone()).await,
         None => SlackSim::start(SimConfig::default()).await,
     };
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let clock = ManualClock::new(options.start);
     start_with_secrets(
         sim,
@@ -164,9 +179,10 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     .await
 }
 
-/// True when this run's apps use PostgreSQL (`NEEDFUL_TEST_DATABASE=postgres`).
+/// True when this binary's apps use PostgreSQL: the `e2e_postgres` test
+/// binary, or any with `NEEDFUL_TEST_DATABASE=postgres`.
 pub fn on_postgres() -> bool {
-    std::env::var("NEEDFUL_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+    crate::POSTGRES || std::env::var("NEEDFUL_TEST_DATABASE").is_ok_and(|v| v == "postgres")
 }
 
 /// Says why a test that is about SQLite itself (its file, its locks, its
@@ -178,15 +194,25 @@ pub fn sqlite_only(what: &str) -> bool {
     on_postgres()
 }
 
+/// True (and says so) in the PostgreSQL binary, for a test that does not
+/// depend on the app's engine (it picks its databases itself): it runs
+/// once, in the first binary.
+pub fn first_binary_only() -> bool {
+    if crate::POSTGRES {
+        eprintln!("SKIPPED here: it picks its own databases and runs in the e2e binary");
+    }
+    crate::POSTGRES
+}
+
 /// The database of the app kept in `dir`: its SQLite file, or on PostgreSQL
 /// a fresh database, created the first time and kept for restarts.
 pub async fn database_url(dir: &TempDir) -> String {
-    if !on_postgres() {
-        return format!("sqlite://{}", dir.path().join("needful.db").display());
-    }
     let kept = dir.path().join("postgres-url");
     if let Ok(url) = std::fs::read_to_string(&kept) {
         return url;
+    }
+    if !on_postgres() {
+        return format!("sqlite://{}", dir.path().join("needful.db").display());
     }
     let pg = super::postgres::server().expect(
         "NEEDFUL_TEST_DATABASE=postgres needs PostgreSQL's binaries (see tests/e2e/postgres.rs)",
@@ -198,10 +224,8 @@ pub async fn database_url(dir: &TempDir) -> String {
 
 /// The database of the app already started in `dir` ([`database_url`]).
 pub fn app_database_url(dir: &TempDir) -> String {
-    if !on_postgres() {
-        return format!("sqlite://{}", dir.path().join("needful.db").display());
-    }
-    std::fs::read_to_string(dir.path().join("postgres-url")).expect("the app's database is kept")
+    std::fs::read_to_string(dir.path().join("postgres-url"))
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("needful.db").display()))
 }
 
 fn settings(
@@ -322,6 +346,20 @@ impl TestApp {
             self.options_config,
             self.mode,
         )
+    }
+
+    /// Another replica of this app: the same database, simulator, clock,
+    /// timer and setup file, its own port, writer and outbox worker.
+    pub async fn replica(&self) -> TestApp {
+        start(
+            self.sim.clone(),
+            self.dir.clone(),
+            self.clock.clone(),
+            self.timer.clone(),
+            self.options_config.clone(),
+            self.mode,
+        )
+        .await
     }
 
     /// Stops the app and starts a new one on the same database, simulator

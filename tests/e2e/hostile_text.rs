@@ -114,14 +114,17 @@ async fn kudos_broadcasts_are_celebrated_as_words_and_ping_no_one() {
 async fn a_nul_in_typed_text_is_dropped_and_the_rest_is_kept() {
     let app = spawn_app().await;
     let reply = app
-        .command("/kudos", ALICE, SUPPORT, &format!("<@{BOB}> fixed\0 the queue"))
+        .command(
+            "/kudos",
+            ALICE,
+            SUPPORT,
+            &format!("<@{BOB}> fixed\0 the queue"),
+        )
         .await;
     assert!(reply.contains("Thanks sent"), "{reply}");
     let stored: String = app.scalar("SELECT reason FROM kudos_log").await;
     assert_eq!(stored, "fixed the queue");
-    let note = app
-        .command("/checkin", ALICE, SUPPORT, "in\0 early")
-        .await;
+    let note = app.command("/checkin", ALICE, SUPPORT, "in\0 early").await;
     assert!(!note.contains("went wrong"), "{note}");
 }
 

@@ -1,4 +1,9 @@
-//! End-to-end tests: one binary, one module per capability.
+//! End-to-end tests: one binary, one module per capability. The same
+//! modules run again with every app on PostgreSQL (`tests/e2e_postgres.rs`).
+
+/// This binary's apps use SQLite (or PostgreSQL with
+/// `NEEDFUL_TEST_DATABASE=postgres`): see [`helpers::on_postgres`].
+const POSTGRES: bool = false;
 
 mod authorization;
 mod backlog;
@@ -17,6 +22,7 @@ mod installation;
 mod kudos;
 mod manage;
 mod postgres;
+mod replicas;
 mod roles;
 mod setup;
 mod spine;

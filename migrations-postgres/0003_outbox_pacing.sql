@@ -1,0 +1,7 @@
+-- Slack's pace for posts and edits is per channel, whichever replica sends:
+-- the earliest time (the database's clock, Unix milliseconds) each order
+-- key's next paced row may be claimed.
+CREATE TABLE outbox_pacing (
+    order_key  TEXT COLLATE "C" PRIMARY KEY,
+    next_at_ms BIGINT NOT NULL
+);
