@@ -81,11 +81,23 @@ async fn healthy(app: &TestApp) {
 #[tokio::test]
 async fn connections_reset_mid_flight_break_nothing_and_lose_nothing_acked() {
     let app = spawn_app_with(options()).await;
-    let address: SocketAddr = app
-        .address
+    storm(&[&app]).await;
+    app.stop().await;
+}
+
+fn address_of(app: &TestApp) -> SocketAddr {
+    app.address
         .trim_start_matches("http://")
         .parse()
-        .expect("the app listens on an address");
+        .expect("the app listens on an address")
+}
+
+/// The storm, its requests spread over `apps` (replicas of one database,
+/// as a load balancer spreads them), Slack's retries of the events it never
+/// heard back about sent to the next one.
+pub async fn storm(apps: &[&TestApp]) {
+    let app = apps[0];
+    let address = address_of(app);
     // Bob's messages, one for each reaction in the storm.
     let messages: Vec<String> = (0..STORM / 3)
         .map(|i| {
@@ -131,6 +143,8 @@ async fn connections_reset_mid_flight_break_nothing_and_lose_nothing_acked() {
     let mut requests = Vec::new();
     let mut reset_events = Vec::new();
     for i in 0..STORM {
+        let app = apps[i % apps.len()];
+        let address = address_of(app);
         let finish = i % 5 == 4;
         let after = Duration::from_micros(rng.gen_range(0..20_000));
         let (bytes, acked) = match i % 3 {
@@ -162,11 +176,12 @@ async fn connections_reset_mid_flight_break_nothing_and_lose_nothing_acked() {
                 (app.slack.wire_event(&event), Acked::Event(id))
             }
         };
-        requests.push((bytes, after, finish.then_some(acked)));
+        requests.push((address, bytes, after, finish.then_some(acked)));
     }
+    let app = apps[0];
 
     let finished: Vec<(Acked, u16, String)> = futures::stream::iter(requests)
-        .map(|(bytes, after, acked)| async move {
+        .map(|(address, bytes, after, acked)| async move {
             match acked {
                 None => {
                     send_and_reset(address, bytes, after).await;
@@ -185,7 +200,9 @@ async fn connections_reset_mid_flight_break_nothing_and_lose_nothing_acked() {
     assert_eq!(finished.len(), STORM / 5);
 
     // The bot is healthy again on its own, with no restart.
-    healthy(&app).await;
+    for app in apps {
+        healthy(app).await;
+    }
 
     // Every feature still works: a command, a button and an event.
     let reply = app
@@ -234,9 +251,10 @@ async fn connections_reset_mid_flight_break_nothing_and_lose_nothing_acked() {
     }
 
     // Slack retries the events it never heard back about: each applies once.
-    for event in &reset_events {
+    for (k, event) in reset_events.iter().enumerate() {
         assert_eq!(
-            app.slack
+            apps[(k + 1) % apps.len()]
+                .slack
                 .event_retry(event, 1, "http_timeout")
                 .await
                 .status(),
@@ -256,7 +274,6 @@ async fn connections_reset_mid_flight_break_nothing_and_lose_nothing_acked() {
         .count("SELECT COUNT(*) FROM (SELECT reason FROM kudos_log WHERE source = 'command' GROUP BY reason HAVING COUNT(*) > 1) AS repeated")
         .await;
     assert_eq!(doubled, 0);
-    app.stop().await;
 }
 
 /// Sends `bytes` and reads the answer (status and body, by its content-length).

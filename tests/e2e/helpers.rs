@@ -425,7 +425,7 @@ impl TestApp {
     pub async fn lock_database(&self) -> Locker {
         use sqlx::Connection as _;
         let url = database_url(&self.dir).await;
-        if on_postgres() {
+        if url.starts_with("postgres") {
             let mut locker = sqlx::PgConnection::connect(&url)
                 .await
                 .expect("a second connection opens");

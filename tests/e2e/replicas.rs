@@ -293,6 +293,24 @@ async fn the_whole_default_setup_runs_on_two_replicas() {
     assert!(!reply.contains("went wrong"), "{reply}");
     let status = a.command("/understaffed", MANAGER, SUPPORT, "status").await;
     assert!(status.contains("two out sick"), "{status}");
-    let _ = DEFAULT_CONFIG;
+    b.stop().await;
+}
+
+/// The hardening storm (`dropped.rs`) over two replicas: connections reset
+/// part-way on both, writes abandoned behind the other's lock, Slack's
+/// retries landing on the other replica; nothing acknowledged is lost and
+/// nothing is applied twice.
+#[tokio::test]
+async fn connections_reset_mid_flight_on_two_replicas_lose_nothing_acked() {
+    let Some(a) = first(TestOptions {
+        config: DEFAULT_CONFIG.replace("daily_limit = 5", "daily_limit = 10000"),
+        ..TestOptions::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let b = a.replica().await;
+    crate::dropped::storm(&[&a, &b]).await;
     b.stop().await;
 }
