@@ -43,6 +43,8 @@ mod postgres;
 mod replicas;
 #[path = "e2e/roles.rs"]
 mod roles;
+#[path = "e2e/rollout.rs"]
+mod rollout;
 #[path = "e2e/setup.rs"]
 mod setup;
 #[path = "e2e/spine.rs"]

@@ -87,7 +87,7 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, TestOptions, spawn_app_with};
 
-const KUDOS_CHANNEL: &str = "C0HUMBLEBR";
+pub const KUDOS_CHANNEL: &str = "C0HUMBLEBR";
 /// Channels people write in and get thanked in (the kudos channel is separate).
 const WORK_CHANNELS: [&str; 4] = ["C0SUPPORT1", "C0SALES001", "C0FAULTS01", "C0FAULTS02"];
 const AUTHORS: [&str; 3] = ["U0ALICE001", "U0BOB00001", "U0CAROL001"];
@@ -123,11 +123,11 @@ fn outage() -> Duration {
 
 /// A message someone wrote in a work channel, and the reaction_added thanking
 /// them for it (one giver per message, so each makes its own celebration).
-struct Kudos {
-    event_id: String,
-    channel: String,
-    ts: String,
-    event: Value,
+pub struct Kudos {
+    pub event_id: String,
+    pub channel: String,
+    pub ts: String,
+    pub event: Value,
 }
 
 impl Kudos {
@@ -137,7 +137,7 @@ impl Kudos {
     }
 }
 
-fn make_kudos(sim: &SlackSim, prefix: &str, n: usize) -> Vec<Kudos> {
+pub fn make_kudos(sim: &SlackSim, prefix: &str, n: usize) -> Vec<Kudos> {
     (0..n)
         .map(|i| {
             let channel = WORK_CHANNELS[i % WORK_CHANNELS.len()];
@@ -157,7 +157,7 @@ fn make_kudos(sim: &SlackSim, prefix: &str, n: usize) -> Vec<Kudos> {
         .collect()
 }
 
-async fn fault_sim() -> SlackSim {
+pub async fn fault_sim() -> SlackSim {
     let sim = SlackSim::start(SimConfig::default()).await;
     sim.set_natural_rate_limit(false);
     sim.add_channel("C0FAULTS01", "faults-one", true);
@@ -166,7 +166,7 @@ async fn fault_sim() -> SlackSim {
 }
 
 /// Successful celebration posts in the kudos channel, by thanked message.
-fn celebrations_by_link(sim: &SlackSim, kudos: &[Kudos]) -> HashMap<String, usize> {
+pub fn celebrations_by_link(sim: &SlackSim, kudos: &[Kudos]) -> HashMap<String, usize> {
     let mut counts: HashMap<String, usize> = kudos.iter().map(|k| (k.link(), 0)).collect();
     for call in sim.calls_to("chat.postMessage") {
         if !call.ok || call.channel.as_deref() != Some(KUDOS_CHANNEL) {
@@ -202,9 +202,9 @@ fn celebration_order(sim: &SlackSim, kudos: &[Kudos]) -> Vec<String> {
 
 // ---- the real binary as a child process ----
 
-struct Bot {
+pub struct Bot {
     child: Child,
-    base: String,
+    pub base: String,
     logs: Arc<Mutex<Vec<String>>>,
 }
 
@@ -212,6 +212,18 @@ struct Bot {
 /// with SIGXFSZ ignored (so a write past the limit fails with EFBIG instead of
 /// killing the process). Waits (bounded) for its "listening" line.
 async fn start_bot(sim: &SlackSim, dir: &Path, fsize_blocks: Option<u64>) -> Bot {
+    let url = format!("sqlite://{}", dir.join("needful.db").display());
+    start_bot_on(sim, dir, &url, fsize_blocks, &[]).await
+}
+
+/// [`start_bot`] on the database at `url`, with `env` on top.
+pub async fn start_bot_on(
+    sim: &SlackSim,
+    dir: &Path,
+    url: &str,
+    fsize_blocks: Option<u64>,
+    env: &[(&str, &str)],
+) -> Bot {
     let bin = env!("CARGO_BIN_EXE_needful");
     let mut cmd = match fsize_blocks {
         None => {
@@ -238,10 +250,8 @@ async fn start_bot(sim: &SlackSim, dir: &Path, fsize_blocks: Option<u64>) -> Bot
         .env("SLACK_BOT_TOKEN", &sim.config().bot_token)
         .env("SLACK_SIGNING_SECRET", &sim.config().signing_secret)
         .env("SLACK_API_URL", sim.api_url())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("needful.db").display()),
-        )
+        .env("DATABASE_URL", url)
+        .envs(env.iter().copied())
         .env("NEEDFUL_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -290,13 +300,13 @@ async fn start_bot(sim: &SlackSim, dir: &Path, fsize_blocks: Option<u64>) -> Bot
 
 impl Bot {
     /// SIGKILL: no shutdown, no flush, nothing.
-    fn kill9(mut self) {
+    pub fn kill9(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("the killed bot is reaped");
     }
 
     /// SIGTERM and wait (bounded) for a clean exit.
-    async fn stop(mut self) {
+    pub async fn stop(mut self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -321,7 +331,7 @@ impl Bot {
         self.logs.lock().unwrap().join("\n")
     }
 
-    async fn health(&self, http: &reqwest::Client) -> Option<(u16, Value)> {
+    pub async fn health(&self, http: &reqwest::Client) -> Option<(u16, Value)> {
         let resp = http
             .get(format!("{}/healthz", self.base))
             .send()
@@ -332,7 +342,7 @@ impl Bot {
     }
 
     /// Waits (bounded) until `/healthz` reports an empty outbox.
-    async fn drained(&self, http: &reqwest::Client, timeout: Duration) {
+    pub async fn drained(&self, http: &reqwest::Client, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
             let pending = self
@@ -353,7 +363,7 @@ impl Bot {
 
 /// Posts one signed event the way Slack does. `None`: no answer at all (the
 /// bot died mid-request); Slack would retry that.
-async fn deliver_event(
+pub async fn deliver_event(
     http: &reqwest::Client,
     base: &str,
     secret: &str,
@@ -395,7 +405,7 @@ async fn integrity(db: &sqlx::SqlitePool) -> String {
         .unwrap()
 }
 
-fn write_config(dir: &Path) -> PathBuf {
+pub fn write_config(dir: &Path) -> PathBuf {
     let path = dir.join("needful.toml");
     std::fs::write(&path, FAULT_CONFIG).unwrap();
     path

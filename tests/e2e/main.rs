@@ -24,6 +24,7 @@ mod manage;
 mod postgres;
 mod replicas;
 mod roles;
+mod rollout;
 mod setup;
 mod spine;
 mod staffing;
