@@ -17,6 +17,13 @@
 //! target/release/examples/loadgen --spawn target/release/needful --flood-slow 2000
 //! ```
 //!
+//! On PostgreSQL, with replicas sharing one (empty) database and the load
+//! spread over them as a load balancer would, sender task k to replica k % N:
+//!
+//! ```sh
+//! target/release/examples/loadgen --spawn target/release/needful --database-url postgres://… --replicas 2 --rate 1000 --duration 15 --count 15000
+//! ```
+//!
 //! `--flood-slow N` is a flood of slow clients instead of load: N connections
 //! each send headers and all but the last byte of a 1 MiB body, and hold.
 
@@ -47,6 +54,13 @@ struct Args {
     /// Start this needful binary against an in-process simulator (fresh database).
     #[arg(long)]
     spawn: Option<PathBuf>,
+    /// With --spawn: the DATABASE_URL needful uses instead of a fresh SQLite
+    /// file. A PostgreSQL database must be empty: the run's counts assume it.
+    #[arg(long, requires = "spawn")]
+    database_url: Option<String>,
+    /// With --spawn: this many needful processes on the same database.
+    #[arg(long, requires = "spawn", default_value_t = 1)]
+    replicas: usize,
     /// Base URL of an already running needful (instead of --spawn).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     target: String,
@@ -145,8 +159,8 @@ impl Prepared {
 
 /// Where requests go, and how they are signed.
 struct Target {
-    /// host:port of needful's HTTP listener.
-    address: String,
+    /// host:port of each replica's HTTP listener.
+    addresses: Vec<String>,
     secret: String,
 }
 
@@ -158,16 +172,32 @@ struct Target {
 struct Connection {
     stream: Option<TcpStream>,
     buffer: Vec<u8>,
+    /// Which of the target's addresses it connects to.
+    address: usize,
 }
 
 impl Target {
-    fn new(base: &str, secret: String) -> anyhow::Result<Self> {
-        let address = base
-            .strip_prefix("http://")
-            .context("the target must be an http:// URL")?
-            .trim_end_matches('/')
-            .to_string();
-        Ok(Self { address, secret })
+    fn new(bases: &[String], secret: String) -> anyhow::Result<Self> {
+        let addresses = bases
+            .iter()
+            .map(|base| {
+                Ok(base
+                    .strip_prefix("http://")
+                    .context("the target must be an http:// URL")?
+                    .trim_end_matches('/')
+                    .to_string())
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self { addresses, secret })
+    }
+
+    /// The connection of sender task `k`: like a load balancer spreading
+    /// connections, task k talks to replica k % N, and its retries stay there.
+    fn connection(&self, k: usize) -> Connection {
+        Connection {
+            address: k % self.addresses.len(),
+            ..Connection::default()
+        }
     }
 
     fn prepare(
@@ -200,11 +230,13 @@ impl Target {
         } else {
             ""
         };
+        // Requests are prepared once for all replicas: the host header names
+        // the first, which needful does not look at.
         let mut wire = format!(
             "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: {content_type}\r\n\
              content-length: {}\r\nx-slack-request-timestamp: {signed_at}\r\n\
              x-slack-signature: {signature}\r\n{retry}\r\n",
-            self.address,
+            self.addresses[0],
             body.len()
         )
         .into_bytes();
@@ -237,13 +269,13 @@ impl Target {
 
     async fn exchange(&self, conn: &mut Connection, wire: &[u8]) -> Result<u16, String> {
         if conn.stream.is_none() {
-            let stream = TcpStream::connect(&self.address)
+            let stream = TcpStream::connect(&self.addresses[conn.address])
                 .await
                 .map_err(|e| e.to_string())?;
             stream.set_nodelay(true).map_err(|e| e.to_string())?;
             conn.stream = Some(stream);
         }
-        let Connection { stream, buffer } = conn;
+        let Connection { stream, buffer, .. } = conn;
         let stream = stream.as_mut().ok_or("not connected")?;
         stream.write_all(wire).await.map_err(|e| e.to_string())?;
         buffer.clear();
@@ -323,11 +355,11 @@ async fn send_all(target: Arc<Target>, prepared: Vec<Prepared>, concurrency: usi
     let next = Arc::new(AtomicU64::new(0));
     let ok = Arc::new(AtomicU64::new(0));
     let senders: Vec<_> = (0..concurrency)
-        .map(|_| {
+        .map(|k| {
             let (target, prepared, next, ok) =
                 (target.clone(), prepared.clone(), next.clone(), ok.clone());
             tokio::spawn(async move {
-                let mut conn = Connection::default();
+                let mut conn = target.connection(k);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(req) = usize::try_from(i).ok().and_then(|i| prepared.get(i)) else {
@@ -401,18 +433,72 @@ fn rss_kib(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
+/// Resident memory in MB: the sum, and with several processes each one.
+fn rss_mb(kib: &[u64]) -> String {
+    let mb = |kib: u64| format!("{:.1}", kib as f64 / 1024.0);
+    let sum = mb(kib.iter().sum());
+    match kib {
+        [] | [_] => format!("{sum} MB"),
+        each => {
+            let each: Vec<String> = each.iter().map(|&k| mb(k)).collect();
+            format!("{sum} MB ({})", each.join(" + "))
+        }
+    }
+}
+
+fn rss_each(pids: &[u32]) -> Vec<u64> {
+    pids.iter()
+        .map(|&pid| rss_kib(pid, "VmRSS:").unwrap_or(0))
+        .collect()
+}
+
+/// Which database the spawned needful uses, for the report: the engine and
+/// host only, so that a password in the URL is never printed.
+fn database_engine(url: Option<&str>) -> anyhow::Result<String> {
+    let Some(url) = url else {
+        return Ok("sqlite (a fresh file in a temp dir)".into());
+    };
+    Ok(match needful::storage::engine::Engine::of(url)? {
+        needful::storage::engine::Engine::Sqlite => "sqlite".into(),
+        needful::storage::engine::Engine::Postgres => {
+            let parsed = url::Url::parse(url).ok();
+            let host = parsed.as_ref().and_then(|u| u.host_str()).unwrap_or("?");
+            match parsed.and_then(|u| u.port()) {
+                Some(port) => format!("postgres at {host}:{port}"),
+                None => format!("postgres at {host}"),
+            }
+        }
+    })
+}
+
 struct Spawned {
-    child: Child,
+    /// One needful process per replica, all on the same database.
+    children: Vec<Child>,
     _dir: tempfile::TempDir,
     sim: SlackSim,
     /// The ts of each message kudos are given for, posted in the simulator.
     message_ts: Vec<String>,
 }
 
+/// Stops every child with SIGTERM, as a deploy would, and waits for them.
+fn stop(children: &mut [Child]) {
+    for child in children.iter() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+    }
+    for child in children {
+        let _ = child.wait();
+    }
+}
+
+/// Starts the simulator and `--replicas` needful processes, one after
+/// another (so only the first migrates), and returns each one's base URL
+/// and the first one's time to ready.
 async fn spawn(
     args: &Args,
     binary: &PathBuf,
-) -> anyhow::Result<(Spawned, String, String, Duration)> {
+) -> anyhow::Result<(Spawned, Vec<String>, String, Duration)> {
     let sim = SlackSim::start(SimConfig::default()).await;
     for c in 0..args.channels {
         sim.add_channel(&channel(c), &format!("load-{c}"), true);
@@ -442,6 +528,49 @@ async fn spawn(
         &config,
         "[kudos]\nchannel = \"C0HUMBLEBR\"\nreactions = [\"trophy\"]\ndaily_limit = 1000000\n",
     )?;
+    let database_url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", dir.path().join("needful.db").display()),
+    };
+    let (mut children, mut bases, mut ready_after) = (Vec::new(), Vec::new(), None);
+    for _ in 0..args.replicas {
+        let started = start_replica(binary, &sim, &config, &database_url, &mut children).await;
+        match started {
+            Ok((base, ready)) => {
+                bases.push(base);
+                ready_after.get_or_insert(ready);
+            }
+            // Those already up would outlive the generator.
+            Err(e) => {
+                stop(&mut children);
+                return Err(e);
+            }
+        }
+    }
+    let secret = sim.config().signing_secret.clone();
+    Ok((
+        Spawned {
+            children,
+            _dir: dir,
+            sim,
+            message_ts,
+        },
+        bases,
+        secret,
+        ready_after.unwrap_or_default(),
+    ))
+}
+
+/// Starts one needful on a free loopback port, adds it to `children` as
+/// soon as it runs (so a failure still stops it), and waits for its
+/// /healthz to answer 200. Returns its base URL and time to ready.
+async fn start_replica(
+    binary: &PathBuf,
+    sim: &SlackSim,
+    config: &std::path::Path,
+    database_url: &str,
+    children: &mut Vec<Child>,
+) -> anyhow::Result<(String, Duration)> {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
@@ -452,41 +581,27 @@ async fn spawn(
         .env("SLACK_BOT_TOKEN", &sim.config().bot_token)
         .env("SLACK_SIGNING_SECRET", &sim.config().signing_secret)
         .env("SLACK_API_URL", sim.api_url())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("needful.db").display()),
-        )
-        .env("NEEDFUL_CONFIG", &config)
+        .env("DATABASE_URL", database_url)
+        .env("NEEDFUL_CONFIG", config)
         .env("NEEDFUL_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;
+    children.push(child);
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let ready_after = loop {
+    loop {
         if let Ok(resp) = client.get(format!("{base}/healthz")).send().await
             && resp.status().is_success()
         {
-            break started.elapsed();
+            return Ok((base, started.elapsed()));
         }
         if started.elapsed() > Duration::from_secs(10) {
             anyhow::bail!("needful did not answer /healthz within 10 s");
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
-    };
-    let secret = sim.config().signing_secret.clone();
-    Ok((
-        Spawned {
-            child,
-            _dir: dir,
-            sim,
-            message_ts,
-        },
-        base,
-        secret,
-        ready_after,
-    ))
+    }
 }
 
 async fn outbox_pending(client: &reqwest::Client, base: &str) -> Option<u64> {
@@ -504,20 +619,31 @@ async fn outbox_pending(client: &reqwest::Client, base: &str) -> Option<u64> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (spawned, base, secret, ready_after) = match &args.spawn {
+    anyhow::ensure!(args.replicas > 0, "--replicas must be at least 1");
+    // Before anything starts: a URL needful cannot use fails here.
+    let database = database_engine(args.database_url.as_deref())?;
+    let (spawned, bases, secret, ready_after) = match &args.spawn {
         Some(binary) => {
-            let (s, base, secret, ready) = spawn(&args, binary).await?;
-            (Some(s), base, secret, Some(ready))
+            let (s, bases, secret, ready) = spawn(&args, binary).await?;
+            (Some(s), bases, secret, Some(ready))
         }
-        None => (None, args.target.clone(), args.secret.clone(), None),
+        None => (None, vec![args.target.clone()], args.secret.clone(), None),
     };
-    let pid = spawned.as_ref().map(|s| s.child.id());
+    // The replicas share the database, and so its outbox: any can answer.
+    let base = bases[0].clone();
+    let pids: Vec<u32> = spawned
+        .iter()
+        .flat_map(|s| s.children.iter().map(Child::id))
+        .collect();
     let message_ts: Vec<String> = match &spawned {
         Some(s) => s.message_ts.clone(),
         None => (0..message_count(&args))
             .map(|m| synthetic_ts(m, args.channels))
             .collect(),
     };
+    if spawned.is_some() {
+        println!("replicas           {} on {database}", args.replicas);
+    }
     if let Some(ready) = ready_after {
         println!(
             "ready after        {:.1} ms (spawn to first 200 from /healthz, migrations included)",
@@ -526,26 +652,21 @@ async fn main() -> anyhow::Result<()> {
     }
     // Let the process settle before reading idle memory.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    if let Some(pid) = pid {
-        println!(
-            "idle RSS           {:.1} MB",
-            rss_kib(pid, "VmRSS:").unwrap_or(0) as f64 / 1024.0
-        );
+    if !pids.is_empty() {
+        println!("idle RSS           {}", rss_mb(&rss_each(&pids)));
     }
 
     if let Some(n) = args.flood_slow {
+        // The flood is aimed at one process: the first replica.
         let host = base.trim_start_matches("http://").to_string();
-        flood_slow(&args, &host, n, pid).await;
+        flood_slow(&args, &host, n, pids.first().copied()).await;
         if let Some(mut s) = spawned {
-            let _ = Command::new("kill")
-                .args(["-TERM", &s.child.id().to_string()])
-                .status();
-            let _ = s.child.wait();
+            stop(&mut s.children);
         }
         return Ok(());
     }
 
-    let target = Arc::new(Target::new(&base, secret)?);
+    let target = Arc::new(Target::new(&bases, secret)?);
     if args.backlog > 0 {
         let prepared = (0..args.backlog)
             .map(|i| target.prepare(backlog_request(i)))
@@ -554,11 +675,11 @@ async fn main() -> anyhow::Result<()> {
         let ok = send_all(target.clone(), prepared, args.concurrency).await;
         let client = reqwest::Client::new();
         println!(
-            "backlog            {ok} of {} kudos in {:.1} s; {} messages waiting; RSS {:.1} MB",
+            "backlog            {ok} of {} kudos in {:.1} s; {} messages waiting; RSS {}",
             args.backlog,
             started.elapsed().as_secs_f64(),
             outbox_pending(&client, &base).await.unwrap_or(0),
-            pid.and_then(|pid| rss_kib(pid, "VmRSS:")).unwrap_or(0) as f64 / 1024.0
+            rss_mb(&rss_each(&pids))
         );
         tokio::time::sleep(Duration::from_secs(args.settle)).await;
     }
@@ -584,13 +705,16 @@ async fn main() -> anyhow::Result<()> {
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.duration);
-    let peak = Arc::new(AtomicU64::new(0));
-    let sampler = pid.map(|pid| {
-        let peak = peak.clone();
+    // Each process's own peak: their sum bounds what they held at once.
+    let peaks: Arc<Vec<AtomicU64>> = Arc::new(pids.iter().map(|_| AtomicU64::new(0)).collect());
+    let sampler = (!pids.is_empty()).then(|| {
+        let (pids, peaks) = (pids.clone(), peaks.clone());
         tokio::spawn(async move {
             loop {
-                if let Some(rss) = rss_kib(pid, "VmRSS:") {
-                    peak.fetch_max(rss, Ordering::Relaxed);
+                for (pid, peak) in pids.iter().zip(peaks.iter()) {
+                    if let Some(rss) = rss_kib(*pid, "VmRSS:") {
+                        peak.fetch_max(rss, Ordering::Relaxed);
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -617,7 +741,7 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(Mutex::new(paced))
     });
     let mut workers = Vec::new();
-    for _ in 0..args.concurrency {
+    for k in 0..args.concurrency {
         let (target, tally, hist, args, next, pacer, prepared) = (
             target.clone(),
             tally.clone(),
@@ -630,7 +754,7 @@ async fn main() -> anyhow::Result<()> {
         workers.push(tokio::spawn(async move {
             let mut local =
                 Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
-            let mut conn = Connection::default();
+            let mut conn = target.connection(k);
             loop {
                 // At a fixed rate, latency counts from when the request was due,
                 // so time spent queueing behind a slow server is not hidden.
@@ -707,11 +831,17 @@ async fn main() -> anyhow::Result<()> {
         ms(0.99),
         hist.max() as f64 / 1000.0
     );
-    if let Some(pid) = pid {
-        let hwm = rss_kib(pid, "VmHWM:")
-            .unwrap_or(0)
-            .max(peak.load(Ordering::Relaxed));
-        println!("peak RSS           {:.1} MB", hwm as f64 / 1024.0);
+    if !pids.is_empty() {
+        let hwm: Vec<u64> = pids
+            .iter()
+            .zip(peaks.iter())
+            .map(|(&pid, peak)| {
+                rss_kib(pid, "VmHWM:")
+                    .unwrap_or(0)
+                    .max(peak.load(Ordering::Relaxed))
+            })
+            .collect();
+        println!("peak RSS           {}", rss_mb(&hwm));
     }
     if let Some(s) = sampler {
         s.abort();
@@ -756,10 +886,7 @@ async fn main() -> anyhow::Result<()> {
                 (last.at - first.at).as_secs_f64()
             );
         }
-        let _ = Command::new("kill")
-            .args(["-TERM", &s.child.id().to_string()])
-            .status();
-        let _ = s.child.wait();
+        stop(&mut s.children);
     }
     Ok(())
 }

@@ -63,7 +63,8 @@ impl Application {
             }
             _ => {}
         }
-        let database = Database::open(&settings.env.database_url).await?;
+        let database =
+            Database::open(&settings.env.database_url, settings.env.database_pool).await?;
         let (db, reader, status_reader) = (
             database.db.clone(),
             database.reader.clone(),
@@ -358,7 +359,8 @@ enum WriterConn {
 }
 
 impl Database {
-    async fn open(url: &str) -> anyhow::Result<Self> {
+    /// `pool`: PostgreSQL's read connections (`NEEDFUL_DATABASE_POOL`).
+    async fn open(url: &str, pool: u32) -> anyhow::Result<Self> {
         use storage::engine::{self, Engine};
         match Engine::of(url)? {
             Engine::Sqlite => {
@@ -376,7 +378,7 @@ impl Database {
             Engine::Postgres => {
                 // Migrated here, once, under sqlx's lock: whichever replica
                 // comes first applies what is new.
-                let pool = engine::connect_postgres(url, engine::READ_CONNECTIONS).await?;
+                let pool = engine::connect_postgres(url, pool).await?;
                 let status = engine::connect_postgres(url, 1).await?;
                 Ok(Self {
                     db: storage::Db::Postgres(pool.clone()),

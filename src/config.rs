@@ -35,6 +35,9 @@ pub struct EnvSettings {
     pub request_timeout: Duration,
     /// How long a stop answers 503 on /healthz before it stops serving.
     pub drain: Duration,
+    /// On PostgreSQL, the most connections this replica's read pool opens
+    /// (`NEEDFUL_DATABASE_POOL`); it holds two more (its writer, `/healthz`).
+    pub database_pool: u32,
     pub config_path: PathBuf,
     pub clock_start: Option<DateTime<Utc>>,
     pub log_json: bool,
@@ -84,6 +87,10 @@ pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 pub const DEFAULT_CONFIG_PATH: &str = "needful.toml";
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Read connections per replica on PostgreSQL: with the writer's and
+/// `/healthz`'s, 10 a replica, so PostgreSQL's default `max_connections`
+/// (100) leaves room for several replicas, migrations and a `psql`.
+pub const DEFAULT_DATABASE_POOL: u32 = 8;
 /// Slack sends each request whole and at once, so two seconds is plenty. It
 /// is also about how long Slack's requests wait in the backlog while a flood
 /// fills every connection slot, so it stays well under Slack's 3 s deadline
@@ -163,6 +170,20 @@ impl EnvSettings {
                 }
             },
         };
+        let database_pool = match get("NEEDFUL_DATABASE_POOL") {
+            None => DEFAULT_DATABASE_POOL,
+            Some(raw) => match raw.trim().parse::<u32>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    return Err(ConfigError::Env {
+                        key: "NEEDFUL_DATABASE_POOL",
+                        message: format!(
+                            "{raw:?} is not a positive whole number; e.g. {DEFAULT_DATABASE_POOL}"
+                        ),
+                    });
+                }
+            },
+        };
         let drain = match get("NEEDFUL_DRAIN") {
             None => Duration::ZERO,
             Some(raw) => humantime::parse_duration(raw.trim()).map_err(|_| ConfigError::Env {
@@ -220,6 +241,7 @@ impl EnvSettings {
             max_connections,
             request_timeout,
             drain,
+            database_pool,
             config_path: get("NEEDFUL_CONFIG")
                 .unwrap_or_else(|| DEFAULT_CONFIG_PATH.to_string())
                 .into(),
@@ -856,6 +878,8 @@ help_channels = ["C0SALES"]
         for (key, bad) in [
             ("NEEDFUL_MAX_CONNECTIONS", "0"),
             ("NEEDFUL_MAX_CONNECTIONS", "lots"),
+            ("NEEDFUL_DATABASE_POOL", "0"),
+            ("NEEDFUL_DATABASE_POOL", "many"),
             ("NEEDFUL_REQUEST_TIMEOUT", "0s"),
             ("NEEDFUL_REQUEST_TIMEOUT", "soon"),
             ("NEEDFUL_METRICS_LISTEN", "internal"),

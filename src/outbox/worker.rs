@@ -586,13 +586,13 @@ impl Worker {
         }
         match outcome {
             deliver::Outcome::Sent { posted } => {
-                let (id, at) = (row.id, self.clock.now());
+                let (id, at, ms) = (row.id, self.clock.now(), self.now_ms());
                 self.writer
                     .write(move |batch| {
                         let posted = posted
                             .as_ref()
                             .map(|(k, c, t)| (k.as_str(), c.as_str(), t.as_str()));
-                        storage::outbox::mark_sent(batch, id, posted, at)
+                        storage::outbox::mark_sent(batch, id, posted, at, ms)
                     })
                     .await
             }

@@ -67,12 +67,6 @@ pub fn migrate_error(e: MigrateError) -> anyhow::Error {
     }
 }
 
-/// Connections each replica's read pool opens at most (features' reads,
-/// the outbox worker's scans and renders). Each replica also holds one for
-/// its writer and one for `/healthz`: 10 in all, so the server's
-/// `max_connections` (100 by default) serves several replicas.
-pub const READ_CONNECTIONS: u32 = 8;
-
 /// `url`'s connection options, or what is wrong with it.
 pub fn options(url: &str) -> anyhow::Result<PgConnectOptions> {
     PgConnectOptions::from_str(url).map_err(|e| {

@@ -265,11 +265,14 @@ pub fn claim(
                 .rows_affected();
             if let (1, Some((key, interval))) = (done, pace) {
                 sqlx::query(
-                    "INSERT INTO outbox_pacing (order_key, next_at_ms) VALUES ($1, $2) \
-                     ON CONFLICT (order_key) DO UPDATE SET next_at_ms = excluded.next_at_ms",
+                    "INSERT INTO outbox_pacing (order_key, next_at_ms, interval_ms) \
+                     VALUES ($1, $2, $3) \
+                     ON CONFLICT (order_key) DO UPDATE \
+                     SET next_at_ms = excluded.next_at_ms, interval_ms = excluded.interval_ms",
                 )
                 .bind(key)
                 .bind(now + interval)
+                .bind(interval)
                 .execute(&mut *c)
                 .await?;
             }
@@ -303,12 +306,16 @@ async fn db_shift(c: &mut PgConnection) -> Result<i64, sqlx::Error> {
     Ok(shift)
 }
 
-/// Marks a row delivered; for a keyed post, remembers where it landed.
+/// Marks a row delivered; for a keyed post, remembers where it landed. On
+/// PostgreSQL a paced row's channel then waits one interval from now (on
+/// the caller's timer, `now_ms`): the next post lands at least that long
+/// after this one, however long this one took to land.
 pub fn mark_sent(
     batch: &Batch<'_>,
     id: i64,
     posted: Option<(&str, &str, &str)>,
     at: chrono::DateTime<Utc>,
+    now_ms: i64,
 ) -> direct::Result<()> {
     const SENT: &str =
         "UPDATE outbox SET status = 'sent', finished_at = ?1, last_error = NULL WHERE id = ?2";
@@ -330,11 +337,22 @@ pub fn mark_sent(
             sqlite().map_err(direct::into_sqlx)
         }
         Handle::Postgres(pg) => pg.wait(async |c| {
+            let now = now_ms + db_shift(c).await?;
             sqlx::query(&numbered(SENT))
                 .bind(at)
                 .bind(id)
                 .execute(&mut *c)
                 .await?;
+            // Paced rows only: the methods the worker paces (`is_paced`).
+            sqlx::query(
+                "UPDATE outbox_pacing AS p SET next_at_ms = GREATEST(p.next_at_ms, $1 + p.interval_ms) \
+                 FROM outbox AS o WHERE o.id = $2 AND p.order_key = o.order_key \
+                 AND o.method IN ('chat.postMessage', 'chat.update')",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
             if let Some((key, channel, ts)) = posted {
                 sqlx::query(&numbered(POSTED))
                     .bind(key)
@@ -885,7 +903,7 @@ mod tests {
         // 1 sent, 2 superseded, 3 given up; 4 is being sent; 5 waits.
         let finished = Utc::now() - chrono::Duration::days(400);
         let claimed = on_batch(&db, |batch| {
-            mark_sent(batch, 1, None, finished)?;
+            mark_sent(batch, 1, None, finished, 0)?;
             finish(batch, 2, "superseded", "a newer edit is waiting", finished)?;
             finish(batch, 3, "failed", "channel_not_found", finished)?;
             claim(batch, 4, 0, 60_000, None).map(|c| c == Claim::Claimed)
