@@ -463,7 +463,7 @@ fn database_engine(url: Option<&str>) -> anyhow::Result<String> {
         needful::storage::engine::Engine::Postgres => {
             let parsed = url::Url::parse(url).ok();
             let host = parsed.as_ref().and_then(|u| u.host_str()).unwrap_or("?");
-            match parsed.and_then(|u| u.port()) {
+            match parsed.as_ref().and_then(|u| u.port()) {
                 Some(port) => format!("postgres at {host}:{port}"),
                 None => format!("postgres at {host}"),
             }

@@ -300,13 +300,16 @@ impl Worker {
             self.waiting.claiming(key);
         }
         let (id, ms, lease) = (row.id, self.now_ms(), self.config.lease.as_millis() as i64);
-        // Paced across replicas too (on PostgreSQL: see `outbox::claim`).
-        let pace = is_paced(&row.method).then(|| {
-            (
-                row.order_key.clone(),
-                self.config.channel_interval.as_millis() as i64,
-            )
-        });
+        // Paced across replicas too (on PostgreSQL: see `outbox::claim`):
+        // posts and edits per channel, App Homes all together.
+        let pace = if is_paced(&row.method) {
+            Some((row.order_key.clone(), self.config.channel_interval))
+        } else if row.method == HOME_METHOD {
+            Some((HOME_METHOD.to_string(), self.config.home_interval))
+        } else {
+            None
+        };
+        let pace = pace.map(|(key, every)| (key, every.as_millis() as i64));
         match self
             .writer
             .write(move |batch| {
@@ -320,9 +323,12 @@ impl Worker {
             // Another replica posted in its channel a moment ago.
             Ok(Claim::PacedUntil(ms)) => {
                 let wait = Duration::from_millis(ms.saturating_sub(self.now_ms()).max(0) as u64);
-                self.pacing()
-                    .channel_next
-                    .insert(row.order_key.clone(), self.timer.now() + wait);
+                let until = self.timer.now() + wait;
+                let mut pacing = self.pacing();
+                match row.method == HOME_METHOD {
+                    true => pacing.home_next = Some(until),
+                    false => drop(pacing.channel_next.insert(row.order_key.clone(), until)),
+                }
                 return;
             }
             Err(e) => {

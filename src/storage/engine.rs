@@ -2,10 +2,10 @@
 //! cannot be used: the schema is newer than this binary, the server cannot
 //! be reached, the credentials are refused, the database does not exist.
 //!
-//! SQLite (`sqlite://`) is the default and what needful serves from;
-//! PostgreSQL (`postgres://`) takes its migrations (`needful migrate`),
-//! under the lock sqlx holds while migrating, so replicas starting
-//! together apply each one once.
+//! SQLite (`sqlite://`) is the default; PostgreSQL (`postgres://`) is for
+//! several replicas on one database. Its migrations run under the lock sqlx
+//! holds while migrating, so replicas starting together apply each one
+//! once.
 
 use anyhow::anyhow;
 use sqlx::{

@@ -1,6 +1,7 @@
-//! The database: SQLite in WAL mode by default. All SQL lives under this
-//! module, behind functions in the domain's terms, one module per group of
-//! tables:
+//! The database: SQLite in WAL mode by default, or PostgreSQL for several
+//! replicas ([`engine`]). All SQL lives under this module, behind functions
+//! in the domain's terms, each statement written once for both engines
+//! ([`sql`]), one module per group of tables:
 //!
 //! - [`kudos`]: kudos given and taken back, reactions, how people like to be
 //!   thanked, refusal notices; the reaction batch's direct reads and writes,
@@ -26,9 +27,13 @@
 //! Reads go through read-only pools ([`connect_reader`]); in WAL mode they
 //! never wait for the writer nor hold it up.
 //!
+//! On PostgreSQL each replica has the same writer, and every transaction it
+//! begins first takes one advisory lock ([`writer::WRITE_LOCK`]): writes
+//! from all replicas run one after another, as SQLite's do, so nothing
+//! read in a transaction changes before it commits.
+//!
 //! Features call in here; nothing here calls features. Its modules take
-//! and return plain values and [`crate::domain`] types, so that another
-//! engine can offer the same functions.
+//! and return plain values and [`crate::domain`] types.
 
 pub mod checkin;
 pub mod checkpoint;
