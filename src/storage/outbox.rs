@@ -284,15 +284,19 @@ pub fn claim(
 /// How far the database's clock is ahead of this machine's, in ms: what
 /// turns a time on this replica's timer into the database's time, so every
 /// replica's leases, backoffs and pacing run on one clock however far apart
-/// the machines' clocks are. Measured once a minute, not per statement, so
-/// that a round trip's jitter never moves a deadline. (The timer is the
-/// system clock outside tests, so the times stored are the database's.)
+/// the machines' clocks are. (The timer is the system clock outside tests,
+/// so the times stored are the database's.)
+///
+/// Looked at once a minute, and taken only when it moved by more than
+/// [`SHIFT_MOVES`] (a clock stepped): a round trip's jitter must not move
+/// a deadline, or a post due exactly now could wait a millisecond more.
 async fn db_shift(c: &mut PgConnection) -> Result<i64, sqlx::Error> {
     use std::sync::atomic::{AtomicI64, Ordering};
     static SHIFT: AtomicI64 = AtomicI64::new(0);
     static MEASURED_AT: AtomicI64 = AtomicI64::new(i64::MIN);
     let before = Utc::now().timestamp_millis();
-    if before.saturating_sub(MEASURED_AT.load(Ordering::Relaxed)) < 60_000 {
+    let known = MEASURED_AT.load(Ordering::Relaxed) != i64::MIN;
+    if known && before.saturating_sub(MEASURED_AT.load(Ordering::Relaxed)) < 60_000 {
         return Ok(SHIFT.load(Ordering::Relaxed));
     }
     let db: i64 =
@@ -301,10 +305,15 @@ async fn db_shift(c: &mut PgConnection) -> Result<i64, sqlx::Error> {
             .await?;
     let after = Utc::now().timestamp_millis();
     let shift = db - (before + after) / 2;
-    SHIFT.store(shift, Ordering::Relaxed);
+    if !known || (shift - SHIFT.load(Ordering::Relaxed)).abs() > SHIFT_MOVES {
+        SHIFT.store(shift, Ordering::Relaxed);
+    }
     MEASURED_AT.store(after, Ordering::Relaxed);
-    Ok(shift)
+    Ok(SHIFT.load(Ordering::Relaxed))
 }
+
+/// How far the clocks' difference must move before [`db_shift`] follows.
+const SHIFT_MOVES: i64 = 250;
 
 /// Marks a row delivered; for a keyed post, remembers where it landed. On
 /// PostgreSQL a paced row's channel then waits one interval from now (on
