@@ -579,6 +579,8 @@ impl Worker {
         } else {
             (msg, on_refusal.map(|b| *b))
         };
+        // Paced from here, the moment the call leaves (across replicas).
+        let calling_ms = self.now_ms();
         let outcome = deliver::deliver(
             &self.api,
             &self.db,
@@ -592,7 +594,7 @@ impl Worker {
         }
         match outcome {
             deliver::Outcome::Sent { posted } => {
-                let (id, at, ms) = (row.id, self.clock.now(), self.now_ms());
+                let (id, at, ms) = (row.id, self.clock.now(), calling_ms);
                 self.writer
                     .write(move |batch| {
                         let posted = posted

@@ -316,15 +316,17 @@ async fn db_shift(c: &mut PgConnection) -> Result<i64, sqlx::Error> {
 const SHIFT_MOVES: i64 = 250;
 
 /// Marks a row delivered; for a keyed post, remembers where it landed. On
-/// PostgreSQL a paced row's channel then waits one interval from now (on
-/// the caller's timer, `now_ms`): the next post lands at least that long
-/// after this one, however long this one took to land.
+/// PostgreSQL a paced row's channel then waits one interval from when the
+/// call was made (`called_ms`, on the caller's timer), however long the row
+/// took to render and claim before it: the channel's next row cannot be
+/// claimed before this one is marked, so the next post follows this one by
+/// the interval.
 pub fn mark_sent(
     batch: &Batch<'_>,
     id: i64,
     posted: Option<(&str, &str, &str)>,
     at: chrono::DateTime<Utc>,
-    now_ms: i64,
+    called_ms: i64,
 ) -> direct::Result<()> {
     const SENT: &str =
         "UPDATE outbox SET status = 'sent', finished_at = ?1, last_error = NULL WHERE id = ?2";
@@ -346,7 +348,7 @@ pub fn mark_sent(
             sqlite().map_err(direct::into_sqlx)
         }
         Handle::Postgres(pg) => pg.wait(async |c| {
-            let now = now_ms + db_shift(c).await?;
+            let called = called_ms + db_shift(c).await?;
             sqlx::query(&numbered(SENT))
                 .bind(at)
                 .bind(id)
@@ -358,7 +360,7 @@ pub fn mark_sent(
                  FROM outbox AS o WHERE o.id = $2 AND p.order_key = o.order_key \
                  AND o.method IN ('chat.postMessage', 'chat.update')",
             )
-            .bind(now)
+            .bind(called)
             .bind(id)
             .execute(&mut *c)
             .await?;
