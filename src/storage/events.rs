@@ -7,7 +7,7 @@ use super::{
     Db, Tx,
     direct::{self, Batch, Handle},
     on,
-    sql::{On, numbered},
+    sql::On,
 };
 
 /// Records each `(event_id, kind)` as applied, inside `batch`. Returns, in
@@ -46,18 +46,22 @@ async fn mark_applied_pg(
     events: &[(&str, &str)],
     at: DateTime<Utc>,
 ) -> Result<Vec<bool>, sqlx::Error> {
-    let sql = numbered(MARK);
-    let mut fresh = Vec::with_capacity(events.len());
-    for (id, kind) in events {
-        let done = sqlx::query(&sql)
-            .bind(id)
-            .bind(kind)
-            .bind(at)
-            .execute(&mut *c)
-            .await?;
-        fresh.push(done.rows_affected() == 1);
-    }
-    Ok(fresh)
+    // One statement (each is a round trip under the write lock); an id
+    // twice in `events` is new the first time only, as one at a time.
+    let ids: Vec<&str> = events.iter().map(|(id, _)| *id).collect();
+    let kinds: Vec<&str> = events.iter().map(|(_, kind)| *kind).collect();
+    let added: Vec<String> = sqlx::query_scalar(
+        "INSERT INTO processed_events (event_id, kind, received_at) \
+         SELECT e.id, e.kind, $3 FROM UNNEST($1::TEXT[], $2::TEXT[]) AS e (id, kind) \
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+    )
+    .bind(&ids)
+    .bind(&kinds)
+    .bind(at)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut added: std::collections::HashSet<String> = added.into_iter().collect();
+    Ok(ids.iter().map(|id| added.remove(*id)).collect())
 }
 
 /// [`mark_applied_in`] in a sqlx transaction.

@@ -87,24 +87,46 @@ async fn insert_pg<'r>(
     rows: &'r [NewRow],
     at: DateTime<Utc>,
 ) -> Result<Vec<&'r str>, sqlx::Error> {
-    let sql = numbered(INSERT);
-    let mut added = Vec::new();
-    for row in rows {
-        let inserted = sqlx::query(&sql)
-            .bind(&row.order_key)
-            .bind(row.method)
-            .bind(&row.payload)
-            .bind(&row.message_key)
-            .bind(at)
-            .bind(&row.render_key)
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
-        if let (1, Some(key)) = (inserted, &row.render_key) {
-            added.push(key.as_str());
-        }
+    // One statement (each is a round trip under the write lock). A marker
+    // behind an earlier one with the same key in `rows` is covered by it,
+    // as it would be inserted one at a time.
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<&NewRow> = rows
+        .iter()
+        .filter(|row| row.render_key.as_deref().is_none_or(|key| seen.insert(key)))
+        .collect();
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(added)
+    let column = |f: fn(&NewRow) -> Option<&str>| -> Vec<Option<&str>> {
+        rows.iter().map(|row| f(row)).collect()
+    };
+    let added: Vec<String> = sqlx::query_scalar::<_, Option<String>>(
+        "INSERT INTO outbox (order_key, method, payload, message_key, created_at, render_key) \
+         SELECT r.order_key, r.method, r.payload, r.message_key, $5, r.render_key \
+         FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $6::TEXT[]) \
+              WITH ORDINALITY AS r (order_key, method, payload, message_key, render_key, n) \
+         WHERE r.render_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox \
+               WHERE status = 'pending' AND render_key IS NOT NULL AND render_key = r.render_key) \
+         ORDER BY r.n \
+         RETURNING render_key",
+    )
+    .bind(column(|row| Some(row.order_key.as_str())))
+    .bind(column(|row| Some(row.method)))
+    .bind(column(|row| Some(row.payload.as_str())))
+    .bind(column(|row| row.message_key.as_deref()))
+    .bind(at)
+    .bind(column(|row| row.render_key.as_deref()))
+    .fetch_all(&mut *c)
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
+    Ok(rows
+        .iter()
+        .filter_map(|row| row.render_key.as_deref())
+        .filter(|key| added.iter().any(|a| a == key))
+        .collect())
 }
 
 /// [`insert_on`] in a sqlx transaction, created at the transaction's time.
