@@ -150,6 +150,9 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<Vec<(&'static str, i64
             bail!("{table}: {copied} rows read but {there} found after the copy");
         }
     }
+    // The planner's statistics describe the tables as they are now, not as
+    // the empty ones they were: the first replicas plan with them.
+    sqlx::query("ANALYZE").execute(&target).await?;
     target.close().await;
     source.close().await;
     Ok(counts)
