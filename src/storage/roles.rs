@@ -47,20 +47,34 @@ pub async fn record_roster(
     roster: &[(String, UserId)],
 ) -> Result<(), sqlx::Error> {
     for (role, user) in roster {
-        on!(
-            tx.on(),
-            "INSERT INTO role_rosters (pod, week, role, user_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            |q, c| sqlx::query(q)
-                .bind(pod)
-                .bind(week_key(week))
-                .bind(role)
-                .bind(user.as_str())
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-        )?;
+        put(tx, "ON CONFLICT DO NOTHING", pod, week, role, user).await?;
     }
     Ok(())
+}
+
+/// Inserts one holder, `conflict` saying what a row already there does.
+async fn put(
+    tx: &mut Tx<'_>,
+    conflict: &str,
+    pod: &str,
+    week: NaiveDate,
+    role: &str,
+    user: &UserId,
+) -> Result<(), sqlx::Error> {
+    on!(
+        tx.on(),
+        format!(
+            "INSERT INTO role_rosters (pod, week, role, user_id) VALUES (?, ?, ?, ?) {conflict}"
+        ),
+        |q, c| sqlx::query(q)
+            .bind(pod)
+            .bind(week_key(week))
+            .bind(role)
+            .bind(user.as_str())
+            .execute(c)
+            .await
+            .map(drop)
+    )
 }
 
 /// Gives `user` `role` this week (None: no fixed role).
@@ -73,19 +87,8 @@ pub async fn assign(
 ) -> Result<(), sqlx::Error> {
     match role {
         Some(role) => {
-            on!(
-                tx.on(),
-                "INSERT INTO role_rosters (pod, week, role, user_id) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (pod, week, user_id) DO UPDATE SET role = excluded.role",
-                |q, c| sqlx::query(q)
-                    .bind(pod)
-                    .bind(week_key(week))
-                    .bind(role)
-                    .bind(user.as_str())
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected())
-            )?;
+            let replace = "ON CONFLICT (pod, week, user_id) DO UPDATE SET role = excluded.role";
+            put(tx, replace, pod, week, role, user).await?;
         }
         None => {
             on!(

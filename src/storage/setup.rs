@@ -125,56 +125,55 @@ pub async fn rename_pod(tx: &mut Tx<'_>, old: &str, new: &str) -> Result<(), sql
         ),
         ("role_rosters", "o.week = t.week AND o.user_id = t.user_id"),
     ] {
-        on!(
-            tx.on(),
-            format!(
+        renaming(
+            tx,
+            &format!(
                 "DELETE FROM {table} AS t WHERE t.pod = ?1 \
                  AND EXISTS (SELECT 1 FROM {table} AS o WHERE o.pod = ?2 AND {same})"
             ),
-            |q, c| sqlx::query(q)
-                .bind(new)
-                .bind(old)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-        )?;
-        on!(
-            tx.on(),
-            format!("UPDATE {table} SET pod = ?1 WHERE pod = ?2"),
-            |q, c| sqlx::query(q)
-                .bind(new)
-                .bind(old)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
-        )?;
+            new,
+            old,
+        )
+        .await?;
+        renaming(
+            tx,
+            &format!("UPDATE {table} SET pod = ?1 WHERE pod = ?2"),
+            new,
+            old,
+        )
+        .await?;
     }
     const RUNS: &str = "kind IN ('checkin_prompt', 'checkin_summary', 'roles_rotation') \
                         AND substr(run_key, 1, length(?2) + 1) = ?2 || ':'";
-    on!(
-        tx.on(),
-        format!(
+    renaming(
+        tx,
+        &format!(
             "DELETE FROM job_runs AS t WHERE EXISTS (SELECT 1 FROM job_runs AS o \
              WHERE o.kind = t.kind AND ?1 || substr(o.run_key, length(?2) + 1) = t.run_key \
              AND o.{})",
             RUNS.replace("AND substr(run_key", "AND substr(o.run_key")
         ),
-        |q, c| sqlx::query(q)
-            .bind(new)
-            .bind(old)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-    )?;
-    on!(
-        tx.on(),
-        format!("UPDATE job_runs SET run_key = ?1 || substr(run_key, length(?2) + 1) WHERE {RUNS}"),
-        |q, c| sqlx::query(q)
-            .bind(new)
-            .bind(old)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-    )?;
-    Ok(())
+        new,
+        old,
+    )
+    .await?;
+    renaming(
+        tx,
+        &format!(
+            "UPDATE job_runs SET run_key = ?1 || substr(run_key, length(?2) + 1) WHERE {RUNS}"
+        ),
+        new,
+        old,
+    )
+    .await
+}
+
+/// One statement of [`rename_pod`]: `?1` the new name, `?2` the old.
+async fn renaming(tx: &mut Tx<'_>, sql: &str, new: &str, old: &str) -> Result<(), sqlx::Error> {
+    on!(tx.on(), sql, |q, c| sqlx::query(q)
+        .bind(new)
+        .bind(old)
+        .execute(c)
+        .await
+        .map(drop))
 }

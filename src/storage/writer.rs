@@ -615,21 +615,7 @@ async fn run_postgres(
                 continue;
             }
         };
-        let mut reactions = Vec::new();
-        let mut later = Later::default();
-        let mut writes = Vec::new();
-        for job in jobs.drain(..) {
-            match job {
-                Job::Event(delivery, reply, in_flight) if is_direct(&delivery) => {
-                    reactions.push((delivery, reply, in_flight))
-                }
-                Job::Event(delivery, reply, in_flight) => {
-                    later.events.push((delivery, reply, in_flight))
-                }
-                Job::Direct(work) => writes.push(work),
-                Job::Transaction(work) => later.transactions.push(work),
-            }
-        }
+        let (reactions, writes, later) = sorted(&mut jobs);
         apply_batch(&*apply, Conn::PgDirect(&mut conn), reactions, done).await;
         apply_batch(&*apply, Conn::PgSqlx(&mut conn), later.events, done).await;
         for work in writes {
@@ -771,21 +757,7 @@ async fn direct_jobs(
         if receiver.recv_many(jobs, MAX_BATCH).await == 0 {
             return Err(Ended::Stopped);
         }
-        let mut reactions = Vec::new();
-        let mut writes = Vec::new();
-        let mut later = Later::default();
-        for job in jobs.drain(..) {
-            match job {
-                Job::Event(delivery, reply, in_flight) if is_direct(&delivery) => {
-                    reactions.push((delivery, reply, in_flight))
-                }
-                Job::Event(delivery, reply, in_flight) => {
-                    later.events.push((delivery, reply, in_flight))
-                }
-                Job::Direct(work) => writes.push(work),
-                Job::Transaction(work) => later.transactions.push(work),
-            }
-        }
+        let (reactions, writes, later) = sorted(jobs);
         apply_batch(apply, Conn::Direct(&mut db), reactions, done).await;
         for work in writes {
             if !db.is_autocommit() {
@@ -806,6 +778,28 @@ async fn direct_jobs(
             return Ok(later);
         }
     }
+}
+
+/// The jobs taken off the queue, by how they run: reactions, direct
+/// writes, and the jobs that need sqlx (other events, transactions), each
+/// in the order they came.
+fn sorted(jobs: &mut Vec<Job>) -> (Vec<(Delivery, Reply, InFlight)>, Vec<Direct>, Later) {
+    let mut reactions = Vec::new();
+    let mut writes = Vec::new();
+    let mut later = Later::default();
+    for job in jobs.drain(..) {
+        match job {
+            Job::Event(delivery, reply, in_flight) if is_direct(&delivery) => {
+                reactions.push((delivery, reply, in_flight))
+            }
+            Job::Event(delivery, reply, in_flight) => {
+                later.events.push((delivery, reply, in_flight))
+            }
+            Job::Direct(work) => writes.push(work),
+            Job::Transaction(work) => later.transactions.push(work),
+        }
+    }
+    (reactions, writes, later)
 }
 
 /// Reactions (nearly all of the load) are applied on the direct handle;

@@ -58,13 +58,6 @@ pub async fn deactivated(app: &Team, tx: &mut Tx<'_>, user: &UserId) -> Result<(
     Ok(())
 }
 
-/// Where the sweep is: the minute it last asked, and whom it asks next.
-#[derive(Debug, Default)]
-pub struct Sweep {
-    minute: i64,
-    next: usize,
-}
-
 /// Scheduled: a `user_change` can be missed (needful was down, or the
 /// event was lost), so once a minute needful asks Slack (`users.info`)
 /// about one person in the pods, in turn, and someone Slack says is

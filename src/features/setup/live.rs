@@ -19,7 +19,15 @@ pub struct Setup {
     /// The setup and the version it was read at (0: not read yet).
     current: RwLock<(i64, Arc<TeamConfig>)>,
     /// [`super::leave::sweep`]'s place.
-    pub(super) sweep: std::sync::Mutex<super::leave::Sweep>,
+    pub(super) sweep: std::sync::Mutex<Sweep>,
+}
+
+/// Where the sweep for deactivated people is: the minute it last asked,
+/// and whom it asks next.
+#[derive(Debug, Default)]
+pub(super) struct Sweep {
+    pub(super) minute: i64,
+    pub(super) next: usize,
 }
 
 impl Setup {
