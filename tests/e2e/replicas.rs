@@ -314,3 +314,61 @@ async fn connections_reset_mid_flight_on_two_replicas_lose_nothing_acked() {
     crate::dropped::storm(&[&a, &b]).await;
     b.stop().await;
 }
+
+/// Two replicas, each with its own Socket Mode connection: Slack spreads
+/// envelopes over them (the simulator in turn), and a retry may reach the
+/// other one. Each kudos is applied once, and both answer commands.
+#[tokio::test]
+async fn socket_mode_replicas_share_the_envelopes_and_apply_each_once() {
+    let Some(a) = first(TestOptions {
+        mode: needful::Mode::SocketMode,
+        ..TestOptions::without_pods()
+    })
+    .await
+    else {
+        return;
+    };
+    let b = a.replica().await;
+    a.sim.wait_socket_connected(2, WAIT).await;
+    for i in 0..6 {
+        let ts = a
+            .sim
+            .post_as_user(SUPPORT, BOB, &format!("Ticket {i} closed"));
+        let giver = format!("U0FAN{i:05}");
+        let kudos =
+            payloads::reaction_added(&event_id(), &giver, "trophy", Some(BOB), SUPPORT, &ts);
+        a.sim
+            .socket_send("events_api", kudos.clone(), WAIT)
+            .await
+            .expect("acked");
+        // Slack's retry goes to whichever connection is next: the other one.
+        a.sim
+            .socket_send_retry("events_api", kudos, 1, "timeout", WAIT)
+            .await
+            .expect("acked");
+    }
+    assert_eq!(
+        a.count("SELECT COUNT(*) FROM kudos_log WHERE kind = 'given'")
+            .await,
+        6
+    );
+    for _ in 0..2 {
+        let reply = a
+            .sim
+            .socket_send(
+                "slash_commands",
+                payloads::command_json("/kudos", ALICE, SUPPORT, "stats"),
+                WAIT,
+            )
+            .await
+            .expect("acked");
+        assert!(
+            !reply["payload"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("went wrong"),
+            "{reply}"
+        );
+    }
+    b.stop().await;
+}
