@@ -132,7 +132,7 @@ pub struct Kudos {
 
 impl Kudos {
     /// The part of the permalink that names the thanked message.
-    fn link(&self) -> String {
+    pub fn link(&self) -> String {
         format!("/archives/{}/p{}", self.channel, self.ts.replace('.', ""))
     }
 }
@@ -167,19 +167,28 @@ pub async fn fault_sim() -> SlackSim {
 
 /// Successful celebration posts in the kudos channel, by thanked message.
 pub fn celebrations_by_link(sim: &SlackSim, kudos: &[Kudos]) -> HashMap<String, usize> {
-    let mut counts: HashMap<String, usize> = kudos.iter().map(|k| (k.link(), 0)).collect();
+    posts_by_link(sim, kudos, |call| call.ok)
+}
+
+/// Celebration posts in the kudos channel that `counts`, by thanked message.
+pub fn posts_by_link(
+    sim: &SlackSim,
+    kudos: &[Kudos],
+    counts: impl Fn(&needful::slack_sim::Call) -> bool,
+) -> HashMap<String, usize> {
+    let mut by_link: HashMap<String, usize> = kudos.iter().map(|k| (k.link(), 0)).collect();
     for call in sim.calls_to("chat.postMessage") {
-        if !call.ok || call.channel.as_deref() != Some(KUDOS_CHANNEL) {
+        if !counts(&call) || call.channel.as_deref() != Some(KUDOS_CHANNEL) {
             continue;
         }
         let params = call.params.to_string();
-        for (link, n) in counts.iter_mut() {
+        for (link, n) in by_link.iter_mut() {
             if params.contains(link.as_str()) {
                 *n += 1;
             }
         }
     }
-    counts
+    by_link
 }
 
 /// The thanked messages in the order their celebrations were posted (a
