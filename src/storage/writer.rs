@@ -443,10 +443,21 @@ fn in_pg_batch<T, E: From<sqlx::Error>>(
     conn: &mut PgConnection,
     work: impl FnOnce(&Batch<'_>) -> Result<T, E>,
 ) -> Result<(T, bool), E> {
-    direct::wait(async {
+    // Whatever fails after BEGIN (the lock's wait running out included)
+    // is rolled back here, so the connection is out of the transaction for
+    // the next job. (A rollback that fails too leaves it inside one: the
+    // writer then closes it.)
+    let rollback = |conn: &mut PgConnection| {
+        let _ = direct::wait(sqlx::query("ROLLBACK").execute(conn));
+    };
+    let begun = direct::wait(async {
         sqlx::query("BEGIN").execute(&mut *conn).await?;
         write_lock(conn).await
-    })?;
+    });
+    if let Err(e) = begun {
+        rollback(conn);
+        return Err(e.into());
+    }
     let batch = Batch::postgres(&mut *conn);
     let result = work(&batch);
     let ended = batch.end();
@@ -457,13 +468,11 @@ fn in_pg_batch<T, E: From<sqlx::Error>>(
             Ok::<_, sqlx::Error>((value, changed))
         })
         .map_err(E::from),
-        Err(e) => {
-            // A failed rollback leaves the connection to the writer, which
-            // then replaces it ([`pg_fit_for_use`]).
-            let _ = direct::wait(sqlx::query("ROLLBACK").execute(&mut *conn));
-            Err(e)
-        }
+        Err(e) => Err(e),
     };
+    if result.is_err() {
+        rollback(conn);
+    }
     let then = match result {
         Ok(_) => ended.committed,
         Err(_) => ended.rolled_back,

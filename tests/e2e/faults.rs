@@ -35,23 +35,39 @@ async fn a_locked_database_fails_cleanly_and_recovers() {
         "{health}"
     );
 
+    // A kudos (the reactions' own path) fails the same way.
+    let ts = app
+        .sim
+        .post_as_user("C0SUPPORT1", "U0BOB00001", "Sorted the refund");
+    let kudos = payloads::reaction_added(
+        &event_id(),
+        "U0ALICE001",
+        "trophy",
+        Some("U0BOB00001"),
+        "C0SUPPORT1",
+        &ts,
+    );
+    assert_eq!(app.slack.event(&kudos).await.status(), 503);
+
     locker.release().await;
-    // Slack's retry of the same event now goes through, once.
+    // Slack's retries of the same events now go through, once.
+    for (event, retries) in [(&event, 2), (&kudos, 1)] {
+        for retry in 1..=retries {
+            assert_eq!(
+                app.slack
+                    .event_retry(event, retry, "http_error")
+                    .await
+                    .status(),
+                200
+            );
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM processed_events").await, 2);
     assert_eq!(
-        app.slack
-            .event_retry(&event, 1, "http_error")
-            .await
-            .status(),
-        200
+        app.count("SELECT COUNT(*) FROM kudos_log WHERE kind = 'given'")
+            .await,
+        1
     );
-    assert_eq!(
-        app.slack
-            .event_retry(&event, 2, "http_error")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(app.count("SELECT COUNT(*) FROM processed_events").await, 1);
     // Health recovers with the next write that goes through. (A scheduled
     // job that waited on the lock may report its failure just after the
     // retry's success; the write after it clears it.)
