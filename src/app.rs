@@ -379,7 +379,7 @@ impl Database {
                 // Migrated here, once, under sqlx's lock: whichever replica
                 // comes first applies what is new.
                 let pool = engine::connect_postgres(url, pool).await?;
-                let status = engine::connect_postgres(url, 1).await?;
+                let status = engine::open_postgres(url, 1).await?;
                 Ok(Self {
                     db: storage::Db::Postgres(pool.clone()),
                     reader: storage::Db::Postgres(pool),

@@ -49,8 +49,21 @@ pub struct Batch<'a> {
 /// What runs once a [`Batch`] has ended: after its commit, or after its
 /// rollback.
 pub(super) struct Ended {
-    pub committed: Vec<Box<dyn FnOnce() + Send>>,
-    pub rolled_back: Vec<Box<dyn FnOnce() + Send>>,
+    committed: Vec<Box<dyn FnOnce() + Send>>,
+    rolled_back: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl Ended {
+    /// Runs what was asked for the way the batch ended.
+    pub fn run(self, committed: bool) {
+        let then = match committed {
+            true => self.committed,
+            false => self.rolled_back,
+        };
+        for then in then {
+            then();
+        }
+    }
 }
 
 /// What a [`Batch`] writes through.

@@ -473,13 +473,7 @@ fn in_pg_batch<T, E: From<sqlx::Error>>(
     if result.is_err() {
         rollback(conn);
     }
-    let then = match result {
-        Ok(_) => ended.committed,
-        Err(_) => ended.rolled_back,
-    };
-    for then in then {
-        then();
-    }
+    ended.run(result.is_ok());
     result
 }
 
@@ -501,13 +495,7 @@ fn in_batch<T, E: From<sqlx::Error>>(
         Ok(value)
     });
     // A failed work's transaction was rolled back as `tx` was dropped.
-    let then = match result {
-        Ok(_) => ended.committed,
-        Err(_) => ended.rolled_back,
-    };
-    for then in then {
-        then();
-    }
+    ended.run(result.is_ok());
     result
 }
 

@@ -181,6 +181,41 @@ pub async fn fault_sim() -> SlackSim {
     sim
 }
 
+/// After a run under kill -9 (on the database at `url`, either engine):
+/// every acknowledged event applied, each kudos recorded once, every outbox
+/// message delivered and every kudos celebrated. Returns the celebration
+/// posts `posted` counts, by thanked message.
+pub async fn assert_nothing_lost(
+    url: &str,
+    sim: &SlackSim,
+    kudos: &[Kudos],
+    acked: &HashSet<String>,
+    posted: impl Fn(&needful::slack_sim::Call) -> bool,
+) -> HashMap<String, usize> {
+    use crate::helpers::{rows_in, scalar_in};
+    let db = needful::storage::connect(url)
+        .await
+        .expect("the database opens");
+    let applied: Vec<(String,)> = rows_in(&db, "SELECT event_id FROM processed_events", &[]).await;
+    let applied: HashSet<String> = applied.into_iter().map(|(id,)| id).collect();
+    for id in acked {
+        assert!(applied.contains(id), "{id} got its 200 but is not applied");
+    }
+    let given: i64 = scalar_in(&db, "SELECT COUNT(*) FROM kudos_log WHERE kind = 'given'").await;
+    assert_eq!(given as usize, kudos.len(), "each kudos recorded once");
+    let waiting: i64 = scalar_in(
+        &db,
+        "SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent', 'superseded')",
+    )
+    .await;
+    assert_eq!(waiting, 0, "every outbox message delivered");
+    db.close().await;
+    let counts = posts_by_link(sim, kudos, posted);
+    let missing: Vec<_> = counts.iter().filter(|(_, n)| **n == 0).collect();
+    assert!(missing.is_empty(), "never celebrated: {missing:?}");
+    counts
+}
+
 /// Successful celebration posts in the kudos channel, by thanked message.
 pub fn celebrations_by_link(sim: &SlackSim, kudos: &[Kudos]) -> HashMap<String, usize> {
     posts_by_link(sim, kudos, |call| call.ok)
@@ -531,31 +566,9 @@ async fn kill_9_under_load_loses_nothing() {
 
     let db = open_db(&dir.path().join("needful.db")).await;
     assert_eq!(integrity(&db).await, "ok");
-    let applied: Vec<String> = sqlx::query_scalar("SELECT event_id FROM processed_events")
-        .fetch_all(&db)
-        .await
-        .unwrap();
-    let applied: HashSet<String> = applied.into_iter().collect();
     assert_eq!(acked.len(), kudos.len(), "every event was acknowledged");
-    for id in &acked {
-        assert!(applied.contains(id), "{id} got its 200 but is not applied");
-    }
-    let given: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kudos_log WHERE kind = 'given'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(given as usize, kudos.len(), "each kudos recorded once");
-    let waiting: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent', 'superseded')",
-    )
-    .fetch_one(&db)
-    .await
-    .unwrap();
-    assert_eq!(waiting, 0, "every outbox message delivered");
-
-    let counts = celebrations_by_link(&sim, &kudos);
-    let missing: Vec<_> = counts.iter().filter(|(_, n)| **n == 0).collect();
-    assert!(missing.is_empty(), "never celebrated: {missing:?}");
+    let url = format!("sqlite://{}", dir.path().join("needful.db").display());
+    let counts = assert_nothing_lost(&url, &sim, &kudos, &acked, |call| call.ok).await;
     let extra: usize = counts.values().map(|n| n - 1).sum();
     assert!(
         extra <= KILLS,

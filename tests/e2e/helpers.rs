@@ -100,6 +100,46 @@ impl TestOptions {
     }
 }
 
+/// The rows `sql` reads from `db` with `binds` (texts) bound, on either
+/// engine (`?` placeholders).
+pub async fn rows_in<T>(db: &Db, sql: &str, binds: &[&str]) -> Vec<T>
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    match db {
+        Db::Sqlite(pool) => {
+            let mut q = sqlx::query_as(sql);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            q.fetch_all(pool).await
+        }
+        Db::Postgres(pool) => {
+            let sql = numbered(sql);
+            let mut q = sqlx::query_as(&sql);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            q.fetch_all(pool).await
+        }
+    }
+    .unwrap_or_else(|e| panic!("{sql} fails: {e}"))
+}
+
+/// The one value `sql` reads from `db`, on either engine.
+pub async fn scalar_in<T>(db: &Db, sql: &str) -> T
+where
+    T: Send + Unpin,
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let mut rows: Vec<(T,)> = rows_in(db, sql, &[]).await;
+    assert!(!rows.is_empty(), "{sql} read no row");
+    rows.swap_remove(0).0
+}
+
 /// A second connection holding the database's write lock.
 pub enum Locker {
     Sqlite(sqlx::SqliteConnection),
@@ -497,14 +537,10 @@ impl TestApp {
     pub async fn scalar<T>(&self, sql: &str) -> T
     where
         T: Send + Unpin,
-        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+        (T,): for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+        (T,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
-        match &self.db {
-            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
-            Db::Postgres(pool) => sqlx::query_scalar(&numbered(sql)).fetch_one(pool).await,
-        }
-        .unwrap_or_else(|e| panic!("{sql} fails: {e}"))
+        scalar_in(&self.db, sql).await
     }
 
     /// The rows `sql` reads with `binds` (texts) bound, on either engine.
@@ -514,24 +550,7 @@ impl TestApp {
         T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
         T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
-        match &self.db {
-            Db::Sqlite(pool) => {
-                let mut q = sqlx::query_as(sql);
-                for b in binds {
-                    q = q.bind(*b);
-                }
-                q.fetch_all(pool).await
-            }
-            Db::Postgres(pool) => {
-                let sql = numbered(sql);
-                let mut q = sqlx::query_as(&sql);
-                for b in binds {
-                    q = q.bind(*b);
-                }
-                q.fetch_all(pool).await
-            }
-        }
-        .unwrap_or_else(|e| panic!("{sql} fails: {e}"))
+        rows_in(&self.db, sql, binds).await
     }
 
     /// Waits (bounded) until the app has recorded that one of its posts

@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use needful::slack_sim::{FailRule, Failure};
 
 use crate::faults::{
-    Bot, Kudos, deliver_event, fault_sim, make_kudos, posts_by_link, start_bot_on, write_config,
+    Bot, Kudos, assert_nothing_lost, deliver_event, fault_sim, make_kudos, start_bot_on,
+    write_config,
 };
 
 /// How long a stopping replica keeps serving while `/healthz` says 503.
@@ -223,34 +224,10 @@ impl Cluster {
     /// Every acknowledged event applied once, every kudos celebrated, and
     /// how many messages were posted twice.
     async fn check(&self, kudos: &[Kudos], acked: &HashSet<String>) -> usize {
-        let db = self.db().await;
-        let applied: Vec<String> = sqlx::query_scalar("SELECT event_id FROM processed_events")
-            .fetch_all(&db)
-            .await
-            .unwrap();
-        let applied: HashSet<String> = applied.into_iter().collect();
-        for id in acked {
-            assert!(applied.contains(id), "{id} got its 200 but is not applied");
-        }
-        let given: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kudos_log WHERE kind = 'given'")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        assert_eq!(given as usize, kudos.len(), "each kudos recorded once");
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent', 'superseded')",
-        )
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        assert_eq!(waiting, 0, "every outbox message delivered");
-        db.close().await;
         // A post Slack took but had not answered (the injected slow
         // answers) is in the channel all the same: it counts.
         let taken = |call: &needful::slack_sim::Call| call.ok || call.status == 0;
-        let counts = posts_by_link(&self.sim, kudos, taken);
-        let missing: Vec<_> = counts.iter().filter(|(_, n)| **n == 0).collect();
-        assert!(missing.is_empty(), "never celebrated: {missing:?}");
+        assert_nothing_lost(&self.url, &self.sim, kudos, acked, taken).await;
         // Messages posted twice: a post celebrating a kudos an earlier post
         // already did (one message may celebrate several: a roundup).
         let mut seen = HashSet::new();
