@@ -95,6 +95,13 @@ async fn needful_migrate_prepares_postgres_once_when_replicas_start_together() {
     let (ok, _, err) = needful(&["migrate"], &url).await;
     assert!(!ok);
     assert!(err.contains("schema is newer than this needful"), "{err}");
+    // And so is a replica started on it.
+    let (ok, _, err) = needful_with(&["serve"], &url, SERVE_ENV).await;
+    assert!(!ok);
+    assert!(
+        err.contains("schema is newer than this needful"),
+        "serve: {err}"
+    );
 }
 
 #[tokio::test]
