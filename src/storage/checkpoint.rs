@@ -82,19 +82,15 @@ impl Copier {
             .name("needful-checkpoint".into())
             .spawn(move || {
                 super::priority::lower_this_thread();
-                let db = rusqlite::Connection::open(&database);
+                let db = rusqlite::Connection::open(&database)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|db| Ok((std::fs::File::open(&database)?, db)))
+                    .map_err(|e| anyhow::anyhow!("opening {}: {e:#}", database.display()));
                 // Ends when `run` (holding the sender) does.
                 for reply in incoming {
                     let copied = match &db {
-                        Ok(db) => db
-                            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-                                Ok(Log {
-                                    frames: row.get(1)?,
-                                    copied: row.get(2)?,
-                                })
-                            })
-                            .map_err(anyhow::Error::from),
-                        Err(e) => Err(anyhow::anyhow!("opening {}: {e}", database.display())),
+                        Ok((file, db)) => copy_and_sync(db, file),
+                        Err(e) => Err(anyhow::anyhow!("{e:#}")),
                     };
                     let _ = reply.send(copied);
                 }
@@ -111,6 +107,28 @@ impl Copier {
             .await
             .map_err(|_| anyhow::anyhow!("the checkpoint thread has stopped"))?
     }
+}
+
+/// A PASSIVE checkpoint, then an fsync of the database file.
+///
+/// SQLite syncs the database file only at a checkpoint that copies the log
+/// to its very end, which under steady writes is only the writer's RESTART:
+/// every page the PASSIVE copies wrote since the last one was still waiting
+/// to reach the disk, and the RESTART's sync wrote them all back while every
+/// write waited. With 150,000 kudos in the database those pages are spread
+/// over the whole file, and that sync took 10–15 ms. Synced here, off the
+/// write path, the RESTART has only the last round's few pages left.
+fn copy_and_sync(db: &rusqlite::Connection, file: &std::fs::File) -> anyhow::Result<Log> {
+    let log = db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok(Log {
+            frames: row.get(1)?,
+            copied: row.get(2)?,
+        })
+    })?;
+    if log.copied > 0 {
+        file.sync_data()?;
+    }
+    Ok(log)
 }
 
 /// The log after a checkpoint: frames in it, and frames copied back.
