@@ -22,10 +22,16 @@
 //!
 //! It holds at most [`CAPACITY`] keys: a burst of kudos on many messages
 //! would otherwise keep one per waiting celebration in memory (150,000 took
-//! about 15 MB). Past that, keys are not added and are checked in SQL, which
-//! is always right; the set only saves the look-up.
+//! about 15 MB). Keys are kept in two generations: new keys and keys just
+//! looked up go in the young one, and when it is full the old one is
+//! forgotten. So the keys in use stay, and the celebrations of a backlog,
+//! hours from delivery and never asked about again, age out. (Refusing new
+//! keys once full, as before, left a set of such celebrations while every
+//! App Home and celebration of the day's kudos went to SQL: each
+//! acknowledgement cost more the longer the backlog.) A key forgotten is
+//! checked in SQL, which is always right; the set only saves the look-up.
 
-use std::{collections::HashSet, sync::Mutex};
+use std::{collections::HashSet, mem, sync::Mutex};
 
 use super::Outgoing;
 
@@ -35,45 +41,45 @@ pub const CAPACITY: usize = 10_000;
 
 #[derive(Debug)]
 pub struct Waiting {
-    keys: Mutex<HashSet<String>>,
-    capacity: usize,
+    keys: Mutex<Generations>,
 }
 
 impl Default for Waiting {
     fn default() -> Self {
-        Self {
-            keys: Mutex::default(),
-            capacity: CAPACITY,
-        }
+        Self::with_capacity(CAPACITY)
     }
 }
 
 impl Waiting {
     /// A set that keeps nothing: every key is checked in SQL.
     pub fn off() -> Self {
+        Self::with_capacity(0)
+    }
+
+    fn with_capacity(capacity: usize) -> Self {
         Self {
-            keys: Mutex::default(),
-            capacity: 0,
+            keys: Mutex::new(Generations {
+                young: HashSet::new(),
+                old: HashSet::new(),
+                each: capacity / 2,
+            }),
         }
     }
 
-    fn keys(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    fn keys(&self) -> std::sync::MutexGuard<'_, Generations> {
         self.keys.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Leaves out of `messages` the markers known to be waiting.
     pub fn drop_covered(&self, messages: &mut Vec<(Outgoing, Option<Outgoing>)>) {
-        let keys = self.keys();
-        messages.retain(|(msg, _)| msg.render_key().is_none_or(|k| !keys.contains(&k)));
+        let mut keys = self.keys();
+        messages.retain(|(msg, _)| msg.render_key().is_none_or(|k| !keys.look_up(k)));
     }
 
     /// Markers this writer inserted, before its commit.
     pub fn inserted<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {
         let mut known = self.keys();
         for key in keys {
-            if known.len() >= self.capacity {
-                break;
-            }
             known.insert(key.to_string());
         }
     }
@@ -90,6 +96,50 @@ impl Waiting {
     /// a marker of their own (or the SQL check finds another waiting).
     pub fn claiming(&self, key: &str) {
         self.keys().remove(key);
+    }
+}
+
+/// Two sets of at most `each` keys: the young one takes new keys and keys
+/// looked up; when it is full it becomes the old one, and the old one is
+/// dropped.
+#[derive(Debug)]
+struct Generations {
+    young: HashSet<String>,
+    old: HashSet<String>,
+    each: usize,
+}
+
+impl Generations {
+    fn look_up(&mut self, key: String) -> bool {
+        if self.young.contains(&key) {
+            return true;
+        }
+        if !self.old.remove(&key) {
+            return false;
+        }
+        self.insert(key);
+        true
+    }
+
+    fn insert(&mut self, key: String) {
+        if self.each == 0 {
+            return;
+        }
+        if self.young.len() >= self.each {
+            self.old = mem::take(&mut self.young);
+        }
+        self.old.remove(&key);
+        self.young.insert(key);
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.young.remove(key);
+        self.old.remove(key);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.young.len() + self.old.len()
     }
 }
 
@@ -121,14 +171,33 @@ mod tests {
     }
 
     #[test]
-    fn past_its_capacity_it_keeps_no_more_and_covers_none_of_those() {
+    fn past_its_capacity_keys_in_use_stay_and_the_rest_age_out() {
         let waiting = Waiting::default();
-        let keys: Vec<String> = (0..CAPACITY + 5).map(|i| format!("home:U{i}")).collect();
-        waiting.inserted(keys.iter().map(String::as_str));
-        assert_eq!(waiting.keys().len(), CAPACITY);
-        let mut messages = vec![home("U0"), home(&format!("U{}", CAPACITY + 1))];
+        waiting.inserted(["home:in-use"]);
+        // A backlog's worth of celebrations, while one home is asked about.
+        for i in 0..3 * CAPACITY {
+            waiting.inserted([format!("celebration:{i}").as_str()]);
+            if i % 1_000 == 0 {
+                let mut asked = vec![home("in-use")];
+                waiting.drop_covered(&mut asked);
+                assert_eq!(asked, [], "a key in use is kept");
+            }
+        }
+        assert!(waiting.keys().len() <= CAPACITY);
+        waiting.inserted(["home:now"]);
+        let mut messages = vec![home("in-use"), home("now"), home("never-inserted")];
         waiting.drop_covered(&mut messages);
-        // The first is known to wait; the one over capacity goes to the SQL check.
-        assert_eq!(messages, [home(&format!("U{}", CAPACITY + 1))]);
+        assert_eq!(messages, [home("never-inserted")]);
+        // The backlog's oldest keys are gone, to be checked in SQL.
+        assert!(!waiting.keys().look_up("celebration:0".into()));
+    }
+
+    #[test]
+    fn when_off_it_keeps_nothing() {
+        let waiting = Waiting::off();
+        waiting.inserted(["home:U1"]);
+        let mut messages = vec![home("U1")];
+        waiting.drop_covered(&mut messages);
+        assert_eq!(messages, [home("U1")]);
     }
 }

@@ -2,7 +2,7 @@
 //! measured to pay for itself.
 //!
 //! The WAL copies ([`super::checkpoint`]) are bursts of several
-//! milliseconds of work every 100 ms under load, and on two cores they take
+//! milliseconds of work every 50 ms under load, and on two cores they take
 //! the CPU from the writer and the requests. At nice 10 they run when a core
 //! is free. Measured 2026-12-05 on the 2-vCPU VM of BENCHMARKS.md with
 //! `examples/loadgen`, the same build with and without this call, run
