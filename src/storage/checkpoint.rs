@@ -68,7 +68,13 @@ pub async fn run(db: SqlitePool, writer: Writer, restart_after: i64, shutdown: C
         }
         let copied = match &copier {
             Some(copier) => match copier.passive(Flush::No).await {
-                Ok(log) if log.frames > restart_after => copier.before_restart().await,
+                // Only saves the RESTART time: if it fails, the RESTART syncs.
+                Ok(log) if log.frames > restart_after => {
+                    copier.before_restart().await.or_else(|e| {
+                        tracing::warn!(error = %format!("{e:#}"), "syncing the database file before the log's restart failed");
+                        Ok(log)
+                    })
+                }
                 other => other,
             },
             None => passive(&db).await.map_err(anyhow::Error::from),
@@ -108,7 +114,15 @@ impl Copier {
                 super::priority::lower_this_thread();
                 let db = rusqlite::Connection::open(&database)
                     .map_err(anyhow::Error::from)
-                    .and_then(|db| Ok((std::fs::File::open(&database)?, db)))
+                    .and_then(|db| {
+                        // Never written through; some systems sync only a
+                        // file open for writing.
+                        let file = std::fs::OpenOptions::new()
+                            .read(true)
+                            .write(true)
+                            .open(&database)?;
+                        Ok((file, db))
+                    })
                     .map_err(|e| anyhow::anyhow!("opening {}: {e:#}", database.display()));
                 // Ends when `run` (holding the sender) does.
                 for (flush, reply) in incoming {
@@ -226,7 +240,7 @@ mod tests {
     }
 
     /// What the copier does before asking for a RESTART: everything copied,
-    /// and the database file (which it opened to read only) synced.
+    /// and the database file synced.
     #[tokio::test]
     async fn before_a_restart_the_copier_copies_the_whole_log_and_syncs() {
         let (dir, url, _checkpointer) = fresh().await;
