@@ -97,6 +97,27 @@ pub const DEFAULT_DATABASE_POOL: u32 = 8;
 /// (measured with 2,000 idle clients: 5 s → Slack waited 4.1 s, 2 s → 0.9 s).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The positive whole number in `key`, or `default` when it is unset.
+fn positive<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + Default + std::fmt::Display,
+{
+    let Some(raw) = get(key) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(n) if n > T::default() => Ok(n),
+        _ => Err(ConfigError::Env {
+            key,
+            message: format!("{raw:?} is not a positive whole number; e.g. {default}"),
+        }),
+    }
+}
+
 impl EnvSettings {
     /// Reads the process environment (after `.env`, which `main` loads).
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -142,20 +163,7 @@ impl EnvSettings {
                 ),
             })?),
         };
-        let max_connections = match get("NEEDFUL_MAX_CONNECTIONS") {
-            None => DEFAULT_MAX_CONNECTIONS,
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    return Err(ConfigError::Env {
-                        key: "NEEDFUL_MAX_CONNECTIONS",
-                        message: format!(
-                            "{raw:?} is not a positive whole number; e.g. {DEFAULT_MAX_CONNECTIONS}"
-                        ),
-                    });
-                }
-            },
-        };
+        let max_connections = positive(&get, "NEEDFUL_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS)?;
         let request_timeout = match get("NEEDFUL_REQUEST_TIMEOUT") {
             None => DEFAULT_REQUEST_TIMEOUT,
             Some(raw) => match humantime::parse_duration(raw.trim()) {
@@ -170,20 +178,7 @@ impl EnvSettings {
                 }
             },
         };
-        let database_pool = match get("NEEDFUL_DATABASE_POOL") {
-            None => DEFAULT_DATABASE_POOL,
-            Some(raw) => match raw.trim().parse::<u32>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    return Err(ConfigError::Env {
-                        key: "NEEDFUL_DATABASE_POOL",
-                        message: format!(
-                            "{raw:?} is not a positive whole number; e.g. {DEFAULT_DATABASE_POOL}"
-                        ),
-                    });
-                }
-            },
-        };
+        let database_pool = positive(&get, "NEEDFUL_DATABASE_POOL", DEFAULT_DATABASE_POOL)?;
         let drain = match get("NEEDFUL_DRAIN") {
             None => Duration::ZERO,
             Some(raw) => humantime::parse_duration(raw.trim()).map_err(|_| ConfigError::Env {

@@ -325,9 +325,10 @@ impl Worker {
                 let wait = Duration::from_millis(ms.saturating_sub(self.now_ms()).max(0) as u64);
                 let until = self.timer.now() + wait;
                 let mut pacing = self.pacing();
-                match row.method == HOME_METHOD {
-                    true => pacing.home_next = Some(until),
-                    false => drop(pacing.channel_next.insert(row.order_key.clone(), until)),
+                if row.method == HOME_METHOD {
+                    pacing.home_next = Some(until);
+                } else {
+                    pacing.channel_next.insert(row.order_key.clone(), until);
                 }
                 return;
             }

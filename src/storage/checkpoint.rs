@@ -240,9 +240,10 @@ mod tests {
     }
 
     /// What the copier does before asking for a RESTART: everything copied,
-    /// and the database file synced.
+    /// through the syncs (a failing one fails this test). What the syncs
+    /// save the RESTART cannot be seen from here; BENCHMARKS.md measures it.
     #[tokio::test]
-    async fn before_a_restart_the_copier_copies_the_whole_log_and_syncs() {
+    async fn before_a_restart_the_copier_copies_the_whole_log() {
         let (dir, url, _checkpointer) = fresh().await;
         let db = super::super::connect(&url).await.unwrap();
         sqlx::query(

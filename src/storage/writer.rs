@@ -461,15 +461,14 @@ fn in_pg_batch<T, E: From<sqlx::Error>>(
     let batch = Batch::postgres(&mut *conn);
     let result = work(&batch);
     let ended = batch.end();
-    let result = match result {
-        Ok(value) => direct::wait(async {
+    let result = result.and_then(|value| {
+        direct::wait(async {
             let changed = pg_changed(&mut *conn).await?;
             sqlx::query("COMMIT").execute(&mut *conn).await?;
             Ok::<_, sqlx::Error>((value, changed))
         })
-        .map_err(E::from),
-        Err(e) => Err(e),
-    };
+        .map_err(E::from)
+    });
     if result.is_err() {
         rollback(conn);
     }
